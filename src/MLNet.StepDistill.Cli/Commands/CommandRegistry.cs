@@ -1,0 +1,13 @@
+using Spectre.Console.Cli;
+
+namespace MLNet.StepDistill.Cli.Commands;
+
+/// <summary>Every `stepdistill` sub-command, in one place.</summary>
+internal static class CommandRegistry
+{
+    public static void Register(IConfigurator config)
+    {
+        config.AddCommand<DoctorCommand>("doctor")
+            .WithDescription("Checks that TorchSharp's native libtorch loads on this machine.");
+    }
+}

@@ -1,0 +1,20 @@
+using MLNet.StepDistill.Cli.Commands;
+using Spectre.Console.Cli;
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("stepdistill");
+    config.PropagateExceptions();
+    CommandRegistry.Register(config);
+});
+
+try
+{
+    return await app.RunAsync(args);
+}
+catch (Exception ex) when (ex is CommandAppException or UserFacingException)
+{
+    Console.Error.WriteLine($"stepdistill: {ex.Message}");
+    return 2;
+}

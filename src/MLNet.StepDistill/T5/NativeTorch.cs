@@ -1,0 +1,52 @@
+using TorchSharp;
+
+namespace MLNet.StepDistill.T5;
+
+/// <summary>
+/// Loads TorchSharp's native libtorch once and turns the usual failure (an old libstdc++) into an
+/// error that says how to fix the machine.
+/// </summary>
+public static class NativeTorch
+{
+    /// <summary>What a user should do when libtorch does not load.</summary>
+    public const string FixHint =
+        "TorchSharp 0.107 (libtorch 2.10) needs libstdc++ from GCC 13 or newer (GLIBCXX_3.4.32). " +
+        "On Debian 12 run `bash eng/install-prereqs.sh` from the repository root; Ubuntu 24.04, Debian 13, " +
+        "Windows and macOS need nothing. For a GPU build, see README.md (TorchBackend).";
+
+    private static readonly Lazy<Exception?> LoadFailure = new(TryLoad, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Makes sure libtorch is loaded; throws <see cref="InvalidOperationException"/> with a fix otherwise.</summary>
+    public static void EnsureLoaded()
+    {
+        if (LoadFailure.Value is { } failure)
+        {
+            throw new InvalidOperationException($"libtorch could not be loaded: {failure.Message}\n{FixHint}", failure);
+        }
+    }
+
+    /// <summary>Loads libtorch, runs a small matmul and describes the result in one line.</summary>
+    public static string Check()
+    {
+        EnsureLoaded();
+        using var a = torch.ones(64, 64);
+        using var b = a.matmul(a);
+        var value = b[0, 0].item<float>();
+        var cuda = torch.cuda.is_available() ? $"CUDA available ({torch.cuda.device_count()} device(s))" : "CUDA not available";
+        return $"libtorch loaded: TorchSharp {typeof(torch).Assembly.GetName().Version}, 64x64 matmul = {value}, {cuda}";
+    }
+
+    private static Exception? TryLoad()
+    {
+        try
+        {
+            torch.InitializeDeviceType(DeviceType.CPU);
+            using var probe = torch.zeros(1);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
+}
