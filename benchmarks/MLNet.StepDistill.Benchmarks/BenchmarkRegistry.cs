@@ -1,0 +1,9 @@
+namespace MLNet.StepDistill.Benchmarks;
+
+/// <summary>Every benchmark, in one place.</summary>
+internal static class BenchmarkRegistry
+{
+    public static IReadOnlyList<IBenchmark> All { get; } =
+    [
+    ];
+}
