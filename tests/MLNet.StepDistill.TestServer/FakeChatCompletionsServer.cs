@@ -25,10 +25,13 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
     private readonly ConcurrentQueue<string> _authorizations = new();
     private readonly ConcurrentQueue<FakeChatRequest> _requests = new();
     private readonly Random _random;
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private readonly Lock _randomLock = new();
     private int _requestCount;
     private int _completionCount;
     private int _nextId;
+    private int _inFlight;
+    private int _maxInFlight;
 
     private FakeChatCompletionsServer(WebApplication app, Func<FakeChatRequest, string?> responder, FakeServerOptions options)
     {
@@ -46,6 +49,9 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
 
     /// <summary>Requests answered with a completion (200 and a valid body).</summary>
     public int CompletionCount => Volatile.Read(ref _completionCount);
+
+    /// <summary>The most chat requests the server was handling at one moment (latency included).</summary>
+    public int MaxConcurrentRequests => Volatile.Read(ref _maxInFlight);
 
     /// <summary>Chat requests per distinct last user message.</summary>
     public IReadOnlyDictionary<string, int> RequestsPerPrompt => new Dictionary<string, int>(_perPrompt, StringComparer.Ordinal);
@@ -116,6 +122,29 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         }
         _requests.Enqueue(request);
         var attempt = _perPrompt.AddOrUpdate(request.UserPrompt, 1, (_, n) => n + 1);
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        try
+        {
+            RaiseMax(inFlight);
+            await AnswerAsync(context, request, attempt).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private void RaiseMax(int inFlight)
+    {
+        var seen = Volatile.Read(ref _maxInFlight);
+        while (inFlight > seen && Interlocked.CompareExchange(ref _maxInFlight, inFlight, seen) is var was && was != seen)
+        {
+            seen = was;
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context, FakeChatRequest request, int attempt)
+    {
 
         if (_options.Latency > TimeSpan.Zero)
         {
@@ -190,7 +219,7 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         }
     }
 
-    private static async Task<FakeChatRequest> ReadRequestAsync(HttpContext context)
+    private async Task<FakeChatRequest> ReadRequestAsync(HttpContext context)
     {
         using var json = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
         var root = json.RootElement;
@@ -204,7 +233,7 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         int? maxTokens = root.TryGetProperty("max_completion_tokens", out var mct) && mct.ValueKind == JsonValueKind.Number ? mct.GetInt32()
             : root.TryGetProperty("max_tokens", out var mt) && mt.ValueKind == JsonValueKind.Number ? mt.GetInt32()
             : null;
-        return new FakeChatRequest(model, messages, temperature, maxTokens);
+        return new FakeChatRequest(model, messages, temperature, maxTokens, _clock.Elapsed);
     }
 
     /// <summary>Message content is a string, or an array of parts of which the text parts count.</summary>

@@ -10,7 +10,8 @@ public sealed record FakeChatMessage(string Role, string Content);
 /// <param name="Messages">The <c>messages</c> field.</param>
 /// <param name="Temperature">The <c>temperature</c> field, when sent.</param>
 /// <param name="MaxTokens">The <c>max_completion_tokens</c> (or older <c>max_tokens</c>) field, when sent.</param>
-public sealed record FakeChatRequest(string? Model, IReadOnlyList<FakeChatMessage> Messages, double? Temperature, int? MaxTokens)
+/// <param name="ReceivedAt">When the request arrived, counted from the server's start.</param>
+public sealed record FakeChatRequest(string? Model, IReadOnlyList<FakeChatMessage> Messages, double? Temperature, int? MaxTokens, TimeSpan ReceivedAt)
 {
     /// <summary>The last user message: what the server counts requests by.</summary>
     public string UserPrompt => Messages.LastOrDefault(m => m.Role == "user")?.Content ?? "";
