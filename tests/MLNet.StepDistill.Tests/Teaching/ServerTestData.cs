@@ -32,12 +32,12 @@ internal static class ServerTestData
 
     /// <summary>Options with millisecond delays so retry tests run fast.</summary>
     public static TeacherCallOptions FastOptions(int maxRetries = 3, int maxConcurrency = 8, TimeSpan? perCallTimeout = null,
-        double? requestsPerSecond = null, Action<TeacherRetryNotice>? onRetry = null) => new()
+        double? requestsPerSecond = null, Action<TeacherRetryNotice>? onRetry = null, TimeSpan? maxDelay = null) => new()
     {
         MaxRetries = maxRetries,
         MaxConcurrency = maxConcurrency,
         BaseDelay = TimeSpan.FromMilliseconds(1),
-        MaxDelay = TimeSpan.FromMilliseconds(20),
+        MaxDelay = maxDelay ?? TimeSpan.FromMilliseconds(20),
         PerCallTimeout = perCallTimeout ?? TimeSpan.FromSeconds(20),
         RequestsPerSecond = requestsPerSecond,
         OnRetry = onRetry,
