@@ -78,7 +78,7 @@ internal sealed class TeacherBenchmark : IBenchmark
         }
         if (print)
         {
-            Console.WriteLine($"{concurrency,11} {prompts,8} {clock.Elapsed.TotalSeconds,8:0.000} {prompts / clock.Elapsed.TotalSeconds,10:0.0} {idealPerSecond,8:0.0}");
+            Console.WriteLine($"{concurrency,11} {prompts,8} {clock.Elapsed.TotalSeconds,8:0.000} {prompts / clock.Elapsed.TotalSeconds,10:0.0} {(double.IsNaN(idealPerSecond) ? "-" : idealPerSecond.ToString("0.0", CultureInfo.InvariantCulture)),8}");
         }
         return folder;
     }
