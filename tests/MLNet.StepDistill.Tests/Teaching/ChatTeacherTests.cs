@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.AI;
 using MLNet.StepDistill.Teaching;
 using MLNet.StepDistill.TestServer;
 using Xunit;
@@ -252,6 +253,22 @@ public class ChatTeacherTests
         Assert.Equal(rows.Select(r => r.Completion), answers.Select(a => Assert.Single(a).Text));
         Assert.True(server.RequestCount > rows.Count, "no fault was injected");
         Assert.Equal(rows.Count, server.CompletionCount);
+    }
+
+    [Fact]
+    public async Task Any_chat_client_works_and_its_metadata_gives_the_cache_identity()
+    {
+        var row = ServerTestData.SvampRows(1)[0];
+        await using var server = await FakeChatCompletionsServer.StartAsync(ServerTestData.Responder([row]));
+        using var chatClient = new OpenAI.Chat.ChatClient("some-model", new System.ClientModel.ApiKeyCredential(ServerTestData.ApiKey),
+            new OpenAI.OpenAIClientOptions { Endpoint = server.BaseUri }).AsIChatClient();
+        using var teacher = new ChatClientTeacher(chatClient, options: ServerTestData.FastOptions());
+
+        var completion = Assert.Single(await teacher.CompleteAsync(ServerTestData.Prompt(row), new TeacherSampling(), CancellationToken.None));
+
+        Assert.Equal(row.Completion, completion.Text);
+        Assert.Equal("some-model", Assert.Single(server.Requests).Model);
+        Assert.Equal($"openai|{server.BaseUri.ToString().TrimEnd('/')}|some-model", teacher.CacheIdentity);
     }
 
     [Fact]

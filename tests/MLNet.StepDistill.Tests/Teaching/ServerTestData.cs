@@ -46,10 +46,26 @@ internal static class ServerTestData
     public static ChatClientTeacher Teacher(FakeChatCompletionsServer server, TeacherCallOptions options, string apiKey = ApiKey) =>
         OpenAiCompatibleTeacher.Create(server.BaseUri, Model, apiKey, options);
 
-    /// <summary>A fresh, empty folder under the temp directory.</summary>
+    private static readonly Lazy<string> ScratchRoot = new(() =>
+    {
+        var root = Path.Combine(Path.GetTempPath(), "stepdistill-tests", $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
+        return root;
+    });
+
+    /// <summary>A fresh, empty folder under this test run's scratch folder (deleted when the run ends).</summary>
     public static string NewFolder()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "stepdistill-tests", Guid.NewGuid().ToString("N"));
+        var folder = Path.Combine(ScratchRoot.Value, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
         return folder;
     }
