@@ -1,0 +1,89 @@
+namespace MLNet.StepDistill.Teaching;
+
+/// <summary>
+/// A teacher that answers from a <see cref="TeacherCallCache"/> first and asks the wrapped teacher only for the
+/// samples the cache lacks, storing each successful completion. Each missing sample is asked for on its own
+/// (<see cref="TeacherSampling.Samples"/> = 1), so samples are independent draws and a failed sample does not cost
+/// the others: those that succeeded are cached before the failure is rethrown. A second run over the same prompts
+/// makes no calls.
+/// </summary>
+public sealed class CachingTeacher : ITeacher
+{
+    private readonly ITeacher _inner;
+    private readonly TeacherCallCache _cache;
+    private long _calls;
+    private long _hits;
+    private long _failures;
+    private long _promptTokens;
+    private long _completionTokens;
+
+    /// <summary>Wraps <paramref name="inner"/> with <paramref name="cache"/>; neither is disposed by this teacher.</summary>
+    public CachingTeacher(ITeacher inner, TeacherCallCache cache)
+    {
+        _inner = inner ?? throw new ArgumentNullException(nameof(inner));
+        _cache = cache ?? throw new ArgumentNullException(nameof(cache));
+    }
+
+    /// <inheritdoc />
+    public string CacheIdentity => _inner.CacheIdentity;
+
+    /// <summary>Calls made, cache hits, failures and tokens spent so far.</summary>
+    public TeacherCallStats Stats => new(
+        Interlocked.Read(ref _calls), Interlocked.Read(ref _hits), Interlocked.Read(ref _failures),
+        Interlocked.Read(ref _promptTokens), Interlocked.Read(ref _completionTokens));
+
+    /// <inheritdoc />
+    /// <exception cref="TeacherCallFailedException">A missing sample could not be obtained (others are still cached).</exception>
+    public async Task<IReadOnlyList<TeacherCompletion>> CompleteAsync(TeacherPrompt prompt, TeacherSampling sampling, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(sampling);
+        ArgumentOutOfRangeException.ThrowIfLessThan(sampling.Samples, 1, nameof(sampling.Samples));
+        var completions = new TeacherCompletion[sampling.Samples];
+        List<Task>? fetches = null;
+        for (var i = 0; i < completions.Length; i++)
+        {
+            var key = TeacherCallCache.ComputeKey(CacheIdentity, prompt, sampling, i);
+            if (_cache.TryGet(key, out var cached))
+            {
+                Interlocked.Increment(ref _hits);
+                completions[i] = cached;
+            }
+            else
+            {
+                (fetches ??= []).Add(FetchAsync(prompt, sampling, i, key, completions, cancellationToken));
+            }
+        }
+        if (fetches is not null)
+        {
+            await Task.WhenAll(fetches).ConfigureAwait(false);
+        }
+        return completions;
+    }
+
+    private async Task FetchAsync(TeacherPrompt prompt, TeacherSampling sampling, int sampleIndex, string key, TeacherCompletion[] into, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _calls);
+        TeacherCompletion completion;
+        try
+        {
+            var answer = await _inner.CompleteAsync(prompt, sampling with { Samples = 1 }, cancellationToken).ConfigureAwait(false);
+            completion = answer.Count > 0
+                ? answer[0]
+                : throw new TeacherCallFailedException($"Teacher {CacheIdentity} returned no completion for row '{prompt.RowId}'.", attempts: 1, lastStatus: null);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch
+        {
+            Interlocked.Increment(ref _failures);
+            throw;
+        }
+        Interlocked.Add(ref _promptTokens, completion.PromptTokens ?? 0);
+        Interlocked.Add(ref _completionTokens, completion.CompletionTokens ?? 0);
+        _cache.Add(key, completion, CacheIdentity, sampleIndex);
+        into[sampleIndex] = completion;
+    }
+}

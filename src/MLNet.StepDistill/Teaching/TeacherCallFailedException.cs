@@ -1,0 +1,27 @@
+namespace MLNet.StepDistill.Teaching;
+
+/// <summary>
+/// A teacher call that did not produce a completion: its retries are spent, or the server refused it outright
+/// (e.g. 401 or 404). The annotator marks the row <c>call-failed</c> and goes on with the batch.
+/// The message and inner exception never hold the API key.
+/// </summary>
+public sealed class TeacherCallFailedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What failed, without secrets.</param>
+    /// <param name="attempts">How many requests were made.</param>
+    /// <param name="lastStatus">The HTTP status of the last answer, or <c>null</c> when there was none.</param>
+    /// <param name="innerException">The last failure, when it holds no secret.</param>
+    public TeacherCallFailedException(string message, int attempts, int? lastStatus, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Attempts = attempts;
+        LastStatus = lastStatus;
+    }
+
+    /// <summary>How many requests were made for this completion.</summary>
+    public int Attempts { get; }
+
+    /// <summary>The HTTP status of the last answer, or <c>null</c> for a timeout, a broken connection or no answer.</summary>
+    public int? LastStatus { get; }
+}

@@ -1,0 +1,280 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace MLNet.StepDistill.TestServer;
+
+/// <summary>
+/// A real OpenAI-compatible chat-completions server on loopback (Kestrel, dynamic port) for tests and benchmarks.
+/// It serves <c>POST {BaseUri}/chat/completions</c> in the OpenAI wire format, answering with a responder function
+/// (null means "unknown prompt": 404 with an error body), counts requests in total and per prompt, records the
+/// Authorization headers it saw, and injects latency and faults as <see cref="FakeServerOptions"/> says.
+/// Usage is reported as whitespace-separated word counts of the messages and of the completion.
+/// </summary>
+public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
+{
+    private readonly WebApplication _app;
+    private readonly Func<FakeChatRequest, string?> _responder;
+    private readonly FakeServerOptions _options;
+    private readonly ConcurrentDictionary<string, int> _perPrompt = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _authorizations = new();
+    private readonly ConcurrentQueue<FakeChatRequest> _requests = new();
+    private readonly Random _random;
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private readonly Lock _randomLock = new();
+    private int _requestCount;
+    private int _completionCount;
+    private int _nextId;
+    private int _inFlight;
+    private int _maxInFlight;
+
+    private FakeChatCompletionsServer(WebApplication app, Func<FakeChatRequest, string?> responder, FakeServerOptions options)
+    {
+        _app = app;
+        _responder = responder;
+        _options = options;
+        _random = new Random(options.Seed);
+    }
+
+    /// <summary>The API base to give a client, e.g. <c>http://127.0.0.1:PORT/v1</c>.</summary>
+    public Uri BaseUri { get; private set; } = null!;
+
+    /// <summary>Requests received on any path, faults and rejections included.</summary>
+    public int RequestCount => Volatile.Read(ref _requestCount);
+
+    /// <summary>Requests answered with a completion (200 and a valid body).</summary>
+    public int CompletionCount => Volatile.Read(ref _completionCount);
+
+    /// <summary>The most chat requests the server was handling at one moment (latency included).</summary>
+    public int MaxConcurrentRequests => Volatile.Read(ref _maxInFlight);
+
+    /// <summary>Chat requests per distinct last user message.</summary>
+    public IReadOnlyDictionary<string, int> RequestsPerPrompt => new Dictionary<string, int>(_perPrompt, StringComparer.Ordinal);
+
+    /// <summary>Every Authorization header value received, in order (empty string when absent).</summary>
+    public IReadOnlyList<string> AuthorizationHeaders => [.. _authorizations];
+
+    /// <summary>Every well-formed chat request received, in order.</summary>
+    public IReadOnlyList<FakeChatRequest> Requests => [.. _requests];
+
+    /// <summary>How many chat requests carried <paramref name="userPrompt"/> as their last user message.</summary>
+    public int RequestsFor(string userPrompt) => _perPrompt.TryGetValue(userPrompt, out var n) ? n : 0;
+
+    /// <summary>Starts a server on <c>http://127.0.0.1:0</c> and returns once it listens.</summary>
+    /// <param name="responder">The completion text for a request, or <c>null</c> to answer 404 (unknown prompt).</param>
+    /// <param name="options">Key, latency and faults; <c>null</c> for the defaults.</param>
+    public static async Task<FakeChatCompletionsServer> StartAsync(Func<FakeChatRequest, string?> responder, FakeServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(responder);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        var server = new FakeChatCompletionsServer(app, responder, options ?? new FakeServerOptions());
+        app.Run(server.HandleAsync);
+        await app.StartAsync().ConfigureAwait(false);
+        var address = app.Services.GetService(typeof(IServer)) is IServer s
+            ? s.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            : null;
+        server.BaseUri = new Uri(new Uri(address ?? throw new InvalidOperationException("Kestrel reported no address.")), "/v1");
+        return server;
+    }
+
+    /// <summary>Stops the server.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the server.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _requestCount);
+        var authorization = context.Request.Headers.Authorization.ToString();
+        _authorizations.Enqueue(authorization);
+        if (!HttpMethods.IsPost(context.Request.Method) || context.Request.Path != "/v1/chat/completions")
+        {
+            await WriteErrorAsync(context, 404, $"No route {context.Request.Method} {context.Request.Path}.", "not_found").ConfigureAwait(false);
+            return;
+        }
+        if (authorization != "Bearer " + _options.ExpectedApiKey)
+        {
+            var message = _options.EchoAuthorizationInErrors ? $"Incorrect API key provided: '{authorization}'." : "Incorrect API key provided.";
+            await WriteErrorAsync(context, 401, message, "invalid_api_key").ConfigureAwait(false);
+            return;
+        }
+        FakeChatRequest request;
+        try
+        {
+            request = await ReadRequestAsync(context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            await WriteErrorAsync(context, 400, "The request body is not a chat-completions request: " + e.Message, "invalid_request").ConfigureAwait(false);
+            return;
+        }
+        _requests.Enqueue(request);
+        var attempt = _perPrompt.AddOrUpdate(request.UserPrompt, 1, (_, n) => n + 1);
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        try
+        {
+            RaiseMax(inFlight);
+            await AnswerAsync(context, request, attempt).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private void RaiseMax(int inFlight)
+    {
+        var seen = Volatile.Read(ref _maxInFlight);
+        while (inFlight > seen && Interlocked.CompareExchange(ref _maxInFlight, inFlight, seen) is var was && was != seen)
+        {
+            seen = was;
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context, FakeChatRequest request, int attempt)
+    {
+
+        if (_options.Latency > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(_options.Latency, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        if (ChooseFault(attempt) is { } fault)
+        {
+            await WriteFaultAsync(context, fault).ConfigureAwait(false);
+            return;
+        }
+        var text = _responder(request);
+        if (text is null)
+        {
+            await WriteErrorAsync(context, 404, "No completion is known for this prompt.", "unknown_prompt").ConfigureAwait(false);
+            return;
+        }
+        await WriteCompletionAsync(context, request, text).ConfigureAwait(false);
+        Interlocked.Increment(ref _completionCount);
+    }
+
+    private FakeFault? ChooseFault(int attemptOfPrompt)
+    {
+        if (attemptOfPrompt <= _options.FailFirstAttempts)
+        {
+            return _options.FirstAttemptsFault;
+        }
+        if (_options.FaultFraction <= 0 || _options.RandomFaults.Count == 0)
+        {
+            return null;
+        }
+        lock (_randomLock)
+        {
+            return _random.NextDouble() < _options.FaultFraction
+                ? _options.RandomFaults[_random.Next(_options.RandomFaults.Count)]
+                : null;
+        }
+    }
+
+    private async Task WriteFaultAsync(HttpContext context, FakeFault fault)
+    {
+        switch (fault)
+        {
+            case FakeFault.TooManyRequests:
+                context.Response.Headers.RetryAfter = _options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (_options.RetryAfterMilliseconds is { } ms)
+                {
+                    context.Response.Headers["retry-after-ms"] = ms.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+                await WriteErrorAsync(context, 429, "Rate limit reached. Please try again later.", "rate_limit_exceeded").ConfigureAwait(false);
+                break;
+            case FakeFault.ServerError:
+                await WriteErrorAsync(context, 500, "The server had an error while processing your request.", "server_error").ConfigureAwait(false);
+                break;
+            case FakeFault.DropConnection:
+                context.Abort();
+                break;
+            case FakeFault.MalformedBody:
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"id\": \"chatcmpl-broken\", \"object\": \"chat.completion\", \"choices\": [{\"index\": 0, \"message\": {\"role\": \"assistant\", \"content\": \"The answer").ConfigureAwait(false);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(fault), fault, null);
+        }
+    }
+
+    private async Task<FakeChatRequest> ReadRequestAsync(HttpContext context)
+    {
+        using var json = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+        var root = json.RootElement;
+        var messages = new List<FakeChatMessage>();
+        foreach (var message in root.GetProperty("messages").EnumerateArray())
+        {
+            messages.Add(new FakeChatMessage(message.GetProperty("role").GetString() ?? "", ContentText(message.GetProperty("content"))));
+        }
+        string? model = root.TryGetProperty("model", out var m) ? m.GetString() : null;
+        double? temperature = root.TryGetProperty("temperature", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : null;
+        int? maxTokens = root.TryGetProperty("max_completion_tokens", out var mct) && mct.ValueKind == JsonValueKind.Number ? mct.GetInt32()
+            : root.TryGetProperty("max_tokens", out var mt) && mt.ValueKind == JsonValueKind.Number ? mt.GetInt32()
+            : null;
+        return new FakeChatRequest(model, messages, temperature, maxTokens, _clock.Elapsed);
+    }
+
+    /// <summary>Message content is a string, or an array of parts of which the text parts count.</summary>
+    private static string ContentText(JsonElement content) => content.ValueKind switch
+    {
+        JsonValueKind.String => content.GetString() ?? "",
+        JsonValueKind.Array => string.Concat(content.EnumerateArray()
+            .Where(p => p.TryGetProperty("type", out var type) && type.GetString() == "text")
+            .Select(p => p.GetProperty("text").GetString())),
+        _ => throw new InvalidOperationException($"Message content of kind {content.ValueKind} is not supported."),
+    };
+
+    private async Task WriteCompletionAsync(HttpContext context, FakeChatRequest request, string text)
+    {
+        var promptTokens = request.Messages.Sum(m => WordCount(m.Content));
+        var completionTokens = WordCount(text);
+        var body = new
+        {
+            id = "chatcmpl-" + Interlocked.Increment(ref _nextId),
+            @object = "chat.completion",
+            created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            model = request.Model ?? "fake-model",
+            choices = new[]
+            {
+                new { index = 0, message = new { role = "assistant", content = text }, finish_reason = "stop" },
+            },
+            usage = new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens },
+        };
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(body)).ConfigureAwait(false);
+    }
+
+    private static async Task WriteErrorAsync(HttpContext context, int status, string message, string code)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        var type = status >= 500 ? "server_error" : "invalid_request_error";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new { error = new { message, type, param = (string?)null, code } })).ConfigureAwait(false);
+    }
+
+    /// <summary>The server's stand-in for a token count: whitespace-separated words.</summary>
+    public static int WordCount(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+}
