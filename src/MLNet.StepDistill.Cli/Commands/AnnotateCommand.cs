@@ -76,7 +76,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             rows = dataset.ReadExamples(settings.Split);
             teacher = RecordedTeacher.Open(dataset.Manifest, settings.Split, settings.RecordedName ?? DefaultTeacher(dataset.Manifest));
         }
-        catch (Exception ex) when (ex is DatasetFormatException or ArgumentException)
+        catch (Exception ex) when (ex is DatasetFormatException or KeyNotFoundException)
         {
             throw new UserFacingException($"annotate: {ex.Message}");
         }

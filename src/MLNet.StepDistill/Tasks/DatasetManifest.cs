@@ -160,25 +160,25 @@ public sealed record DatasetManifest
     }
 
     /// <summary>The data file of a split.</summary>
-    /// <exception cref="ArgumentException">The manifest has no such split (the message lists those it has).</exception>
+    /// <exception cref="KeyNotFoundException">The manifest has no such split (the message lists those it has).</exception>
     public string SplitPath(string split) =>
         Splits.TryGetValue(split, out var path)
             ? path
-            : throw new ArgumentException($"{SourcePath ?? Name}: no split \"{split}\"; it has {string.Join(", ", Splits.Keys)}", nameof(split));
+            : throw new KeyNotFoundException($"{SourcePath ?? Name}: no split \"{split}\"; it has {string.Join(", ", Splits.Keys)}");
 
     /// <summary>The recorded completions of one teacher for one split.</summary>
-    /// <exception cref="ArgumentException">The manifest records no such teacher or split (the message lists those it has).</exception>
+    /// <exception cref="KeyNotFoundException">The manifest records no such teacher or split (the message lists those it has).</exception>
     public string TeacherPath(string teacher, string split)
     {
         if (!Teachers.TryGetValue(teacher, out var perSplit))
         {
             var known = Teachers.Count == 0 ? "none" : string.Join(", ", Teachers.Keys);
-            throw new ArgumentException($"{SourcePath ?? Name}: no recorded teacher \"{teacher}\"; it has {known}", nameof(teacher));
+            throw new KeyNotFoundException($"{SourcePath ?? Name}: no recorded teacher \"{teacher}\"; it has {known}");
         }
 
         return perSplit.TryGetValue(split, out var path)
             ? path
-            : throw new ArgumentException($"{SourcePath ?? Name}: teacher \"{teacher}\" has no recorded split \"{split}\"; it has {string.Join(", ", perSplit.Keys)}", nameof(split));
+            : throw new KeyNotFoundException($"{SourcePath ?? Name}: teacher \"{teacher}\" has no recorded split \"{split}\"; it has {string.Join(", ", perSplit.Keys)}");
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new()

@@ -31,12 +31,12 @@ public sealed class TaskDataset
     public static TaskDataset FromManifest(DatasetManifest manifest) => new(manifest ?? throw new ArgumentNullException(nameof(manifest)));
 
     /// <summary>Reads a split's rows (JSONL or CSV, by the file's extension) as plain values, in file order.</summary>
-    /// <exception cref="ArgumentException">No such split.</exception>
+    /// <exception cref="KeyNotFoundException">No such split.</exception>
     /// <exception cref="DatasetFormatException">The file is malformed (the message names file, line and field).</exception>
     public IReadOnlyList<TaskExample> ReadExamples(string split) => ReadFile(Manifest.SplitPath(split), Schema);
 
     /// <summary>Loads a split as an <see cref="IDataView"/> with text columns named as the schema's fields (choices: a text vector column).</summary>
-    /// <exception cref="ArgumentException">No such split.</exception>
+    /// <exception cref="KeyNotFoundException">No such split.</exception>
     /// <exception cref="DatasetFormatException">The file is malformed.</exception>
     public IDataView LoadSplit(MLContext mlContext, string split)
     {

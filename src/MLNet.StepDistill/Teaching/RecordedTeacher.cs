@@ -26,7 +26,7 @@ public sealed class RecordedTeacher : ITeacher
     }
 
     /// <summary>The recorded teacher of a dataset split, as its manifest names it.</summary>
-    /// <exception cref="ArgumentException">The manifest records no such teacher or split.</exception>
+    /// <exception cref="KeyNotFoundException">The manifest records no such teacher or split.</exception>
     public static RecordedTeacher Open(DatasetManifest manifest, string split, string teacherName)
     {
         ArgumentNullException.ThrowIfNull(manifest);

@@ -99,7 +99,7 @@ public class DatasetManifestTests
     {
         var manifest = DatasetManifest.Load(RepoPaths.Dataset("cqa"));
 
-        Assert.Contains("train, test", Assert.Throws<ArgumentException>(() => manifest.SplitPath("valid")).Message);
-        Assert.Contains("palm-540b", Assert.Throws<ArgumentException>(() => manifest.TeacherPath("gpt-4", "test")).Message);
+        Assert.Contains("train, test", Assert.Throws<KeyNotFoundException>(() => manifest.SplitPath("valid")).Message);
+        Assert.Contains("palm-540b", Assert.Throws<KeyNotFoundException>(() => manifest.TeacherPath("gpt-4", "test")).Message);
     }
 }
