@@ -3,7 +3,7 @@
 set -euo pipefail
 folder=${1:?usage: test-totals.sh RESULTS_FOLDER}
 shopt -s nullglob globstar
-files=("$folder"/**/*.trx)
+files=("$folder"/**/TestResults/*.trx)
 if [ ${#files[@]} -eq 0 ]; then
   echo "no test results (.trx) under $folder" >&2
   echo "0 passed, 1 failed"

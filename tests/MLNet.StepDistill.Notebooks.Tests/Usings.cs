@@ -1,0 +1,2 @@
+global using System.Reflection;
+global using Xunit;
