@@ -42,6 +42,19 @@ public sealed class RationaleAnnotator : IEstimator<RationaleAnnotatorTransforme
         return transformer;
     }
 
+    /// <summary>
+    /// Annotates <paramref name="input"/> now, cancellably, and returns the transformer holding the result
+    /// (<see cref="RationaleAnnotatorTransformer.AnnotateAsync"/> on the same instance then returns it at once).
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; completions received so far stay cached.</exception>
+    public async Task<RationaleAnnotatorTransformer> FitAsync(IDataView input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var transformer = new RationaleAnnotatorTransformer(_mlContext, _teacher, _options);
+        await transformer.AnnotateAsync(input, cancellationToken).ConfigureAwait(false);
+        return transformer;
+    }
+
     /// <summary>The input shape with <c>Rationale</c>, <c>TeacherLabel</c> and <c>AnnotationStatus</c> text columns added.</summary>
     /// <exception cref="ArgumentException">A column of the task schema is missing or not text.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
