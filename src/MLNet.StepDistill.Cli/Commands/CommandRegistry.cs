@@ -10,8 +10,7 @@ internal static class CommandRegistry
         config.AddCommand<DoctorCommand>("doctor")
             .WithDescription("Checks that TorchSharp's native libtorch loads on this machine.");
         config.AddCommand<AnnotateCommand>("annotate")
-            .WithDescription("Annotates a dataset split with a teacher (recorded completions or an OpenAI-compatible server, cached): rationale, label, statuses, calls, teacher accuracy.")
-            .WithExample("annotate", "--dataset", "datasets/cqa", "--split", "test", "--teacher", "recorded", "--json")
-            .WithExample("annotate", "--dataset", "datasets/cqa", "--split", "train", "--teacher", "openai", "--endpoint", "https://api.openai.com/v1", "--model", "gpt-4o-mini", "--api-key-env", "OPENAI_API_KEY", "--cache", ".teacher-cache", "--concurrency", "16", "--out", "cqa-train.jsonl");
+            .WithDescription("Parses a teacher's completions for a dataset split: rationale, label, parse failures, teacher accuracy.")
+            .WithExample("annotate", "--dataset", "datasets/cqa", "--split", "test", "--teacher", "recorded", "--json");
     }
 }
