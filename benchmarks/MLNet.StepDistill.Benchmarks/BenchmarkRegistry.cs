@@ -6,5 +6,6 @@ internal static class BenchmarkRegistry
     public static IReadOnlyList<IBenchmark> All { get; } =
     [
         new TeacherBenchmark(),
+        new AnnotateBenchmark(),
     ];
 }

@@ -1,0 +1,103 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLNet.StepDistill.Teaching;
+
+/// <summary>
+/// Step one of Distilling Step-by-Step as an ML.NET estimator: a teacher (any chat model through
+/// <see cref="ChatClientTeacher"/>, or recorded completions) labels each row and explains its label. Create it with
+/// <c>mlContext.StepDistill().AnnotateRationales(teacher, options)</c>. <see cref="Fit"/> annotates its data at once
+/// (through the persistent cache), so <c>Fit(data).Transform(data)</c> makes each teacher call once.
+/// </summary>
+/// <example><code>
+/// var cqa = TaskDataset.Open("datasets/cqa");
+/// IDataView train = cqa.LoadSplit(mlContext, "train");
+/// using var teacher = OpenAiCompatibleTeacher.Create(new Uri("https://api.openai.com/v1"), "gpt-4o-mini", apiKey);
+/// var annotator = mlContext.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(cqa.Manifest));
+/// IDataView annotated = annotator.Fit(train).Transform(train);   // + Rationale, TeacherLabel, AnnotationStatus
+/// </code></example>
+public sealed class RationaleAnnotator : IEstimator<RationaleAnnotatorTransformer>
+{
+    private readonly MLContext _mlContext;
+    private readonly ITeacher _teacher;
+    private readonly RationaleAnnotatorOptions _options;
+
+    internal RationaleAnnotator(MLContext mlContext, ITeacher teacher, RationaleAnnotatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(teacher);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _mlContext = mlContext;
+        _teacher = teacher;
+        _options = options;
+    }
+
+    /// <summary>Annotates <paramref name="input"/> now and returns the transformer holding the result.</summary>
+    public RationaleAnnotatorTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var transformer = new RationaleAnnotatorTransformer(_mlContext, _teacher, _options);
+        transformer.Transform(input);
+        return transformer;
+    }
+
+    /// <summary>
+    /// Annotates <paramref name="input"/> now, cancellably, and returns the transformer holding the result
+    /// (<see cref="RationaleAnnotatorTransformer.AnnotateAsync"/> on the same instance then returns it at once).
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; completions received so far stay cached.</exception>
+    public async Task<RationaleAnnotatorTransformer> FitAsync(IDataView input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var transformer = new RationaleAnnotatorTransformer(_mlContext, _teacher, _options);
+        await transformer.AnnotateAsync(input, cancellationToken).ConfigureAwait(false);
+        return transformer;
+    }
+
+    /// <summary>The input shape with <c>Rationale</c>, <c>TeacherLabel</c> and <c>AnnotationStatus</c> text columns added.</summary>
+    /// <exception cref="ArgumentException">A column of the task schema is missing or not text.</exception>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var schema = _options.Schema!;
+        var required = new List<string> { schema.IdField };
+        required.AddRange(schema.InputFields);
+        if (schema.TargetField is { } target)
+        {
+            required.Add(target);
+        }
+        foreach (var name in required)
+        {
+            var matches = inputSchema.Where(c => c.Name == name).ToArray();
+            if (matches.Length == 0)
+            {
+                throw new ArgumentException($"The input has no column '{name}' (the task schema needs it).", nameof(inputSchema));
+            }
+            var column = matches[^1];
+            if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType is not TextDataViewType)
+            {
+                throw new ArgumentException($"Column '{name}' is not a text scalar; the annotator needs text.", nameof(inputSchema));
+            }
+        }
+        // ML.NET keeps SchemaShape.Column's constructor internal; a custom mapping's shape is the public way to add columns.
+        var added = SchemaDefinition.Create(typeof(AnnotationColumns));
+        added[nameof(AnnotationColumns.Rationale)].ColumnName = _options.RationaleColumnName;
+        added[nameof(AnnotationColumns.TeacherLabel)].ColumnName = _options.TeacherLabelColumnName;
+        added[nameof(AnnotationColumns.AnnotationStatus)].ColumnName = _options.StatusColumnName;
+        return _mlContext.Transforms.CustomMapping<NoColumns, AnnotationColumns>((_, _) => { }, contractName: null, outputSchemaDefinition: added)
+            .GetOutputSchema(inputSchema);
+    }
+
+    private sealed class NoColumns
+    {
+    }
+
+    private sealed class AnnotationColumns
+    {
+        public string Rationale { get; set; } = "";
+
+        public string TeacherLabel { get; set; } = "";
+
+        public string AnnotationStatus { get; set; } = "";
+    }
+}

@@ -1,0 +1,109 @@
+using MLNet.StepDistill.Tasks;
+
+namespace MLNet.StepDistill.Teaching;
+
+/// <summary>
+/// What a <see cref="RationaleAnnotator"/> needs to know: which columns hold the task, how to prompt and parse, how many
+/// samples to draw, where the cache lives, and which rows to keep. Start from <see cref="ForDataset"/> for a dataset
+/// with a <c>dataset.json</c>, or set <see cref="Schema"/> for your own columns.
+/// </summary>
+public sealed class RationaleAnnotatorOptions
+{
+    /// <summary>Which input columns hold the id, the input fields, the choices and the gold label. Required.</summary>
+    public TaskSchema? Schema { get; set; }
+
+    /// <summary>Where a completion holds its answer; <c>null</c> for the family's default (<see cref="CompletionMarkers.DefaultFor"/>).</summary>
+    public CompletionMarkers? Markers { get; set; }
+
+    /// <summary>The few-shot prompt; <c>null</c> for the family's default (<see cref="RationalePrompt.ForFamily"/>).</summary>
+    public RationalePrompt? Prompt { get; set; }
+
+    /// <summary>
+    /// Completions per row. Above 1 this is self-consistency: the label most samples agree on wins, and the rationale
+    /// of the first sample that gives it is kept. Default 1.
+    /// </summary>
+    public int Samples { get; set; } = 1;
+
+    /// <summary>Sampling temperature; <c>null</c> means 0 (greedy) for one sample and 0.7 for several. Default <c>null</c>.</summary>
+    public float? Temperature { get; set; }
+
+    /// <summary>The most tokens a completion may have. Default 256.</summary>
+    public int MaxOutputTokens { get; set; } = 256;
+
+    /// <summary>
+    /// Rows annotated at once; <c>null</c> takes the chat teacher's <see cref="TeacherCallOptions.MaxConcurrency"/>
+    /// (8 for other teachers). The chat teacher's own limit still caps requests in flight.
+    /// </summary>
+    public int? MaxConcurrency { get; set; }
+
+    /// <summary>
+    /// The persistent teacher-call cache folder (see <see cref="TeacherCallCache"/>); <c>null</c> for
+    /// <see cref="DefaultCacheFolder"/>. Ignored when the teacher is already a <see cref="CachingTeacher"/> or is a
+    /// <see cref="RecordedTeacher"/> (whose answers are on disk already).
+    /// </summary>
+    public string? CacheFolder { get; set; }
+
+    /// <summary>Mark rows whose teacher label disagrees with the gold label <c>filtered</c> (rows without gold are kept). Default false.</summary>
+    public bool FilterByGoldLabel { get; set; }
+
+    /// <summary>Leave <c>parse-failed</c> and <c>filtered</c> rows out of the annotated data (<c>call-failed</c> rows stay, so a re-run can finish them). Default false.</summary>
+    public bool DropUnusableRows { get; set; }
+
+    /// <summary>The rationale column to add. Default <c>"Rationale"</c>.</summary>
+    public string RationaleColumnName { get; set; } = "Rationale";
+
+    /// <summary>The teacher-label column to add. Default <c>"TeacherLabel"</c>.</summary>
+    public string TeacherLabelColumnName { get; set; } = "TeacherLabel";
+
+    /// <summary>The status column to add (values of <see cref="AnnotationStatus"/>). Default <c>"AnnotationStatus"</c>.</summary>
+    public string StatusColumnName { get; set; } = "AnnotationStatus";
+
+    /// <summary>Told after every finished row; <c>null</c> for none. Progress is also logged to <c>MLContext.Log</c>.</summary>
+    public IProgress<AnnotationProgress>? Progress { get; set; }
+
+    /// <summary>The cache folder used when <see cref="CacheFolder"/> is <c>null</c>: <c>{local application data}/MLNet.StepDistill/teacher-cache</c>.</summary>
+    public static string DefaultCacheFolder =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "MLNet.StepDistill", "teacher-cache");
+
+    /// <summary>Options for a dataset: its schema, its completion markers and its default prompt.</summary>
+    public static RationaleAnnotatorOptions ForDataset(DatasetManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return new RationaleAnnotatorOptions { Schema = manifest.Schema, Markers = manifest.Completion, Prompt = RationalePrompt.ForDataset(manifest) };
+    }
+
+    /// <summary>Checks the options and names the first one that is wrong.</summary>
+    /// <exception cref="ArgumentException">An option is missing or out of range.</exception>
+    public void Validate()
+    {
+        if (Schema is null)
+        {
+            throw new ArgumentException("RationaleAnnotatorOptions.Schema is required: it says which columns hold the id, inputs and gold label (RationaleAnnotatorOptions.ForDataset sets it).", nameof(Schema));
+        }
+        if (Samples < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Samples), Samples, "RationaleAnnotatorOptions.Samples must be at least 1.");
+        }
+        if (Temperature is { } t && (!float.IsFinite(t) || t < 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Temperature), t, "RationaleAnnotatorOptions.Temperature must be 0 or more.");
+        }
+        if (MaxOutputTokens < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxOutputTokens), MaxOutputTokens, "RationaleAnnotatorOptions.MaxOutputTokens must be at least 1.");
+        }
+        if (MaxConcurrency is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "RationaleAnnotatorOptions.MaxConcurrency must be at least 1.");
+        }
+        foreach (var (name, value) in new[] { (nameof(RationaleColumnName), RationaleColumnName), (nameof(TeacherLabelColumnName), TeacherLabelColumnName), (nameof(StatusColumnName), StatusColumnName) })
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                throw new ArgumentException($"RationaleAnnotatorOptions.{name} must name a column.", name);
+            }
+        }
+    }
+
+    internal TeacherSampling Sampling => new(Temperature ?? (Samples > 1 ? 0.7f : 0f), MaxOutputTokens, Samples);
+}

@@ -1,0 +1,12 @@
+namespace MLNet.StepDistill.Teaching;
+
+/// <summary>What the annotator decided for one row.</summary>
+/// <param name="Id">The row id.</param>
+/// <param name="Rationale">The chosen rationale (empty when there is none).</param>
+/// <param name="TeacherLabel">The teacher's (majority) label (empty when there is none).</param>
+/// <param name="Status">One of <see cref="AnnotationStatus"/>.</param>
+/// <param name="Reason">Why the row is not <c>ok</c> (parse failure, call failure, filter), without secrets; null when ok.</param>
+/// <param name="TeacherCorrect">Whether the teacher's label matches the gold label; null without gold or without an answer (call-failed).</param>
+/// <param name="Votes">How many samples gave the chosen label (self-consistency); 0 when none parsed.</param>
+/// <param name="Samples">How many completions were parsed for the row (0 when its calls failed).</param>
+public sealed record RowAnnotation(string Id, string Rationale, string TeacherLabel, string Status, string? Reason, bool? TeacherCorrect, int Votes, int Samples);

@@ -1,0 +1,185 @@
+using System.Collections.Concurrent;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Teaching;
+using MLNet.StepDistill.TestServer;
+using Xunit;
+using static MLNet.StepDistill.Tests.Teaching.AnnotationTestData;
+
+namespace MLNet.StepDistill.Tests.Teaching;
+
+public class RationaleAnnotatorTests
+{
+    private static readonly string[] Columns = ["id", "question", "equation", "Rationale", "TeacherLabel", "AnnotationStatus"];
+
+    [Fact]
+    public async Task Annotation_is_eager_one_call_per_row_and_cursors_repeat_sequentially_and_in_parallel()
+    {
+        var svamp = RecordedSplit.Open("svamp", "test");
+        var mlContext = new MLContext(seed: 1);
+        var data = svamp.View(30);
+        await using var server = await FakeChatCompletionsServer.StartAsync(svamp.Responder());
+        using var teacher = ServerTestData.Teacher(server, ServerTestData.FastOptions());
+        var options = Options(svamp, ServerTestData.NewFolder(), concurrency: 8);
+        options.Prompt = RationalePrompt.ForDataset(svamp.Dataset.Manifest) with
+        {
+            Template = RationalePrompt.ForDataset(svamp.Dataset.Manifest).Template with { System = "Answer like the examples." },
+        };
+
+        var transformer = mlContext.StepDistill().AnnotateRationales(teacher, options).Fit(data);
+        Assert.Equal(30, server.CompletionCount);
+        var annotated = transformer.Transform(data);
+        Assert.Same(annotated, transformer.Transform(data));
+
+        var first = ReadRows(annotated, Columns);
+        var second = ReadRows(annotated, Columns);
+        var parallel = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => ReadRows(annotated, Columns))));
+        var cols = Columns.Select(c => annotated.Schema[c]).ToArray();
+        var set = annotated.GetRowCursorSet(cols, 4);
+        var fromSet = set.SelectMany(c => ReadAll(c, cols)).ToList();
+        var typed = mlContext.Data.CreateEnumerable<SvampAnnotated>(annotated, reuseRowObject: false).ToArray();
+
+        Assert.Equal(30, first.Count);
+        Assert.Equal(first, second);
+        Assert.All(parallel, rows => Assert.Equal(first, rows));
+        Assert.Equal(first, fromSet);
+        Assert.Equal(first.Select(r => r[4]), typed.Select(t => t.TeacherLabel));
+        Assert.Equal(svamp.Examples.Take(30).Select(e => e.Id), first.Select(r => r[0]));
+        Assert.Equal(30, server.CompletionCount);
+        Assert.All(server.RequestsPerPrompt.Values, n => Assert.Equal(1, n));
+        Assert.All(server.Requests, r => Assert.Equal("Answer like the examples.", r.SystemPrompt));
+        Assert.Equal(30L, annotated.GetRowCount());
+        Assert.Equal(30, transformer.LastReport!.Rows);
+    }
+
+    [Fact]
+    public async Task Self_consistency_takes_the_majority_label_and_a_rationale_that_supports_it()
+    {
+        var svamp = RecordedSplit.Open("svamp", "test");
+        var rows = svamp.Examples.Take(3).ToArray();
+        var teacher = new ScriptedTeacher(new Dictionary<string, string[]>
+        {
+            [rows[0].Id] = ["First. The answer is (1 + 2).", "Second. The answer is (5 - 1).", "Third. The answer is (2 + 1)."],
+            [rows[1].Id] = ["Alpha. The answer is (7).", "Beta. The answer is (8).", "Gamma. The answer is (9)."],
+            [rows[2].Id] = ["no answer here", "nor here", "nothing"],
+        });
+        var options = Options(svamp, ServerTestData.NewFolder(), concurrency: 1);
+        options.Samples = 3;
+
+        var data = TaskDataset.ToDataView(rows, svamp.Dataset.Schema);
+        var result = await (await new MLContext().StepDistill().AnnotateRationales(teacher, options).FitAsync(data)).AnnotateAsync(data);
+
+        Assert.Equal(("First.", "(1 + 2)", 2, 3), (result.Rows[0].Rationale, result.Rows[0].TeacherLabel, result.Rows[0].Votes, result.Rows[0].Samples));
+        Assert.Equal(("Alpha.", "(7)", 1), (result.Rows[1].Rationale, result.Rows[1].TeacherLabel, result.Rows[1].Votes));
+        Assert.Equal(AnnotationStatus.ParseFailed, result.Rows[2].Status);
+        Assert.Equal(9, result.Report.Calls);
+        Assert.All(teacher.Temperatures, t => Assert.Equal(0.7f, t));
+    }
+
+    [Fact]
+    public async Task Gold_filter_marks_disagreeing_rows_filtered_and_dropping_leaves_only_usable_rows()
+    {
+        var svamp = RecordedSplit.Open("svamp", "test");
+        var recorded = RecordedTeacher.Open(svamp.Dataset.Manifest, "test", "palm-540b");
+        var reference = AnnotationSummary.Compute(svamp.Examples.Select(svamp.Reference));
+        var options = Options(svamp, ServerTestData.NewFolder());
+        options.FilterByGoldLabel = true;
+        options.DropUnusableRows = true;
+        var data = svamp.View();
+
+        var result = await (await new MLContext().StepDistill().AnnotateRationales(recorded, options).FitAsync(data)).AnnotateAsync(data);
+        var kept = ReadRows(result.Data, "id", "AnnotationStatus");
+
+        Assert.Equal(200, result.Report.Rows);
+        Assert.Equal(reference.TeacherCorrect, result.Report.Ok);
+        Assert.Equal(reference.ParseFailures, result.Report.ParseFailed);
+        Assert.Equal(reference.Annotated - reference.TeacherCorrect, result.Report.Filtered);
+        Assert.True(result.Report.Filtered > 0);
+        Assert.Equal(result.Report.Filtered + result.Report.ParseFailed, result.Report.RowsDropped);
+        Assert.Equal(reference.TeacherCorrect, kept.Count);
+        Assert.Equal((long)kept.Count, result.Data.GetRowCount());
+        Assert.All(kept, r => Assert.Equal(AnnotationStatus.Ok, r[1]));
+        Assert.All(result.Rows.Where(r => r.Status == AnnotationStatus.Filtered), r => Assert.Contains("disagrees with the gold label", r.Reason));
+        Assert.Equal(reference.TeacherAccuracy, result.Report.TeacherAccuracy);
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_the_run_and_a_rerun_resumes_from_the_cache()
+    {
+        var svamp = RecordedSplit.Open("svamp", "test");
+        var folder = ServerTestData.NewFolder();
+        var data = svamp.View(60);
+        await using var server = await FakeChatCompletionsServer.StartAsync(svamp.Responder(), new FakeServerOptions { Latency = TimeSpan.FromMilliseconds(5) });
+        using var teacher = ServerTestData.Teacher(server, ServerTestData.FastOptions(maxConcurrency: 4));
+        using var cancel = new CancellationTokenSource();
+        var options = Options(svamp, folder, concurrency: 4);
+        options.Progress = new SyncProgress(p =>
+        {
+            if (p.Done == 10)
+            {
+                cancel.Cancel();
+            }
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new MLContext().StepDistill().AnnotateRationales(teacher, options).FitAsync(data, cancel.Token));
+        Assert.InRange(server.CompletionCount, 10, 59);
+
+        options.Progress = null;
+        var resumed = await (await new MLContext().StepDistill().AnnotateRationales(teacher, options).FitAsync(data)).AnnotateAsync(data);
+
+        Assert.True(resumed.Report.CacheHits >= 10, resumed.Report.ToString());
+        Assert.Equal(60, resumed.Report.Calls + resumed.Report.CacheHits);
+        Assert.Equal(60, resumed.Report.Ok + resumed.Report.ParseFailed);
+    }
+
+    [Fact]
+    public void Output_schema_keeps_the_input_columns_and_adds_three_text_columns_and_names_a_missing_column()
+    {
+        var svamp = RecordedSplit.Open("svamp", "test");
+        var mlContext = new MLContext();
+        var recorded = RecordedTeacher.Open(svamp.Dataset.Manifest, "test", "palm-540b");
+        var estimator = mlContext.StepDistill().AnnotateRationales(recorded, Options(svamp, ServerTestData.NewFolder()));
+        var data = svamp.View(2);
+
+        var shape = estimator.GetOutputSchema(ShapeOf(data.Schema));
+        var schema = estimator.Fit(data).GetOutputSchema(data.Schema);
+        var wrong = mlContext.Data.LoadFromEnumerable(new[] { new { id = "1", text = "x" } });
+
+        Assert.Equal(["id", "question", "equation", "Rationale", "TeacherLabel", "AnnotationStatus"], shape.Select(c => c.Name));
+        Assert.Equal(["id", "question", "equation", "Rationale", "TeacherLabel", "AnnotationStatus"], schema.Select(c => c.Name));
+        Assert.All(schema.Skip(3), c => Assert.IsType<TextDataViewType>(c.Type));
+        Assert.Contains("'question'", Assert.Throws<ArgumentException>(() => estimator.GetOutputSchema(ShapeOf(wrong.Schema))).Message);
+        Assert.Contains("Schema", Assert.Throws<ArgumentException>(() => mlContext.StepDistill().AnnotateRationales(recorded, new RationaleAnnotatorOptions())).Message);
+    }
+
+    /// <summary>ML.NET 5 keeps <c>SchemaShape.Create</c> internal; pipelines call it, so the test does too.</summary>
+    private static SchemaShape ShapeOf(DataViewSchema schema) =>
+        (SchemaShape)typeof(SchemaShape).GetMethod("Create", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)!
+            .Invoke(null, [schema])!;
+
+    private sealed class SvampAnnotated
+    {
+        [ColumnName("id")]
+        public string Id { get; set; } = "";
+
+        public string TeacherLabel { get; set; } = "";
+    }
+
+    /// <summary>Answers each row with its scripted completions in order (one per call), and records the temperatures asked for.</summary>
+    private sealed class ScriptedTeacher(Dictionary<string, string[]> script) : ITeacher
+    {
+        private readonly ConcurrentDictionary<string, int> _next = new();
+
+        public ConcurrentBag<float> Temperatures { get; } = [];
+
+        public string CacheIdentity => "scripted";
+
+        public Task<IReadOnlyList<TeacherCompletion>> CompleteAsync(TeacherPrompt prompt, TeacherSampling sampling, CancellationToken cancellationToken)
+        {
+            Temperatures.Add(sampling.Temperature);
+            var n = _next.AddOrUpdate(prompt.RowId, 0, (_, i) => i + 1);
+            return Task.FromResult<IReadOnlyList<TeacherCompletion>>([new TeacherCompletion(script[prompt.RowId][n])]);
+        }
+    }
+}
