@@ -10,7 +10,8 @@ internal static class CommandRegistry
         config.AddCommand<DoctorCommand>("doctor")
             .WithDescription("Checks that TorchSharp's native libtorch loads on this machine.");
         config.AddCommand<AnnotateCommand>("annotate")
-            .WithDescription("Parses a teacher's completions for a dataset split: rationale, label, parse failures, teacher accuracy.")
-            .WithExample("annotate", "--dataset", "datasets/cqa", "--split", "test", "--teacher", "recorded", "--json");
+            .WithDescription("Annotates a dataset split with a teacher (recorded completions or any OpenAI-compatible chat model): rationale, label, status, teacher accuracy.")
+            .WithExample("annotate", "--dataset", "datasets/cqa", "--split", "test", "--teacher", "recorded", "--json")
+            .WithExample("annotate", "--dataset", "datasets/cqa", "--split", "train", "--teacher", "openai", "--endpoint", "http://localhost:11434/v1", "--model", "llama3.1", "--api-key-env", "OLLAMA_API_KEY");
     }
 }
