@@ -1,0 +1,133 @@
+using System.Text;
+
+namespace MLNet.StepDistill.Tasks;
+
+/// <summary>One CSV record and the (1-based) line it starts on.</summary>
+internal sealed record CsvRecord(long Line, string[] Fields);
+
+/// <summary>
+/// An RFC 4180 CSV tokenizer: comma-separated fields; records end at CRLF, LF or CR; a field in double quotes may hold
+/// commas, line breaks and doubled quotes (<c>""</c> is one quote). Stricter than many readers, so mistakes show:
+/// an unterminated quote, text after a closing quote and a quote inside an unquoted field are errors naming the line.
+/// Empty lines between records are not records.
+/// </summary>
+internal static class CsvRecordReader
+{
+    public static IEnumerable<CsvRecord> Read(TextReader reader, string path)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        long line = 1;
+        long recordLine = 1;
+        var inRecord = false;
+
+        while (true)
+        {
+            var c = reader.Read();
+            if (c == -1)
+            {
+                if (inRecord)
+                {
+                    fields.Add(field.ToString());
+                    yield return new CsvRecord(recordLine, fields.ToArray());
+                }
+
+                yield break;
+            }
+
+            if (!inRecord)
+            {
+                if (c is '\n' or '\r')
+                {
+                    line += ConsumeNewline(reader, c);
+                    continue;
+                }
+
+                inRecord = true;
+                recordLine = line;
+            }
+
+            if (c == '"' && field.Length == 0)
+            {
+                line = ReadQuoted(reader, path, line, field);
+                var next = reader.Peek();
+                if (next is not (-1 or ',' or '\n' or '\r'))
+                {
+                    throw new DatasetFormatException(path, line, null,
+                        $"unexpected '{(char)next}' after a closing quote (a quote inside a quoted field is written as \"\")");
+                }
+
+                continue;
+            }
+
+            switch (c)
+            {
+                case ',':
+                    fields.Add(field.ToString());
+                    field.Clear();
+                    break;
+                case '\n' or '\r':
+                    fields.Add(field.ToString());
+                    field.Clear();
+                    yield return new CsvRecord(recordLine, fields.ToArray());
+                    fields.Clear();
+                    inRecord = false;
+                    line += ConsumeNewline(reader, c);
+                    break;
+                case '"':
+                    throw new DatasetFormatException(path, line, null,
+                        "a quote inside an unquoted field; wrap the field in quotes and double the quote (\"\")");
+                default:
+                    field.Append((char)c);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Reads a quoted field's content after its opening quote; returns the line the closing quote is on.</summary>
+    private static long ReadQuoted(TextReader reader, string path, long startLine, StringBuilder field)
+    {
+        var line = startLine;
+        while (true)
+        {
+            var c = reader.Read();
+            switch (c)
+            {
+                case -1:
+                    throw new DatasetFormatException(path, startLine, null, "unterminated quoted field (the file ends before its closing quote)");
+                case '"' when reader.Peek() == '"':
+                    reader.Read();
+                    field.Append('"');
+                    break;
+                case '"':
+                    return line;
+                case '\r':
+                    field.Append('\r');
+                    if (reader.Peek() == '\n')
+                    {
+                        field.Append((char)reader.Read());
+                    }
+
+                    line++;
+                    break;
+                case '\n':
+                    field.Append('\n');
+                    line++;
+                    break;
+                default:
+                    field.Append((char)c);
+                    break;
+            }
+        }
+    }
+
+    private static int ConsumeNewline(TextReader reader, int c)
+    {
+        if (c == '\r' && reader.Peek() == '\n')
+        {
+            reader.Read();
+        }
+
+        return 1;
+    }
+}

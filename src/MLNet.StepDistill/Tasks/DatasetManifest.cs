@@ -1,0 +1,213 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MLNet.StepDistill.Tasks;
+
+/// <summary>
+/// A dataset's <c>dataset.json</c>: its name, <see cref="TaskSchema"/> (which field is what), split files and recorded
+/// teacher completion files. Paths in the manifest are relative to the folder that holds it.
+/// </summary>
+public sealed record DatasetManifest
+{
+    /// <summary>The file name a dataset folder's manifest has.</summary>
+    public const string FileName = "dataset.json";
+
+    /// <summary>The dataset's name, e.g. <c>"cqa"</c>.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Which field plays which role.</summary>
+    public required TaskSchema Schema { get; init; }
+
+    /// <summary>Split name -> absolute path of its data file (<c>.jsonl</c> or <c>.csv</c>).</summary>
+    public required IReadOnlyDictionary<string, string> Splits { get; init; }
+
+    /// <summary>Teacher name -> split name -> absolute path of its recorded completions (<c>{"id", "completion"}</c> JSONL).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Teachers { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
+    /// <summary>Where the teacher's completions hold rationale and answer; the family default unless the manifest says otherwise.</summary>
+    public required CompletionMarkers Completion { get; init; }
+
+    /// <summary>The manifest file this was read from, or null when built in code.</summary>
+    public string? SourcePath { get; init; }
+
+    /// <summary>The family, for short: <c>Schema.Family</c>.</summary>
+    public TaskFamily Family => Schema.Family;
+
+    /// <summary>Reads a manifest from a <c>dataset.json</c> file or from the folder that holds one.</summary>
+    /// <exception cref="DatasetFormatException">The file is missing, is not valid JSON (the message gives line and byte position), or its content is incomplete or inconsistent.</exception>
+    public static DatasetManifest Load(string path)
+    {
+        var file = Directory.Exists(path) ? Path.Combine(path, FileName) : path;
+        if (!File.Exists(file))
+        {
+            throw new DatasetFormatException(file, null, null, $"no such manifest file (a dataset folder needs a {FileName})");
+        }
+
+        ManifestDocument? doc;
+        try
+        {
+            doc = JsonSerializer.Deserialize<ManifestDocument>(File.ReadAllText(file), JsonOptions);
+        }
+        catch (JsonException ex)
+        {
+            long? line = ex.LineNumber is { } l ? l + 1 : null;
+            var position = ex.BytePositionInLine is { } b ? $" (byte {b + 1} of the line)" : "";
+            var at = ex.Path is { Length: > 1 } p ? $" at {p}" : "";
+            throw new DatasetFormatException(file, line, null, $"not a valid manifest{at}{position}: {ex.Message}", ex);
+        }
+
+        if (doc is null)
+        {
+            throw new DatasetFormatException(file, null, null, "the manifest is empty (null); expected a JSON object");
+        }
+
+        return FromDocument(doc, file);
+    }
+
+    private static DatasetManifest FromDocument(ManifestDocument doc, string file)
+    {
+        void Fail(string field, string problem) => throw new DatasetFormatException(file, null, field, problem);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(file))!;
+
+        if (string.IsNullOrWhiteSpace(doc.Name))
+        {
+            Fail("name", "missing: give the dataset a name");
+        }
+
+        if (!TaskFamilyNames.TryParse(doc.Family, out var family))
+        {
+            Fail("family", $"\"{doc.Family}\" is not a task family; use one of {string.Join(", ", TaskFamilyNames.All)}");
+        }
+
+        var schema = new TaskSchema
+        {
+            Family = family,
+            IdField = doc.IdField ?? "",
+            InputFields = doc.InputFields ?? [],
+            ChoicesField = doc.ChoicesField,
+            ChoiceFields = doc.ChoiceFields,
+            ChoicesSeparator = doc.ChoicesSeparator ?? TaskSchema.DefaultChoicesSeparator,
+            TargetField = doc.TargetField,
+            Labels = doc.Labels,
+        };
+        schema.Validate(file);
+
+        if (doc.Splits is not { Count: > 0 })
+        {
+            Fail("splits", "must map at least one split name to its data file, e.g. {\"train\": \"train.jsonl\"}");
+        }
+
+        var splits = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (split, relative) in doc.Splits!)
+        {
+            if (string.IsNullOrWhiteSpace(relative))
+            {
+                Fail($"splits.{split}", "must name a data file");
+            }
+
+            var ext = Path.GetExtension(relative).ToLowerInvariant();
+            if (ext is not (".jsonl" or ".csv"))
+            {
+                Fail($"splits.{split}", $"\"{relative}\" must end in .jsonl or .csv (the extension chooses the reader)");
+            }
+
+            splits[split] = Path.GetFullPath(Path.Combine(folder, relative));
+        }
+
+        var teachers = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
+        foreach (var (teacher, files) in doc.Teachers ?? [])
+        {
+            var perSplit = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (split, relative) in files ?? [])
+            {
+                if (!splits.ContainsKey(split))
+                {
+                    Fail($"teachers.{teacher}.{split}", $"split \"{split}\" is not among the splits ({string.Join(", ", splits.Keys)})");
+                }
+
+                if (string.IsNullOrWhiteSpace(relative) || !relative.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+                {
+                    Fail($"teachers.{teacher}.{split}", "must name a .jsonl file of {\"id\", \"completion\"} rows");
+                }
+
+                perSplit[split] = Path.GetFullPath(Path.Combine(folder, relative));
+            }
+
+            teachers[teacher] = perSplit;
+        }
+
+        var markers = CompletionMarkers.DefaultFor(family);
+        if (doc.Completion is { } c)
+        {
+            if (string.IsNullOrWhiteSpace(c.AnswerMarker))
+            {
+                Fail("completion.answerMarker", "must not be empty, e.g. \"So the answer is\"");
+            }
+
+            markers = new CompletionMarkers(c.AnswerMarker!, string.IsNullOrEmpty(c.CutAt) ? null : c.CutAt);
+        }
+
+        return new DatasetManifest
+        {
+            Name = doc.Name!,
+            Schema = schema,
+            Splits = splits,
+            Teachers = teachers,
+            Completion = markers,
+            SourcePath = file,
+        };
+    }
+
+    /// <summary>The data file of a split.</summary>
+    /// <exception cref="ArgumentException">The manifest has no such split (the message lists those it has).</exception>
+    public string SplitPath(string split) =>
+        Splits.TryGetValue(split, out var path)
+            ? path
+            : throw new ArgumentException($"{SourcePath ?? Name}: no split \"{split}\"; it has {string.Join(", ", Splits.Keys)}", nameof(split));
+
+    /// <summary>The recorded completions of one teacher for one split.</summary>
+    /// <exception cref="ArgumentException">The manifest records no such teacher or split (the message lists those it has).</exception>
+    public string TeacherPath(string teacher, string split)
+    {
+        if (!Teachers.TryGetValue(teacher, out var perSplit))
+        {
+            var known = Teachers.Count == 0 ? "none" : string.Join(", ", Teachers.Keys);
+            throw new ArgumentException($"{SourcePath ?? Name}: no recorded teacher \"{teacher}\"; it has {known}", nameof(teacher));
+        }
+
+        return perSplit.TryGetValue(split, out var path)
+            ? path
+            : throw new ArgumentException($"{SourcePath ?? Name}: teacher \"{teacher}\" has no recorded split \"{split}\"; it has {string.Join(", ", perSplit.Keys)}", nameof(split));
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    private sealed class ManifestDocument
+    {
+        [JsonPropertyName("name")] public string? Name { get; set; }
+        [JsonPropertyName("family")] public string? Family { get; set; }
+        [JsonPropertyName("idField")] public string? IdField { get; set; }
+        [JsonPropertyName("inputFields")] public string[]? InputFields { get; set; }
+        [JsonPropertyName("choicesField")] public string? ChoicesField { get; set; }
+        [JsonPropertyName("choiceFields")] public string[]? ChoiceFields { get; set; }
+        [JsonPropertyName("choicesSeparator")] public string? ChoicesSeparator { get; set; }
+        [JsonPropertyName("targetField")] public string? TargetField { get; set; }
+        [JsonPropertyName("labels")] public string[]? Labels { get; set; }
+        [JsonPropertyName("splits")] public Dictionary<string, string>? Splits { get; set; }
+        [JsonPropertyName("teachers")] public Dictionary<string, Dictionary<string, string>?>? Teachers { get; set; }
+        [JsonPropertyName("completion")] public CompletionDocument? Completion { get; set; }
+        [JsonPropertyName("description")] public string? Description { get; set; }
+    }
+
+    private sealed class CompletionDocument
+    {
+        [JsonPropertyName("answerMarker")] public string? AnswerMarker { get; set; }
+        [JsonPropertyName("cutAt")] public string? CutAt { get; set; }
+    }
+}
