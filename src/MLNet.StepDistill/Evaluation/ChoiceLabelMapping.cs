@@ -18,13 +18,16 @@ internal static class ChoiceLabelMapping
         }
 
         var input = SchemaDefinition.Create(typeof(AnswerAndChoices));
-        input[nameof(AnswerAndChoices.Answer)].ColumnName = answerColumnName;
-        input[nameof(AnswerAndChoices.Choices)].ColumnName = choicesColumnName;
+        var answer = input[nameof(AnswerAndChoices.Answer)];
+        var choices = input[nameof(AnswerAndChoices.Choices)];
+        answer.ColumnName = answerColumnName;
+        choices.ColumnName = choicesColumnName;
         var output = SchemaDefinition.Create(typeof(ChoicePosition));
         var names = StudentHead.ChoiceLetters(choiceCount);
-        output[nameof(ChoicePosition.Position)].ColumnName = outputColumnName;
-        output[nameof(ChoicePosition.Position)].ColumnType = new KeyDataViewType(typeof(uint), choiceCount);
-        output[nameof(ChoicePosition.Position)].AddAnnotation("KeyValues", StudentContracts.Names(names), new VectorDataViewType(TextDataViewType.Instance, choiceCount));
+        var position = output[nameof(ChoicePosition.Position)];
+        position.ColumnType = new KeyDataViewType(typeof(uint), choiceCount);
+        position.AddAnnotation("KeyValues", StudentContracts.Names(names), new VectorDataViewType(TextDataViewType.Instance, choiceCount));
+        position.ColumnName = outputColumnName;
         return mlContext.Transforms.CustomMapping<AnswerAndChoices, ChoicePosition>(
             (src, dst) => dst.Position = PositionOf(src.Answer, src.Choices, choiceCount), contractName: null, input, output);
     }

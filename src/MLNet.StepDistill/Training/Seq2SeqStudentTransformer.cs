@@ -131,20 +131,24 @@ public sealed class Seq2SeqStudentTransformer : ITransformer, IDisposable
         var names = head.ClassNames;
         var namesType = new VectorDataViewType(TextDataViewType.Instance, names.Length);
         var definition = SchemaDefinition.Create(typeof(StudentClassifiedOutput));
-        definition[nameof(StudentClassifiedOutput.PredictedLabel)].ColumnType = new KeyDataViewType(typeof(uint), names.Length);
-        definition[nameof(StudentClassifiedOutput.PredictedLabel)].AddAnnotation("KeyValues", StudentContracts.Names(names), namesType);
-        definition[nameof(StudentClassifiedOutput.Score)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, names.Length);
-        definition[nameof(StudentClassifiedOutput.Score)].AddAnnotation("SlotNames", StudentContracts.Names(names), namesType);
+        var predictedLabel = definition[nameof(StudentClassifiedOutput.PredictedLabel)];
+        predictedLabel.ColumnType = new KeyDataViewType(typeof(uint), names.Length);
+        predictedLabel.AddAnnotation("KeyValues", StudentContracts.Names(names), namesType);
+        var score = definition[nameof(StudentClassifiedOutput.Score)];
+        score.ColumnType = new VectorDataViewType(NumberDataViewType.Single, names.Length);
+        score.AddAnnotation("SlotNames", StudentContracts.Names(names), namesType);
         return definition;
     }
 
     private static SchemaDefinition InputSchema<TSrc>(StudentHead head)
     {
         var input = SchemaDefinition.Create(typeof(TSrc));
-        input[nameof(StudentTextInput.Input)].ColumnName = head.InputColumnName;
-        if (typeof(TSrc) == typeof(StudentChoicesInput))
+        var text = input[nameof(StudentTextInput.Input)];
+        var choices = typeof(TSrc) == typeof(StudentChoicesInput) ? input[nameof(StudentChoicesInput.Choices)] : null;
+        text.ColumnName = head.InputColumnName;
+        if (choices is not null)
         {
-            input[nameof(StudentChoicesInput.Choices)].ColumnName = head.ChoicesColumnName!;
+            choices.ColumnName = head.ChoicesColumnName!;
         }
 
         return input;
