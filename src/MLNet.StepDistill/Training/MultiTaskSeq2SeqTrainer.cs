@@ -18,6 +18,9 @@ namespace MLNet.StepDistill.Training;
 /// </remarks>
 public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentTransformer>
 {
+    /// <summary>Training runs in one process take turns: weights and dropout come from torch's process-wide generator.</summary>
+    private static readonly object TorchRandomGate = new();
+
     private readonly MLContext mlContext;
     private readonly Options options;
 
@@ -46,12 +49,22 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         var validation = validationData is null ? null : ReadValidation(validationData);
         var head = CreateHead(rows);
 
-        manual_seed(seed);
-        var student = T5Student.Create(options);
-        var predictor = new StudentPredictor(student, head);
-        using (var channel = host.Start("Training"))
+        StudentPredictor predictor;
+        lock (TorchRandomGate)
         {
-            new TrainingLoop(student, predictor, options, seed, channel).Run(rows, validation, cancellationToken);
+            manual_seed(seed);
+            var student = T5Student.Create(options);
+            predictor = new StudentPredictor(student, head);
+            using var channel = host.Start("Training");
+            try
+            {
+                new TrainingLoop(student, predictor, options, seed, channel).Run(rows, validation, cancellationToken);
+            }
+            catch
+            {
+                student.Dispose();
+                throw;
+            }
         }
 
         return new Seq2SeqStudentTransformer(mlContext, predictor, options.GenerateRationale);

@@ -6,6 +6,7 @@ using Xunit;
 
 namespace MLNet.StepDistill.Tests.Training;
 
+[Collection(TorchRandomStateCollection.Name)]
 public sealed class MultiTaskSeq2SeqTrainerEndToEndTests
 {
     private sealed class Question
