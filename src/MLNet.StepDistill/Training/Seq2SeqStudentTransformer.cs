@@ -47,6 +47,9 @@ public sealed class Seq2SeqStudentTransformer : ITransformer, IDisposable
     /// <summary>Whether the target is open text (no <c>Score</c> or <c>PredictedLabel</c>, only <c>PredictedText</c>).</summary>
     public bool IsOpenTarget => Head.Kind == AnswerKind.OpenText;
 
+    /// <summary>Whether the student answers multiple-choice rows: its classes are the positions of each row's own choices.</summary>
+    public bool IsMultipleChoice => Head.Kind == AnswerKind.Choices;
+
     /// <summary>Whether <c>PredictedRationale</c> is generated.</summary>
     public bool GeneratesRationale { get; }
 
