@@ -21,22 +21,27 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public string TestSplit { get; set; } = "test";
 
         [CommandOption("--test-limit <N>")]
-        [DefaultValue(300)]
+        [DefaultValue(200)]
         [Description("Evaluate on the first N test rows (0: all).")]
-        public int TestLimit { get; set; } = 300;
+        public int TestLimit { get; set; } = 200;
 
-        public Settings()
+        /// <summary>The CPU-sized defaults of the whole experiment, where the user gave none.</summary>
+        public void ApplyDefaults()
         {
-            Dataset = "datasets/cqa";
-            Fraction = 0.1;
-            Steps = 150;
-            Out = "distilled-model.zip";
+            Dataset ??= "datasets/cqa";
+            Fraction ??= 0.1;
+            Steps ??= 100;
+            BatchSize ??= 8;
+            MaxInput ??= 96;
+            MaxTarget ??= 32;
+            Out ??= "distilled-model.zip";
         }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var started = DateTime.UtcNow;
+        settings.ApplyDefaults();
         var trained = TrainCommand.Run(settings, cancellationToken);
         var dataset = StudentExperiment.OpenDataset("distill", settings.Dataset);
         var rows = StudentExperiment.ReadRows("distill", dataset, settings.TestSplit);
@@ -75,7 +80,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         static string F(double? v) => v is { } x ? x.ToString("F4", CultureInfo.InvariantCulture) : "n/a";
         Console.WriteLine();
         Console.WriteLine($"Distilling step-by-step: {trained.dataset}, {settings.Student} student, {trained.mode} mode, {trained.labels} labels");
-        Console.WriteLine($"  train      {trained.rows} rows ({settings.Fraction.ToString(CultureInfo.InvariantCulture)} of {trained.split}), {trained.steps} steps, loss {F(trained.firstLoss)} -> {F(trained.finalLoss)}");
+        Console.WriteLine($"  train      {trained.rows} rows ({settings.Fraction!.Value.ToString(CultureInfo.InvariantCulture)} of {trained.split}), {trained.steps} steps, loss {F(trained.firstLoss)} -> {F(trained.finalLoss)}");
         Console.WriteLine($"  test       {summary.Rows} rows of {settings.TestSplit}: accuracy {F(summary.Accuracy)}" +
                           (summary.LogLoss is { } l ? $", macro accuracy {F(summary.MacroAccuracy)}, log-loss {F(l)}" : ""));
         Console.WriteLine($"  model      {trained.model}");

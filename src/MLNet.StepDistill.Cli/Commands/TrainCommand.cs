@@ -40,19 +40,16 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public string? Tokenizer { get; set; }
 
         [CommandOption("--fraction <F>")]
-        [Description("Share of the training rows to use, in (0, 1] (a seeded sample).")]
-        [DefaultValue(1.0)]
-        public double Fraction { get; set; } = 1.0;
+        [Description("Share of the training rows to use, in (0, 1] (a seeded sample). Default 1 (distill: 0.1).")]
+        public double? Fraction { get; set; }
 
         [CommandOption("--steps <N>")]
-        [Description("Optimiser steps.")]
-        [DefaultValue(200)]
-        public int Steps { get; set; } = 200;
+        [Description("Optimiser steps. Default 200 (distill: 150).")]
+        public int? Steps { get; set; }
 
         [CommandOption("--batch-size <N>")]
-        [DefaultValue(16)]
-        [Description("Rows per step.")]
-        public int BatchSize { get; set; } = 16;
+        [Description("Rows per step. Default 16 (distill: 8).")]
+        public int? BatchSize { get; set; }
 
         [CommandOption("--lr <RATE>")]
         [Description("Learning rate (default 1e-3 for presets from scratch, 5e-5 for checkpoints).")]
@@ -64,14 +61,12 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public float Alpha { get; set; } = 0.5f;
 
         [CommandOption("--max-input <N>")]
-        [DefaultValue(128)]
-        [Description("Most input tokens.")]
-        public int MaxInput { get; set; } = 128;
+        [Description("Most input tokens. Default 128 (distill: 96).")]
+        public int? MaxInput { get; set; }
 
         [CommandOption("--max-target <N>")]
-        [DefaultValue(64)]
-        [Description("Most target tokens (labels, rationales, generated text).")]
-        public int MaxTarget { get; set; } = 64;
+        [Description("Most target tokens (labels, rationales, generated text). Default 64 (distill: 32).")]
+        public int? MaxTarget { get; set; }
 
         [CommandOption("--seed <N>")]
         [DefaultValue(0)]
@@ -124,18 +119,18 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     {
         var dataset = StudentExperiment.OpenDataset("train", settings.Dataset);
         var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
-        var rows = StudentExperiment.Sample(StudentExperiment.ReadRows("train", dataset, split), settings.Fraction, settings.Seed);
+        var rows = StudentExperiment.Sample(StudentExperiment.ReadRows("train", dataset, split), settings.Fraction ?? 1.0, settings.Seed);
         var options = StudentExperiment.OptionsFor(dataset);
         options.Mode = StudentExperiment.ParseMode(settings.Mode);
         options.LabelSource = StudentExperiment.ParseLabels(settings.Labels);
         options.Student = settings.Student;
         options.TokenizerPath = settings.Tokenizer;
-        options.MaxSteps = settings.Steps;
-        options.BatchSize = settings.BatchSize;
+        options.MaxSteps = settings.Steps ?? 200;
+        options.BatchSize = settings.BatchSize ?? 16;
         options.LearningRate = settings.LearningRate ?? (Directory.Exists(settings.Student) ? 5e-5 : 1e-3);
         options.Alpha = settings.Alpha;
-        options.MaxInputLength = settings.MaxInput;
-        options.MaxTargetLength = settings.MaxTarget;
+        options.MaxInputLength = settings.MaxInput ?? 128;
+        options.MaxTargetLength = settings.MaxTarget ?? 64;
         options.Seed = settings.Seed;
         options.Device = settings.Device;
         options.CheckpointFolder = settings.CheckpointDir;

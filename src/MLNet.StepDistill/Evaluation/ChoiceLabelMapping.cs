@@ -29,21 +29,21 @@ internal static class ChoiceLabelMapping
         position.AddAnnotation("KeyValues", StudentContracts.Names(names), new VectorDataViewType(TextDataViewType.Instance, choiceCount));
         position.ColumnName = outputColumnName;
         return mlContext.Transforms.CustomMapping<AnswerAndChoices, ChoicePosition>(
-            (src, dst) => dst.Position = PositionOf(src.Answer, src.Choices, choiceCount), contractName: null, input, output);
+            (src, dst) => dst.Position = StudentContracts.KeyMember(PositionOf(src.Answer, src.Choices, choiceCount)), contractName: null, input, output);
     }
 
-    /// <summary>The 1-based key of the first choice equal to the answer (whitespace collapsed, case ignored), or 0.</summary>
-    internal static uint PositionOf(string answer, IReadOnlyList<string> choices, int choiceCount)
+    /// <summary>The 0-based position of the first choice equal to the answer (whitespace collapsed, case ignored), or -1.</summary>
+    internal static int PositionOf(string answer, IReadOnlyList<string> choices, int choiceCount)
     {
         for (var i = 0; i < Math.Min(choiceCount, choices.Count); i++)
         {
             if (GeneratedTextEvaluator.SameText(answer, choices[i]))
             {
-                return (uint)(i + 1);
+                return i;
             }
         }
 
-        return 0;
+        return -1;
     }
 
     private sealed class AnswerAndChoices

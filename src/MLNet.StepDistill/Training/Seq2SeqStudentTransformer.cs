@@ -124,7 +124,7 @@ public sealed class Seq2SeqStudentTransformer : ITransformer, IDisposable
     private static void Fill(StudentClassifiedOutput dst, StudentAnswer answer)
     {
         dst.Score = answer.Scores;
-        dst.PredictedLabel = (uint)(answer.PredictedIndex + 1);
+        dst.PredictedLabel = StudentContracts.KeyMember(answer.PredictedIndex);
         dst.PredictedText = answer.PredictedText;
         dst.PredictedRationale = answer.Rationale;
     }

@@ -26,7 +26,7 @@ public sealed class StudentChoicesInput
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class StudentClassifiedOutput
 {
-    /// <summary>The predicted class as a 1-based key (0 = missing).</summary>
+    /// <summary>The predicted class: ML.NET's typed rows hold keys 0-based (the stored key is this + 1; <see cref="uint.MaxValue"/> stores the missing key 0).</summary>
     public uint PredictedLabel { get; set; }
 
     /// <summary>The softmax over the classes of the student's log-likelihoods of each class's text.</summary>
@@ -63,6 +63,12 @@ internal static class StudentContracts
         AnswerKind.Choices => Choices,
         _ => OpenText,
     };
+
+    /// <summary>
+    /// The typed-row value of a key-typed member for a 0-based class index: ML.NET stores member + 1, so a class index is
+    /// written as is and "no class" (-1) as <see cref="uint.MaxValue"/>, which wraps to the missing key 0.
+    /// </summary>
+    public static uint KeyMember(int index) => index < 0 ? uint.MaxValue : (uint)index;
 
     /// <summary>The output column names a student adds.</summary>
     public static readonly string[] OutputColumns = ["PredictedLabel", "Score", "PredictedText", "PredictedRationale"];

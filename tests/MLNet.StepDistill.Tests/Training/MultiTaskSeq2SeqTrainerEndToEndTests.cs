@@ -47,6 +47,11 @@ public sealed class MultiTaskSeq2SeqTrainerEndToEndTests
         Assert.True(double.IsFinite(metrics.LogLoss));
         Assert.Equal(5, metrics.ConfusionMatrix.NumberOfClasses);
         Assert.Equal(["a", "b", "c", "d", "e"], student.ClassNames);
+        var keyed = ml.Transforms.Conversion.MapKeyToValue("PredictedLetter", "PredictedLabel").Fit(scored).Transform(scored);
+        var letters = keyed.GetColumn<string>("PredictedLetter").ToArray();
+        var texts = keyed.GetColumn<string>("PredictedText").ToArray();
+        var choices = TrainingFixtures.CqaTestRows(30).Select(r => r.Choices).ToArray();
+        Assert.All(Enumerable.Range(0, letters.Length), i => Assert.Equal(choices[i][letters[i][0] - 'a'], texts[i]));
 
         var path = Path.Combine(Path.GetTempPath(), $"stepdistill-e2e-{Guid.NewGuid():N}.zip");
         try
