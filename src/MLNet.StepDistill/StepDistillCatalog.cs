@@ -1,20 +1,26 @@
 using Microsoft.ML;
+using MLNet.StepDistill.Evaluation;
+using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill;
 
 /// <summary>
-/// MLNet.StepDistill's entry point on an <see cref="MLContext"/>: <c>mlContext.StepDistill()</c>. Holds the rationale
-/// annotator (see the Annotation part of this class) and the label-to-key helper evaluation needs.
+/// MLNet.StepDistill's entry point on an <see cref="MLContext"/>: <c>mlContext.StepDistill()</c>. Holds the student
+/// trainer, the rationale annotator (StepDistillCatalog.Annotation.cs), the label-to-key helpers evaluation needs, the generated-text evaluator, and save/load of models with students.
 /// </summary>
 public sealed partial class StepDistillCatalog
 {
     internal StepDistillCatalog(MLContext mlContext)
     {
         MLContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
+        Trainers = new StepDistillTrainers(mlContext);
     }
 
     /// <summary>The context this catalog works in.</summary>
     public MLContext MLContext { get; }
+
+    /// <summary>The trainers: <see cref="StepDistillTrainers.MultiTaskSeq2Seq"/>.</summary>
+    public StepDistillTrainers Trainers { get; }
 
     /// <summary>
     /// Maps a text label column to a key whose key values are <paramref name="labels"/> in that order: the same keys as a
@@ -28,8 +34,56 @@ public sealed partial class StepDistillCatalog
         return MLContext.Transforms.Conversion.MapValueToKey(outputColumnName, inputColumnName ?? outputColumnName, keyData: keyData);
     }
 
+    /// <summary>
+    /// Multiple-choice: maps each row's answer text to its position among the row's choices, as a key with key values
+    /// a, b, c, ... (the classes of a multiple-choice student's <c>Score</c> and <c>PredictedLabel</c>). An answer that is
+    /// not among the choices gives a missing key (0). The first matching choice wins when a choice repeats.
+    /// </summary>
+    /// <param name="choiceCount">The number of positions: the student's <see cref="Seq2SeqStudentTransformer.ClassNames"/> count (5 for CommonsenseQA).</param>
+    /// <param name="outputColumnName">The key column to add, e.g. <c>"Label"</c>.</param>
+    /// <param name="answerColumnName">The text column holding the gold answer.</param>
+    /// <param name="choicesColumnName">The text-vector column holding the choices.</param>
+    /// <remarks>This mapping is for evaluation; it is not saved with a model.</remarks>
+    public IEstimator<ITransformer> MapChoiceLabelToKey(int choiceCount, string outputColumnName, string answerColumnName, string choicesColumnName) =>
+        ChoiceLabelMapping.Create(MLContext, choiceCount, outputColumnName, answerColumnName, choicesColumnName);
+
+    /// <summary>
+    /// Exact-match accuracy of generated text (e.g. <c>PredictedText</c>) against a gold text column and, when
+    /// <paramref name="compareAsEquations"/>, equation accuracy: both sides evaluated as arithmetic and compared by value.
+    /// </summary>
+    public GeneratedTextMetrics EvaluateGeneratedText(IDataView data, string labelColumnName = "Label", string predictedColumnName = "PredictedText", bool compareAsEquations = false) =>
+        GeneratedTextEvaluator.Evaluate(data, labelColumnName, predictedColumnName, compareAsEquations);
+
+    /// <summary>
+    /// Saves a model that may hold students into one zip: ML.NET's entries (<c>mlContext.Model.Save</c>) plus each student's
+    /// head and weights as extra entries. Load it with <see cref="LoadModel"/>.
+    /// </summary>
+    public void SaveModel(ITransformer model, DataViewSchema inputSchema, string path) =>
+        StudentModelArchive.Save(MLContext, model, inputSchema, path);
+
+    /// <summary>
+    /// Loads a zip written by <see cref="SaveModel"/>: ML.NET's pipeline with the students put back in place. A plain
+    /// <c>mlContext.Model.Load</c> cannot find the weights and says so.
+    /// </summary>
+    /// <param name="path">The model zip.</param>
+    /// <param name="inputSchema">The input schema saved with the model.</param>
+    /// <param name="device">Where to put the students: <c>"cpu"</c> (default), <c>"cuda"</c>, <c>"auto"</c>.</param>
+    public ITransformer LoadModel(string path, out DataViewSchema inputSchema, string device = "cpu") =>
+        StudentModelArchive.Load(MLContext, path, device, out inputSchema);
+
     private sealed class LabelRow
     {
         public string Label { get; set; } = "";
     }
+}
+
+/// <summary>The trainers of <see cref="StepDistillCatalog"/>.</summary>
+public sealed class StepDistillTrainers
+{
+    private readonly MLContext mlContext;
+
+    internal StepDistillTrainers(MLContext mlContext) => this.mlContext = mlContext;
+
+    /// <summary>The student step of Distilling Step-by-Step (and the paper's baselines, by <see cref="MultiTaskSeq2SeqTrainer.Options.Mode"/>).</summary>
+    public MultiTaskSeq2SeqTrainer MultiTaskSeq2Seq(MultiTaskSeq2SeqTrainer.Options options) => new(mlContext, options);
 }

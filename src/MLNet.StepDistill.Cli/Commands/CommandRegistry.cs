@@ -13,5 +13,17 @@ internal static class CommandRegistry
             .WithDescription("Annotates a dataset split with a teacher (recorded completions or any OpenAI-compatible chat model): rationale, label, status, teacher accuracy.")
             .WithExample("annotate", "--dataset", "datasets/cqa", "--split", "test", "--teacher", "recorded", "--json")
             .WithExample("annotate", "--dataset", "datasets/cqa", "--split", "train", "--teacher", "openai", "--endpoint", "http://localhost:11434/v1", "--model", "llama3.1", "--api-key-env", "OLLAMA_API_KEY");
+        config.AddCommand<TrainCommand>("train")
+            .WithDescription("Trains a T5 student (standard, step-by-step or single-task) on a dataset annotated by its recorded teacher; writes a model zip.")
+            .WithExample("train", "--dataset", "datasets/cqa", "--mode", "step-by-step", "--labels", "teacher", "--student", "tiny", "--fraction", "0.1", "--steps", "150", "--out", "model.zip");
+        config.AddCommand<EvaluateCommand>("evaluate")
+            .WithDescription("Evaluates a model zip on a dataset split (accuracy; equation accuracy for math).")
+            .WithExample("evaluate", "--model", "model.zip", "--dataset", "datasets/cqa", "--split", "test", "--json");
+        config.AddCommand<PredictCommand>("predict")
+            .WithDescription("Answers one input with a model zip, optionally with the student's rationale.")
+            .WithExample("predict", "--model", "model.zip", "--text", "Where do you keep milk?", "--choices", "fridge|shelf|car|bed|roof", "--rationale");
+        config.AddCommand<DistillCommand>("distill")
+            .WithDescription("The whole experiment on shipped data, CPU-sized: annotate (recorded teacher), train a tiny student step-by-step, evaluate, summarise.")
+            .WithExample("distill");
     }
 }

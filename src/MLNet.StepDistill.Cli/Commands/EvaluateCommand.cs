@@ -1,0 +1,98 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.ML;
+using Spectre.Console.Cli;
+
+namespace MLNet.StepDistill.Cli.Commands;
+
+/// <summary>`stepdistill evaluate`: accuracy of a saved model on a dataset split.</summary>
+internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
+{
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandOption("--model <FILE>")]
+        [Description("A model zip written by train (or SaveModel).")]
+        public string? Model { get; set; }
+
+        [CommandOption("--dataset <FOLDER>")]
+        [Description("Dataset folder holding dataset.json.")]
+        public string? Dataset { get; set; }
+
+        [CommandOption("--split <NAME>")]
+        [DefaultValue("test")]
+        [Description("Split to evaluate on.")]
+        public string Split { get; set; } = "test";
+
+        [CommandOption("--limit <N>")]
+        [Description("Evaluate only the first N rows.")]
+        public int? Limit { get; set; }
+
+        [CommandOption("--json")]
+        [Description("Print one JSON object (accuracy, ...).")]
+        public bool Json { get; set; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(settings.Model) || !File.Exists(settings.Model))
+        {
+            throw new UserFacingException($"evaluate: --model must name an existing model zip (got \"{settings.Model}\")");
+        }
+
+        var dataset = StudentExperiment.OpenDataset("evaluate", settings.Dataset);
+        var rows = StudentExperiment.ReadRows("evaluate", dataset, settings.Split);
+        if (settings.Limit is { } limit)
+        {
+            rows = rows.Take(limit).ToArray();
+        }
+
+        var ml = new MLContext(0);
+        ITransformer model;
+        try
+        {
+            model = ml.StepDistill().LoadModel(settings.Model, out _);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or IOException)
+        {
+            throw new UserFacingException($"evaluate: {settings.Model}: {ex.Message}");
+        }
+
+        var summary = StudentExperiment.Evaluate(ml, model, StudentExperiment.FindStudent(model), dataset, rows);
+        Print(summary, dataset.Manifest.Name, settings.Split, settings.Json);
+        return 0;
+    }
+
+    internal static void Print(EvaluationSummary summary, string dataset, string split, bool json)
+    {
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                dataset,
+                split,
+                rows = summary.Rows,
+                accuracy = summary.Accuracy,
+                exactMatch = summary.ExactMatch,
+                equationAccuracy = summary.EquationAccuracy,
+                macroAccuracy = summary.MacroAccuracy,
+                logLoss = summary.LogLoss,
+            }));
+            return;
+        }
+
+        static string F(double? v) => v is { } x ? x.ToString("F4", CultureInfo.InvariantCulture) : "n/a";
+        Console.WriteLine($"dataset {dataset}, split {split}, {summary.Rows} rows");
+        Console.WriteLine($"accuracy        {F(summary.Accuracy)}");
+        if (summary.EquationAccuracy is not null)
+        {
+            Console.WriteLine($"exact match     {F(summary.ExactMatch)}");
+        }
+
+        if (summary.LogLoss is not null)
+        {
+            Console.WriteLine($"macro accuracy  {F(summary.MacroAccuracy)}");
+            Console.WriteLine($"log-loss        {F(summary.LogLoss)}");
+        }
+    }
+}

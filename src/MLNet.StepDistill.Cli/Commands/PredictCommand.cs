@@ -1,0 +1,85 @@
+using System.ComponentModel;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Training;
+using Spectre.Console.Cli;
+
+namespace MLNet.StepDistill.Cli.Commands;
+
+/// <summary>`stepdistill predict`: one answer (and optionally its rationale) from a saved model.</summary>
+internal sealed class PredictCommand : Command<PredictCommand.Settings>
+{
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandOption("--model <FILE>")]
+        [Description("A model zip written by train.")]
+        public string? Model { get; set; }
+
+        [CommandOption("--text <TEXT>")]
+        [Description("The task input, formatted as the dataset's inputs are (for CQA: question, then the answer choices).")]
+        public string? Text { get; set; }
+
+        [CommandOption("--choices <LIST>")]
+        [Description("Multiple-choice models: the choices, separated by '|'.")]
+        public string? Choices { get; set; }
+
+        [CommandOption("--rationale")]
+        [Description("Also generate the student's rationale.")]
+        public bool Rationale { get; set; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(settings.Model) || !File.Exists(settings.Model))
+        {
+            throw new UserFacingException($"predict: --model must name an existing model zip (got \"{settings.Model}\")");
+        }
+
+        if (string.IsNullOrWhiteSpace(settings.Text))
+        {
+            throw new UserFacingException("predict: --text is required");
+        }
+
+        var ml = new MLContext(0);
+        var student = StudentExperiment.FindStudent(ml.StepDistill().LoadModel(settings.Model, out _));
+        if (settings.Rationale)
+        {
+            try
+            {
+                student = student.WithRationale();
+            }
+            catch (ArgumentException ex)
+            {
+                throw new UserFacingException($"predict: --rationale: {ex.Message}");
+            }
+        }
+
+        var choices = settings.Choices?.Split('|', StringSplitOptions.TrimEntries) ?? [];
+        if (student.IsMultipleChoice && choices.Length == 0)
+        {
+            throw new UserFacingException("predict: this model answers multiple-choice questions; give --choices \"a|b|c|d|e\"");
+        }
+
+        var input = choices.Length > 0 && !settings.Text.Contains("Answer Choices:", StringComparison.Ordinal)
+            ? new MultipleChoiceFormat().FormatInput(new TaskExample("", [settings.Text], choices, null))
+            : settings.Text;
+        var row = new AnnotatedRow { Input = input, Choices = choices };
+        var scored = student.Transform(AnnotatedSplit.ToDataView(ml, [row]));
+        var text = scored.GetColumn<string>("PredictedText").Single();
+        Console.WriteLine($"prediction  {text}");
+        if (!student.IsOpenTarget)
+        {
+            var scores = scored.GetColumn<float[]>("Score").Single();
+            Console.WriteLine("scores      " + string.Join(", ", student.ClassNames.Zip(scores).Select(p => $"{p.First} {p.Second.ToString("F3", CultureInfo.InvariantCulture)}")));
+        }
+
+        if (settings.Rationale)
+        {
+            Console.WriteLine($"rationale   {scored.GetColumn<string>("PredictedRationale").Single()}");
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,38 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.StepDistill.T5;
+
+/// <summary>
+/// T5's relative-position buckets (HF <c>T5Attention._relative_position_bucket</c>): exact buckets for small
+/// distances, logarithmic ones up to <c>max_distance</c>; the encoder separates left from right (bidirectional), the
+/// decoder only looks back.
+/// </summary>
+internal static class T5RelativePosition
+{
+    /// <summary>The bucket of each relative position (memory position minus query position), as int64.</summary>
+    public static Tensor Bucket(Tensor relativePosition, bool bidirectional, int numBuckets, int maxDistance)
+    {
+        using var scope = NewDisposeScope();
+        var position = relativePosition.to(int64);
+        var buckets = zeros_like(position);
+        if (bidirectional)
+        {
+            numBuckets /= 2;
+            buckets = buckets + (position > 0).to(int64) * numBuckets;
+            position = position.abs();
+        }
+        else
+        {
+            position = -minimum(position, zeros_like(position));
+        }
+
+        var maxExact = numBuckets / 2;
+        var isSmall = position < maxExact;
+        var scaled = (position.to(float32) / maxExact).log() / Math.Log((double)maxDistance / maxExact) * (numBuckets - maxExact);
+        var large = scaled.to(int64) + maxExact;
+        large = minimum(large, full_like(large, numBuckets - 1));
+        buckets = buckets + where(isSmall, position, large);
+        return buckets.MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,136 @@
+using MLNet.StepDistill.T5;
+
+namespace MLNet.StepDistill.Training;
+
+public sealed partial class MultiTaskSeq2SeqTrainer
+{
+    /// <summary>
+    /// Everything the student step can be told, with the paper's defaults where it gives them (alpha 0.5, AdamW,
+    /// learning rate 5e-5, batch 64, max input 1024 and max target 256 tokens).
+    /// </summary>
+    public sealed class Options
+    {
+        /// <summary>The text column the student reads: the task's formatted input (without the "predict: " / "explain: " prefix). Default <c>"Input"</c>.</summary>
+        public string InputColumnName = "Input";
+
+        /// <summary>The gold label (or target text) column, used when <see cref="LabelSource"/> is <see cref="Training.LabelSource.Gold"/>. Default <c>"Label"</c>.</summary>
+        public string LabelColumnName = "Label";
+
+        /// <summary>The teacher's label column, used when <see cref="LabelSource"/> is <see cref="Training.LabelSource.Teacher"/>. Default <c>"TeacherLabel"</c> (the annotator's output).</summary>
+        public string TeacherLabelColumnName = "TeacherLabel";
+
+        /// <summary>The rationale column (step-by-step and single-task modes). Default <c>"Rationale"</c> (the annotator's output).</summary>
+        public string RationaleColumnName = "Rationale";
+
+        /// <summary>
+        /// The annotation status column; rows whose status is not <see cref="OkAnnotationStatus"/> have no rationale and no
+        /// teacher label. When the column is absent every row with a non-empty rationale counts. Default <c>"AnnotationStatus"</c>.
+        /// </summary>
+        public string AnnotationStatusColumnName = "AnnotationStatus";
+
+        /// <summary>The status value (case-insensitive) that marks a usable annotation. Default <c>"ok"</c>.</summary>
+        public string OkAnnotationStatus = "ok";
+
+        /// <summary>
+        /// Multiple-choice tasks: a text-vector column holding each row's answer choices. The row's choices are then its
+        /// label set: <c>Score</c> has one slot per choice position (a, b, c, ...) and <c>PredictedLabel</c> is the position.
+        /// Null (default) for tasks without per-row choices.
+        /// </summary>
+        public string? ChoicesColumnName;
+
+        /// <summary>
+        /// A closed label set (e.g. entailment, neutral, contradiction): <c>Score</c> has one slot per label, in this order,
+        /// and <c>PredictedLabel</c> is a key whose key values are these labels. Null (default) with no
+        /// <see cref="ChoicesColumnName"/> means an open target: the transformer adds <c>PredictedText</c> by generation.
+        /// </summary>
+        public string[]? Labels;
+
+        /// <summary>
+        /// The student: a preset name for training from scratch (e.g. <c>"tiny"</c>, <c>"t5-small"</c>) or a Hugging Face
+        /// checkpoint folder (config.json, model.safetensors, spiece.model). Default <c>"tiny"</c>.
+        /// </summary>
+        public string Student = "tiny";
+
+        /// <summary>
+        /// The SentencePiece model for a student trained from scratch; null uses the shipped
+        /// <c>datasets/tokenizer/spiece.model</c> (searched upward from the working folder and the application folder).
+        /// A checkpoint folder brings its own <c>spiece.model</c>.
+        /// </summary>
+        public string? TokenizerPath;
+
+        /// <summary>Standard, step-by-step (default) or single-task.</summary>
+        public TrainingMode Mode = TrainingMode.StepByStep;
+
+        /// <summary>Whether the label task learns gold labels or the teacher's labels. Default <see cref="Training.LabelSource.Teacher"/>.</summary>
+        public LabelSource LabelSource = LabelSource.Teacher;
+
+        /// <summary>Weight of the label loss in step-by-step mode; the rationale loss gets 1 - alpha. Default 0.5 (the paper's).</summary>
+        public float Alpha = 0.5f;
+
+        /// <summary>AdamW's base learning rate. Default 5e-5 (the paper's, for pretrained students; use about 1e-3 from scratch).</summary>
+        public double LearningRate = 5e-5;
+
+        /// <summary>The schedule after warm-up. Default <see cref="Training.LearningRateSchedule.Linear"/> decay to zero.</summary>
+        public LearningRateSchedule LearningRateSchedule = LearningRateSchedule.Linear;
+
+        /// <summary>Steps of linear warm-up from 0 to the base rate. Default 0.</summary>
+        public int WarmupSteps;
+
+        /// <summary>Rows per optimiser step. Default 64 (the paper's).</summary>
+        public int BatchSize = 64;
+
+        /// <summary>Micro-batches per optimiser step (the batch is split into this many parts; gradients add up). Default 1.</summary>
+        public int GradientAccumulationSteps = 1;
+
+        /// <summary>Optimiser steps to make; 0 (default) means <see cref="Epochs"/> passes over the training rows.</summary>
+        public int MaxSteps;
+
+        /// <summary>Passes over the training rows when <see cref="MaxSteps"/> is 0. Default 1.</summary>
+        public int Epochs = 1;
+
+        /// <summary>Gradients are clipped to this global L2 norm; 0 or less turns clipping off. Default 1.0.</summary>
+        public double MaxGradientNorm = 1.0;
+
+        /// <summary>AdamW's decoupled weight decay (not applied to layer norms). Default 0.</summary>
+        public double WeightDecay;
+
+        /// <summary>The most tokens of an input; longer inputs are cut. Default 1024 (the paper's).</summary>
+        public int MaxInputLength = 1024;
+
+        /// <summary>The most tokens of a target (label or rationale), and of generated text. Default 256 (the paper's).</summary>
+        public int MaxTargetLength = 256;
+
+        /// <summary>Validate every this many steps on the validation data given to <c>Fit</c>; 0 (default) validates only at the end.</summary>
+        public int EvaluateEveryNSteps;
+
+        /// <summary>With validation data: restore the weights of the best validation accuracy at the end. Default true.</summary>
+        public bool KeepBestCheckpoint = true;
+
+        /// <summary>With validation data: stop after this many validations without improvement; 0 (default) never stops early.</summary>
+        public int EarlyStoppingPatience;
+
+        /// <summary>The seed of weight initialisation, dropout and batch order; null (default) takes the MLContext's seed (0 when it has none).</summary>
+        public int? Seed;
+
+        /// <summary>The torch device, e.g. <c>"cpu"</c> (default), <c>"cuda"</c>, <c>"cuda:1"</c>.</summary>
+        public string Device = "cpu";
+
+        /// <summary>Matrix-product precision; null (default) takes the device's default (float32 on CPU, bf16 autocast on CUDA).</summary>
+        public T5Precision? Precision;
+
+        /// <summary>A folder for checkpoints (written atomically every <see cref="CheckpointEveryNSteps"/>); null (default) writes none.</summary>
+        public string? CheckpointFolder;
+
+        /// <summary>Write a checkpoint every this many steps (with a <see cref="CheckpointFolder"/>). Default 100.</summary>
+        public int CheckpointEveryNSteps = 100;
+
+        /// <summary>Continue from the checkpoint in <see cref="CheckpointFolder"/> when there is one. Default false.</summary>
+        public bool Resume;
+
+        /// <summary>Whether the trained transformer also generates <c>PredictedRationale</c> (slower; step-by-step and single-task only). Default false.</summary>
+        public bool GenerateRationale;
+
+        /// <summary>Receives a report after every optimiser step. Null (default) for none.</summary>
+        public IProgress<TrainingProgress>? Progress;
+    }
+}

@@ -1,0 +1,138 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using MLNet.StepDistill.T5;
+using static TorchSharp.torch;
+
+namespace MLNet.StepDistill.Training;
+
+/// <summary>
+/// Step two of Distilling Step-by-Step as an ML.NET estimator: trains a T5 student on <c>"predict: x" -&gt; label</c> and
+/// <c>"explain: x" -&gt; rationale</c> together (loss = alpha * label loss + (1 - alpha) * rationale loss), or on the
+/// label alone (<see cref="TrainingMode.Standard"/>), or on one joined output (<see cref="TrainingMode.SingleTask"/>).
+/// Fitting gives a <see cref="Seq2SeqStudentTransformer"/>.
+/// </summary>
+/// <remarks>
+/// Rows whose annotation status is not ok (or whose rationale is empty) have no rationale: they still train the label task
+/// when they have a label (with teacher labels they have none, so they train nothing); single-task mode leaves them out.
+/// Obtain one with <c>mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(options)</c>.
+/// </remarks>
+public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentTransformer>
+{
+    /// <summary>Training runs in one process take turns: weights and dropout come from torch's process-wide generator.</summary>
+    private static readonly object TorchRandomGate = new();
+
+    private readonly MLContext mlContext;
+    private readonly Options options;
+
+    internal MultiTaskSeq2SeqTrainer(MLContext mlContext, Options options)
+    {
+        this.mlContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
+        this.options = options ?? throw new ArgumentNullException(nameof(options));
+        Validate(options);
+    }
+
+    /// <summary>Trains on <paramref name="input"/> (no validation).</summary>
+    public Seq2SeqStudentTransformer Fit(IDataView input) => Fit(input, null, CancellationToken.None);
+
+    /// <summary>
+    /// Trains on <paramref name="trainData"/>, validating on <paramref name="validationData"/> (gold labels in
+    /// <see cref="Options.LabelColumnName"/>) when given, and stopping at <paramref name="cancellationToken"/>.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled; with a checkpoint folder, a run with <see cref="Options.Resume"/> continues from the last checkpoint.</exception>
+    public Seq2SeqStudentTransformer Fit(IDataView trainData, IDataView? validationData, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        NativeTorch.EnsureLoaded();
+        var host = ((IHostEnvironment)mlContext).Register("StepDistill");
+        var seed = options.Seed ?? host.Rand.Next();
+        var rows = TrainingRowReader.Read(trainData, options).Where(r => MultiTaskStep.Teaches(r, options.Mode, options.Alpha)).ToArray();
+        var validation = validationData is null ? null : ReadValidation(validationData);
+        var head = CreateHead(rows);
+
+        StudentPredictor predictor;
+        lock (TorchRandomGate)
+        {
+            manual_seed(seed);
+            var student = T5Student.Create(options);
+            predictor = new StudentPredictor(student, head);
+            using var channel = host.Start("Training");
+            try
+            {
+                new TrainingLoop(student, predictor, options, seed, channel).Run(rows, validation, cancellationToken);
+            }
+            catch
+            {
+                student.Dispose();
+                throw;
+            }
+        }
+
+        return new Seq2SeqStudentTransformer(mlContext, predictor, options.GenerateRationale);
+    }
+
+    /// <inheritdoc/>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var head = options.ChoicesColumnName is null ? CreateHead([]) : CreateHead([new TrainingRow("", null, null, ["", ""])]);
+        return Seq2SeqStudentTransformer.MappingEstimator(mlContext, head, null, false).GetOutputSchema(inputSchema);
+    }
+
+    private IReadOnlyList<TrainingRow> ReadValidation(IDataView data)
+    {
+        var goldOptions = new Options
+        {
+            InputColumnName = options.InputColumnName,
+            LabelColumnName = options.LabelColumnName,
+            LabelSource = LabelSource.Gold,
+            Mode = TrainingMode.Standard,
+            ChoicesColumnName = options.ChoicesColumnName,
+        };
+        return TrainingRowReader.Read(data, goldOptions).Where(r => r.Label is not null).ToArray();
+    }
+
+    private StudentHead CreateHead(IReadOnlyList<TrainingRow> rows)
+    {
+        var kind = options.Labels is { Length: > 0 } ? AnswerKind.FixedLabels
+            : options.ChoicesColumnName is not null ? AnswerKind.Choices
+            : AnswerKind.OpenText;
+        return new StudentHead
+        {
+            Mode = options.Mode,
+            Kind = kind,
+            Labels = options.Labels ?? [],
+            ChoiceCount = kind == AnswerKind.Choices ? Math.Max(1, rows.Select(r => r.Choices.Count).DefaultIfEmpty(0).Max()) : 0,
+            InputColumnName = options.InputColumnName,
+            ChoicesColumnName = options.ChoicesColumnName,
+            MaxInputLength = options.MaxInputLength,
+            MaxTargetLength = options.MaxTargetLength,
+        };
+    }
+
+    private static void Validate(Options o)
+    {
+        void Require(bool ok, string option, string problem)
+        {
+            if (!ok)
+            {
+                throw new ArgumentOutOfRangeException(option, $"Options.{option} {problem}");
+            }
+        }
+
+        Require(o.Alpha is >= 0 and <= 1, nameof(o.Alpha), $"must be in [0, 1], got {o.Alpha}.");
+        Require(o.LearningRate > 0, nameof(o.LearningRate), $"must be positive, got {o.LearningRate}.");
+        Require(o.BatchSize > 0, nameof(o.BatchSize), $"must be positive, got {o.BatchSize}.");
+        Require(o.GradientAccumulationSteps > 0, nameof(o.GradientAccumulationSteps), $"must be positive, got {o.GradientAccumulationSteps}.");
+        Require(o.MaxSteps >= 0, nameof(o.MaxSteps), $"must be 0 (use Epochs) or positive, got {o.MaxSteps}.");
+        Require(o.MaxSteps > 0 || o.Epochs > 0, nameof(o.Epochs), $"must be positive when MaxSteps is 0, got {o.Epochs}.");
+        Require(o.WarmupSteps >= 0, nameof(o.WarmupSteps), $"must not be negative, got {o.WarmupSteps}.");
+        Require(o.MaxInputLength > 1, nameof(o.MaxInputLength), $"must be at least 2, got {o.MaxInputLength}.");
+        Require(o.MaxTargetLength > 1, nameof(o.MaxTargetLength), $"must be at least 2, got {o.MaxTargetLength}.");
+        Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
+        Require(o.EarlyStoppingPatience >= 0, nameof(o.EarlyStoppingPatience), $"must not be negative, got {o.EarlyStoppingPatience}.");
+        Require(o.CheckpointEveryNSteps > 0, nameof(o.CheckpointEveryNSteps), $"must be positive, got {o.CheckpointEveryNSteps}.");
+        Require(!o.Resume || o.CheckpointFolder is not null, nameof(o.Resume), "needs a CheckpointFolder to resume from.");
+        Require(!(o.GenerateRationale && o.Mode == TrainingMode.Standard), nameof(o.GenerateRationale), "needs StepByStep or SingleTask mode (Standard never learns rationales).");
+        Require(o.Labels is null || o.ChoicesColumnName is null, nameof(o.Labels), "and ChoicesColumnName exclude each other: a task has a fixed label set or per-row choices.");
+        Require(o.Labels is null || o.Labels.Distinct(StringComparer.Ordinal).Count() == o.Labels.Length, nameof(o.Labels), "must not repeat a label.");
+    }
+}
