@@ -259,8 +259,6 @@ public sealed class T5ForConditionalGeneration : nn.Module
     /// <summary>Creates a decoder cache sized for this model.</summary>
     internal T5DecoderCache NewCache() => new(decoder.BlockCount);
 
-    internal Device ComputeDevice => Device;
-
     private Tensor? CausalMask(long queryLength, long offset)
     {
         if (queryLength == 1)
