@@ -7,5 +7,6 @@ internal static class BenchmarkRegistry
     [
         new TeacherBenchmark(),
         new AnnotateBenchmark(),
+        new T5Benchmark(),
     ];
 }

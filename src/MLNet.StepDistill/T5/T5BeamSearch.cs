@@ -13,7 +13,7 @@ internal static class T5BeamSearch
     public static T5GenerationResult Run(T5ForConditionalGeneration model, Tensor encoderHidden, Tensor attentionMask, T5GenerationOptions options)
     {
         var config = model.Config;
-        var device = model.ComputeDevice;
+        var device = model.Device;
         var batch = (int)encoderHidden.shape[0];
         var beams = options.NumBeams;
         var rows = batch * beams;

@@ -13,31 +13,32 @@ internal sealed class T5Block : nn.Module
 #pragma warning disable IDE1006 // names are the checkpoint keys
     private readonly ModuleList<nn.Module> layer;
 #pragma warning restore IDE1006
-    private readonly T5LayerSelfAttention selfAttention;
-    private readonly T5LayerCrossAttention? crossAttention;
-    private readonly T5LayerFF feedForward;
 
     public T5Block(T5Config config, bool isDecoder, bool hasRelativeAttentionBias, T5Autocast autocast) : base(nameof(T5Block))
     {
-        selfAttention = new T5LayerSelfAttention(config, isDecoder, hasRelativeAttentionBias, autocast);
-        crossAttention = isDecoder ? new T5LayerCrossAttention(config, autocast) : null;
-        feedForward = new T5LayerFF(config, autocast);
-        layer = crossAttention is null
-            ? nn.ModuleList<nn.Module>(selfAttention, feedForward)
-            : nn.ModuleList<nn.Module>(selfAttention, crossAttention, feedForward);
-
-        // Registered by hand: RegisterComponents would also register the typed views below under their own names.
-        register_module(nameof(layer), layer);
+        var selfAttention = new T5LayerSelfAttention(config, isDecoder, hasRelativeAttentionBias, autocast);
+        var feedForward = new T5LayerFF(config, autocast);
+        layer = isDecoder
+            ? nn.ModuleList<nn.Module>(selfAttention, new T5LayerCrossAttention(config, autocast), feedForward)
+            : nn.ModuleList<nn.Module>(selfAttention, feedForward);
+        RegisterComponents();
     }
 
+    // Typed views of the layers; not fields, so that only `layer` is registered.
+    private T5LayerSelfAttention SelfAttentionLayer => (T5LayerSelfAttention)layer[0];
+
+    private T5LayerCrossAttention? CrossAttentionLayer => layer.Count == 3 ? (T5LayerCrossAttention)layer[1] : null;
+
+    private T5LayerFF FeedForwardLayer => (T5LayerFF)layer[^1];
+
     /// <summary>The self-attention of this block (the first block's computes the shared position bias).</summary>
-    public T5Attention SelfAttention => selfAttention.Attention;
+    public T5Attention SelfAttention => SelfAttentionLayer.Attention;
 
     public Tensor Forward(Tensor hidden, Tensor? selfBias, Tensor? encoderHidden, Tensor? encoderBias, T5LayerCache? cache)
     {
         using var scope = NewDisposeScope();
-        var h = selfAttention.Forward(hidden, selfBias, cache);
-        if (crossAttention is not null)
+        var h = SelfAttentionLayer.Forward(hidden, selfBias, cache);
+        if (CrossAttentionLayer is { } crossAttention)
         {
             if (encoderHidden is null)
             {
@@ -47,6 +48,6 @@ internal sealed class T5Block : nn.Module
             h = crossAttention.Forward(h, encoderHidden, encoderBias, cache);
         }
 
-        return feedForward.forward(h).MoveToOuterDisposeScope();
+        return FeedForwardLayer.forward(h).MoveToOuterDisposeScope();
     }
 }

@@ -29,7 +29,8 @@ public sealed class T5ForConditionalGeneration : nn.Module
 
     /// <summary>
     /// A model with fresh weights, initialised as Hugging Face initialises T5 (normal with the per-layer standard
-    /// deviations of <c>T5PreTrainedModel._init_weights</c>), on the CPU in float32. Seed with <c>torch.manual_seed</c>.
+    /// deviations of <c>T5PreTrainedModel._init_weights</c>), on the CPU in float32, in training mode (dropout on).
+    /// Seed with <c>torch.manual_seed</c>.
     /// </summary>
     /// <param name="config">The architecture (see <see cref="T5Presets"/> and <see cref="T5Config.Load"/>).</param>
     /// <param name="tokenizer">The tokenizer saved with the model by <see cref="SavePretrained"/>, if any.</param>
@@ -74,7 +75,11 @@ public sealed class T5ForConditionalGeneration : nn.Module
         set => autocast.LowPrecision = value == T5Precision.BFloat16 ? ScalarType.BFloat16 : null;
     }
 
-    /// <summary>Loads a Hugging Face T5 checkpoint folder (<c>config.json</c> + <c>model.safetensors</c>, sharded safetensors or <c>pytorch_model.bin</c>, and <c>spiece.model</c> when present).</summary>
+    /// <summary>
+    /// Loads a Hugging Face T5 checkpoint folder (<c>config.json</c> + <c>model.safetensors</c>, sharded safetensors or
+    /// <c>pytorch_model.bin</c>, and <c>spiece.model</c> when present). The model is returned in eval mode (dropout
+    /// off), as HF's <c>from_pretrained</c> does; call <c>train()</c> before training.
+    /// </summary>
     /// <param name="folder">The folder <c>save_pretrained</c> (or <see cref="SavePretrained"/>) wrote.</param>
     /// <param name="device">Where to put the model; default <see cref="T5Devices.Default"/> (CUDA when available).</param>
     /// <param name="precision">Default: bf16 on CUDA, float32 on CPU.</param>
@@ -258,8 +263,6 @@ public sealed class T5ForConditionalGeneration : nn.Module
 
     /// <summary>Creates a decoder cache sized for this model.</summary>
     internal T5DecoderCache NewCache() => new(decoder.BlockCount);
-
-    internal Device ComputeDevice => Device;
 
     private Tensor? CausalMask(long queryLength, long offset)
     {

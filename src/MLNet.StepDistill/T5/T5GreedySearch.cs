@@ -12,7 +12,7 @@ internal static class T5GreedySearch
     public static T5GenerationResult Run(T5ForConditionalGeneration model, Tensor encoderHidden, Tensor attentionMask, T5GenerationOptions options)
     {
         var config = model.Config;
-        var device = model.ComputeDevice;
+        var device = model.Device;
         var batch = encoderHidden.shape[0];
         var encoderMask = T5ForConditionalGeneration.ExtendedMask(attentionMask);
         using var cache = options.UseCache ? model.NewCache() : null;

@@ -14,7 +14,8 @@ namespace MLNet.StepDistill.T5;
 /// Two differences between Microsoft.ML.Tokenizers 2.0.1 and sentencepiece are corrected here: a run of unknown
 /// characters is one unk piece (sentencepiece merges them), and unk decodes to " \u2047 " (sentencepiece's
 /// unk surface) rather than vanishing. T5 models (bos_id -1) are loaded through a repaired copy of the model (see
-/// <c>SentencePieceModelFile.ForMicrosoftTokenizer</c>).
+/// <c>SentencePieceModelFile.ForMicrosoftTokenizer</c>). The text <c>&lt;extra_id_0&gt;</c> inside an input is
+/// tokenized as plain text, not as the sentinel id (use <see cref="SentinelId"/> to build span-corruption inputs).
 /// </remarks>
 public sealed class T5Tokenizer
 {

@@ -1,0 +1,165 @@
+using MLNet.StepDistill.T5;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace MLNet.StepDistill.Tests.T5;
+
+/// <summary>Scoring, cache-free generation, training support and precision settings of the T5 model.</summary>
+public class T5ModelTests
+{
+    public static TheoryData<string> ModelFolders => T5Fixtures.ModelNames();
+
+    [Theory]
+    [MemberData(nameof(ModelFolders))]
+    public void Target_scores_add_up_to_minus_the_hugging_face_loss_times_the_token_count(string name)
+    {
+        using var model = T5ParityTests.Load(name);
+        foreach (var testCase in T5ParityTests.Cases(name))
+        {
+            using var scope = NewDisposeScope();
+            var labels = T5Fixtures.LongRows(testCase.GetProperty("labels"));
+            var scores = model.ScoreTargets(
+                T5Fixtures.LongTensor(testCase.GetProperty("input_ids")),
+                T5Fixtures.LongTensor(testCase.GetProperty("attention_mask")),
+                T5Fixtures.LongTensor(testCase.GetProperty("labels")));
+
+            Assert.Equal(labels.Select(row => row.Count(id => id != -100)).ToArray(), scores.Select(s => s.TokenCount).ToArray());
+            var tokens = scores.Sum(s => s.TokenCount);
+            var expected = -testCase.GetProperty("expected").GetProperty("loss").GetDouble() * tokens;
+            var actual = scores.Sum(s => (double)s.LogLikelihood);
+            Assert.True(Math.Abs(actual - expected) <= 1e-5 * Math.Abs(expected), $"sum of log-likelihoods {actual} vs -loss x tokens {expected}");
+        }
+    }
+
+    [Fact]
+    public void Candidate_scores_equal_scoring_each_pair_on_its_own()
+    {
+        using var model = T5ParityTests.Load("t5v11_gated");
+        var testCase = T5ParityTests.Cases("t5v11_gated").First();
+        using var scope = NewDisposeScope();
+        var inputs = T5Fixtures.LongTensor(testCase.GetProperty("input_ids"));
+        var mask = T5Fixtures.LongTensor(testCase.GetProperty("attention_mask"));
+        var candidates = tensor(new long[] { 12, 7, 1, -100, 40, 1, -100, -100, 5, 6, 9, 1 }, 3, 4);
+        var all = model.ScoreCandidates(inputs, mask, candidates);
+        for (var c = 0; c < 3; c++)
+        {
+            var single = model.ScoreTargets(inputs, mask, candidates[c].unsqueeze(0).repeat(2, 1));
+            for (var i = 0; i < 2; i++)
+            {
+                Assert.Equal(single[i].TokenCount, all[i, c].TokenCount);
+                Assert.Equal(single[i].LogLikelihood, all[i, c].LogLikelihood, 4);
+            }
+        }
+
+        Assert.Equal([3, 2, 4], Enumerable.Range(0, 3).Select(c => all[0, c].TokenCount).ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(ModelFolders))]
+    public void Generation_without_the_cache_gives_the_hugging_face_sequences_too(string name)
+    {
+        using var model = T5ParityTests.Load(name);
+        foreach (var testCase in T5ParityTests.Cases(name))
+        {
+            using var scope = NewDisposeScope();
+            var expected = testCase.GetProperty("expected");
+            var inputs = T5Fixtures.LongTensor(testCase.GetProperty("input_ids"));
+            var mask = T5Fixtures.LongTensor(testCase.GetProperty("attention_mask"));
+            var greedy = model.Generate(inputs, mask, new T5GenerationOptions { MaxNewTokens = 12, UseCache = false });
+            var beam = model.Generate(inputs, mask, new T5GenerationOptions { MaxNewTokens = 12, NumBeams = 3, UseCache = false });
+            Assert.Equal(T5Fixtures.LongRows(expected.GetProperty("generate_greedy").GetProperty("sequences")), greedy.Sequences);
+            Assert.Equal(T5Fixtures.LongRows(expected.GetProperty("generate_beam3").GetProperty("sequences")), beam.Sequences);
+        }
+    }
+
+    [Fact]
+    public void AdamW_steps_on_the_loss_lower_it_and_reach_every_parameter()
+    {
+        using var model = T5ParityTests.Load("t5v1_relu");
+        model.train();
+        var testCase = T5ParityTests.Cases("t5v1_relu").First();
+        var inputs = T5Fixtures.LongTensor(testCase.GetProperty("input_ids"));
+        var mask = T5Fixtures.LongTensor(testCase.GetProperty("attention_mask"));
+        var labels = T5Fixtures.LongTensor(testCase.GetProperty("labels"));
+        using var optimizer = optim.AdamW(model.parameters(), lr: 3e-3);
+        var losses = new List<float>();
+        for (var step = 0; step < 15; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            using var output = model.Forward(inputs, mask, labels: labels);
+            output.Loss!.backward();
+            if (step == 0)
+            {
+                var untouched = model.named_parameters().Where(p => p.parameter.grad is null || p.parameter.grad.abs().sum().item<float>() == 0).Select(p => p.name).ToList();
+                Assert.Empty(untouched);
+            }
+
+            optimizer.step();
+            losses.Add(output.Loss.item<float>());
+        }
+
+        Assert.True(losses[^1] < 0.75f * losses[0], $"loss went {losses[0]} -> {losses[^1]}");
+    }
+
+    [Fact]
+    public void Dropout_is_on_in_train_mode_and_off_in_eval_mode()
+    {
+        var config = T5Presets.Tiny(vocabSize: 64);
+        config.DropoutRate = 0.1;
+        manual_seed(7);
+        using var model = new T5ForConditionalGeneration(config);
+        using var scope = NewDisposeScope();
+        var inputs = tensor(new long[] { 5, 6, 7, 1 }, 1, 4);
+        var mask = ones_like(inputs);
+        var decoderInputs = tensor(new long[] { 0, 9, 10 }, 1, 3);
+
+        model.train();
+        var first = model.Forward(inputs, mask, decoderInputs).Logits.data<float>().ToArray();
+        var second = model.Forward(inputs, mask, decoderInputs).Logits.data<float>().ToArray();
+        Assert.NotEqual(first, second);
+
+        model.eval();
+        first = model.Forward(inputs, mask, decoderInputs).Logits.data<float>().ToArray();
+        second = model.Forward(inputs, mask, decoderInputs).Logits.data<float>().ToArray();
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Bfloat16_autocast_stays_close_to_float32()
+    {
+        using var model = T5ParityTests.Load("t5v11_gated");
+        var testCase = T5ParityTests.Cases("t5v11_gated").Last();
+        using var scope = NewDisposeScope();
+        var inputs = T5Fixtures.LongTensor(testCase.GetProperty("input_ids"));
+        var mask = T5Fixtures.LongTensor(testCase.GetProperty("attention_mask"));
+        var decoderInputs = T5Fixtures.LongTensor(testCase.GetProperty("decoder_input_ids"));
+        var exact = model.Forward(inputs, mask, decoderInputs).Logits;
+        model.Precision = T5Precision.BFloat16;
+        var approximate = model.Forward(inputs, mask, decoderInputs).Logits;
+        Assert.Equal(ScalarType.Float32, approximate.dtype);
+        var error = (approximate - exact).abs().max().item<float>();
+        var scale = exact.abs().max().item<float>();
+        Assert.True(error > 0, "bf16 gave exactly the float32 logits: the autocast path did not run");
+        Assert.True(error < 0.1 * scale, $"bf16 error {error} vs logit scale {scale}");
+    }
+
+    [Theory]
+    [InlineData("t5-small", 60_506_624L)]
+    [InlineData("flan-t5-small", 76_961_152L)]
+    public void Presets_have_the_parameter_count_of_the_public_checkpoints(string preset, long parameters)
+    {
+        using var model = new T5ForConditionalGeneration(T5Presets.Get(preset));
+        Assert.Equal(parameters, model.parameters().Sum(p => p.numel()));
+    }
+
+    [Fact]
+    public void Shift_right_starts_with_the_decoder_start_token_and_replaces_ignored_labels_with_pad()
+    {
+        using var scope = NewDisposeScope();
+        var labels = tensor(new long[] { 5, 6, 1, 7, 1, -100 }, 2, 3);
+        var shifted = T5ForConditionalGeneration.ShiftRight(labels);
+        Assert.Equal(new long[] { 0, 5, 6, 0, 7, 1 }, shifted.data<long>().ToArray());
+    }
+}
