@@ -14,8 +14,14 @@ namespace MLNet.StepDistill.T5;
 /// Two differences between Microsoft.ML.Tokenizers 2.0.1 and sentencepiece are corrected here: a run of unknown
 /// characters is one unk piece (sentencepiece merges them), and unk decodes to " \u2047 " (sentencepiece's
 /// unk surface) rather than vanishing. T5 models (bos_id -1) are loaded through a repaired copy of the model (see
-/// <c>SentencePieceModelFile.ForMicrosoftTokenizer</c>). The text <c>&lt;extra_id_0&gt;</c> inside an input is
-/// tokenized as plain text, not as the sentinel id (use <see cref="SentinelId"/> to build span-corruption inputs).
+/// <c>SentencePieceModelFile.ForMicrosoftTokenizer</c>).
+/// <para>
+/// As in Hugging Face's T5 tokenizers (legacy behaviour), special-token text inside an input is the special token:
+/// <c>&lt;/s&gt;</c> is EOS, <c>&lt;pad&gt;</c> pad, <c>&lt;unk&gt;</c> unk, and <c>&lt;extra_id_N&gt;</c> the sentinel when
+/// the model has it (otherwise plain text). The text between them is encoded by SentencePiece one part at a time, each
+/// with its own dummy-prefix space: <c>"a&lt;/s&gt;b"</c> is the pieces of <c>"a"</c>, EOS, the pieces of <c>"b"</c>.
+/// This is what makes the NLI input <c>"{premise}&lt;/s&gt;{hypothesis}"</c> carry EOS between its parts.
+/// </para>
 /// </remarks>
 public sealed class T5Tokenizer
 {
@@ -29,6 +35,7 @@ public sealed class T5Tokenizer
 
     private readonly SentencePieceTokenizer tokenizer;
     private readonly SentencePieceModelFile model;
+    private readonly T5SpecialTokenText specialTokens;
 
     private T5Tokenizer(SentencePieceModelFile model, int sentinelCount)
     {
@@ -36,6 +43,9 @@ public sealed class T5Tokenizer
         using var stream = new MemoryStream(model.ForMicrosoftTokenizer());
         tokenizer = SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false);
         SentinelCount = sentinelCount;
+        specialTokens = new T5SpecialTokenText(
+            new[] { PadId, EosId, UnkId }.Distinct().Select(id => (model.Pieces[id].Piece, id))
+                .Concat(Enumerable.Range(0, sentinelCount).Select(n => (SentinelText(n), SentinelId(n)))));
     }
 
     /// <summary>Size of the SentencePiece vocabulary (without sentinels).</summary>
@@ -98,24 +108,44 @@ public sealed class T5Tokenizer
         return VocabSize - 1 - index;
     }
 
-    /// <summary>SentencePiece's segmentation of <paramref name="text"/> (ids and pieces, no EOS), as <c>sp.encode</c>.</summary>
+    /// <summary>
+    /// Ids and pieces of <paramref name="text"/>, no EOS: special-token text (<c>&lt;/s&gt;</c>, <c>&lt;pad&gt;</c>,
+    /// <c>&lt;unk&gt;</c>, this model's <c>&lt;extra_id_N&gt;</c>) is that token, with its text as the piece, and the
+    /// text between is SentencePiece's segmentation as <c>sp.encode</c> gives it for each part alone.
+    /// </summary>
     public IReadOnlyList<(int Id, string Piece)> Tokenize(string text)
     {
-        var tokens = tokenizer.EncodeToTokens(text, out _, addBeginningOfSentence: false, addEndOfSentence: false);
-        var merged = new List<(int Id, string Piece)>(tokens.Count);
-        foreach (var token in tokens)
+        var result = new List<(int Id, string Piece)>();
+        foreach (var (part, specialId) in specialTokens.Split(text))
         {
-            if (token.Id == UnkId && merged.Count > 0 && merged[^1].Id == UnkId)
+            if (specialId is { } id)
             {
-                merged[^1] = (UnkId, merged[^1].Piece + token.Value);
+                result.Add((id, part));
             }
             else
             {
-                merged.Add((token.Id, token.Value));
+                TokenizePlain(part, result);
             }
         }
 
-        return merged;
+        return result;
+    }
+
+    private void TokenizePlain(string text, List<(int Id, string Piece)> result)
+    {
+        var tokens = tokenizer.EncodeToTokens(text, out _, addBeginningOfSentence: false, addEndOfSentence: false);
+        var first = result.Count;
+        foreach (var token in tokens)
+        {
+            if (token.Id == UnkId && result.Count > first && result[^1].Id == UnkId)
+            {
+                result[^1] = (UnkId, result[^1].Piece + token.Value);
+            }
+            else
+            {
+                result.Add((token.Id, token.Value));
+            }
+        }
     }
 
     /// <summary>Token ids of <paramref name="text"/>, EOS appended unless <paramref name="addEos"/> is false.</summary>
@@ -164,7 +194,8 @@ public sealed class T5Tokenizer
     /// <summary>
     /// Text of <paramref name="ids"/> as <c>sp.decode</c> gives it: control pieces (pad, EOS) vanish, unk is " \u2047 ",
     /// the dummy-prefix space is dropped. Sentinels are skipped when <paramref name="skipSpecialTokens"/>, else written
-    /// as <c>&lt;extra_id_N&gt;</c>; with it false, pad and EOS are written as their pieces too.
+    /// as <c>&lt;extra_id_N&gt;</c>; with it false, pad, EOS and unk are written as their pieces too (<c>&lt;pad&gt;</c>,
+    /// <c>&lt;/s&gt;</c>, <c>&lt;unk&gt;</c>), which <see cref="Encode"/> reads back as the same special ids.
     /// </summary>
     public string Decode(IEnumerable<long> ids, bool skipSpecialTokens = true)
     {
@@ -197,7 +228,7 @@ public sealed class T5Tokenizer
                 if (!skipSpecialTokens)
                 {
                     Flush();
-                    text.Append($"<extra_id_{VocabSize - 1 - id}>");
+                    text.Append(SentinelText(VocabSize - 1 - (int)id));
                     atStart = false;
                 }
 
@@ -223,7 +254,7 @@ public sealed class T5Tokenizer
                     break;
                 case SentencePieceModelFile.PieceType.Unknown:
                     Flush();
-                    text.Append(UnknownSurface);
+                    text.Append(skipSpecialTokens ? UnknownSurface : piece);
                     atStart = false;
                     break;
                 default:
@@ -245,6 +276,8 @@ public sealed class T5Tokenizer
         var match = SentinelPattern.Match(token);
         return match.Success && int.TryParse(match.Groups[1].Value, out var n) && n < SentinelCount ? SentinelId(n) : null;
     }
+
+    private static string SentinelText(int index) => $"<extra_id_{index}>";
 
     /// <summary>Writes the original <c>spiece.model</c> bytes.</summary>
     public void SaveModel(string path) => File.WriteAllBytes(path, model.Bytes);
