@@ -35,6 +35,18 @@ public sealed partial class StepDistillCatalog
     }
 
     /// <summary>
+    /// The student's columns from a task's rows, annotated or not: <c>Input</c> (the paper's input text for the task
+    /// family), <c>Label</c> (gold), <c>Choices</c>, and the annotator's <c>Rationale</c>, <c>TeacherLabel</c>,
+    /// <c>AnnotationStatus</c> when present — the trainer's default column names. This is the step between
+    /// <see cref="AnnotateRationales"/> and <see cref="StepDistillTrainers.MultiTaskSeq2Seq"/>.
+    /// </summary>
+    /// <param name="data">Rows as <c>TaskDataset.LoadSplit</c> or the rationale annotator give them.</param>
+    /// <param name="schema">The task's columns (<c>TaskDataset.Schema</c>).</param>
+    /// <param name="endOfSequence">The student tokenizer's end-of-sequence text (NLI joins premise and hypothesis with it).</param>
+    public IDataView ToStudentInputs(IDataView data, Tasks.TaskSchema schema, string endOfSequence = "</s>") =>
+        StudentInputs.Create(MLContext, data, schema, endOfSequence);
+
+    /// <summary>
     /// Multiple-choice: maps each row's answer text to its position among the row's choices, as a key with key values
     /// a, b, c, ... (the classes of a multiple-choice student's <c>Score</c> and <c>PredictedLabel</c>). An answer that is
     /// not among the choices gives a missing key (0). The first matching choice wins when a choice repeats.
