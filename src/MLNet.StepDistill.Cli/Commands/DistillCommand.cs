@@ -33,7 +33,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public string TestSplit { get; set; } = Defaults.TestSplit;
 
         [CommandOption("--rows <N>")]
-        [Description("Train on N rows of the pool (a seeded sample). Default 1600; 0 uses --fraction.")]
+        [Description("Train on N rows of the pool (a seeded sample). Default 0: all of it (--fraction 1).")]
         public int Rows { get; set; } = Defaults.TrainRows;
 
         [CommandOption("--fraction <F>")]
@@ -61,7 +61,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public string? Tokenizer { get; set; }
 
         [CommandOption("--steps <N>")]
-        [Description("Optimiser steps of each student. Default 250.")]
+        [Description("Optimiser steps of each student. Default 600.")]
         public int Steps { get; set; } = Defaults.Steps;
 
         [CommandOption("--batch-size <N>")]
@@ -81,7 +81,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public float Alpha { get; set; } = Defaults.Alpha;
 
         [CommandOption("--max-input <N>")]
-        [Description("Most input tokens. Default 64.")]
+        [Description("Most input tokens. Default 96.")]
         public int MaxInput { get; set; } = Defaults.MaxInputLength;
 
         [CommandOption("--max-target <N>")]
