@@ -61,7 +61,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public string? Tokenizer { get; set; }
 
         [CommandOption("--steps <N>")]
-        [Description("Optimiser steps of each student. Default 600.")]
+        [Description("Optimiser steps of each student. Default 1000.")]
         public int Steps { get; set; } = Defaults.Steps;
 
         [CommandOption("--batch-size <N>")]
