@@ -23,7 +23,8 @@ internal static class CommandRegistry
             .WithDescription("Answers one input with a model zip, optionally with the student's rationale.")
             .WithExample("predict", "--model", "model.zip", "--text", "Where do you keep milk?", "--choices", "fridge|shelf|car|bed|roof", "--rationale");
         config.AddCommand<DistillCommand>("distill")
-            .WithDescription("The whole experiment on shipped data, CPU-sized: annotate (recorded teacher), train a tiny student step-by-step, evaluate, summarise.")
-            .WithExample("distill");
+            .WithDescription("The whole experiment on shipped data, CPU-sized (e-SNLI by default): recorded-teacher annotations, a tiny student trained step-by-step and one trained standard with the same budget, evaluated against the majority-class baseline in one table.")
+            .WithExample("distill")
+            .WithExample("distill", "--dataset", "datasets/cqa", "--modes", "step-by-step", "--steps", "300", "--json");
     }
 }

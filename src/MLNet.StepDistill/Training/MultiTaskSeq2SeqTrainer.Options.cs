@@ -6,7 +6,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer
 {
     /// <summary>
     /// Everything the student step can be told, with the paper's defaults where it gives them (alpha 0.5, AdamW,
-    /// learning rate 5e-5, batch 64, max input 1024 and max target 256 tokens).
+    /// learning rate 5e-5 for pretrained students, batch 64, max input 1024 and max target 256 tokens).
     /// </summary>
     public sealed class Options
     {
@@ -67,8 +67,19 @@ public sealed partial class MultiTaskSeq2SeqTrainer
         /// <summary>Weight of the label loss in step-by-step mode; the rationale loss gets 1 - alpha. Default 0.5 (the paper's).</summary>
         public float Alpha = 0.5f;
 
-        /// <summary>AdamW's base learning rate. Default 5e-5 (the paper's, for pretrained students; use about 1e-3 from scratch).</summary>
-        public double LearningRate = 5e-5;
+        /// <summary>The default learning rate of a student trained from scratch (a preset): 1e-3.</summary>
+        public const double FromScratchLearningRate = 1e-3;
+
+        /// <summary>The default learning rate of a pretrained student (a checkpoint folder): 5e-5, the paper's.</summary>
+        public const double PretrainedLearningRate = 5e-5;
+
+        /// <summary>
+        /// AdamW's base learning rate. Null (default) picks by <see cref="Student"/>: <see cref="PretrainedLearningRate"/>
+        /// (5e-5, the paper's) for a checkpoint folder, <see cref="FromScratchLearningRate"/> (1e-3) for a preset trained
+        /// from scratch, which learns next to nothing at 5e-5 in a CPU-sized number of steps (pair it with some
+        /// <see cref="WarmupSteps"/>).
+        /// </summary>
+        public double? LearningRate;
 
         /// <summary>The schedule after warm-up. Default <see cref="Training.LearningRateSchedule.Linear"/> decay to zero.</summary>
         public LearningRateSchedule LearningRateSchedule = LearningRateSchedule.Linear;
@@ -132,5 +143,9 @@ public sealed partial class MultiTaskSeq2SeqTrainer
 
         /// <summary>Receives a report after every optimiser step. Null (default) for none.</summary>
         public IProgress<TrainingProgress>? Progress;
+
+        /// <summary>The learning rate training uses: <see cref="LearningRate"/>, or the default for the kind of <see cref="Student"/>.</summary>
+        internal double EffectiveLearningRate =>
+            LearningRate ?? (Directory.Exists(Student) ? PretrainedLearningRate : FromScratchLearningRate);
     }
 }

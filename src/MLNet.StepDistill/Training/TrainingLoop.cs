@@ -24,7 +24,7 @@ internal sealed class TrainingLoop(
         var plan = new BatchPlan(rows.Count, options.BatchSize, seed);
         var totalSteps = options.MaxSteps > 0 ? options.MaxSteps : options.Epochs * plan.StepsPerEpoch;
         var fingerprint = $"mode={options.Mode}, labels={options.LabelSource}, alpha={options.Alpha}, batch={options.BatchSize}, " +
-                          $"accumulation={options.GradientAccumulationSteps}, steps={totalSteps}, lr={options.LearningRate}, seed={seed}, rows={rows.Count}";
+                          $"accumulation={options.GradientAccumulationSteps}, steps={totalSteps}, lr={options.EffectiveLearningRate}, seed={seed}, rows={rows.Count}";
         var module = student.Module;
         using var optimizer = CreateOptimizer(module);
 
@@ -45,7 +45,7 @@ internal sealed class TrainingLoop(
         for (var step = start; step < totalSteps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var learningRate = ScheduledLearningRate.At(step, totalSteps, options.WarmupSteps, options.LearningRate, options.LearningRateSchedule);
+            var learningRate = ScheduledLearningRate.At(step, totalSteps, options.WarmupSteps, options.EffectiveLearningRate, options.LearningRateSchedule);
             foreach (var group in optimizer.ParamGroups)
             {
                 group.LearningRate = learningRate;
@@ -143,14 +143,14 @@ internal sealed class TrainingLoop(
         var notDecayed = named.Where(p => p.name.Contains("layer_norm", StringComparison.Ordinal)).Select(p => p.parameter).ToArray();
         var groups = new List<AdamW.ParamGroup>
         {
-            new(decayed, new AdamW.Options { LearningRate = options.LearningRate, weight_decay = options.WeightDecay }),
+            new(decayed, new AdamW.Options { LearningRate = options.EffectiveLearningRate, weight_decay = options.WeightDecay }),
         };
         if (notDecayed.Length > 0)
         {
-            groups.Add(new(notDecayed, new AdamW.Options { LearningRate = options.LearningRate, weight_decay = 0 }));
+            groups.Add(new(notDecayed, new AdamW.Options { LearningRate = options.EffectiveLearningRate, weight_decay = 0 }));
         }
 
-        return optim.AdamW(groups, options.LearningRate);
+        return optim.AdamW(groups, options.EffectiveLearningRate);
     }
 
     private double Validate(IReadOnlyList<TrainingRow> validation)

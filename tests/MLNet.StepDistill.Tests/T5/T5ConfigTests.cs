@@ -52,7 +52,7 @@ public class T5ConfigTests
         var large = T5Presets.Get("t5-large");
         Assert.Equal((1024, 4096, 24, 16, "relu", true), (large.DModel, large.DFf, large.NumLayers, large.NumHeads, large.FeedForwardProj, large.TieWordEmbeddings));
         var tiny = T5Presets.Get("tiny", vocabSize: 900);
-        Assert.Equal((900, 128, 4, 32, 256, 2, 2), (tiny.VocabSize, tiny.DModel, tiny.NumHeads, tiny.DKv, tiny.DFf, tiny.NumLayers, tiny.DecoderLayerCount));
+        Assert.Equal((900, 128, 4, 32, 512, 2, 2, "relu", true), (tiny.VocabSize, tiny.DModel, tiny.NumHeads, tiny.DKv, tiny.DFf, tiny.NumLayers, tiny.DecoderLayerCount, tiny.FeedForwardProj, tiny.TieWordEmbeddings));
         var error = Assert.Throws<ArgumentException>(() => T5Presets.Get("t5-huge"));
         Assert.Contains("flan-t5-small", error.Message);
     }

@@ -1,0 +1,54 @@
+using Microsoft.ML;
+using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Training;
+
+namespace MLNet.StepDistill.Experiments;
+
+/// <summary>
+/// The floor a student must beat: always answer the class most frequent among the training labels. Its log-loss is that
+/// of the training label prior (add-one smoothed); for open targets (math) it answers the most frequent target text.
+/// </summary>
+internal static class MajorityClassBaseline
+{
+    public static ExperimentResult Evaluate(MLContext ml, TaskFamily family, string[]? labels, IReadOnlyList<AnnotatedRow> train,
+        IReadOnlyList<AnnotatedRow> test, LabelSource labelSource)
+    {
+        var started = DateTime.UtcNow;
+        var source = labelSource == LabelSource.Teacher ? "teacher" : "gold";
+        var trainLabels = train.Select(r => TrainingLabel(r, labelSource)).Where(l => l.Length > 0).ToArray();
+        if (family == TaskFamily.MultipleChoiceQa || labels is { Length: > 0 })
+        {
+            string? ClassOf(AnnotatedRow row, string label) => family == TaskFamily.MultipleChoiceQa
+                ? Array.IndexOf(row.Choices, label) is var i and >= 0 ? i.ToString(System.Globalization.CultureInfo.InvariantCulture) : null
+                : labels!.Contains(label) ? label : null;
+            var classCount = family == TaskFamily.MultipleChoiceQa ? Math.Max(1, train.Concat(test).Max(r => r.Choices.Length)) : labels!.Length;
+            var trainClasses = train.Select(r => ClassOf(r, TrainingLabel(r, labelSource))).OfType<string>().ToArray();
+            var counts = trainClasses.GroupBy(c => c).ToDictionary(g => g.Key, g => g.Count());
+            var majority = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key).FirstOrDefault();
+            var testClasses = test.Select(r => ClassOf(r, r.Label)).OfType<string>().ToArray();
+            var accuracy = testClasses.Length == 0 ? 0 : testClasses.Count(c => c == majority) / (double)testClasses.Length;
+            var present = testClasses.Distinct().ToArray();
+            var macro = present.Length == 0 ? 0 : present.Contains(majority) ? 1.0 / present.Length : 0;
+            double Prior(string c) => (counts.GetValueOrDefault(c) + 1.0) / (trainClasses.Length + classCount);
+            var logLoss = testClasses.Length == 0 ? 0 : testClasses.Average(c => -Math.Log(Prior(c)));
+            return new ExperimentResult("majority class", source, 0, train.Count, test.Count, accuracy, macro, logLoss, null, null,
+                (DateTime.UtcNow - started).TotalSeconds);
+        }
+
+        var mostFrequent = trainLabels.GroupBy(l => l).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault() ?? "";
+        var answered = ml.Data.LoadFromEnumerable(test.Select(r => new AnsweredRow { Label = r.Label, PredictedText = mostFrequent }));
+        var metrics = ml.StepDistill().EvaluateGeneratedText(answered, compareAsEquations: family == TaskFamily.Math);
+        return new ExperimentResult("majority class", source, 0, train.Count, test.Count, metrics.Accuracy, null, null, null, null,
+            (DateTime.UtcNow - started).TotalSeconds);
+    }
+
+    private static string TrainingLabel(AnnotatedRow row, LabelSource source) =>
+        (source == LabelSource.Teacher ? (string.Equals(row.AnnotationStatus, "ok", StringComparison.OrdinalIgnoreCase) ? row.TeacherLabel : "") : row.Label).Trim();
+
+    private sealed class AnsweredRow
+    {
+        public string Label { get; set; } = "";
+
+        public string PredictedText { get; set; } = "";
+    }
+}
