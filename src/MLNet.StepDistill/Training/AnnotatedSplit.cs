@@ -25,13 +25,14 @@ public sealed class AnnotatedRow
     /// <summary>The teacher's label (empty when parsing failed).</summary>
     public string TeacherLabel { get; set; } = "";
 
-    /// <summary><c>"ok"</c>, <c>"parse-failed"</c>, or <c>"not-annotated"</c>.</summary>
+    /// <summary>The annotator's status (<c>"ok"</c>, <c>"parse-failed"</c>, <c>"call-failed"</c>, <c>"filtered"</c>), or <c>"not-annotated"</c>.</summary>
     public string AnnotationStatus { get; set; } = "";
 }
 
 /// <summary>
-/// Reads a dataset split into <see cref="AnnotatedRow"/>s: the task format builds the input, the dataset's recorded teacher
-/// (when it has one for the split) gives completions, and the family's parser splits them into rationale and label.
+/// Reads a dataset split into <see cref="AnnotatedRow"/>s: the dataset's recorded teacher (when it has one for the split)
+/// annotates the rows through the <see cref="RationaleAnnotator"/>, and <see cref="StudentInputs"/> builds the student's
+/// columns — the same path a pipeline takes with a live teacher.
 /// </summary>
 public static class AnnotatedSplit
 {
@@ -39,31 +40,16 @@ public static class AnnotatedSplit
     public static IReadOnlyList<AnnotatedRow> Read(TaskDataset dataset, string split, string? teacherName = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        var examples = dataset.ReadExamples(split);
-        var format = TaskFormats.For(dataset.Manifest.Family);
+        var mlContext = new MLContext();
+        var data = dataset.LoadSplit(mlContext, split);
         teacherName ??= dataset.Manifest.Teachers.Keys.FirstOrDefault(t => dataset.Manifest.Teachers[t].ContainsKey(split)) ?? "";
-        RecordedTeacher? teacher = teacherName.Length > 0 ? RecordedTeacher.Open(dataset.Manifest, split, teacherName) : null;
-        var annotator = CompletionAnnotator.For(dataset.Manifest);
-        return examples.Select(example =>
+        if (teacherName.Length > 0)
         {
-            var row = new AnnotatedRow
-            {
-                Id = example.Id,
-                Input = format.FormatInput(example),
-                Label = example.Target ?? "",
-                Choices = example.Choices.ToArray(),
-                AnnotationStatus = "not-annotated",
-            };
-            if (teacher is not null && teacher.TryGetCompletion(example.Id, out var completion))
-            {
-                var parsed = annotator.Annotate(example, completion).Parsed;
-                row.Rationale = parsed.Rationale;
-                row.TeacherLabel = parsed.Label ?? "";
-                row.AnnotationStatus = parsed.IsOk ? "ok" : "parse-failed";
-            }
+            var teacher = RecordedTeacher.Open(dataset.Manifest, split, teacherName);
+            data = mlContext.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(dataset.Manifest)).Fit(data).Transform(data);
+        }
 
-            return row;
-        }).ToArray();
+        return StudentInputs.Read(data, dataset.Schema);
     }
 
     /// <summary>The rows as an <see cref="IDataView"/> (columns Id, Input, Label, Choices, Rationale, TeacherLabel, AnnotationStatus).</summary>

@@ -10,7 +10,7 @@ namespace MLNet.StepDistill.Tests.Training;
 public class StudentInputsTests
 {
     [Fact]
-    public void Annotator_output_becomes_the_same_student_rows_as_the_recorded_split()
+    public void Annotator_output_becomes_the_papers_inputs_with_the_parsed_teacher_annotation()
     {
         var ml = new MLContext(seed: 1);
         var cqa = TaskDataset.Open(RepoPaths.Dataset("cqa"));
@@ -18,20 +18,27 @@ public class StudentInputsTests
         var teacher = RecordedTeacher.Open(cqa.Manifest, "test", "palm-540b");
 
         var annotated = ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(cqa.Manifest)).Fit(test).Transform(test);
-        var viaPipeline = StudentInputs.Read(annotated, cqa.Schema);
-        var viaSplit = AnnotatedSplit.Read(cqa, "test");
+        var rows = StudentInputs.Read(annotated, cqa.Schema);
 
-        Assert.Equal(viaSplit.Count, viaPipeline.Count);
-        for (var i = 0; i < viaSplit.Count; i++)
+        // Expected: the task format and the parser applied directly to each example and its recorded completion.
+        var examples = cqa.ReadExamples("test");
+        var parser = CompletionAnnotator.For(cqa.Manifest);
+        var format = TaskFormats.For(TaskFamily.MultipleChoiceQa);
+        Assert.Equal(examples.Count, rows.Count);
+        for (var i = 0; i < examples.Count; i++)
         {
-            Assert.Equal(viaSplit[i].Id, viaPipeline[i].Id);
-            Assert.Equal(viaSplit[i].Input, viaPipeline[i].Input);
-            Assert.Equal(viaSplit[i].Label, viaPipeline[i].Label);
-            Assert.Equal(viaSplit[i].Choices, viaPipeline[i].Choices);
-            Assert.Equal(viaSplit[i].Rationale, viaPipeline[i].Rationale);
-            Assert.Equal(viaSplit[i].TeacherLabel, viaPipeline[i].TeacherLabel);
-            Assert.Equal(viaSplit[i].AnnotationStatus, viaPipeline[i].AnnotationStatus);
+            Assert.True(teacher.TryGetCompletion(examples[i].Id, out var completion));
+            var parsed = parser.Annotate(examples[i], completion).Parsed;
+            Assert.Equal(examples[i].Id, rows[i].Id);
+            Assert.Equal(format.FormatInput(examples[i]), rows[i].Input);
+            Assert.Equal(examples[i].Target, rows[i].Label);
+            Assert.Equal(examples[i].Choices, rows[i].Choices);
+            Assert.Equal(parsed.Rationale, rows[i].Rationale);
+            Assert.Equal(parsed.Label ?? "", rows[i].TeacherLabel);
+            Assert.Equal(parsed.IsOk ? AnnotationStatus.Ok : AnnotationStatus.ParseFailed, rows[i].AnnotationStatus);
         }
+
+        Assert.StartsWith(examples[0].Text + "\nAnswer Choices:\n(a) ", rows[0].Input);
     }
 
     [Fact]
