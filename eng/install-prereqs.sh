@@ -4,7 +4,10 @@
 #
 # TorchSharp 0.107 (libtorch 2.10) needs libstdc++ from GCC 13 or newer (symbol version GLIBCXX_3.4.32).
 # Debian 12 ships GCC 12's. There we take libstdc++6 from Debian 13 (trixie) with a private apt source
-# list, leaving the system's own apt configuration untouched.
+# list, leaving the system's own apt configuration untouched. apt then also upgrades what libstdc++6 needs to
+# stay consistent: libc6 and its siblings (libc-bin, locales, libc6-dev), the GCC runtime libraries
+# (libgcc-s1, libgomp1, ...), dpkg, zstd and base-files (so /etc/os-release then names Debian 13). dotnet, git
+# and the toolchain keep working; run it on a disposable machine or container if that is not acceptable.
 set -euo pipefail
 
 log() { printf '[install-prereqs] %s\n' "$*"; }

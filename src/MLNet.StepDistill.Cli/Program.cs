@@ -1,4 +1,5 @@
 using MLNet.StepDistill.Cli.Commands;
+using MLNet.StepDistill.T5;
 using Spectre.Console.Cli;
 
 var app = new CommandApp();
@@ -17,4 +18,9 @@ catch (Exception ex) when (ex is CommandAppException or UserFacingException)
 {
     Console.Error.WriteLine($"stepdistill: {ex.Message}");
     return 2;
+}
+catch (NativeTorchUnavailableException ex)
+{
+    Console.Error.WriteLine($"stepdistill: {ex.Message}");
+    return 3;
 }

@@ -16,12 +16,12 @@ public static class NativeTorch
 
     private static readonly Lazy<Exception?> LoadFailure = new(TryLoad, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Makes sure libtorch is loaded; throws <see cref="InvalidOperationException"/> with a fix otherwise.</summary>
+    /// <summary>Makes sure libtorch is loaded; throws <see cref="NativeTorchUnavailableException"/> with a fix otherwise.</summary>
     public static void EnsureLoaded()
     {
         if (LoadFailure.Value is { } failure)
         {
-            throw new InvalidOperationException($"libtorch could not be loaded: {failure.Message}\n{FixHint}", failure);
+            throw new NativeTorchUnavailableException($"libtorch could not be loaded: {failure.Message}\n{FixHint}", failure);
         }
     }
 
