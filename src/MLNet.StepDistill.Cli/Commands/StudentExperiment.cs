@@ -24,7 +24,7 @@ internal static class StudentExperiment
         }
         catch (Exception ex) when (ex is DatasetFormatException or ArgumentException or IOException)
         {
-            throw new UserFacingException($"{command}: {ex.Message}");
+            throw new UserFacingException($"{command}: --dataset: {ex.Message}");
         }
     }
 
@@ -41,11 +41,11 @@ internal static class StudentExperiment
     }
 
     /// <summary>A seeded, reproducible sample of <paramref name="fraction"/> of the rows (at least one).</summary>
-    public static IReadOnlyList<AnnotatedRow> Sample(IReadOnlyList<AnnotatedRow> rows, double fraction, int seed)
+    public static IReadOnlyList<AnnotatedRow> Sample(string command, IReadOnlyList<AnnotatedRow> rows, double fraction, int seed)
     {
         if (fraction is <= 0 or > 1)
         {
-            throw new UserFacingException($"--fraction must be in (0, 1], got {fraction.ToString(CultureInfo.InvariantCulture)}");
+            throw new UserFacingException($"{command}: --fraction must be in (0, 1], got {fraction.ToString(CultureInfo.InvariantCulture)}");
         }
 
         var order = rows.ToArray();
@@ -70,12 +70,13 @@ internal static class StudentExperiment
         return options;
     }
 
-    public static TrainingMode ParseMode(string value) => value.ToLowerInvariant() switch
+    /// <summary>A training mode as the CLI spells it; <paramref name="flag"/> names the option in the error.</summary>
+    public static TrainingMode ParseMode(string value, string flag = "--mode") => value.ToLowerInvariant() switch
     {
         "standard" => TrainingMode.Standard,
         "step-by-step" => TrainingMode.StepByStep,
         "single-task" => TrainingMode.SingleTask,
-        _ => throw new UserFacingException($"--mode \"{value}\" is not one of standard, step-by-step, single-task"),
+        _ => throw new UserFacingException($"{flag}: \"{value}\" is not one of standard, step-by-step, single-task"),
     };
 
     public static LabelSource ParseLabels(string value) => value.ToLowerInvariant() switch
