@@ -52,7 +52,7 @@ public sealed class StudentCommandsTests(StudentCommandsTests.TrainedModel train
         Assert.Contains(lines.Single(l => l.StartsWith("prediction", StringComparison.Ordinal))["prediction".Length..].Trim(),
             new[] { "fridge", "shelf", "car", "bed", "roof" });
         Assert.StartsWith("a ", lines.Single(l => l.StartsWith("scores", StringComparison.Ordinal))["scores".Length..].Trim());
-        Assert.Single(lines, l => l.StartsWith("rationale ", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.StartsWith("rationale", StringComparison.Ordinal)); // two steps may generate an empty rationale
     }
 
     [Fact]
