@@ -50,8 +50,8 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             throw new UserFacingException($"evaluate: --model must name an existing model zip (got \"{settings.Model}\")");
         }
 
-        var dataset = StudentExperiment.OpenDataset("evaluate", settings.Dataset);
-        var rows = StudentExperiment.ReadRows("evaluate", dataset, settings.Split);
+        var dataset = CliDataset.OpenDataset("evaluate", settings.Dataset);
+        var rows = CliDataset.ReadRows("evaluate", dataset, settings.Split);
         if (settings.Limit is { } limit)
         {
             rows = rows.Take(limit).ToArray();
@@ -68,7 +68,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             throw new UserFacingException($"evaluate: {settings.Model}: {ex.Message}");
         }
 
-        var summary = StudentExperiment.Evaluate(ml, model, StudentExperiment.FindStudent(model), dataset, rows);
+        var summary = StudentEvaluation.Evaluate(ml, model, StudentEvaluation.FindStudent(model), dataset, rows);
         Print(summary, dataset.Manifest.Name, settings.Split, settings.Json);
         return 0;
     }

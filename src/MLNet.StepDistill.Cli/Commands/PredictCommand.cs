@@ -53,7 +53,7 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         }
 
         var ml = new MLContext(0);
-        var student = StudentExperiment.FindStudent(ml.StepDistill().LoadModel(settings.Model, out _));
+        var student = StudentEvaluation.FindStudent(ml.StepDistill().LoadModel(settings.Model, out _));
         if (settings.Rationale)
         {
             try

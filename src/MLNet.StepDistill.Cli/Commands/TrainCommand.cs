@@ -127,12 +127,12 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 
     internal static TrainResult Run(Settings settings, CancellationToken cancellationToken)
     {
-        var mode = StudentExperiment.ParseMode(settings.Mode);
-        var labelSource = StudentExperiment.ParseLabels(settings.Labels);
-        var dataset = StudentExperiment.OpenDataset("train", settings.Dataset);
+        var mode = CliTrainerOptions.ParseMode(settings.Mode);
+        var labelSource = CliTrainerOptions.ParseLabels(settings.Labels);
+        var dataset = CliDataset.OpenDataset("train", settings.Dataset);
         var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
-        var rows = StudentExperiment.Sample("train", StudentExperiment.ReadRows("train", dataset, split), settings.Fraction ?? 1.0, settings.Seed);
-        var options = StudentExperiment.OptionsFor(dataset);
+        var rows = CliDataset.Sample("train", CliDataset.ReadRows("train", dataset, split), settings.Fraction ?? 1.0, settings.Seed);
+        var options = CliTrainerOptions.OptionsFor(dataset);
         options.Mode = mode;
         options.LabelSource = labelSource;
         options.Student = settings.Student;
@@ -155,7 +155,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         Seq2SeqStudentTransformer student;
         try
         {
-            student = StudentExperiment.Train(ml, options, train, settings.Json, cancellationToken);
+            student = ProgressBarTraining.Train(ml, options, train, settings.Json, cancellationToken);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidDataException or FileNotFoundException)
         {
