@@ -112,8 +112,8 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             TrainRows = Fraction is null ? Rows : 0,
             TrainFraction = Fraction ?? 1.0,
             TestRows = TestRows,
-            Modes = Modes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseMode).ToArray(),
-            LabelSource = StudentExperiment.ParseLabels(Labels),
+            Modes = Modes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => CliTrainerOptions.ParseMode(m, "--modes")).ToArray(),
+            LabelSource = CliTrainerOptions.ParseLabels(Labels),
             Student = Student,
             TokenizerPath = Tokenizer,
             Steps = Steps,
@@ -126,15 +126,17 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             Seed = Seed,
             Device = Device,
         };
-
-        private static TrainingMode ParseMode(string value) => value.ToLowerInvariant() switch
-        {
-            "standard" => TrainingMode.Standard,
-            "step-by-step" => TrainingMode.StepByStep,
-            "single-task" => TrainingMode.SingleTask,
-            _ => throw new UserFacingException($"--modes: \"{value}\" is not one of step-by-step, standard, single-task"),
-        };
     }
+
+    private readonly TextWriter output;
+
+    public DistillCommand()
+        : this(Console.Out)
+    {
+    }
+
+    /// <summary>A command that prints to <paramref name="output"/> (tests capture it).</summary>
+    internal DistillCommand(TextWriter output) => this.output = output;
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
@@ -149,7 +151,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         }
         catch (Exception ex) when (ex is ArgumentException or DatasetFormatException or IOException or KeyNotFoundException or InvalidDataException)
         {
-            throw new UserFacingException($"distill: {ex.Message}");
+            throw CliOptionErrors.For("distill", ex);
         }
 
         using (report)
@@ -162,29 +164,29 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
             var seconds = clock.Elapsed.TotalSeconds;
             if (settings.Json)
             {
-                Console.WriteLine(ResultTable.ToJson(report, report.BestStudent is null ? null : settings.Out, seconds));
+                output.WriteLine(ResultTable.ToJson(report, report.BestStudent is null ? null : settings.Out, seconds));
                 return 0;
             }
 
             var trained = report.Results.Count > 1 ? report.Results[1] : report.Results[0];
-            Console.WriteLine();
-            Console.WriteLine($"Distilling step-by-step on {report.Dataset}: {settings.Student} student trained from " +
+            output.WriteLine();
+            output.WriteLine($"Distilling step-by-step on {report.Dataset}: {settings.Student} student trained from " +
                               (Directory.Exists(settings.Student) ? "a checkpoint" : "scratch") +
                               $", {trained.LabelSource} labels, recorded teacher rationales.");
-            Console.WriteLine($"  train  {trained.TrainRows} of {report.PoolRows} rows of {report.TrainSplit}" +
+            output.WriteLine($"  train  {trained.TrainRows} of {report.PoolRows} rows of {report.TrainSplit}" +
                               (report.TrainSplit == "valid" ? $" ({report.Dataset} ships no train inputs: valid used as the training pool)" : ""));
-            Console.WriteLine($"  test   the first {report.Results[0].TestRows} of {report.TestSplitRows} rows of {report.TestSplit}");
-            Console.WriteLine();
-            Console.Write(ResultTable.Format(report.Results));
-            Console.WriteLine();
+            output.WriteLine($"  test   the first {report.Results[0].TestRows} of {report.TestSplitRows} rows of {report.TestSplit}");
+            output.WriteLine();
+            output.Write(ResultTable.Format(report.Results));
+            output.WriteLine();
             if (report.Best is { } bestRow)
             {
                 var baseline = report.Results[0].Accuracy;
-                Console.WriteLine($"Best: {bestRow.Model}, accuracy {Invariant(bestRow.Accuracy)} against the majority-class baseline's {Invariant(baseline)} " +
+                output.WriteLine($"Best: {bestRow.Model}, accuracy {Invariant(bestRow.Accuracy)} against the majority-class baseline's {Invariant(baseline)} " +
                                   (bestRow.Accuracy > baseline ? "(above it)" : "(not above it)") + $"; saved to {settings.Out}.");
             }
 
-            Console.WriteLine($"Total time {clock.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture)} s.");
+            output.WriteLine($"Total time {clock.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture)} s.");
             return 0;
         }
     }

@@ -33,6 +33,16 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         public bool Json { get; set; }
     }
 
+    private readonly TextWriter output;
+
+    public EvaluateCommand()
+        : this(Console.Out)
+    {
+    }
+
+    /// <summary>A command that prints to <paramref name="output"/> (tests capture it).</summary>
+    internal EvaluateCommand(TextWriter output) => this.output = output;
+
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(settings.Model) || !File.Exists(settings.Model))
@@ -40,8 +50,8 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             throw new UserFacingException($"evaluate: --model must name an existing model zip (got \"{settings.Model}\")");
         }
 
-        var dataset = StudentExperiment.OpenDataset("evaluate", settings.Dataset);
-        var rows = StudentExperiment.ReadRows("evaluate", dataset, settings.Split);
+        var dataset = CliDataset.OpenDataset("evaluate", settings.Dataset);
+        var rows = CliDataset.ReadRows("evaluate", dataset, settings.Split);
         if (settings.Limit is { } limit)
         {
             rows = rows.Take(limit).ToArray();
@@ -58,16 +68,16 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             throw new UserFacingException($"evaluate: {settings.Model}: {ex.Message}");
         }
 
-        var summary = StudentExperiment.Evaluate(ml, model, StudentExperiment.FindStudent(model), dataset, rows);
+        var summary = StudentEvaluation.Evaluate(ml, model, StudentEvaluation.FindStudent(model), dataset, rows);
         Print(summary, dataset.Manifest.Name, settings.Split, settings.Json);
         return 0;
     }
 
-    internal static void Print(EvaluationSummary summary, string dataset, string split, bool json)
+    internal void Print(EvaluationSummary summary, string dataset, string split, bool json)
     {
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new
+            output.WriteLine(JsonSerializer.Serialize(new
             {
                 dataset,
                 split,
@@ -82,17 +92,17 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         }
 
         static string F(double? v) => v is { } x ? x.ToString("F4", CultureInfo.InvariantCulture) : "n/a";
-        Console.WriteLine($"dataset {dataset}, split {split}, {summary.Rows} rows");
-        Console.WriteLine($"accuracy        {F(summary.Accuracy)}");
+        output.WriteLine($"dataset {dataset}, split {split}, {summary.Rows} rows");
+        output.WriteLine($"accuracy        {F(summary.Accuracy)}");
         if (summary.EquationAccuracy is not null)
         {
-            Console.WriteLine($"exact match     {F(summary.ExactMatch)}");
+            output.WriteLine($"exact match     {F(summary.ExactMatch)}");
         }
 
         if (summary.LogLoss is not null)
         {
-            Console.WriteLine($"macro accuracy  {F(summary.MacroAccuracy)}");
-            Console.WriteLine($"log-loss        {F(summary.LogLoss)}");
+            output.WriteLine($"macro accuracy  {F(summary.MacroAccuracy)}");
+            output.WriteLine($"log-loss        {F(summary.LogLoss)}");
         }
     }
 }

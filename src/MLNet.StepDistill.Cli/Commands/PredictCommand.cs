@@ -30,6 +30,16 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         public bool Rationale { get; set; }
     }
 
+    private readonly TextWriter output;
+
+    public PredictCommand()
+        : this(Console.Out)
+    {
+    }
+
+    /// <summary>A command that prints to <paramref name="output"/> (tests capture it).</summary>
+    internal PredictCommand(TextWriter output) => this.output = output;
+
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(settings.Model) || !File.Exists(settings.Model))
@@ -43,7 +53,7 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         }
 
         var ml = new MLContext(0);
-        var student = StudentExperiment.FindStudent(ml.StepDistill().LoadModel(settings.Model, out _));
+        var student = StudentEvaluation.FindStudent(ml.StepDistill().LoadModel(settings.Model, out _));
         if (settings.Rationale)
         {
             try
@@ -68,16 +78,16 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         var row = new AnnotatedRow { Input = input, Choices = choices };
         var scored = student.Transform(AnnotatedSplit.ToDataView(ml, [row]));
         var text = scored.GetColumn<string>("PredictedText").Single();
-        Console.WriteLine($"prediction  {text}");
+        output.WriteLine($"prediction  {text}");
         if (!student.IsOpenTarget)
         {
             var scores = scored.GetColumn<float[]>("Score").Single();
-            Console.WriteLine("scores      " + string.Join(", ", student.ClassNames.Zip(scores).Select(p => $"{p.First} {p.Second.ToString("F3", CultureInfo.InvariantCulture)}")));
+            output.WriteLine("scores      " + string.Join(", ", student.ClassNames.Zip(scores).Select(p => $"{p.First} {p.Second.ToString("F3", CultureInfo.InvariantCulture)}")));
         }
 
         if (settings.Rationale)
         {
-            Console.WriteLine($"rationale   {scored.GetColumn<string>("PredictedRationale").Single()}");
+            output.WriteLine($"rationale   {scored.GetColumn<string>("PredictedRationale").Single()}");
         }
 
         return 0;

@@ -40,15 +40,15 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public string? Tokenizer { get; set; }
 
         [CommandOption("--fraction <F>")]
-        [Description("Share of the training rows to use, in (0, 1] (a seeded sample). Default 1 (distill: 0.1).")]
+        [Description("Share of the training rows to use, in (0, 1] (a seeded sample). Default 1.")]
         public double? Fraction { get; set; }
 
         [CommandOption("--steps <N>")]
-        [Description("Optimiser steps. Default 200 (distill: 150).")]
+        [Description("Optimiser steps. Default 200.")]
         public int? Steps { get; set; }
 
         [CommandOption("--batch-size <N>")]
-        [Description("Rows per step. Default 16 (distill: 8).")]
+        [Description("Rows per step. Default 16.")]
         public int? BatchSize { get; set; }
 
         [CommandOption("--lr <RATE>")]
@@ -61,11 +61,11 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public float Alpha { get; set; } = 0.5f;
 
         [CommandOption("--max-input <N>")]
-        [Description("Most input tokens. Default 128 (distill: 96).")]
+        [Description("Most input tokens. Default 128.")]
         public int? MaxInput { get; set; }
 
         [CommandOption("--max-target <N>")]
-        [Description("Most target tokens (labels, rationales, generated text). Default 64 (distill: 32).")]
+        [Description("Most target tokens (labels, rationales, generated text). Default 64.")]
         public int? MaxTarget { get; set; }
 
         [CommandOption("--seed <N>")]
@@ -95,6 +95,16 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public bool Json { get; set; }
     }
 
+    private readonly TextWriter output;
+
+    public TrainCommand()
+        : this(Console.Out)
+    {
+    }
+
+    /// <summary>A command that prints to <paramref name="output"/> (tests capture it).</summary>
+    internal TrainCommand(TextWriter output) => this.output = output;
+
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(settings.Out))
@@ -105,11 +115,11 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         var result = Run(settings, cancellationToken);
         if (settings.Json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(result));
+            output.WriteLine(JsonSerializer.Serialize(result));
         }
         else
         {
-            Console.WriteLine($"trained {result.mode} student on {result.rows} rows of {result.dataset}/{result.split} for {result.steps} steps; final loss {result.finalLoss.ToString("F4", CultureInfo.InvariantCulture)}; saved {result.model}");
+            output.WriteLine($"trained {result.mode} student on {result.rows} rows of {result.dataset}/{result.split} for {result.steps} steps; final loss {result.finalLoss.ToString("F4", CultureInfo.InvariantCulture)}; saved {result.model}");
         }
 
         return 0;
@@ -117,17 +127,19 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 
     internal static TrainResult Run(Settings settings, CancellationToken cancellationToken)
     {
-        var dataset = StudentExperiment.OpenDataset("train", settings.Dataset);
+        var mode = CliTrainerOptions.ParseMode(settings.Mode);
+        var labelSource = CliTrainerOptions.ParseLabels(settings.Labels);
+        var dataset = CliDataset.OpenDataset("train", settings.Dataset);
         var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
-        var rows = StudentExperiment.Sample(StudentExperiment.ReadRows("train", dataset, split), settings.Fraction ?? 1.0, settings.Seed);
-        var options = StudentExperiment.OptionsFor(dataset);
-        options.Mode = StudentExperiment.ParseMode(settings.Mode);
-        options.LabelSource = StudentExperiment.ParseLabels(settings.Labels);
+        var rows = CliDataset.Sample("train", CliDataset.ReadRows("train", dataset, split), settings.Fraction ?? 1.0, settings.Seed);
+        var options = CliTrainerOptions.OptionsFor(dataset);
+        options.Mode = mode;
+        options.LabelSource = labelSource;
         options.Student = settings.Student;
         options.TokenizerPath = settings.Tokenizer;
         options.MaxSteps = settings.Steps ?? 200;
         options.BatchSize = settings.BatchSize ?? 16;
-        options.LearningRate = settings.LearningRate ?? (Directory.Exists(settings.Student) ? 5e-5 : 1e-3);
+        options.LearningRate = settings.LearningRate; // null: Options picks by student kind (from scratch or pretrained)
         options.Alpha = settings.Alpha;
         options.MaxInputLength = settings.MaxInput ?? 128;
         options.MaxTargetLength = settings.MaxTarget ?? 64;
@@ -143,11 +155,11 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         Seq2SeqStudentTransformer student;
         try
         {
-            student = StudentExperiment.Train(ml, options, train, settings.Json, cancellationToken);
+            student = ProgressBarTraining.Train(ml, options, train, settings.Json, cancellationToken);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidDataException or FileNotFoundException)
         {
-            throw new UserFacingException($"train: {ex.Message}");
+            throw CliOptionErrors.For("train", ex);
         }
 
         ml.StepDistill().SaveModel(student, train.Schema, settings.Out!);

@@ -120,7 +120,12 @@ public sealed partial class MultiTaskSeq2SeqTrainer
         /// <summary>With validation data: stop after this many validations without improvement; 0 (default) never stops early.</summary>
         public int EarlyStoppingPatience;
 
-        /// <summary>The seed of weight initialisation, dropout and batch order; null (default) takes the MLContext's seed (0 when it has none).</summary>
+        /// <summary>
+        /// The seed of weight initialisation, dropout and batch order. Null (default) draws it from the MLContext's random
+        /// source, as ML.NET's trainers do: with <c>new MLContext(seed: s)</c> the same sequence of fits on a fresh context
+        /// gets the same seeds (each fit draws the next one); an MLContext created without a seed gives a different seed
+        /// every run.
+        /// </summary>
         public int? Seed;
 
         /// <summary>The torch device, e.g. <c>"cpu"</c> (default), <c>"cuda"</c>, <c>"cuda:1"</c>.</summary>

@@ -43,7 +43,8 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
     {
         ArgumentNullException.ThrowIfNull(trainData);
         NativeTorch.EnsureLoaded();
-        var host = ((IHostEnvironment)mlContext).Register("StepDistill");
+        // Like ML.NET's own trainers: a host per fit, whose random source is drawn from the MLContext's (seeded by its seed).
+        var host = ((IHostEnvironment)mlContext).Register(nameof(MultiTaskSeq2SeqTrainer));
         var seed = options.Seed ?? host.Rand.Next();
         var rows = TrainingRowReader.Read(trainData, options).Where(r => MultiTaskStep.Teaches(r, options.Mode, options.Alpha)).ToArray();
         var validation = validationData is null ? null : ReadValidation(validationData);
@@ -55,10 +56,9 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
             manual_seed(seed);
             var student = T5Student.Create(options);
             predictor = new StudentPredictor(student, head);
-            using var channel = host.Start("Training");
             try
             {
-                new TrainingLoop(student, predictor, options, seed, channel).Run(rows, validation, cancellationToken);
+                new TrainingLoop(student, predictor, options, seed, host).Run(rows, validation, cancellationToken);
             }
             catch
             {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -56,7 +57,7 @@ internal sealed class TrainingCheckpoint
     }
 
     /// <summary>Reads the checkpoint in <paramref name="folder"/> into the module, optimiser and random generator; null when there is none.</summary>
-    /// <exception cref="InvalidDataException">The file is not a checkpoint, or was written by a run with other settings.</exception>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint, is truncated or corrupt, or was written by a run with other settings (naming them).</exception>
     public static TrainingCheckpoint? TryRestore(string folder, string fingerprint, nn.Module module, optim.Optimizer optimizer)
     {
         var path = PathIn(folder);
@@ -65,6 +66,20 @@ internal sealed class TrainingCheckpoint
             return null;
         }
 
+        try
+        {
+            return Restore(path, fingerprint, module, optimizer);
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or IOException and not FileNotFoundException or FormatException or JsonException or ArgumentException or ExternalException)
+        {
+            throw new InvalidDataException(
+                $"{path}: the training checkpoint is truncated or corrupt ({ex.Message}). Delete it to start over, or run without " +
+                "Resume (--resume) to train from scratch.", ex);
+        }
+    }
+
+    private static TrainingCheckpoint Restore(string path, string fingerprint, nn.Module module, optim.Optimizer optimizer)
+    {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
         if (reader.ReadString() != Magic)
@@ -77,8 +92,8 @@ internal sealed class TrainingCheckpoint
         if (state.Fingerprint != fingerprint)
         {
             throw new InvalidDataException(
-                $"{path}: the checkpoint was written by a run with other settings ({state.Fingerprint}); this run has ({fingerprint}). " +
-                "Use another CheckpointFolder, or the same options and data to resume.");
+                $"{path}: the checkpoint was written by a run with other settings: {ResumeFingerprint.Differences(state.Fingerprint, fingerprint)}. " +
+                "Use another CheckpointFolder (--checkpoint-dir), or the same options and data to resume.");
         }
 
         var rngBytes = reader.ReadBytes(reader.ReadInt32());

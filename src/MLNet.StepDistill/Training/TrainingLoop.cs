@@ -15,16 +15,20 @@ internal sealed class TrainingLoop(
     StudentPredictor predictor,
     MultiTaskSeq2SeqTrainer.Options options,
     int seed,
-    IChannel channel)
+    IHost host)
 {
+    /// <summary>The metrics of ML.NET's progress channel, in the order of <see cref="ProgressHeader.MetricNames"/>.</summary>
+    internal static readonly string[] ProgressMetricNames = ["Loss", "Validation accuracy"];
+
     /// <summary>Trains on <paramref name="rows"/>; validates on <paramref name="validation"/> (rows with gold labels) when given.</summary>
     /// <exception cref="OperationCanceledException">The token was cancelled; the last written checkpoint is where a resume starts.</exception>
     public void Run(IReadOnlyList<TrainingRow> rows, IReadOnlyList<TrainingRow>? validation, CancellationToken cancellationToken)
     {
         var plan = new BatchPlan(rows.Count, options.BatchSize, seed);
         var totalSteps = options.MaxSteps > 0 ? options.MaxSteps : options.Epochs * plan.StepsPerEpoch;
-        var fingerprint = $"mode={options.Mode}, labels={options.LabelSource}, alpha={options.Alpha}, batch={options.BatchSize}, " +
-                          $"accumulation={options.GradientAccumulationSteps}, steps={totalSteps}, lr={options.EffectiveLearningRate}, seed={seed}, rows={rows.Count}";
+        var fingerprint = ResumeFingerprint.Of(options, seed, totalSteps, rows.Count);
+        using var channel = host.Start("Training");
+        using var pch = host.StartProgressChannel("Training");
         var module = student.Module;
         using var optimizer = CreateOptimizer(module);
 
@@ -39,6 +43,18 @@ internal sealed class TrainingLoop(
             sinceBest = restored.ValidationsWithoutImprovement;
             channel.Info(MessageSensitivity.None, $"Resuming from step {start} of {totalSteps} ({TrainingCheckpoint.PathIn(resumeFolder)}).");
         }
+
+        // ML.NET's progress channel pulls the latest step and loss whenever the host polls it; validations are checkpoints.
+        var (current, lastLoss, lastAccuracy) = (start, double.NaN, best);
+        pch.SetHeader(new ProgressHeader(ProgressMetricNames, ["Step"]), e =>
+        {
+            e.SetProgress(0, current, totalSteps);
+            e.SetMetric(0, lastLoss);
+            if (lastAccuracy is { } a)
+            {
+                e.SetMetric(1, a);
+            }
+        });
 
         Dictionary<string, Tensor>? bestInMemory = null;
         channel.Info(MessageSensitivity.None, $"Training {options.Mode} on {rows.Count} rows: {totalSteps} steps of {Math.Min(options.BatchSize, rows.Count)} rows.");
@@ -73,6 +89,12 @@ internal sealed class TrainingLoop(
                 {
                     sinceBest++;
                 }
+            }
+
+            (current, lastLoss, lastAccuracy) = (done, loss, accuracy ?? lastAccuracy);
+            if (accuracy is not null)
+            {
+                pch.Checkpoint(loss, accuracy, done);
             }
 
             var progress = new TrainingProgress(done, totalSteps, plan.EpochOf(step), loss, labelLoss, rationaleLoss, learningRate, accuracy);

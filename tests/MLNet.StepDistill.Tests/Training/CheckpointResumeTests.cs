@@ -76,12 +76,70 @@ public sealed class CheckpointResumeTests
             other.CheckpointFolder = folder;
             other.Resume = true;
             var error = Assert.Throws<InvalidDataException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(other).Fit(train));
-            Assert.Contains("steps=1", error.Message);
-            Assert.Contains("steps=2", error.Message);
+            Assert.Contains("steps (checkpoint 1, this run 2)", error.Message);
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData("MaxInputLength", "checkpoint 64, this run 32")]
+    [InlineData("MaxTargetLength", "checkpoint 24, this run 12")]
+    [InlineData("WarmupSteps", "checkpoint 2, this run 0")]
+    [InlineData("LearningRateSchedule", "checkpoint Linear, this run Constant")]
+    [InlineData("Student", "checkpoint tiny, this run t5-small")]
+    public void ResumingWithAnotherOption_IsRefused_NamingTheOption(string option, string difference)
+    {
+        var ml = new MLContext(seed: 1);
+        var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(4));
+        using var temp = new Tasks.TempFolder();
+        var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
+        options.CheckpointFolder = temp.Path;
+        new TrainingCheckpoint { Step = 1, Fingerprint = ResumeFingerprint.Of(options, options.Seed!.Value, 1, 4) }
+            .Write(temp.Path, TorchSharp.torch.nn.Linear(1, 1), TorchSharp.torch.optim.SGD(TorchSharp.torch.nn.Linear(1, 1).parameters(), 0.1));
+
+        var other = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
+        other.CheckpointFolder = temp.Path;
+        other.Resume = true;
+        other.MaxInputLength = option == "MaxInputLength" ? 32 : other.MaxInputLength;
+        other.MaxTargetLength = option == "MaxTargetLength" ? 12 : other.MaxTargetLength;
+        other.WarmupSteps = option == "WarmupSteps" ? 0 : other.WarmupSteps;
+        other.LearningRateSchedule = option == "LearningRateSchedule" ? LearningRateSchedule.Constant : other.LearningRateSchedule;
+        other.Student = option == "Student" ? "t5-small" : other.Student;
+
+        var error = Assert.Throws<InvalidDataException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(other).Fit(train));
+
+        Assert.Contains($"{option} ({difference})", error.Message);
+        Assert.DoesNotContain("Alpha (", error.Message);
+    }
+
+    [Fact]
+    public void ATruncatedCheckpoint_IsAnErrorNamingTheFile_AndHowToRecover()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(4));
+        using var temp = new Tasks.TempFolder();
+        var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
+        options.MaxInputLength = 16;
+        options.MaxTargetLength = 4;
+        options.CheckpointFolder = temp.Path;
+        using (ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train))
+        {
+        }
+
+        var path = TrainingCheckpoint.PathIn(temp.Path);
+        using (var stream = File.OpenWrite(path))
+        {
+            stream.SetLength(stream.Length / 2);
+        }
+
+        options.Resume = true;
+        var error = Assert.Throws<InvalidDataException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train));
+
+        Assert.Contains(path, error.Message);
+        Assert.Contains("truncated or corrupt", error.Message);
+        Assert.Contains("--resume", error.Message);
     }
 }

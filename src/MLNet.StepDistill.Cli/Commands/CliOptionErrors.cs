@@ -1,0 +1,38 @@
+namespace MLNet.StepDistill.Cli.Commands;
+
+/// <summary>Turns the library's option errors (which name an Options field) into user-facing errors that name the CLI flag.</summary>
+internal static class CliOptionErrors
+{
+    private static readonly Dictionary<string, string> FlagOf = new(StringComparer.Ordinal)
+    {
+        ["Alpha"] = "--alpha",
+        ["LearningRate"] = "--lr",
+        ["BatchSize"] = "--batch-size",
+        ["MaxSteps"] = "--steps",
+        ["Steps"] = "--steps",
+        ["WarmupSteps"] = "--warmup",
+        ["MaxInputLength"] = "--max-input",
+        ["MaxTargetLength"] = "--max-target",
+        ["TrainRows"] = "--rows",
+        ["TrainFraction"] = "--fraction",
+        ["TestRows"] = "--test-rows",
+        ["Modes"] = "--modes",
+        ["DatasetFolder"] = "--dataset",
+        ["Student"] = "--student",
+        ["TokenizerPath"] = "--tokenizer",
+        ["Device"] = "--device",
+        ["CheckpointFolder"] = "--checkpoint-dir",
+        ["Resume"] = "--resume",
+    };
+
+    /// <summary>The error for <paramref name="command"/>, prefixed by the flag when the library named an option the CLI sets.</summary>
+    public static UserFacingException For(string command, Exception error)
+    {
+        var option = error is ArgumentException { ParamName: { } name } ? name
+            : error.Message.StartsWith("Options.", StringComparison.Ordinal) ? new string(error.Message[8..].TakeWhile(char.IsLetter).ToArray())
+            : null;
+        return option is not null && FlagOf.TryGetValue(option, out var flag)
+            ? new UserFacingException($"{command}: {flag}: {error.Message}")
+            : new UserFacingException($"{command}: {error.Message}");
+    }
+}

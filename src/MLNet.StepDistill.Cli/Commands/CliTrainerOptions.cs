@@ -1,0 +1,41 @@
+using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Training;
+
+namespace MLNet.StepDistill.Cli.Commands;
+
+/// <summary>Trainer options from CLI words: the answer kind per task family, the mode and the label source.</summary>
+internal static class CliTrainerOptions
+{
+    /// <summary>Options whose answer kind fits the dataset's family: choices for multiple-choice, the label set for NLI and classification, open text for math.</summary>
+    public static MultiTaskSeq2SeqTrainer.Options OptionsFor(TaskDataset dataset)
+    {
+        var options = new MultiTaskSeq2SeqTrainer.Options();
+        switch (dataset.Manifest.Family)
+        {
+            case TaskFamily.MultipleChoiceQa:
+                options.ChoicesColumnName = nameof(AnnotatedRow.Choices);
+                break;
+            case TaskFamily.Nli or TaskFamily.Classification when dataset.Schema.Labels is { Count: > 0 } labels:
+                options.Labels = labels.ToArray();
+                break;
+        }
+
+        return options;
+    }
+
+    /// <summary>A training mode as the CLI spells it; <paramref name="flag"/> names the option in the error.</summary>
+    public static TrainingMode ParseMode(string value, string flag = "--mode") => value.ToLowerInvariant() switch
+    {
+        "standard" => TrainingMode.Standard,
+        "step-by-step" => TrainingMode.StepByStep,
+        "single-task" => TrainingMode.SingleTask,
+        _ => throw new UserFacingException($"{flag}: \"{value}\" is not one of standard, step-by-step, single-task"),
+    };
+
+    public static LabelSource ParseLabels(string value) => value.ToLowerInvariant() switch
+    {
+        "gold" => LabelSource.Gold,
+        "teacher" => LabelSource.Teacher,
+        _ => throw new UserFacingException($"--labels \"{value}\" is not one of gold, teacher"),
+    };
+}

@@ -1,0 +1,36 @@
+using MLNet.StepDistill.Cli.Commands;
+using MLNet.StepDistill.Tests.Tasks;
+using Xunit;
+
+namespace MLNet.StepDistill.Tests.Cli;
+
+/// <summary>Bad options through the real entry point: exit code 2 and a message naming the option.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class StudentCommandsErrorTests
+{
+    [Theory]
+    [InlineData("--mode", "train", "--dataset", "{cqa}", "--mode", "fast", "--out", "{out}")]
+    [InlineData("--dataset", "train", "--dataset", "{missing}", "--out", "{out}")]
+    [InlineData("--fraction", "train", "--dataset", "{cqa}", "--fraction", "1.5", "--out", "{out}")]
+    [InlineData("--alpha", "train", "--dataset", "{cqa}", "--fraction", "0.001", "--alpha", "2", "--out", "{out}")]
+    [InlineData("--labels", "train", "--dataset", "{cqa}", "--labels", "oracle", "--out", "{out}")]
+    [InlineData("--modes", "distill", "--dataset", "{cqa}", "--modes", "step-by-step,fast", "--out", "{out}")]
+    [InlineData("--fraction", "distill", "--dataset", "{cqa}", "--fraction", "0", "--out", "{out}")]
+    [InlineData("--dataset", "evaluate", "--model", "{self}", "--dataset", "{missing}")]
+    [InlineData("--model", "predict", "--model", "{missing}", "--text", "hi")]
+    public void ABadOption_ExitsWithTwo_NamingTheOption(string option, params string[] args)
+    {
+        using var temp = new TempFolder();
+        var expanded = args.Select(a => a
+            .Replace("{cqa}", RepoPaths.Dataset("cqa"), StringComparison.Ordinal)
+            .Replace("{missing}", Path.Combine(temp.Path, "no-such-folder"), StringComparison.Ordinal)
+            .Replace("{self}", typeof(CommandRegistry).Assembly.Location, StringComparison.Ordinal)
+            .Replace("{out}", Path.Combine(temp.Path, "model.zip"), StringComparison.Ordinal)).ToArray();
+
+        var (code, error) = ConsoleCollection.RunEntryPoint(expanded);
+
+        Assert.Equal(2, code);
+        Assert.Contains(option, error);
+        Assert.StartsWith("stepdistill: ", error);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using MLNet.StepDistill.Cli.Commands;
+using MLNet.StepDistill.Tests.Tasks;
+using Xunit;
+
+namespace MLNet.StepDistill.Tests.Cli;
+
+/// <summary>train, evaluate, predict and distill in process, CPU-sized: a tiny student, a few rows, two steps.</summary>
+public sealed class StudentCommandsTests(StudentCommandsTests.TrainedModel trained) : IClassFixture<StudentCommandsTests.TrainedModel>
+{
+    [Fact]
+    public void Train_Json_ReportsTheRunAndWritesTheModelZip()
+    {
+        var root = trained.TrainJson.RootElement;
+
+        Assert.True(File.Exists(trained.ModelPath));
+        Assert.Equal("cqa", root.GetProperty("dataset").GetString());
+        Assert.Equal("train", root.GetProperty("split").GetString());
+        Assert.Equal(19, root.GetProperty("rows").GetInt32()); // round(0.002 * 9741)
+        Assert.Equal(2, root.GetProperty("steps").GetInt32());
+        Assert.True(root.GetProperty("finalLoss").GetDouble() > 0);
+        Assert.Equal(trained.ModelPath, root.GetProperty("model").GetString());
+    }
+
+    [Fact]
+    public void Evaluate_Json_GivesAnAccuracyAndTheRowCount()
+    {
+        var output = new StringWriter();
+        var code = new EvaluateCommand(output).Execute(null!, new EvaluateCommand.Settings
+        {
+            Model = trained.ModelPath, Dataset = RepoPaths.Dataset("cqa"), Split = "test", Limit = 5, Json = true,
+        }, CancellationToken.None);
+        using var json = JsonDocument.Parse(output.ToString());
+
+        Assert.Equal(0, code);
+        Assert.Equal(5, json.RootElement.GetProperty("rows").GetInt32());
+        Assert.InRange(json.RootElement.GetProperty("accuracy").GetDouble(), 0, 1);
+        Assert.Equal("test", json.RootElement.GetProperty("split").GetString());
+    }
+
+    [Fact]
+    public void Predict_WithRationale_PrintsAChoiceAndARationaleLine()
+    {
+        var output = new StringWriter();
+        var code = new PredictCommand(output).Execute(null!, new PredictCommand.Settings
+        {
+            Model = trained.ModelPath, Text = "Where do you keep milk?", Choices = "fridge|shelf|car|bed|roof", Rationale = true,
+        }, CancellationToken.None);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        Assert.Equal(0, code);
+        Assert.Contains(lines.Single(l => l.StartsWith("prediction", StringComparison.Ordinal))["prediction".Length..].Trim(),
+            new[] { "fridge", "shelf", "car", "bed", "roof" });
+        Assert.StartsWith("a ", lines.Single(l => l.StartsWith("scores", StringComparison.Ordinal))["scores".Length..].Trim());
+        Assert.Single(lines, l => l.StartsWith("rationale", StringComparison.Ordinal)); // two steps may generate an empty rationale
+    }
+
+    [Fact]
+    public void Distill_Json_PrintsTheResultTableWithTheMajorityBaseline()
+    {
+        using var temp = new TempFolder();
+        var output = new StringWriter();
+        var code = new DistillCommand(output).Execute(null!, new DistillCommand.Settings
+        {
+            Dataset = RepoPaths.Dataset("cqa"), Rows = 8, TestRows = 4, Modes = "step-by-step", Steps = 2, BatchSize = 4,
+            MaxInput = 32, MaxTarget = 8, Out = Path.Combine(temp.Path, "distilled.zip"), Json = true,
+        }, CancellationToken.None);
+        using var json = JsonDocument.Parse(output.ToString());
+        var results = json.RootElement.GetProperty("results").EnumerateArray().ToArray();
+
+        Assert.Equal(0, code);
+        Assert.Equal(["majority class", "step-by-step"], results.Select(r => r.GetProperty("mode").GetString()));
+        Assert.All(results, r => Assert.Equal(4, r.GetProperty("testRows").GetInt32()));
+        Assert.All(results, r => Assert.InRange(r.GetProperty("accuracy").GetDouble(), 0, 1));
+        Assert.Equal(8, results[1].GetProperty("trainRows").GetInt32());
+        Assert.True(File.Exists(Path.Combine(temp.Path, "distilled.zip")));
+    }
+
+    /// <summary>One tiny model trained through <c>train --json</c>, shared by the tests that evaluate and predict with it.</summary>
+    public sealed class TrainedModel : IDisposable
+    {
+        private readonly TempFolder temp = new();
+
+        public TrainedModel()
+        {
+            ModelPath = Path.Combine(temp.Path, "model.zip");
+            var output = new StringWriter();
+            var code = new TrainCommand(output).Execute(null!, new TrainCommand.Settings
+            {
+                Dataset = RepoPaths.Dataset("cqa"), Fraction = 0.002, Steps = 2, BatchSize = 4, MaxInput = 32, MaxTarget = 8,
+                Out = ModelPath, Json = true,
+            }, CancellationToken.None);
+            Assert.Equal(0, code);
+            TrainJson = JsonDocument.Parse(output.ToString());
+        }
+
+        public string ModelPath { get; }
+
+        public JsonDocument TrainJson { get; }
+
+        public void Dispose()
+        {
+            TrainJson.Dispose();
+            temp.Dispose();
+        }
+    }
+}
