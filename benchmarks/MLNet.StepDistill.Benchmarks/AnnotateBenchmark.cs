@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.ML;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
 using MLNet.StepDistill.TestServer;
+using Microsoft.ML;
 
 namespace MLNet.StepDistill.Benchmarks;
 
@@ -23,18 +23,9 @@ internal sealed class AnnotateBenchmark : IBenchmark
 
     public async Task<int> RunAsync(string[] args)
     {
-        var latencyMs = 100;
-        for (var i = 0; i < args.Length; i++)
+        if (LatencyOption.Parse(Name, args) is not { } latencyMs)
         {
-            if (args[i] == "--latency-ms" && i + 1 < args.Length && int.TryParse(args[++i], CultureInfo.InvariantCulture, out var ms) && ms >= 0)
-            {
-                latencyMs = ms;
-            }
-            else
-            {
-                Console.Error.WriteLine($"annotate: unknown or malformed option '{args[i]}' (expected --latency-ms N)");
-                return 2;
-            }
+            return 2;
         }
 
         var dataset = TaskDataset.Open(Path.Combine(RepositoryRoot(), "datasets", "cqa"));

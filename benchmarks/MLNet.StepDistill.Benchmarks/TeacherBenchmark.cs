@@ -22,18 +22,9 @@ internal sealed class TeacherBenchmark : IBenchmark
 
     public async Task<int> RunAsync(string[] args)
     {
-        var latencyMs = 100;
-        for (var i = 0; i < args.Length; i++)
+        if (LatencyOption.Parse(Name, args) is not { } latencyMs)
         {
-            if (args[i] == "--latency-ms" && i + 1 < args.Length && int.TryParse(args[++i], CultureInfo.InvariantCulture, out var ms) && ms >= 0)
-            {
-                latencyMs = ms;
-            }
-            else
-            {
-                Console.Error.WriteLine($"teacher: unknown or malformed option '{args[i]}' (expected --latency-ms N)");
-                return 2;
-            }
+            return 2;
         }
 
         await using var server = await FakeChatCompletionsServer.StartAsync(_ => Completion,
