@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MLNet.StepDistill.Teaching;
 using MLNet.StepDistill.TestServer;
+using MLNet.StepDistill.Tests.Tasks;
 
 namespace MLNet.StepDistill.Tests.Teaching;
 
@@ -72,7 +73,7 @@ internal static class ServerTestData
 
     private static IReadOnlyList<RecordedRow> ReadSvampTest()
     {
-        var root = RepositoryRoot();
+        var root = RepoPaths.Root;
         var completions = File.ReadLines(Path.Combine(root, "datasets", "svamp", "teacher", "palm-540b", "test.jsonl"))
             .Take(64)
             .Select(line => JsonDocument.Parse(line).RootElement)
@@ -84,15 +85,4 @@ internal static class ServerTestData
             .ToArray();
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MLNet.StepDistill.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("MLNet.StepDistill.sln not found above " + AppContext.BaseDirectory);
-    }
 }

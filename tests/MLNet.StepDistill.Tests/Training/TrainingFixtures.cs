@@ -11,21 +11,7 @@ internal static class TrainingFixtures
     private static readonly Lazy<IReadOnlyList<AnnotatedRow>> CqaTrain = new(() => AnnotatedSplit.Read(Dataset("cqa"), "train").Take(300).ToArray());
     private static readonly Lazy<IReadOnlyList<AnnotatedRow>> CqaTest = new(() => AnnotatedSplit.Read(Dataset("cqa"), "test").Take(40).ToArray());
 
-    public static string RepoRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "MLNet.StepDistill.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-
-            throw new DirectoryNotFoundException("repository root not found above " + AppContext.BaseDirectory);
-        }
-    }
+    public static string RepoRoot => MLNet.StepDistill.Tests.Tasks.RepoPaths.Root;
 
     public static TaskDataset Dataset(string name) => TaskDataset.Open(Path.Combine(RepoRoot, "datasets", name));
 
