@@ -122,15 +122,26 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         }
         _requests.Enqueue(request);
         var attempt = _perPrompt.AddOrUpdate(request.UserPrompt, 1, (_, n) => n + 1);
+        // A request counts as in flight until its answer is decided, not until the answer is written: the client may
+        // read the answer and send its next request before this handler returns.
         var inFlight = Interlocked.Increment(ref _inFlight);
+        var left = 0;
+        void Leave()
+        {
+            if (Interlocked.Exchange(ref left, 1) == 0)
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+
         try
         {
             RaiseMax(inFlight);
-            await AnswerAsync(context, request, attempt).ConfigureAwait(false);
+            await AnswerAsync(context, request, attempt, Leave).ConfigureAwait(false);
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            Leave();
         }
     }
 
@@ -143,7 +154,7 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         }
     }
 
-    private async Task AnswerAsync(HttpContext context, FakeChatRequest request, int attempt)
+    private async Task AnswerAsync(HttpContext context, FakeChatRequest request, int attempt, Action leave)
     {
 
         if (_options.Latency > TimeSpan.Zero)
@@ -158,6 +169,7 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
             }
         }
 
+        leave();
         if (ChooseFault(attempt) is { } fault)
         {
             await WriteFaultAsync(context, fault).ConfigureAwait(false);
@@ -169,8 +181,9 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
             await WriteErrorAsync(context, 404, "No completion is known for this prompt.", "unknown_prompt").ConfigureAwait(false);
             return;
         }
-        await WriteCompletionAsync(context, request, text).ConfigureAwait(false);
+        // Counted before it is written, so a client that has read it always sees it counted.
         Interlocked.Increment(ref _completionCount);
+        await WriteCompletionAsync(context, request, text).ConfigureAwait(false);
     }
 
     private FakeFault? ChooseFault(int attemptOfPrompt)
