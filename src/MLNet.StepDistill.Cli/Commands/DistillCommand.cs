@@ -37,7 +37,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         public int Rows { get; set; } = Defaults.TrainRows;
 
         [CommandOption("--fraction <F>")]
-        [Description("Share of the pool to train on, in (0, 1]; overrides --rows.")]
+        [Description("Share of the pool to train on, in (0, 1]]; overrides --rows.")]
         public double? Fraction { get; set; }
 
         [CommandOption("--test-rows <N>")]

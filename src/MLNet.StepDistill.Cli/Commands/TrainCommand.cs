@@ -40,7 +40,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public string? Tokenizer { get; set; }
 
         [CommandOption("--fraction <F>")]
-        [Description("Share of the training rows to use, in (0, 1] (a seeded sample). Default 1.")]
+        [Description("Share of the training rows to use, in (0, 1]] (a seeded sample). Default 1.")]
         public double? Fraction { get; set; }
 
         [CommandOption("--steps <N>")]
