@@ -22,6 +22,7 @@ internal static class CliOptionErrors
         ["TokenizerPath"] = "--tokenizer",
         ["Device"] = "--device",
         ["CheckpointFolder"] = "--checkpoint-dir",
+        ["CheckpointEveryNSteps"] = "--checkpoint-every",
         ["Resume"] = "--resume",
     };
 

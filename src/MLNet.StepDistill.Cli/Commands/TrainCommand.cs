@@ -79,8 +79,12 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public string Device { get; set; } = "cpu";
 
         [CommandOption("--checkpoint-dir <FOLDER>")]
-        [Description("Write checkpoints here (every 50 steps).")]
+        [Description("Write checkpoints here (every --checkpoint-every steps), atomically.")]
         public string? CheckpointDir { get; set; }
+
+        [CommandOption("--checkpoint-every <N>")]
+        [Description("Steps between checkpoints. Default 50.")]
+        public int CheckpointEvery { get; set; } = 50;
 
         [CommandOption("--resume")]
         [Description("Continue from the checkpoint in --checkpoint-dir.")]
@@ -146,10 +150,10 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         options.Seed = settings.Seed;
         options.Device = settings.Device;
         options.CheckpointFolder = settings.CheckpointDir;
-        options.CheckpointEveryNSteps = 50;
+        options.CheckpointEveryNSteps = settings.CheckpointEvery;
         options.Resume = settings.Resume;
-        var losses = new List<double>();
-        options.Progress = new LossRecorder(losses);
+        var reports = new List<TrainingProgress>();
+        options.Progress = new ProgressRecorder(reports);
         var ml = new MLContext(settings.Seed);
         var train = AnnotatedSplit.ToDataView(ml, rows);
         Seq2SeqStudentTransformer student;
@@ -163,16 +167,20 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         }
 
         ml.StepDistill().SaveModel(student, train.Schema, settings.Out!);
-        return new TrainResult(dataset.Manifest.Name, split, settings.Mode, settings.Labels, rows.Count, losses.Count,
-            losses.Count > 0 ? losses[^1] : double.NaN, losses.Count > 0 ? losses[0] : double.NaN, settings.Out!, student);
+        return new TrainResult(dataset.Manifest.Name, split, settings.Mode, settings.Labels, rows.Count, reports.Count,
+            reports.Count > 0 ? reports[0].Step : 0, reports.Count > 0 ? reports[^1].Loss : double.NaN,
+            reports.Count > 0 ? reports[0].Loss : double.NaN, settings.Out!, student);
     }
 
-    private sealed class LossRecorder(List<double> losses) : IProgress<TrainingProgress>
+    /// <summary>Keeps every report, synchronously (System.Progress would post to the thread pool).</summary>
+    private sealed class ProgressRecorder(List<TrainingProgress> reports) : IProgress<TrainingProgress>
     {
-        public void Report(TrainingProgress value) => losses.Add(value.Loss);
+        public void Report(TrainingProgress value) => reports.Add(value);
     }
 }
 
 /// <summary>What train prints with --json.</summary>
-internal sealed record TrainResult(string dataset, string split, string mode, string labels, int rows, int steps, double finalLoss, double firstLoss, string model,
+/// <param name="steps">The steps this run trained.</param>
+/// <param name="firstStep">The first of them: 1, or the step after the checkpoint a resumed run started from.</param>
+internal sealed record TrainResult(string dataset, string split, string mode, string labels, int rows, int steps, int firstStep, double finalLoss, double firstLoss, string model,
     [property: System.Text.Json.Serialization.JsonIgnore] Seq2SeqStudentTransformer Student);
