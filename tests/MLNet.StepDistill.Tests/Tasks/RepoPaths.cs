@@ -20,30 +20,3 @@ internal static class RepoPaths
         throw new InvalidOperationException("MLNet.StepDistill.sln not found above " + AppContext.BaseDirectory);
     }
 }
-
-/// <summary>A scratch folder deleted at dispose.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public TempFolder() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "stepdistill-tests-" + Guid.NewGuid().ToString("N"));
-
-    public string Write(string name, string content)
-    {
-        var file = System.IO.Path.Combine(Path, name);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(file)!);
-        File.WriteAllText(file, content);
-        return file;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}

@@ -94,7 +94,7 @@ public sealed class CheckpointResumeTests
     {
         var ml = new MLContext(seed: 1);
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(4));
-        using var temp = new Tasks.TempFolder();
+        using var temp = new TempFolder();
         var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
         options.CheckpointFolder = temp.Path;
         new TrainingCheckpoint { Step = 1, Fingerprint = ResumeFingerprint.Of(options, options.Seed!.Value, 1, 4) }
@@ -120,7 +120,7 @@ public sealed class CheckpointResumeTests
     {
         var ml = new MLContext(seed: 1);
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(4));
-        using var temp = new Tasks.TempFolder();
+        using var temp = new TempFolder();
         var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
         options.MaxInputLength = 16;
         options.MaxTargetLength = 4;
