@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace MLNet.StepDistill.Teaching;
 
 /// <summary>
@@ -5,12 +7,14 @@ namespace MLNet.StepDistill.Teaching;
 /// samples the cache lacks, storing each successful completion. Each missing sample is asked for on its own
 /// (<see cref="TeacherSampling.Samples"/> = 1), so samples are independent draws and a failed sample does not cost
 /// the others: those that succeeded are cached before the failure is rethrown. A second run over the same prompts
-/// makes no calls.
+/// makes no calls, and identical prompts asked at the same time share one call (counted as a cache hit for all but
+/// the first; the shared call is cancelled by the token of the caller that started it).
 /// </summary>
 public sealed class CachingTeacher : ITeacher
 {
     private readonly ITeacher _inner;
     private readonly TeacherCallCache _cache;
+    private readonly ConcurrentDictionary<string, Lazy<Task<TeacherCompletion>>> _inFlight = new(StringComparer.Ordinal);
     private long _calls;
     private long _hits;
     private long _failures;
@@ -51,7 +55,7 @@ public sealed class CachingTeacher : ITeacher
             }
             else
             {
-                (fetches ??= []).Add(FetchAsync(prompt, sampling, i, key, completions, cancellationToken));
+                (fetches ??= []).Add(FetchSharedAsync(prompt, sampling, i, key, completions, cancellationToken));
             }
         }
         if (fetches is not null)
@@ -61,8 +65,38 @@ public sealed class CachingTeacher : ITeacher
         return completions;
     }
 
-    private async Task FetchAsync(TeacherPrompt prompt, TeacherSampling sampling, int sampleIndex, string key, TeacherCompletion[] into, CancellationToken cancellationToken)
+    /// <summary>Joins the call already in flight for <paramref name="key"/>, or starts it.</summary>
+    private async Task FetchSharedAsync(TeacherPrompt prompt, TeacherSampling sampling, int sampleIndex, string key, TeacherCompletion[] into, CancellationToken cancellationToken)
     {
+        var mine = new Lazy<Task<TeacherCompletion>>(() => FetchAsync(prompt, sampling, sampleIndex, key, cancellationToken));
+        var shared = _inFlight.GetOrAdd(key, mine);
+        if (!ReferenceEquals(shared, mine))
+        {
+            Interlocked.Increment(ref _hits);
+        }
+
+        try
+        {
+            into[sampleIndex] = await shared.Value.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (ReferenceEquals(shared, mine))
+            {
+                _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<TeacherCompletion>>>(key, mine));
+            }
+        }
+    }
+
+    private async Task<TeacherCompletion> FetchAsync(TeacherPrompt prompt, TeacherSampling sampling, int sampleIndex, string key, CancellationToken cancellationToken)
+    {
+        // A call for the same key may have finished (and been cached) between the caller's cache miss and now.
+        if (_cache.TryGet(key, out var cached))
+        {
+            Interlocked.Increment(ref _hits);
+            return cached;
+        }
+
         Interlocked.Increment(ref _calls);
         TeacherCompletion completion;
         try
@@ -84,6 +118,6 @@ public sealed class CachingTeacher : ITeacher
         Interlocked.Add(ref _promptTokens, completion.PromptTokens ?? 0);
         Interlocked.Add(ref _completionTokens, completion.CompletionTokens ?? 0);
         _cache.Add(key, completion, CacheIdentity, sampleIndex);
-        into[sampleIndex] = completion;
+        return completion;
     }
 }

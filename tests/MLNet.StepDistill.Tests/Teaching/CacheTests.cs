@@ -45,6 +45,25 @@ public class CacheTests
     }
 
     [Fact]
+    public async Task Identical_prompts_asked_at_once_share_one_request()
+    {
+        var row = ServerTestData.SvampRows(1)[0];
+        await using var server = await FakeChatCompletionsServer.StartAsync(ServerTestData.Responder([row]),
+            new FakeServerOptions { Latency = TimeSpan.FromMilliseconds(200) });
+        using var teacher = ServerTestData.Teacher(server, ServerTestData.FastOptions());
+        using var cache = TeacherCallCache.Open(ServerTestData.NewFolder());
+        var caching = new CachingTeacher(teacher, cache);
+
+        // Eight rows whose prompts are the same text (e.g. duplicated questions), asked concurrently.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            caching.CompleteAsync(ServerTestData.Prompt(row) with { RowId = "dup-" + i }, Greedy, CancellationToken.None)));
+
+        Assert.All(answers, a => Assert.Equal(row.Completion, Assert.Single(a).Text));
+        Assert.Equal(1, server.RequestCount);
+        Assert.Equal((1L, 7L, 0L), (caching.Stats.Calls, caching.Stats.CacheHits, caching.Stats.Failures));
+    }
+
+    [Fact]
     public async Task Failed_calls_are_counted_and_not_cached()
     {
         var folder = ServerTestData.NewFolder();
