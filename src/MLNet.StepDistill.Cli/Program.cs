@@ -6,6 +6,7 @@ var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("stepdistill");
+    config.Settings.StrictParsing = true;   // a misspelt option is an error, not silently ignored
     config.PropagateExceptions();
     CommandRegistry.Register(config);
 });

@@ -271,30 +271,45 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
 
     private static void WriteRows(string path, IReadOnlyList<TaskExample> examples, IReadOnlyList<RowAnnotation> annotated, ITaskFormat format)
     {
+        // Written beside the target and moved into place when complete: an interrupted run leaves the old file intact.
+        var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
-            using var writer = new StreamWriter(path);
-            for (var i = 0; i < examples.Count; i++)
+            using (var writer = new StreamWriter(temp))
             {
-                var row = annotated[i];
-                writer.WriteLine(JsonSerializer.Serialize(new
-                {
-                    id = row.Id,
-                    input = format.FormatInput(examples[i]),
-                    rationale = row.Rationale,
-                    teacherLabel = row.Status is AnnotationStatus.Ok or AnnotationStatus.Filtered ? row.TeacherLabel : null,
-                    status = row.Status,
-                    failureReason = row.Reason,
-                    gold = examples[i].Target,
-                    teacherCorrect = row.TeacherCorrect,
-                    votes = row.Votes,
-                    samples = row.Samples,
-                }));
+                WriteRowsTo(writer, examples, annotated, format);
             }
+
+            File.Move(temp, path, overwrite: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new UserFacingException($"annotate: --out {path}: {ex.Message}");
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static void WriteRowsTo(StreamWriter writer, IReadOnlyList<TaskExample> examples, IReadOnlyList<RowAnnotation> annotated, ITaskFormat format)
+    {
+        for (var i = 0; i < examples.Count; i++)
+        {
+            var row = annotated[i];
+            writer.WriteLine(JsonSerializer.Serialize(new
+            {
+                id = row.Id,
+                input = format.FormatInput(examples[i]),
+                rationale = row.Rationale,
+                teacherLabel = row.Status is AnnotationStatus.Ok or AnnotationStatus.Filtered ? row.TeacherLabel : null,
+                status = row.Status,
+                failureReason = row.Reason,
+                gold = examples[i].Target,
+                teacherCorrect = row.TeacherCorrect,
+                votes = row.Votes,
+                samples = row.Samples,
+            }));
         }
     }
 

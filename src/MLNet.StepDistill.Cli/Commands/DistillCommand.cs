@@ -142,6 +142,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
     {
         var clock = Stopwatch.StartNew();
         var options = settings.ToOptions();
+        ModelFiles.CheckOutputFolder("distill", settings.Out);
         var ml = new MLContext(settings.Seed);
         ExperimentReport report;
         try
@@ -158,7 +159,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         {
             if (report.BestStudent is { } best)
             {
-                ml.StepDistill().SaveModel(best, report.InputSchema, settings.Out);
+                ModelFiles.Save("distill", ml, best, report.InputSchema, settings.Out);
             }
 
             var seconds = clock.Elapsed.TotalSeconds;

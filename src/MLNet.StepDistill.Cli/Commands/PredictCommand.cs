@@ -53,7 +53,7 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         }
 
         var ml = new MLContext(0);
-        var student = StudentEvaluation.FindStudent(ml.StepDistill().LoadModel(settings.Model, out _));
+        var student = StudentEvaluation.FindStudent(ModelFiles.Load("predict", ml, settings.Model));
         if (settings.Rationale)
         {
             try
@@ -70,6 +70,11 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         if (student.IsMultipleChoice && choices.Length == 0)
         {
             throw new UserFacingException("predict: this model answers multiple-choice questions; give --choices \"a|b|c|d|e\"");
+        }
+
+        if (!student.IsMultipleChoice && choices.Length > 0)
+        {
+            throw new UserFacingException($"predict: --choices: this model does not answer multiple-choice questions ({(student.IsOpenTarget ? "it generates its answer" : "its labels are " + string.Join(", ", student.ClassNames))})");
         }
 
         var input = choices.Length > 0 && !settings.Text.Contains("Answer Choices:", StringComparison.Ordinal)

@@ -116,6 +116,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             throw new UserFacingException("train: --out is required (the model zip to write, e.g. model.zip)");
         }
 
+        ModelFiles.CheckOutputFolder("train", settings.Out);
         var result = Run(settings, cancellationToken);
         if (settings.Json)
         {
@@ -123,7 +124,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         }
         else
         {
-            output.WriteLine($"trained {result.mode} student on {result.rows} rows of {result.dataset}/{result.split} for {result.steps} steps; final loss {result.finalLoss.ToString("F4", CultureInfo.InvariantCulture)}; saved {result.model}");
+            output.WriteLine($"trained {result.mode} student on {result.rows} rows of {result.dataset}/{result.split} for {result.steps} steps; final loss {result.finalLoss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-"}; saved {result.model}");
         }
 
         return 0;
@@ -166,11 +167,13 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             throw CliOptionErrors.For("train", ex);
         }
 
-        ml.StepDistill().SaveModel(student, train.Schema, settings.Out!);
+        ModelFiles.Save("train", ml, student, train.Schema, settings.Out!);
         return new TrainResult(dataset.Manifest.Name, split, settings.Mode, settings.Labels, rows.Count, reports.Count,
-            reports.Count > 0 ? reports[0].Step : 0, reports.Count > 0 ? reports[^1].Loss : double.NaN,
-            reports.Count > 0 ? reports[0].Loss : double.NaN, settings.Out!, student);
+            reports.Count > 0 ? reports[0].Step : 0, Finite(reports.LastOrDefault()?.Loss), Finite(reports.FirstOrDefault()?.Loss), settings.Out!, student);
     }
+
+    /// <summary>JSON has no NaN or infinity: a diverged loss is reported as null.</summary>
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
     /// <summary>Keeps every report, synchronously (System.Progress would post to the thread pool).</summary>
     private sealed class ProgressRecorder(List<TrainingProgress> reports) : IProgress<TrainingProgress>
@@ -182,5 +185,6 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 /// <summary>What train prints with --json.</summary>
 /// <param name="steps">The steps this run trained.</param>
 /// <param name="firstStep">The first of them: 1, or the step after the checkpoint a resumed run started from.</param>
-internal sealed record TrainResult(string dataset, string split, string mode, string labels, int rows, int steps, int firstStep, double finalLoss, double firstLoss, string model,
+/// <param name="finalLoss">The last step's loss; null when no step ran (a resume at the end) or the loss is not finite.</param>
+internal sealed record TrainResult(string dataset, string split, string mode, string labels, int rows, int steps, int firstStep, double? finalLoss, double? firstLoss, string model,
     [property: System.Text.Json.Serialization.JsonIgnore] Seq2SeqStudentTransformer Student);

@@ -38,11 +38,11 @@ public static class ResultTable
             ["steps"] = r.Steps,
             ["trainRows"] = r.TrainRows,
             ["testRows"] = r.TestRows,
-            ["accuracy"] = r.Accuracy,
-            ["macroAccuracy"] = r.MacroAccuracy,
-            ["logLoss"] = r.LogLoss,
-            ["firstLoss"] = r.FirstLoss,
-            ["finalLoss"] = r.FinalLoss,
+            ["accuracy"] = Finite(r.Accuracy),
+            ["macroAccuracy"] = Finite(r.MacroAccuracy),
+            ["logLoss"] = Finite(r.LogLoss),
+            ["firstLoss"] = Finite(r.FirstLoss),
+            ["finalLoss"] = Finite(r.FinalLoss),
             ["seconds"] = r.Seconds,
         }).ToArray());
         var json = new JsonObject
@@ -65,6 +65,9 @@ public static class ResultTable
         r.Model, r.LabelSource, Integer(r.Steps), Integer(r.TrainRows), Integer(r.TestRows),
         Fraction(r.Accuracy), Fraction(r.MacroAccuracy), Fraction(r.LogLoss), r.Seconds.ToString("F0", CultureInfo.InvariantCulture),
     ];
+
+    /// <summary>JSON has no NaN or infinity: a diverged loss is written as null.</summary>
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
     private static string Integer(int value) => value.ToString(CultureInfo.InvariantCulture);
 

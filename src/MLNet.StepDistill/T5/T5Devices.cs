@@ -29,6 +29,13 @@ public static class T5Devices
         }
 
         NativeTorch.EnsureLoaded();
+        if (name.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !cuda.is_available())
+        {
+            throw new ArgumentException(
+                $"Device \"{name}\" was asked for but CUDA is not available (build with -p:TorchBackend=cuda-linux or cuda-windows on a machine with a GPU).",
+                nameof(name));
+        }
+
         Device device;
         try
         {
@@ -36,7 +43,7 @@ public static class T5Devices
         }
         catch (Exception ex)
         {
-            throw new ArgumentException($"Unknown device \"{name}\"; use auto, cpu, cuda or cuda:<index>.", nameof(name), ex);
+            throw new ArgumentException($"Unknown device \"{name}\" ({ex.Message}); use auto, cpu, cuda or cuda:<index>.", nameof(name), ex);
         }
 
         if (device.type == DeviceType.CUDA && !cuda.is_available())

@@ -16,7 +16,26 @@ internal static class StudentModelArchive
 {
     private const string Root = "StepDistill/";
 
+    /// <summary>
+    /// Writes the zip next to <paramref name="path"/> and moves it into place only when complete, so an interrupted or
+    /// failed save never leaves a half-written model over a good one.
+    /// </summary>
     public static void Save(MLContext mlContext, ITransformer model, DataViewSchema inputSchema, string path)
+    {
+        var full = Path.GetFullPath(path);
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            WriteArchive(mlContext, model, inputSchema, temp);
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static void WriteArchive(MLContext mlContext, ITransformer model, DataViewSchema inputSchema, string path)
     {
         List<Seq2SeqStudentTransformer> students;
         using (StudentLoadScope.BeginSave())
@@ -54,26 +73,49 @@ internal static class StudentModelArchive
         }
 
         var students = ReadStudents(mlContext, path, device);
-        mlContext.ComponentCatalog.RegisterAssembly(typeof(StudentModelArchive).Assembly);
-        ITransformer loaded;
-        using (StudentLoadScope.BeginLoad())
+        try
         {
-            loaded = mlContext.Model.Load(path, out inputSchema);
-        }
+            mlContext.ComponentCatalog.RegisterAssembly(typeof(StudentModelArchive).Assembly);
+            ITransformer loaded;
+            using (StudentLoadScope.BeginLoad())
+            {
+                loaded = mlContext.Model.Load(path, out inputSchema);
+            }
 
-        var next = 0;
-        var result = Replace(loaded, students, ref next);
-        if (next != students.Count)
+            var next = 0;
+            var result = Replace(loaded, students, ref next);
+            if (next != students.Count)
+            {
+                throw new InvalidDataException($"{path}: the zip holds {students.Count} student(s) but ML.NET's model has {next} student placeholder(s).");
+            }
+
+            return result;
+        }
+        catch
         {
-            throw new InvalidDataException($"{path}: the zip holds {students.Count} student(s) but ML.NET's model has {next} student placeholder(s).");
+            // Nothing returned owns them: free their weights before the error goes up.
+            students.ForEach(s => s.Dispose());
+            throw;
         }
-
-        return result;
     }
 
     private static List<Seq2SeqStudentTransformer> ReadStudents(MLContext mlContext, string path, string device)
     {
         var students = new List<Seq2SeqStudentTransformer>();
+        try
+        {
+            ReadStudentsInto(students, mlContext, path, device);
+            return students;
+        }
+        catch
+        {
+            students.ForEach(s => s.Dispose());
+            throw;
+        }
+    }
+
+    private static void ReadStudentsInto(List<Seq2SeqStudentTransformer> students, MLContext mlContext, string path, string device)
+    {
         using var zip = ZipFile.OpenRead(path);
         for (var i = 0; zip.GetEntry($"{Root}student_{i}/head.json") is { } headEntry; i++)
         {
@@ -106,8 +148,6 @@ internal static class StudentModelArchive
                 folder.Delete(recursive: true);
             }
         }
-
-        return students;
     }
 
     private static ITransformer Replace(ITransformer transformer, List<Seq2SeqStudentTransformer> students, ref int next)

@@ -113,6 +113,8 @@ internal sealed class TrainingCheckpoint
         using (var writer = new BinaryWriter(stream))
         {
             module.save(writer);
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
         }
 
         File.Move(temp, path, overwrite: true);

@@ -18,6 +18,10 @@ public sealed class StudentCommandsErrorTests
     [InlineData("--fraction", "distill", "--dataset", "{cqa}", "--fraction", "0", "--out", "{out}")]
     [InlineData("--dataset", "evaluate", "--model", "{self}", "--dataset", "{missing}")]
     [InlineData("--model", "predict", "--model", "{missing}", "--text", "hi")]
+    [InlineData("--model", "predict", "--model", "{self}", "--text", "hi")]
+    [InlineData("--out", "train", "--dataset", "{cqa}", "--fraction", "0.01", "--steps", "1", "--out", "{missing}/model.zip")]
+    [InlineData("--out", "distill", "--dataset", "{cqa}", "--out", "{missing}/model.zip")]
+    [InlineData("'stepz'", "train", "--dataset", "{cqa}", "--stepz", "1", "--out", "{out}")]
     public void ABadOption_ExitsWithTwo_NamingTheOption(string option, params string[] args)
     {
         using var temp = new TempFolder();

@@ -1,0 +1,42 @@
+using Microsoft.ML;
+
+namespace MLNet.StepDistill.Cli.Commands;
+
+/// <summary>Model zips read and written by the commands, with file problems reported as the user's, not as crashes.</summary>
+internal static class ModelFiles
+{
+    /// <summary>Fails before any work is done when <paramref name="path"/>'s folder does not exist.</summary>
+    public static void CheckOutputFolder(string command, string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(folder))
+        {
+            throw new UserFacingException($"{command}: --out {path}: the folder {folder} does not exist");
+        }
+    }
+
+    public static void Save(string command, MLContext ml, ITransformer model, DataViewSchema schema, string path)
+    {
+        CheckOutputFolder(command, path);
+        try
+        {
+            ml.StepDistill().SaveModel(model, schema, path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UserFacingException($"{command}: --out {path}: {ex.Message}");
+        }
+    }
+
+    public static ITransformer Load(string command, MLContext ml, string path)
+    {
+        try
+        {
+            return ml.StepDistill().LoadModel(path, out _);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            throw new UserFacingException($"{command}: --model {path}: {ex.Message}");
+        }
+    }
+}
