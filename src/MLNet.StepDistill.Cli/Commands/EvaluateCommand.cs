@@ -25,7 +25,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         public string Split { get; set; } = "test";
 
         [CommandOption("--limit <N>")]
-        [Description("Evaluate only the first N rows.")]
+        [Description("Evaluate only the first N rows (N >= 1).")]
         public int? Limit { get; set; }
 
         [CommandOption("--json")]
@@ -48,6 +48,11 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         if (string.IsNullOrWhiteSpace(settings.Model) || !File.Exists(settings.Model))
         {
             throw new UserFacingException($"evaluate: --model must name an existing model zip (got \"{settings.Model}\")");
+        }
+
+        if (settings.Limit is < 1)
+        {
+            throw new UserFacingException($"evaluate: --limit must be at least 1 (got {settings.Limit})");
         }
 
         var dataset = CliDataset.OpenDataset("evaluate", settings.Dataset);
@@ -82,6 +87,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
                 dataset,
                 split,
                 rows = summary.Rows,
+                scoredRows = summary.ScoredRows,
                 accuracy = summary.Accuracy,
                 exactMatch = summary.ExactMatch,
                 equationAccuracy = summary.EquationAccuracy,
@@ -93,6 +99,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 
         static string F(double? v) => v is { } x ? x.ToString("F4", CultureInfo.InvariantCulture) : "n/a";
         output.WriteLine($"dataset {dataset}, split {split}, {summary.Rows} rows");
+        output.WriteLine($"scored rows     {summary.ScoredRows} (rows whose gold label the model's classes can express)");
         output.WriteLine($"accuracy        {F(summary.Accuracy)}");
         if (summary.EquationAccuracy is not null)
         {

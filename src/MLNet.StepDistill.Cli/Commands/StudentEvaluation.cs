@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 
@@ -14,14 +15,36 @@ internal static class StudentEvaluation
         if (student.IsOpenTarget)
         {
             var generated = ml.StepDistill().EvaluateGeneratedText(model.Transform(data), compareAsEquations: dataset.Manifest.Family == TaskFamily.Math);
-            return new EvaluationSummary(rows.Count, generated.Accuracy, generated.ExactMatchAccuracy, generated.EquationAccuracy, null, null);
+            if (generated.Count == 0)
+            {
+                throw NothingScored(dataset, rows.Count, "every row's gold text is empty");
+            }
+
+            return new EvaluationSummary(rows.Count, generated.Count, generated.Accuracy, generated.ExactMatchAccuracy, generated.EquationAccuracy, null, null);
         }
 
         var keyed = student.IsMultipleChoice
             ? ml.StepDistill().MapChoiceLabelToKey(student.ClassNames.Count, "LabelKey", nameof(AnnotatedRow.Label), nameof(AnnotatedRow.Choices)).Fit(data).Transform(data)
             : ml.StepDistill().MapLabelToKey(student.ClassNames.ToArray(), "LabelKey", nameof(AnnotatedRow.Label)).Fit(data).Transform(data);
+        // ML.NET's evaluator skips rows whose label key is missing (a gold label outside the model's classes, or an answer
+        // that is not among the row's choices): count the rows it will score, and refuse to report metrics of none.
+        var scoredRows = keyed.GetColumn<uint>("LabelKey").Count(key => key != 0);
+        if (scoredRows == 0)
+        {
+            var what = student.IsMultipleChoice
+                ? $"no row's gold answer is among its choices (the model chooses among {student.ClassNames.Count} choices: {string.Join(", ", student.ClassNames)})"
+                : $"no row's gold label is one of the model's classes ({string.Join(", ", student.ClassNames)})";
+            throw NothingScored(dataset, rows.Count, what);
+        }
+
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(keyed), labelColumnName: "LabelKey");
-        return new EvaluationSummary(rows.Count, metrics.MicroAccuracy, null, null, metrics.MacroAccuracy, metrics.LogLoss);
+        return new EvaluationSummary(rows.Count, scoredRows, metrics.MicroAccuracy, null, null, metrics.MacroAccuracy, metrics.LogLoss);
+    }
+
+    private static UserFacingException NothingScored(TaskDataset dataset, int rowCount, string why)
+    {
+        var source = dataset.Manifest.SourcePath is { } path ? $" ({path})" : "";
+        return new UserFacingException($"evaluate: none of the {rowCount} rows of dataset {dataset.Manifest.Name}{source} can be scored: {why}");
     }
 
     /// <summary>The student inside a pipeline (the last one).</summary>
@@ -33,5 +56,5 @@ internal static class StudentEvaluation
     };
 }
 
-/// <summary>What evaluate and distill print.</summary>
-internal sealed record EvaluationSummary(int Rows, double Accuracy, double? ExactMatch, double? EquationAccuracy, double? MacroAccuracy, double? LogLoss);
+/// <summary>What evaluate and distill print: <paramref name="ScoredRows"/> of <paramref name="Rows"/> had a gold label the metrics could use.</summary>
+internal sealed record EvaluationSummary(int Rows, int ScoredRows, double Accuracy, double? ExactMatch, double? EquationAccuracy, double? MacroAccuracy, double? LogLoss);

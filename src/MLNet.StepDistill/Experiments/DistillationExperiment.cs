@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.ML;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
@@ -40,27 +41,40 @@ public sealed partial class DistillationExperiment
         var results = new List<ExperimentResult> { MajorityClassBaseline.Evaluate(mlContext, family, labels, train, test, options.LabelSource) };
         var trainData = AnnotatedSplit.ToDataView(mlContext, train);
         Seq2SeqStudentTransformer? best = null;
+        Seq2SeqStudentTransformer? student = null;
         var bestAccuracy = double.NegativeInfinity;
-        for (var run = 0; run < options.Modes.Length; run++)
+        try
         {
-            var mode = options.Modes[run];
-            var clock = Stopwatch.StartNew();
-            var losses = new List<double>();
-            var trainerOptions = TrainerOptions(family, labels, mode, new StepReporter(run + 1, options.Modes.Length, mode, losses, options.Progress));
-            var student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(trainerOptions).Fit(trainData, null, cancellationToken);
-            var scores = StudentScores.Evaluate(mlContext, student, family, test);
-            results.Add(new ExperimentResult(ModeName(mode), LabelSourceName(options.LabelSource), losses.Count, train.Count, test.Count,
-                scores.Accuracy, scores.MacroAccuracy, scores.LogLoss, losses.FirstOrDefault(), losses.LastOrDefault(), clock.Elapsed.TotalSeconds));
-            if (scores.Accuracy > bestAccuracy)
+            for (var run = 0; run < options.Modes.Length; run++)
             {
-                best?.Dispose();
-                best = student;
-                bestAccuracy = scores.Accuracy;
+                var mode = options.Modes[run];
+                var clock = Stopwatch.StartNew();
+                var losses = new List<double>();
+                var trainerOptions = TrainerOptions(family, labels, mode, new StepReporter(run + 1, options.Modes.Length, mode, losses, options.Progress));
+                student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(trainerOptions).Fit(trainData, null, cancellationToken);
+                var scores = StudentScores.Evaluate(mlContext, student, family, test);
+                results.Add(new ExperimentResult(ModeName(mode), LabelSourceName(options.LabelSource), losses.Count, train.Count, test.Count,
+                    scores.Accuracy, scores.MacroAccuracy, scores.LogLoss, losses.FirstOrDefault(), losses.LastOrDefault(), clock.Elapsed.TotalSeconds));
+                if (scores.Accuracy > bestAccuracy)
+                {
+                    best?.Dispose();
+                    best = student;
+                    bestAccuracy = scores.Accuracy;
+                }
+                else
+                {
+                    student.Dispose();
+                }
+
+                student = null;
             }
-            else
-            {
-                student.Dispose();
-            }
+        }
+        catch
+        {
+            // A later mode failed or was cancelled: nobody will own the students trained so far, so free their weights.
+            student?.Dispose();
+            best?.Dispose();
+            throw;
         }
 
         return new ExperimentReport(dataset.Manifest.Name, trainSplit, pool.Count, options.TestSplit, wholeTest.Count, results, best, trainData.Schema);
@@ -116,7 +130,7 @@ public sealed partial class DistillationExperiment
 
         Require(!string.IsNullOrWhiteSpace(o.DatasetFolder), nameof(o.DatasetFolder), "must name a dataset folder (holding dataset.json).");
         Require(o.TrainRows >= 0, nameof(o.TrainRows), $"must be 0 (use TrainFraction) or positive, got {o.TrainRows}.");
-        Require(o.TrainFraction is > 0 and <= 1, nameof(o.TrainFraction), $"must be in (0, 1], got {o.TrainFraction}.");
+        Require(o.TrainFraction is > 0 and <= 1, nameof(o.TrainFraction), string.Create(CultureInfo.InvariantCulture, $"must be in (0, 1], got {o.TrainFraction}."));
         Require(o.TestRows >= 0, nameof(o.TestRows), $"must be 0 (all) or positive, got {o.TestRows}.");
         Require(o.Modes is { Length: > 0 }, nameof(o.Modes), "must name at least one training mode.");
         Require(o.Steps > 0, nameof(o.Steps), $"must be positive, got {o.Steps}.");

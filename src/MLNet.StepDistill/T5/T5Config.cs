@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -160,7 +161,7 @@ public sealed class T5Config
         RequirePositive(RelativeAttentionMaxDistance, "relative_attention_max_distance", source);
         if (DropoutRate is < 0 or >= 1)
         {
-            throw new InvalidDataException($"{source}: key \"dropout_rate\" must be in [0, 1), got {DropoutRate}.");
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{source}: key \"dropout_rate\" must be in [0, 1), got {DropoutRate}."));
         }
 
         if (LayerNormEpsilon <= 0)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.ML.Runtime;
 using MLNet.StepDistill.Evaluation;
 using MLNet.StepDistill.Tasks;
@@ -52,7 +53,7 @@ internal sealed class AnnotationRun
 
         try
         {
-            log($"annotating {examples.Count} rows with teacher {teacher.CacheIdentity}: {sampling.Samples} sample(s) per row, temperature {sampling.Temperature}, {concurrency} rows at once");
+            log(string.Create(CultureInfo.InvariantCulture, $"annotating {examples.Count} rows with teacher {teacher.CacheIdentity}: {sampling.Samples} sample(s) per row, temperature {sampling.Temperature}, {concurrency} rows at once"));
             var clock = Stopwatch.StartNew();
             var rows = new RowAnnotation[examples.Count];
             var noLabel = new bool[examples.Count];
@@ -170,16 +171,19 @@ internal sealed class AnnotationRun
             {
                 return await teacher.CompleteAsync(prompt, sampling, token).ConfigureAwait(false);
             }
-            Interlocked.Add(ref _calls, sampling.Samples);
             try
             {
                 var completions = await teacher.CompleteAsync(prompt, sampling, token).ConfigureAwait(false);
+                // The completions actually returned, not the samples asked for: a recorded teacher gives its one
+                // recorded completion whatever sampling.Samples says. A call that returns nothing still was a call.
+                Interlocked.Add(ref _calls, Math.Max(1, completions.Count));
                 Interlocked.Add(ref _promptTokens, completions.Sum(c => (long)(c.PromptTokens ?? 0)));
                 Interlocked.Add(ref _completionTokens, completions.Sum(c => (long)(c.CompletionTokens ?? 0)));
                 return completions;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                Interlocked.Increment(ref _calls);
                 Interlocked.Increment(ref _failures);
                 throw;
             }

@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.Globalization;
 using System.Text.Json;
 using Polly.Timeout;
 
@@ -19,7 +20,7 @@ internal readonly record struct TeacherFailure(bool Retryable, int? Status, stri
         HttpRequestException e when e.StatusCode is { } code => new(IsRetryableStatus((int)code), (int)code, $"HTTP {(int)code}"),
         HttpRequestException => new(true, null, "broken connection"),
         IOException => new(true, null, "broken connection"),
-        TimeoutRejectedException e => new(true, null, $"no answer within {e.Timeout.TotalMilliseconds:0} ms"),
+        TimeoutRejectedException e => new(true, null, string.Create(CultureInfo.InvariantCulture, $"no answer within {e.Timeout.TotalMilliseconds:0} ms")),
         JsonException => new(true, null, "unreadable response body"),
         _ => new(false, null, exception.GetType().Name),
     };

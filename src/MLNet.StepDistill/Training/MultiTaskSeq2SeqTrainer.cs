@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNet.StepDistill.T5;
@@ -118,8 +119,8 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
             }
         }
 
-        Require(o.Alpha is >= 0 and <= 1, nameof(o.Alpha), $"must be in [0, 1], got {o.Alpha}.");
-        Require(o.LearningRate is null or > 0, nameof(o.LearningRate), $"must be positive (or null for the default), got {o.LearningRate}.");
+        Require(o.Alpha is >= 0 and <= 1, nameof(o.Alpha), string.Create(CultureInfo.InvariantCulture, $"must be in [0, 1], got {o.Alpha}."));
+        Require(o.LearningRate is null or > 0, nameof(o.LearningRate), string.Create(CultureInfo.InvariantCulture, $"must be positive (or null for the default), got {o.LearningRate}."));
         Require(o.BatchSize > 0, nameof(o.BatchSize), $"must be positive, got {o.BatchSize}.");
         Require(o.GradientAccumulationSteps > 0, nameof(o.GradientAccumulationSteps), $"must be positive, got {o.GradientAccumulationSteps}.");
         Require(o.MaxSteps >= 0, nameof(o.MaxSteps), $"must be 0 (use Epochs) or positive, got {o.MaxSteps}.");

@@ -21,9 +21,17 @@ public sealed class Seq2SeqStudentTransformer : ITransformer, IDisposable
     private readonly MLContext mlContext;
     private readonly ITransformer mapping;
 
+    private readonly bool ownsStudent;
+
     internal Seq2SeqStudentTransformer(MLContext mlContext, StudentPredictor predictor, bool generateRationale)
+        : this(mlContext, predictor, generateRationale, ownsStudent: true)
+    {
+    }
+
+    private Seq2SeqStudentTransformer(MLContext mlContext, StudentPredictor predictor, bool generateRationale, bool ownsStudent)
     {
         this.mlContext = mlContext;
+        this.ownsStudent = ownsStudent;
         Predictor = predictor;
         GeneratesRationale = generateRationale;
         if (generateRationale && predictor.Head.Mode == TrainingMode.Standard)
@@ -57,8 +65,13 @@ public sealed class Seq2SeqStudentTransformer : ITransformer, IDisposable
     public bool IsRowToRowMapper => mapping.IsRowToRowMapper;
 
     /// <summary>The same student, generating <c>PredictedRationale</c> (or not).</summary>
+    /// <remarks>
+    /// The returned transformer shares this one's weights and does not own them: disposing it does nothing, and it stops
+    /// working once this (the original) transformer is disposed. Keep the original alive while using it, and dispose only
+    /// the original.
+    /// </remarks>
     /// <exception cref="ArgumentException">The student was trained in Standard mode and has no rationales to give.</exception>
-    public Seq2SeqStudentTransformer WithRationale(bool generate = true) => new(mlContext, Predictor, generate);
+    public Seq2SeqStudentTransformer WithRationale(bool generate = true) => new(mlContext, Predictor, generate, ownsStudent: false);
 
     /// <summary>Writes the student as a Hugging Face folder (config.json, model.safetensors, spiece.model), loadable by <c>T5ForConditionalGeneration.FromPretrained</c> and by transformers.</summary>
     public void SavePretrained(string folder) => Predictor.Student.SavePretrained(folder);
@@ -72,8 +85,14 @@ public sealed class Seq2SeqStudentTransformer : ITransformer, IDisposable
     /// <inheritdoc/>
     public IDataView Transform(IDataView input) => mapping.Transform(input);
 
-    /// <summary>Releases the student's weights.</summary>
-    public void Dispose() => Predictor.Student.Dispose();
+    /// <summary>Releases the student's weights; does nothing on a transformer made by <see cref="WithRationale"/>, which shares them.</summary>
+    public void Dispose()
+    {
+        if (ownsStudent)
+        {
+            Predictor.Student.Dispose();
+        }
+    }
 
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -109,7 +110,7 @@ internal sealed class TrainingLoop(
 
             if (stopEarly)
             {
-                channel.Info(MessageSensitivity.None, $"Stopping early at step {done}: {sinceBest} validations without improvement (best accuracy {best:F4}).");
+                channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture, $"Stopping early at step {done}: {sinceBest} validations without improvement (best accuracy {best:F4})."));
                 break;
             }
         }
@@ -231,9 +232,9 @@ internal sealed class TrainingLoop(
     }
 
     private static string Describe(TrainingProgress p) =>
-        $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch} loss {p.Loss:F4}" +
-        (p.LabelLoss is { } l ? $" label {l:F4}" : "") +
-        (p.RationaleLoss is { } r ? $" rationale {r:F4}" : "") +
-        $" lr {p.LearningRate:G3}" +
-        (p.ValidationAccuracy is { } a ? $" validation accuracy {a:F4}" : "");
+        string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch} loss {p.Loss:F4}") +
+        (p.LabelLoss is { } l ? string.Create(CultureInfo.InvariantCulture, $" label {l:F4}") : "") +
+        (p.RationaleLoss is { } r ? string.Create(CultureInfo.InvariantCulture, $" rationale {r:F4}") : "") +
+        string.Create(CultureInfo.InvariantCulture, $" lr {p.LearningRate:G3}") +
+        (p.ValidationAccuracy is { } a ? string.Create(CultureInfo.InvariantCulture, $" validation accuracy {a:F4}") : "");
 }

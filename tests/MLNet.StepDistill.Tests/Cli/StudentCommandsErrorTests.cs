@@ -17,6 +17,8 @@ public sealed class StudentCommandsErrorTests
     [InlineData("--modes", "distill", "--dataset", "{cqa}", "--modes", "step-by-step,fast", "--out", "{out}")]
     [InlineData("--fraction", "distill", "--dataset", "{cqa}", "--fraction", "0", "--out", "{out}")]
     [InlineData("--dataset", "evaluate", "--model", "{self}", "--dataset", "{missing}")]
+    [InlineData("--limit", "evaluate", "--model", "{self}", "--dataset", "{cqa}", "--limit", "0")]
+    [InlineData("--limit", "evaluate", "--model", "{self}", "--dataset", "{cqa}", "--limit=-3")]
     [InlineData("--model", "predict", "--model", "{missing}", "--text", "hi")]
     [InlineData("--model", "predict", "--model", "{self}", "--text", "hi")]
     [InlineData("--out", "train", "--dataset", "{cqa}", "--fraction", "0.01", "--steps", "1", "--out", "{missing}/model.zip")]

@@ -34,8 +34,22 @@ public sealed class StudentCommandsTests(StudentCommandsTests.TrainedModel train
 
         Assert.Equal(0, code);
         Assert.Equal(5, json.RootElement.GetProperty("rows").GetInt32());
+        Assert.Equal(5, json.RootElement.GetProperty("scoredRows").GetInt32()); // every cqa test answer is one of its choices
         Assert.InRange(json.RootElement.GetProperty("accuracy").GetDouble(), 0, 1);
         Assert.Equal("test", json.RootElement.GetProperty("split").GetString());
+    }
+
+    [Fact]
+    public void Evaluate_OnADatasetWhoseLabelsTheModelCannotExpress_FailsNamingTheDatasetAndTheClasses()
+    {
+        // The cqa student chooses among answer positions a..e; e-SNLI rows carry no choices, so no gold label has a position.
+        var error = Assert.Throws<UserFacingException>(() => new EvaluateCommand(new StringWriter()).Execute(null!, new EvaluateCommand.Settings
+        {
+            Model = trained.ModelPath, Dataset = RepoPaths.Dataset("esnli"), Split = "test", Limit = 3,
+        }, CancellationToken.None));
+
+        Assert.Contains("none of the 3 rows of dataset esnli", error.Message);
+        Assert.Contains("a, b, c, d, e", error.Message);
     }
 
     [Fact]

@@ -78,6 +78,25 @@ public class RationaleAnnotatorTests
     }
 
     [Fact]
+    public async Task Several_samples_from_the_recorded_teacher_count_one_call_per_row_and_keep_its_one_answer()
+    {
+        var svamp = RecordedSplit.Open("svamp", "test");
+        var recorded = RecordedTeacher.Open(svamp.Dataset.Manifest, "test", "palm-540b");
+        var examples = svamp.Examples.Take(20).ToArray();
+        var options = Options(svamp, ServerTestData.NewFolder());
+        options.Samples = 3;
+        var data = TaskDataset.ToDataView(examples, svamp.Dataset.Schema);
+
+        var result = await (await new MLContext().StepDistill().AnnotateRationales(recorded, options).FitAsync(data)).AnnotateAsync(data);
+        var reference = examples.Select(svamp.Reference).ToArray();
+
+        Assert.Equal(20, result.Report.Calls); // one recorded completion per row, not 3 x 20
+        Assert.Equal(reference.Select(r => r.Parsed.Label ?? ""), result.Rows.Select(r => r.TeacherLabel));
+        Assert.All(result.Rows, r => Assert.Equal(1, r.Samples));
+        Assert.All(result.Rows.Where(r => r.TeacherLabel.Length > 0), r => Assert.Equal(1, r.Votes));
+    }
+
+    [Fact]
     public async Task Gold_filter_marks_disagreeing_rows_filtered_and_dropping_leaves_only_usable_rows()
     {
         var svamp = RecordedSplit.Open("svamp", "test");

@@ -110,5 +110,20 @@ public sealed class MultiTaskSeq2SeqTrainerEndToEndTests
         }
     }
 
+    [Fact]
+    public void DisposingTheRationaleView_LeavesTheOriginalStudentWorking()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(16));
+        var test = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTestRows(2));
+        using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(TrainingFixtures.CqaOptions(TrainingMode.StepByStep, steps: 1)).Fit(train);
+
+        student.WithRationale().Dispose();
+        var predicted = student.Transform(test).GetColumn<string>("PredictedText").ToArray();
+
+        Assert.Equal(2, predicted.Length);
+        Assert.All(predicted.Zip(TrainingFixtures.CqaTestRows(2)), p => Assert.Contains(p.First, p.Second.Choices));
+    }
+
     private static string Flatten(Exception ex) => ex.InnerException is null ? ex.Message : ex.Message + " | " + Flatten(ex.InnerException);
 }
