@@ -8,13 +8,13 @@ public static class T5Presets
 {
     private static readonly Dictionary<string, Func<T5Config>> ByName = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["t5-small"] = () => V10(dModel: 512, dFf: 2048, layers: 6, heads: 8),
-        ["t5-base"] = () => V10(dModel: 768, dFf: 3072, layers: 12, heads: 12),
-        ["t5-large"] = () => V10(dModel: 1024, dFf: 4096, layers: 24, heads: 16),
-        ["t5-v1_1-small"] = () => V11(dModel: 512, dFf: 1024, layers: 8, heads: 6),
-        ["t5-v1_1-base"] = () => V11(dModel: 768, dFf: 2048, layers: 12, heads: 12),
-        ["flan-t5-small"] = () => V11(dModel: 512, dFf: 1024, layers: 8, heads: 6),
-        ["flan-t5-base"] = () => V11(dModel: 768, dFf: 2048, layers: 12, heads: 12),
+        ["t5-small"] = () => Architecture(gated: false, dModel: 512, dFf: 2048, layers: 6, heads: 8),
+        ["t5-base"] = () => Architecture(gated: false, dModel: 768, dFf: 3072, layers: 12, heads: 12),
+        ["t5-large"] = () => Architecture(gated: false, dModel: 1024, dFf: 4096, layers: 24, heads: 16),
+        ["t5-v1_1-small"] = () => Architecture(gated: true, dModel: 512, dFf: 1024, layers: 8, heads: 6),
+        ["t5-v1_1-base"] = () => Architecture(gated: true, dModel: 768, dFf: 2048, layers: 12, heads: 12),
+        ["flan-t5-small"] = () => Architecture(gated: true, dModel: 512, dFf: 1024, layers: 8, heads: 6),
+        ["flan-t5-base"] = () => Architecture(gated: true, dModel: 768, dFf: 2048, layers: 12, heads: 12),
         ["tiny"] = () => Tiny(32128),
     };
 
@@ -66,7 +66,8 @@ public static class T5Presets
         TieWordEmbeddings = true,
     };
 
-    private static T5Config V10(int dModel, int dFf, int layers, int heads) => new()
+    /// <summary>T5 v1.0 (relu, tied head) when not <paramref name="gated"/>; T5 v1.1 / Flan-T5 (gated-gelu, untied) when gated.</summary>
+    private static T5Config Architecture(bool gated, int dModel, int dFf, int layers, int heads) => new()
     {
         DModel = dModel,
         DKv = 64,
@@ -74,19 +75,7 @@ public static class T5Presets
         NumLayers = layers,
         NumDecoderLayers = layers,
         NumHeads = heads,
-        FeedForwardProj = "relu",
-        TieWordEmbeddings = true,
-    };
-
-    private static T5Config V11(int dModel, int dFf, int layers, int heads) => new()
-    {
-        DModel = dModel,
-        DKv = 64,
-        DFf = dFf,
-        NumLayers = layers,
-        NumDecoderLayers = layers,
-        NumHeads = heads,
-        FeedForwardProj = "gated-gelu",
-        TieWordEmbeddings = false,
+        FeedForwardProj = gated ? "gated-gelu" : "relu",
+        TieWordEmbeddings = !gated,
     };
 }

@@ -1,6 +1,7 @@
-using Xunit;
 using System.Text.Json;
+using MLNet.StepDistill.T5;
 using TorchSharp;
+using Xunit;
 using static TorchSharp.torch;
 
 namespace MLNet.StepDistill.Tests.T5;
@@ -82,5 +83,18 @@ internal static class T5Fixtures
         }
 
         return data;
+    }
+
+    /// <summary>Asserts that two models give bit-identical logits on the first case of fixture <paramref name="name"/>.</summary>
+    public static void AssertSameLogits(string name, T5ForConditionalGeneration expectedModel, T5ForConditionalGeneration actualModel)
+    {
+        var testCase = ReadJson(Path.Combine(ModelFolder(name), "cases.json")).EnumerateArray().First();
+        using var scope = NewDisposeScope();
+        var inputs = LongTensor(testCase.GetProperty("input_ids"));
+        var mask = LongTensor(testCase.GetProperty("attention_mask"));
+        var decoderInputs = LongTensor(testCase.GetProperty("decoder_input_ids"));
+        using var expected = expectedModel.Forward(inputs, mask, decoderInputs);
+        using var actual = actualModel.Forward(inputs, mask, decoderInputs);
+        Assert.Equal(expected.Logits.data<float>().ToArray(), actual.Logits.data<float>().ToArray());
     }
 }
