@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
-using static TorchSharp.torch;
 
 namespace MLNet.StepDistill.T5;
 
@@ -170,10 +169,12 @@ public sealed class T5Tokenizer
 
     /// <summary>
     /// Encodes a batch: EOS appended, truncated to <paramref name="maxLength"/> (EOS kept), padded with pad to the longest
-    /// row (or to <paramref name="maxLength"/> when <paramref name="padToMaxLength"/>).
+    /// row (or to <paramref name="maxLength"/> when <paramref name="padToMaxLength"/>). The ids and mask are row-major
+    /// arrays, ready for any tensor runtime (TorchSharp's <c>EncodeBatch</c> and ONNX Runtime both build on this).
     /// </summary>
-    public T5TokenizedBatch EncodeBatch(IReadOnlyList<string> texts, int? maxLength = null, bool padToMaxLength = false)
+    public T5PaddedIds EncodePadded(IReadOnlyList<string> texts, int? maxLength = null, bool padToMaxLength = false)
     {
+        ArgumentNullException.ThrowIfNull(texts);
         var rows = texts.Select(t => Encode(t, addEos: true, maxLength)).ToArray();
         var width = padToMaxLength && maxLength is { } m ? m : Math.Max(1, rows.Length == 0 ? 1 : rows.Max(r => r.Length));
         var ids = new long[rows.Length * width];
@@ -188,7 +189,7 @@ public sealed class T5Tokenizer
             }
         }
 
-        return new T5TokenizedBatch(tensor(ids, rows.Length, width), tensor(mask, rows.Length, width));
+        return new T5PaddedIds(ids, mask, rows.Length, width);
     }
 
     /// <summary>
