@@ -1,12 +1,15 @@
 using Microsoft.ML;
 using MLNet.StepDistill.Evaluation;
+using MLNet.StepDistill.Pipeline;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill;
 
 /// <summary>
-/// MLNet.StepDistill's entry point on an <see cref="MLContext"/>: <c>mlContext.StepDistill()</c>. Holds the student
-/// trainer, the rationale annotator (StepDistillCatalog.Annotation.cs), the label-to-key helpers evaluation needs, the generated-text evaluator, and save/load of models with students.
+/// MLNet.StepDistill's entry point on an <see cref="MLContext"/>: <c>mlContext.StepDistill()</c>. Holds the input
+/// formatting transform, the student trainer, the rationale annotator (StepDistillCatalog.Annotation.cs), the label-to-key
+/// helpers evaluation needs, the generated-text evaluator, and save/load of models with students.
 /// </summary>
 public sealed partial class StepDistillCatalog
 {
@@ -14,13 +17,17 @@ public sealed partial class StepDistillCatalog
     {
         MLContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
         Trainers = new StepDistillTrainers(mlContext);
+        Transforms = new StepDistillTransforms(mlContext);
     }
 
     /// <summary>The context this catalog works in.</summary>
     public MLContext MLContext { get; }
 
-    /// <summary>The trainers: <see cref="StepDistillTrainers.MultiTaskSeq2Seq"/>.</summary>
+    /// <summary>The trainers: <see cref="StepDistillTrainers.MultiTaskSeq2Seq(MultiTaskSeq2SeqTrainer.Options)"/>.</summary>
     public StepDistillTrainers Trainers { get; }
+
+    /// <summary>The transforms: <see cref="StepDistillTransforms.FormatStudentInput"/>.</summary>
+    public StepDistillTransforms Transforms { get; }
 
     /// <summary>
     /// Maps a text label column to a key whose key values are <paramref name="labels"/> in that order: the same keys as a
@@ -35,10 +42,10 @@ public sealed partial class StepDistillCatalog
     }
 
     /// <summary>
-    /// The student's columns from a task's rows, annotated or not: <c>Input</c> (the paper's input text for the task
+    /// The student's columns from a task's rows, materialised (the pipeline route is <see cref="StepDistillTransforms.FormatStudentInput"/>, which is saved with the model): <c>Input</c> (the paper's input text for the task
     /// family), <c>Label</c> (gold), <c>Choices</c>, and the annotator's <c>Rationale</c>, <c>TeacherLabel</c>,
     /// <c>AnnotationStatus</c> when present — the trainer's default column names. This is the step between
-    /// <see cref="AnnotateRationales"/> and <see cref="StepDistillTrainers.MultiTaskSeq2Seq"/>.
+    /// <see cref="AnnotateRationales"/> and <see cref="StepDistillTrainers.MultiTaskSeq2Seq(MultiTaskSeq2SeqTrainer.Options)"/>.
     /// </summary>
     /// <param name="data">Rows as <c>TaskDataset.LoadSplit</c> or the rationale annotator give them.</param>
     /// <param name="schema">The task's columns (<c>TaskDataset.Schema</c>).</param>
@@ -67,21 +74,30 @@ public sealed partial class StepDistillCatalog
         GeneratedTextEvaluator.Evaluate(data, labelColumnName, predictedColumnName, compareAsEquations);
 
     /// <summary>
-    /// Saves a model that may hold students into one zip: ML.NET's entries (<c>mlContext.Model.Save</c>) plus each student's
-    /// head and weights as extra entries. Load it with <see cref="LoadModel"/>.
+    /// Saves a model that may hold students and input formats into one zip: ML.NET's entries (<c>mlContext.Model.Save</c>)
+    /// plus each component's state (a student's head and weights, a format's schema) as extra entries. Load it with
+    /// <see cref="LoadModel"/>.
     /// </summary>
     public void SaveModel(ITransformer model, DataViewSchema inputSchema, string path) =>
-        StudentModelArchive.Save(MLContext, model, inputSchema, path);
+        ModelArchive.Save(MLContext, model, inputSchema, path);
 
     /// <summary>
-    /// Loads a zip written by <see cref="SaveModel"/>: ML.NET's pipeline with the students put back in place. A plain
-    /// <c>mlContext.Model.Load</c> cannot find the weights and says so.
+    /// Loads a zip written by <see cref="SaveModel"/>: ML.NET's pipeline with its students and input formats put back in
+    /// place. A plain <c>mlContext.Model.Load</c> cannot find them and says so. The returned model owns the students:
+    /// dispose it to free their weights.
     /// </summary>
     /// <param name="path">The model zip.</param>
     /// <param name="inputSchema">The input schema saved with the model.</param>
-    /// <param name="device">Where to put the students: <c>"cpu"</c> (default), <c>"cuda"</c>, <c>"auto"</c>.</param>
-    public ITransformer LoadModel(string path, out DataViewSchema inputSchema, string device = "cpu") =>
-        StudentModelArchive.Load(MLContext, path, device, out inputSchema);
+    /// <param name="device">Where to put the students: <c>"cpu"</c>, <c>"cuda"</c>, <c>"cuda:N"</c>, <c>"auto"</c>; null (default) follows <c>MLContext.GpuDeviceId</c> / <c>FallbackToCpu</c> (the CPU when no GPU is named).</param>
+    public StepDistillModel LoadModel(string path, out DataViewSchema inputSchema, string? device = null)
+    {
+        var resolved = StudentDevice.Resolve(MLContext, device);
+        return ModelArchive.Load(MLContext, path, new Dictionary<string, ArchivedComponentLoader>
+        {
+            [StudentInputFormatter.Kind] = StudentInputFormatter.Load,
+            [Seq2SeqStudentTransformer.Kind] = (folder, ml) => Seq2SeqStudentTransformer.Load(folder, ml, resolved),
+        }, out inputSchema);
+    }
 
     private sealed class LabelRow
     {
@@ -98,4 +114,60 @@ public sealed class StepDistillTrainers
 
     /// <summary>The student step of Distilling Step-by-Step (and the paper's baselines, by <see cref="MultiTaskSeq2SeqTrainer.Options.Mode"/>).</summary>
     public MultiTaskSeq2SeqTrainer MultiTaskSeq2Seq(MultiTaskSeq2SeqTrainer.Options options) => new(mlContext, options);
+
+    /// <summary>
+    /// The student step with the column names and the few settings most pipelines set; every other setting keeps its
+    /// <see cref="MultiTaskSeq2SeqTrainer.Options"/> default (use the Options overload for them).
+    /// </summary>
+    /// <param name="labelColumnName">The gold label: text, or a key with text key values (its classes).</param>
+    /// <param name="inputColumnName">The formatted input text (<c>FormatStudentInput</c>'s output).</param>
+    /// <param name="rationaleColumnName">The rationale (the annotator's, or the dataset's own).</param>
+    /// <param name="scoreColumnName">The output per-class scores.</param>
+    /// <param name="predictedLabelColumnName">The output predicted key.</param>
+    /// <param name="mode">Step-by-step (default), standard or single-task.</param>
+    /// <param name="labelSource">Teacher (default) or gold labels.</param>
+    /// <param name="student">A preset trained from scratch (default <c>"tiny"</c>) or a Hugging Face checkpoint folder.</param>
+    /// <param name="maxSteps">Optimiser steps; 0 (default) trains one epoch.</param>
+    public MultiTaskSeq2SeqTrainer MultiTaskSeq2Seq(
+        string labelColumnName = "Label",
+        string inputColumnName = "Input",
+        string rationaleColumnName = "Rationale",
+        string scoreColumnName = "Score",
+        string predictedLabelColumnName = "PredictedLabel",
+        TrainingMode mode = TrainingMode.StepByStep,
+        LabelSource labelSource = LabelSource.Teacher,
+        string student = "tiny",
+        int maxSteps = 0) =>
+        new(mlContext, new MultiTaskSeq2SeqTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            InputColumnName = inputColumnName,
+            RationaleColumnName = rationaleColumnName,
+            ScoreColumnName = scoreColumnName,
+            PredictedLabelColumnName = predictedLabelColumnName,
+            Mode = mode,
+            LabelSource = labelSource,
+            Student = student,
+            MaxSteps = maxSteps,
+        });
+}
+
+/// <summary>The transforms of <see cref="StepDistillCatalog"/>.</summary>
+public sealed class StepDistillTransforms
+{
+    private readonly MLContext mlContext;
+
+    internal StepDistillTransforms(MLContext mlContext) => this.mlContext = mlContext;
+
+    /// <summary>
+    /// The paper's input formatting as a pipeline step, saved in the model: reads the task's raw columns
+    /// (<paramref name="schema"/>'s input fields and choices) and adds the student's input text and, for multiple-choice
+    /// tasks, the row's choices as a text vector. A served model then takes raw rows.
+    /// </summary>
+    /// <param name="schema">The task's columns and family (<c>TaskDataset.Schema</c>, or your own <see cref="TaskSchema"/>).</param>
+    /// <param name="outputColumnName">The input text column added (the trainer's <c>InputColumnName</c>).</param>
+    /// <param name="choicesColumnName">The choices column added for multiple-choice tasks (set the trainer's <c>ChoicesColumnName</c> to it).</param>
+    /// <param name="endOfSequence">The student tokenizer's end-of-sequence text, between NLI premise and hypothesis.</param>
+    public FormatStudentInputEstimator FormatStudentInput(TaskSchema schema, string outputColumnName = "Input", string choicesColumnName = "Choices", string endOfSequence = NliFormat.T5EndOfSequence) =>
+        new(mlContext, schema, outputColumnName, choicesColumnName, endOfSequence);
 }

@@ -1,5 +1,7 @@
+using Microsoft.ML;
 using System.Globalization;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Cli.Commands;
@@ -28,7 +30,7 @@ internal static class CliDataset
     {
         try
         {
-            return AnnotatedSplit.Read(dataset, split);
+            return AnnotatedSplit.Read(new MLContext(), dataset, split);
         }
         catch (Exception ex) when (ex is DatasetFormatException or ArgumentException or IOException or KeyNotFoundException)
         {

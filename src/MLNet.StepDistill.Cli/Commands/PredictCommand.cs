@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Training;
 using Spectre.Console.Cli;
 

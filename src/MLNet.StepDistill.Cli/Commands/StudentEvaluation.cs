@@ -1,6 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Cli.Commands;
@@ -51,6 +53,8 @@ internal static class StudentEvaluation
     public static Seq2SeqStudentTransformer FindStudent(ITransformer model) => model switch
     {
         Seq2SeqStudentTransformer student => student,
+        StepDistillModel loaded => loaded.Components.OfType<Seq2SeqStudentTransformer>().LastOrDefault()
+            ?? throw new UserFacingException($"the model {loaded.Source} holds no MLNet.StepDistill student"),
         IEnumerable<ITransformer> chain => chain.Reverse().Select(t => t is Seq2SeqStudentTransformer or IEnumerable<ITransformer> ? FindStudent(t) : null).First(s => s is not null)!,
         _ => throw new UserFacingException("the model holds no MLNet.StepDistill student"),
     };

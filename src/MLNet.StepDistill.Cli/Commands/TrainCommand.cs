@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using MLNet.StepDistill.Training;
+using MLNet.StepDistill.Recipes;
 using Spectre.Console.Cli;
 
 namespace MLNet.StepDistill.Cli.Commands;

@@ -22,4 +22,7 @@ public sealed class MultipleChoiceFormat : ITaskFormat
 
     /// <summary>The letter of the choice at <paramref name="index"/>: 0 -> 'a'.</summary>
     public static char ChoiceLetter(int index) => (char)('a' + index);
+
+    /// <summary>The letters a, b, c, ... of <paramref name="count"/> choice positions: the classes of a multiple-choice student.</summary>
+    public static string[] ChoiceLetters(int count) => Enumerable.Range(0, count).Select(i => ChoiceLetter(i).ToString()).ToArray();
 }

@@ -64,18 +64,22 @@ public static class TaskExampleReader
         return rows;
     }
 
-    private static DataViewSchema.Column TextColumn(IDataView data, string name)
+    internal static DataViewSchema.Column TextColumn(IDataView data, string name) => TextColumn(data.Schema, name);
+
+    internal static DataViewSchema.Column TextColumn(DataViewSchema schema, string name)
     {
-        var column = data.Schema.GetColumnOrNull(name)
-            ?? throw new DatasetFormatException(Source, null, name, $"no such column; the columns are {string.Join(", ", data.Schema.Select(c => c.Name))}");
+        var column = schema.GetColumnOrNull(name)
+            ?? throw new DatasetFormatException(Source, null, name, $"no such column; the columns are {string.Join(", ", schema.Select(c => c.Name))}");
         return column.Type is TextDataViewType
             ? column
             : throw new DatasetFormatException(Source, null, name, $"column of type {column.Type}; expected text");
     }
 
-    private static DataViewSchema.Column[] ChoiceColumns(IDataView data, TaskSchema schema)
+    internal static DataViewSchema.Column[] ChoiceColumns(IDataView data, TaskSchema schema) => ChoiceColumns(data.Schema, schema);
+
+    internal static DataViewSchema.Column[] ChoiceColumns(DataViewSchema data, TaskSchema schema)
     {
-        if (schema.ChoiceFields is { } fields && fields.All(f => data.Schema.GetColumnOrNull(f) is not null))
+        if (schema.ChoiceFields is { } fields && fields.All(f => data.GetColumnOrNull(f) is not null))
         {
             return fields.Select(f => TextColumn(data, f)).ToArray();
         }
@@ -85,14 +89,14 @@ public static class TaskExampleReader
             return [];
         }
 
-        var column = data.Schema.GetColumnOrNull(schema.ChoicesColumn)
+        var column = data.GetColumnOrNull(schema.ChoicesColumn)
             ?? throw new DatasetFormatException(Source, null, schema.ChoicesColumn, "no such column (the choices)");
         return column.Type is TextDataViewType || column.Type is VectorDataViewType { ItemType: TextDataViewType }
             ? [column]
             : throw new DatasetFormatException(Source, null, column.Name, $"column of type {column.Type}; expected a text vector or text");
     }
 
-    private static Func<IReadOnlyList<string>> ChoiceGetter(DataViewRowCursor cursor, TaskSchema schema, DataViewSchema.Column[] columns)
+    internal static Func<IReadOnlyList<string>> ChoiceGetter(DataViewRow cursor, TaskSchema schema, DataViewSchema.Column[] columns)
     {
         if (columns.Length == 0)
         {

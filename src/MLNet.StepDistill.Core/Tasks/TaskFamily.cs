@@ -16,36 +16,20 @@ public enum TaskFamily
     Classification,
 }
 
-/// <summary>The names task families have in <c>dataset.json</c>.</summary>
+/// <summary>The names task families have in <c>dataset.json</c> (<see cref="TaskFamilyDefinition.Name"/>).</summary>
 public static class TaskFamilyNames
 {
-    private static readonly (TaskFamily Family, string Name)[] Names =
-    [
-        (TaskFamily.MultipleChoiceQa, "multiple-choice-qa"),
-        (TaskFamily.Nli, "nli"),
-        (TaskFamily.Math, "math"),
-        (TaskFamily.Classification, "classification"),
-    ];
-
     /// <summary>Every valid name, for error messages.</summary>
-    public static IReadOnlyList<string> All { get; } = Names.Select(n => n.Name).ToArray();
+    public static IReadOnlyList<string> All { get; } = TaskFamilyDefinition.Families.Select(d => d.Name).ToArray();
 
     /// <summary>The <c>dataset.json</c> name of a family, e.g. <c>"multiple-choice-qa"</c>.</summary>
-    public static string ToName(this TaskFamily family) => Names.First(n => n.Family == family).Name;
+    public static string ToName(this TaskFamily family) => TaskFamilyDefinition.For(family).Name;
 
     /// <summary>Parses a family name (case-insensitive); false when the name is not one of <see cref="All"/>.</summary>
     public static bool TryParse(string? name, out TaskFamily family)
     {
-        foreach (var (f, n) in Names)
-        {
-            if (string.Equals(n, name?.Trim(), StringComparison.OrdinalIgnoreCase))
-            {
-                family = f;
-                return true;
-            }
-        }
-
-        family = default;
-        return false;
+        var match = TaskFamilyDefinition.Families.FirstOrDefault(d => string.Equals(d.Name, name?.Trim(), StringComparison.OrdinalIgnoreCase));
+        family = match?.Family ?? default;
+        return match is not null;
     }
 }

@@ -7,11 +7,6 @@ public static class TaskFormats
     /// The format of a family: <see cref="MultipleChoiceFormat"/>, <see cref="NliFormat"/> (with
     /// <paramref name="endOfSequence"/>), or <see cref="PlainTextFormat"/> for math and classification.
     /// </summary>
-    public static ITaskFormat For(TaskFamily family, string endOfSequence = NliFormat.T5EndOfSequence) => family switch
-    {
-        TaskFamily.MultipleChoiceQa => new MultipleChoiceFormat(),
-        TaskFamily.Nli => new NliFormat(endOfSequence),
-        TaskFamily.Math or TaskFamily.Classification => new PlainTextFormat(),
-        _ => throw new ArgumentOutOfRangeException(nameof(family), family, "unknown task family"),
-    };
+    public static ITaskFormat For(TaskFamily family, string endOfSequence = NliFormat.T5EndOfSequence) =>
+        TaskFamilyDefinition.For(family).Format(endOfSequence);
 }

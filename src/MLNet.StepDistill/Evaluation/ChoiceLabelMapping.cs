@@ -1,6 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.StepDistill.Training;
+using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Evaluation;
 
@@ -23,28 +23,18 @@ internal static class ChoiceLabelMapping
         answer.ColumnName = answerColumnName;
         choices.ColumnName = choicesColumnName;
         var output = SchemaDefinition.Create(typeof(ChoicePosition));
-        var names = StudentHead.ChoiceLetters(choiceCount);
+        var names = MultipleChoiceFormat.ChoiceLetters(choiceCount);
         var position = output[nameof(ChoicePosition.Position)];
         position.ColumnType = new KeyDataViewType(typeof(uint), choiceCount);
-        position.AddAnnotation("KeyValues", StudentContracts.Names(names), new VectorDataViewType(TextDataViewType.Instance, choiceCount));
+        position.AddAnnotation("KeyValues", new VBuffer<ReadOnlyMemory<char>>(choiceCount, names.Select(n => n.AsMemory()).ToArray()), new VectorDataViewType(TextDataViewType.Instance, choiceCount));
         position.ColumnName = outputColumnName;
         return mlContext.Transforms.CustomMapping<AnswerAndChoices, ChoicePosition>(
-            (src, dst) => dst.Position = StudentContracts.KeyMember(PositionOf(src.Answer, src.Choices, choiceCount)), contractName: null, input, output);
+            (src, dst) => dst.Position = PositionOf(src.Answer, src.Choices, choiceCount) is var i and >= 0 ? (uint)i : uint.MaxValue, contractName: null, input, output);
     }
 
-    /// <summary>The 0-based position of the first choice equal to the answer (whitespace collapsed, case ignored), or -1.</summary>
-    internal static int PositionOf(string answer, IReadOnlyList<string> choices, int choiceCount)
-    {
-        for (var i = 0; i < Math.Min(choiceCount, choices.Count); i++)
-        {
-            if (GeneratedTextEvaluator.SameText(answer, choices[i]))
-            {
-                return i;
-            }
-        }
-
-        return -1;
-    }
+    /// <summary>The 0-based position of the first of the first <paramref name="choiceCount"/> choices that is the answer (<see cref="AnswerComparer"/>), or -1.</summary>
+    internal static int PositionOf(string answer, IReadOnlyList<string> choices, int choiceCount) =>
+        AnswerComparer.PositionAmong(answer, choices.Take(choiceCount).ToArray());
 
     private sealed class AnswerAndChoices
     {

@@ -1,9 +1,10 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Evaluation;
 
-/// <summary>Exact-match and equation (value) accuracy of a generated-text column against a gold text column.</summary>
+/// <summary>Text-match (<see cref="AnswerComparer.Normalize"/>) and equation (value) accuracy of a generated-text column against a gold text column.</summary>
 internal static class GeneratedTextEvaluator
 {
     public static GeneratedTextMetrics Evaluate(IDataView data, string labelColumnName, string predictedColumnName, bool compareAsEquations)
@@ -27,12 +28,12 @@ internal static class GeneratedTextEvaluator
 
             count++;
             var guessText = guess.ToString();
-            if (SameText(goldText, guessText))
+            if (AnswerComparer.Same(TaskAnswerKind.Label, guessText, goldText))
             {
                 exact++;
             }
 
-            if (compareAsEquations && ArithmeticEvaluator.ExpressionsMatch(guessText, goldText))
+            if (compareAsEquations && AnswerComparer.Same(TaskAnswerKind.Equation, guessText, goldText))
             {
                 equal++;
             }
@@ -41,12 +42,6 @@ internal static class GeneratedTextEvaluator
         double Share(int n) => count == 0 ? 0 : (double)n / count;
         return new GeneratedTextMetrics(count, Share(exact), compareAsEquations ? Share(equal) : null);
     }
-
-    /// <summary>Equal after collapsing whitespace, ignoring case.</summary>
-    public static bool SameText(string a, string b) =>
-        string.Equals(Collapse(a), Collapse(b), StringComparison.OrdinalIgnoreCase);
-
-    private static string Collapse(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
     private static DataViewSchema.Column TextColumn(DataViewSchema schema, string name, string parameter)
     {

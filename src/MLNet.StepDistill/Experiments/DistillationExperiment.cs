@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Experiments;
@@ -31,9 +32,9 @@ public sealed partial class DistillationExperiment
     {
         var dataset = TaskDataset.Open(options.DatasetFolder);
         var trainSplit = options.TrainSplit ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
-        var pool = AnnotatedSplit.Read(dataset, trainSplit);
+        var pool = AnnotatedSplit.Read(mlContext, dataset, trainSplit);
         var train = Sample(pool);
-        var wholeTest = AnnotatedSplit.Read(dataset, options.TestSplit);
+        var wholeTest = AnnotatedSplit.Read(mlContext, dataset, options.TestSplit);
         var test = options.TestRows > 0 ? wholeTest.Take(options.TestRows).ToArray() : wholeTest;
         var family = dataset.Manifest.Family;
         var labels = family is TaskFamily.Nli or TaskFamily.Classification && dataset.Schema.Labels is { Count: > 0 } l ? l.ToArray() : null;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Runtime;
-using MLNet.StepDistill.Evaluation;
 using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Teaching;
@@ -115,7 +114,7 @@ internal sealed class AnnotationRun
 
         var parsed = completions.Select(c => annotator.Parser.Parse(c.Text, example)).ToArray();
         var vote = SelfConsistencyVote.Decide(annotator.Family, parsed);
-        bool? correct = example.Target is null ? null : vote is { } v && LabelScorer.IsCorrect(annotator.Family, v.Winner.Label, example.Target);
+        bool? correct = example.Target is null ? null : vote is { } v && AnswerComparer.Same(annotator.Family, v.Winner.Label, example.Target);
         if (vote is not { } decided)
         {
             var first = parsed.Length > 0 ? parsed[0] : ParsedCompletion.Failed(ParseFailure.EmptyCompletion, "the teacher returned no completion");

@@ -1,4 +1,3 @@
-using MLNet.StepDistill.Evaluation;
 using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Teaching;
@@ -7,7 +6,7 @@ namespace MLNet.StepDistill.Teaching;
 /// The per-row annotation step: parse a teacher completion with the family's rules and score the teacher's label
 /// against the gold target. Small on purpose; prompting, caching and concurrency live with whoever calls it.
 /// </summary>
-/// <param name="family">The task family (decides how labels are compared, see <see cref="LabelScorer"/>).</param>
+/// <param name="family">The task family (decides how labels are compared, see <see cref="AnswerComparer"/>).</param>
 /// <param name="parser">The completion parser.</param>
 public sealed class CompletionAnnotator(TaskFamily family, ICompletionParser parser)
 {
@@ -29,7 +28,7 @@ public sealed class CompletionAnnotator(TaskFamily family, ICompletionParser par
     {
         ArgumentNullException.ThrowIfNull(example);
         var parsed = Parser.Parse(completion, example);
-        bool? correct = example.Target is null ? null : parsed.IsOk && LabelScorer.IsCorrect(Family, parsed.Label, example.Target);
+        bool? correct = example.Target is null ? null : parsed.IsOk && AnswerComparer.Same(Family, parsed.Label, example.Target);
         return new AnnotatedExample(example, completion ?? "", parsed, correct);
     }
 

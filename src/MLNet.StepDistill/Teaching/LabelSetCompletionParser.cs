@@ -1,4 +1,3 @@
-using MLNet.StepDistill.Evaluation;
 using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Teaching;
@@ -33,9 +32,9 @@ public sealed class LabelSetCompletionParser(CompletionMarkers markers, IReadOnl
         var label = line;
         if (Labels is not null)
         {
-            var normalized = LabelScorer.Normalize(line);
+            var normalized = AnswerComparer.Normalize(line);
             label = Labels
-                .Where(l => StartsWithWord(normalized, LabelScorer.Normalize(l)))
+                .Where(l => StartsWithWord(normalized, AnswerComparer.Normalize(l)))
                 .OrderByDescending(l => l.Length)
                 .FirstOrDefault()!;
             if (label is null)

@@ -1,4 +1,3 @@
-using MLNet.StepDistill.Evaluation;
 using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Teaching;

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using MLNet.StepDistill.Evaluation;
 using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Teaching;
@@ -45,8 +44,8 @@ public sealed partial class MultipleChoiceCompletionParser(CompletionMarkers mar
             return text.Length > 0 ? Finish(rationale, text) : ParsedCompletion.Failed(ParseFailure.NoLabel, "no answer text after the choice letter", rationale);
         }
 
-        var normalized = LabelScorer.Normalize(text);
-        var byText = choices.FirstOrDefault(c => LabelScorer.Normalize(c) == normalized);
+        var normalized = AnswerComparer.Normalize(text);
+        var byText = choices.FirstOrDefault(c => AnswerComparer.Normalize(c) == normalized);
         if (byText is not null)
         {
             return Finish(rationale, byText);

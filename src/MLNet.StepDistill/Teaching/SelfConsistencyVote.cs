@@ -1,11 +1,10 @@
-using MLNet.StepDistill.Evaluation;
 using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Teaching;
 
 /// <summary>
 /// Self-consistency over a row's parsed samples: samples whose labels count as the same answer
-/// (<see cref="LabelScorer.IsCorrect"/>: normalised text, or equal value for math) form a group; the largest group wins,
+/// (<see cref="AnswerComparer.Same(TaskFamily, string?, string?)"/>: normalised text, or equal value for math) form a group; the largest group wins,
 /// the earlier one on a tie, and its first sample gives the label and the rationale. With one sample this is that sample.
 /// </summary>
 internal static class SelfConsistencyVote
@@ -16,7 +15,7 @@ internal static class SelfConsistencyVote
         var groups = new List<(ParsedCompletion First, int Votes)>();
         foreach (var sample in samples.Where(s => s.IsOk))
         {
-            var index = groups.FindIndex(g => LabelScorer.IsCorrect(family, sample.Label, g.First.Label));
+            var index = groups.FindIndex(g => AnswerComparer.Same(family, sample.Label, g.First.Label));
             if (index < 0)
             {
                 groups.Add((sample, 1));

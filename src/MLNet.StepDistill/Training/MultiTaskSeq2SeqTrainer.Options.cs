@@ -1,4 +1,5 @@
 using MLNet.StepDistill.T5;
+using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Training;
 
@@ -13,7 +14,12 @@ public sealed partial class MultiTaskSeq2SeqTrainer
         /// <summary>The text column the student reads: the task's formatted input (without the "predict: " / "explain: " prefix). Default <c>"Input"</c>.</summary>
         public string InputColumnName = "Input";
 
-        /// <summary>The gold label (or target text) column, used when <see cref="LabelSource"/> is <see cref="Training.LabelSource.Gold"/>. Default <c>"Label"</c>.</summary>
+        /// <summary>
+        /// The gold label (or target text) column, used when <see cref="LabelSource"/> is <see cref="Training.LabelSource.Gold"/>
+        /// and for validation. Text, or a key with text key values as <c>MapValueToKey</c> makes it: the key values are then
+        /// the classes (in key order) unless <see cref="Labels"/> names them, and <c>PredictedLabel</c> has the same key values.
+        /// Default <c>"Label"</c>.
+        /// </summary>
         public string LabelColumnName = "Label";
 
         /// <summary>The teacher's label column, used when <see cref="LabelSource"/> is <see cref="Training.LabelSource.Teacher"/>. Default <c>"TeacherLabel"</c> (the annotator's output).</summary>
@@ -44,6 +50,29 @@ public sealed partial class MultiTaskSeq2SeqTrainer
         /// <see cref="ChoicesColumnName"/> means an open target: the transformer adds <c>PredictedText</c> by generation.
         /// </summary>
         public string[]? Labels;
+
+        /// <summary>
+        /// How two answers compare in validation (and in the student's metadata): labels and choices as normalised text,
+        /// equations by value. Null (default) takes the task's kind from the input column's
+        /// <c>StudentInputFormatter.AnswerKindAnnotation</c> (set by <c>FormatStudentInput</c>), else
+        /// <see cref="TaskAnswerKind.Choice"/> with a <see cref="ChoicesColumnName"/> and <see cref="TaskAnswerKind.Label"/> otherwise.
+        /// </summary>
+        public TaskAnswerKind? AnswerKind;
+
+        /// <summary>The output column of per-class scores (closed label sets and choices). Default <c>"Score"</c>.</summary>
+        public string ScoreColumnName = "Score";
+
+        /// <summary>The output key column of the predicted class. Default <c>"PredictedLabel"</c>.</summary>
+        public string PredictedLabelColumnName = "PredictedLabel";
+
+        /// <summary>The output text column of the predicted label, choice or generated answer. Default <c>"PredictedText"</c>.</summary>
+        public string PredictedTextColumnName = "PredictedText";
+
+        /// <summary>The output text column of the generated rationale. Default <c>"PredictedRationale"</c>.</summary>
+        public string PredictedRationaleColumnName = "PredictedRationale";
+
+        /// <summary>Rows the trained transformer's cursors answer together (likelihood scoring or generation of a batch). Default 16.</summary>
+        public int PredictionBatchSize = 16;
 
         /// <summary>
         /// The student: a preset name for training from scratch (e.g. <c>"tiny"</c>, <c>"t5-small"</c>) or a Hugging Face
@@ -128,8 +157,12 @@ public sealed partial class MultiTaskSeq2SeqTrainer
         /// </summary>
         public int? Seed;
 
-        /// <summary>The torch device, e.g. <c>"cpu"</c> (default), <c>"cuda"</c>, <c>"cuda:1"</c>.</summary>
-        public string Device = "cpu";
+        /// <summary>
+        /// The torch device, e.g. <c>"cpu"</c>, <c>"cuda"</c>, <c>"cuda:1"</c>, <c>"auto"</c>. Null (default) follows the
+        /// MLContext as ML.NET's GPU trainers do: <c>mlContext.GpuDeviceId</c> set means that CUDA device (or the CPU when it
+        /// is not available and <c>mlContext.FallbackToCpu</c> is true), unset means the CPU.
+        /// </summary>
+        public string? Device;
 
         /// <summary>Matrix-product precision; null (default) takes the device's default (float32 on CPU, bf16 autocast on CUDA).</summary>
         public T5Precision? Precision;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.T5;
 using static TorchSharp.torch;
 
@@ -47,15 +49,16 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         // Like ML.NET's own trainers: a host per fit, whose random source is drawn from the MLContext's (seeded by its seed).
         var host = ((IHostEnvironment)mlContext).Register(nameof(MultiTaskSeq2SeqTrainer));
         var seed = options.Seed ?? host.Rand.Next();
+        var device = StudentDevice.Resolve(mlContext, options.Device);
         var rows = TrainingRowReader.Read(trainData, options).Where(r => MultiTaskStep.Teaches(r, options.Mode, options.Alpha)).ToArray();
         var validation = validationData is null ? null : ReadValidation(validationData);
-        var head = CreateHead(rows);
+        var head = CreateHead(trainData.Schema, rows);
 
         StudentPredictor predictor;
         lock (TorchRandomGate)
         {
             manual_seed(seed);
-            var student = T5Student.Create(options);
+            var student = T5Student.Create(options, device);
             predictor = new StudentPredictor(student, head);
             try
             {
@@ -74,8 +77,23 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
     /// <inheritdoc/>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var head = options.ChoicesColumnName is null ? CreateHead([]) : CreateHead([new TrainingRow("", null, null, ["", ""])]);
-        return Seq2SeqStudentTransformer.MappingEstimator(mlContext, head, null, false).GetOutputSchema(inputSchema);
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var labels = options.Labels;
+        if (labels is null && options.ChoicesColumnName is null && inputSchema.FirstOrDefault(c => c.Name == options.LabelColumnName) is { IsKey: true } key)
+        {
+            // The classes of a key label are known only with the data; its count is what the schema shape needs.
+            labels = key.Annotations.Any(a => a.Name == "KeyValues") ? ["?", "?"] : null;
+        }
+
+        var head = new StudentHead
+        {
+            Kind = options.ChoicesColumnName is not null ? AnswerKind.Choices : labels is { Length: > 0 } ? AnswerKind.FixedLabels : AnswerKind.OpenText,
+            Labels = labels ?? [],
+            ChoiceCount = 2,
+            InputColumnName = options.InputColumnName,
+            ChoicesColumnName = options.ChoicesColumnName,
+        };
+        return Seq2SeqStudentTransformer.DescribeOutput(mlContext, WithColumnNames(head), inputSchema);
     }
 
     private IReadOnlyList<TrainingRow> ReadValidation(IDataView data)
@@ -91,22 +109,67 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         return TrainingRowReader.Read(data, goldOptions).Where(r => r.Label is not null).ToArray();
     }
 
-    private StudentHead CreateHead(IReadOnlyList<TrainingRow> rows)
+    /// <summary>
+    /// How the trained student answers: its classes (<see cref="Options.Labels"/>, else a key label's key values), or the
+    /// choice positions, or open text; how answers compare; its column names.
+    /// </summary>
+    private StudentHead CreateHead(DataViewSchema schema, IReadOnlyList<TrainingRow> rows)
     {
-        var kind = options.Labels is { Length: > 0 } ? AnswerKind.FixedLabels
+        var keyClasses = TrainingRowReader.KeyClasses(schema, options.LabelColumnName, nameof(Options.LabelColumnName));
+        if (options.ChoicesColumnName is not null)
+        {
+            keyClasses = null;
+        }
+
+        if (options.Labels is { } given && keyClasses is not null && !given.SequenceEqual(keyClasses))
+        {
+            throw new ArgumentException(
+                $"Options.{nameof(Options.Labels)} ({string.Join(", ", given)}) differs from the key values of label column \"{options.LabelColumnName}\" " +
+                $"({string.Join(", ", keyClasses)}); leave Labels unset to take the key's classes.");
+        }
+
+        var labels = options.Labels ?? keyClasses;
+        var kind = labels is { Length: > 0 } ? AnswerKind.FixedLabels
             : options.ChoicesColumnName is not null ? AnswerKind.Choices
             : AnswerKind.OpenText;
-        return new StudentHead
+        return WithColumnNames(new StudentHead
         {
             Mode = options.Mode,
             Kind = kind,
-            Labels = options.Labels ?? [],
+            Labels = labels ?? [],
             ChoiceCount = kind == AnswerKind.Choices ? Math.Max(1, rows.Select(r => r.Choices.Count).DefaultIfEmpty(0).Max()) : 0,
             InputColumnName = options.InputColumnName,
             ChoicesColumnName = options.ChoicesColumnName,
             MaxInputLength = options.MaxInputLength,
             MaxTargetLength = options.MaxTargetLength,
-        };
+            Comparison = options.AnswerKind ?? AnswerKindOf(schema),
+        });
+    }
+
+    private StudentHead WithColumnNames(StudentHead head) => head with
+    {
+        ScoreColumnName = options.ScoreColumnName,
+        PredictedLabelColumnName = options.PredictedLabelColumnName,
+        PredictedTextColumnName = options.PredictedTextColumnName,
+        PredictedRationaleColumnName = options.PredictedRationaleColumnName,
+        PredictionBatchSize = options.PredictionBatchSize,
+    };
+
+    /// <summary>The task's answer kind from the input column's annotation (FormatStudentInput sets it), else by the options' shape.</summary>
+    private TaskAnswerKind AnswerKindOf(DataViewSchema schema)
+    {
+        if (schema.GetColumnOrNull(options.InputColumnName) is { } input &&
+            input.Annotations.Schema.GetColumnOrNull(StudentInputFormatter.AnswerKindAnnotation) is { Type: TextDataViewType } annotation)
+        {
+            ReadOnlyMemory<char> value = default;
+            input.Annotations.GetGetter<ReadOnlyMemory<char>>(annotation)(ref value);
+            if (Enum.TryParse<TaskAnswerKind>(value.ToString(), out var kind))
+            {
+                return kind;
+            }
+        }
+
+        return options.ChoicesColumnName is not null ? TaskAnswerKind.Choice : TaskAnswerKind.Label;
     }
 
     private static void Validate(Options o)
@@ -130,6 +193,9 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         Require(o.MaxTargetLength > 1, nameof(o.MaxTargetLength), $"must be at least 2, got {o.MaxTargetLength}.");
         Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
         Require(o.EarlyStoppingPatience >= 0, nameof(o.EarlyStoppingPatience), $"must not be negative, got {o.EarlyStoppingPatience}.");
+        Require(o.PredictionBatchSize > 0, nameof(o.PredictionBatchSize), $"must be positive, got {o.PredictionBatchSize}.");
+        Require(!new[] { o.ScoreColumnName, o.PredictedLabelColumnName, o.PredictedTextColumnName, o.PredictedRationaleColumnName }.Any(string.IsNullOrWhiteSpace),
+            "ScoreColumnName", "and the other output column names must not be empty.");
         Require(o.CheckpointEveryNSteps > 0, nameof(o.CheckpointEveryNSteps), $"must be positive, got {o.CheckpointEveryNSteps}.");
         Require(!o.Resume || o.CheckpointFolder is not null, nameof(o.Resume), "needs a CheckpointFolder to resume from.");
         Require(!(o.GenerateRationale && o.Mode == TrainingMode.Standard), nameof(o.GenerateRationale), "needs StepByStep or SingleTask mode (Standard never learns rationales).");

@@ -1,40 +1,51 @@
+using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.StepDistill.Pipeline;
 
 namespace MLNet.StepDistill.Training;
 
 /// <summary>
 /// A trained student inside ML.NET. For a closed label set it adds <c>PredictedLabel</c> (a key whose key values are the
-/// class names), <c>Score</c> (one probability per class: the softmax of the student's log-likelihood of each class's
-/// text) and <c>PredictedText</c>; for an open target it adds <c>PredictedText</c> by generation. <c>PredictedRationale</c>
-/// holds a generated explanation when <see cref="WithRationale"/> asked for one (empty otherwise).
+/// class names, the same as a key-typed training label's), <c>Score</c> (one probability per class: the softmax of the
+/// student's log-likelihood of each class's text) and <c>PredictedText</c>; for an open target it adds
+/// <c>PredictedText</c> by generation. <c>PredictedRationale</c> holds a generated explanation when
+/// <see cref="WithRationale"/> asked for one (empty otherwise). The column names are the trainer's options.
 /// </summary>
 /// <remarks>
 /// Multiple-choice students (trained with a choices column) score the row's own choices: the classes are the choice
 /// positions a, b, c, ...; <c>PredictedText</c> is the chosen choice's text. Map the gold answer to its position with
 /// <see cref="StepDistillCatalog.MapChoiceLabelToKey"/> to evaluate.
+/// <para>
+/// Cursors answer <c>Options.PredictionBatchSize</c> rows together; <c>PredictionEngine</c> answers one row at a time.
 /// Save and load with <see cref="StepDistillCatalog.SaveModel"/> and <see cref="StepDistillCatalog.LoadModel"/>: the
-/// weights travel as extra entries of the ML.NET zip.
+/// weights travel as extra entries of the ML.NET zip. This transformer owns the weights: <see cref="Dispose"/> frees them,
+/// and any use afterwards throws <see cref="ObjectDisposedException"/>.
+/// </para>
 /// </remarks>
-public sealed class Seq2SeqStudentTransformer : ITransformer, IDisposable
+public sealed class Seq2SeqStudentTransformer : IArchivedComponent, IDisposable
 {
-    private readonly MLContext mlContext;
-    private readonly ITransformer mapping;
+    internal const string Kind = "student";
 
-    private readonly bool ownsStudent;
+    private const string HeadEntry = "head.json";
+    private const string ModelFolder = "model/";
+
+    private readonly MLContext mlContext;
+    private readonly StudentWeights weights;
+    private readonly RowMapping<StudentQuestion, StudentAnswer> mapping;
 
     internal Seq2SeqStudentTransformer(MLContext mlContext, StudentPredictor predictor, bool generateRationale)
-        : this(mlContext, predictor, generateRationale, ownsStudent: true)
+        : this(mlContext, new StudentWeights(predictor), generateRationale, owner: null)
     {
     }
 
-    private Seq2SeqStudentTransformer(MLContext mlContext, StudentPredictor predictor, bool generateRationale, bool ownsStudent)
+    private Seq2SeqStudentTransformer(MLContext mlContext, StudentWeights weights, bool generateRationale, Seq2SeqStudentTransformer? owner)
     {
         this.mlContext = mlContext;
-        this.ownsStudent = ownsStudent;
-        Predictor = predictor;
+        this.weights = weights;
+        Owner = owner;
         GeneratesRationale = generateRationale;
-        if (generateRationale && predictor.Head.Mode == TrainingMode.Standard)
+        if (generateRationale && weights.Predictor.Head.Mode == TrainingMode.Standard)
         {
             throw new ArgumentException("A student trained in Standard mode never learned rationales; train StepByStep or SingleTask to generate them.");
         }
@@ -42,9 +53,9 @@ public sealed class Seq2SeqStudentTransformer : ITransformer, IDisposable
         mapping = CreateMapping();
     }
 
-    internal StudentPredictor Predictor { get; }
+    internal StudentPredictor Predictor => weights.Usable();
 
-    internal StudentHead Head => Predictor.Head;
+    internal StudentHead Head => weights.Predictor.Head;
 
     /// <summary>How the student was trained.</summary>
     public TrainingMode Mode => Head.Mode;
@@ -61,118 +72,171 @@ public sealed class Seq2SeqStudentTransformer : ITransformer, IDisposable
     /// <summary>Whether <c>PredictedRationale</c> is generated.</summary>
     public bool GeneratesRationale { get; }
 
+    /// <summary>The transformer whose weights this one uses (for one made by <see cref="WithRationale"/>), or null when it owns them.</summary>
+    public Seq2SeqStudentTransformer? Owner { get; }
+
+    /// <summary>Whether the weights were freed (by disposing the owner).</summary>
+    public bool IsDisposed => weights.Disposed;
+
     /// <inheritdoc/>
-    public bool IsRowToRowMapper => mapping.IsRowToRowMapper;
+    public bool IsRowToRowMapper => true;
+
+    string IArchivedComponent.ArchiveKind => Kind;
 
     /// <summary>The same student, generating <c>PredictedRationale</c> (or not).</summary>
     /// <remarks>
-    /// The returned transformer shares this one's weights and does not own them: disposing it does nothing, and it stops
-    /// working once this (the original) transformer is disposed. Keep the original alive while using it, and dispose only
-    /// the original.
+    /// The returned transformer is a view: it uses this transformer's weights and does not own them (its
+    /// <see cref="Owner"/> is this one, or this one's owner). Disposing it does nothing; once the owner is disposed, it
+    /// throws <see cref="ObjectDisposedException"/> like the owner.
     /// </remarks>
     /// <exception cref="ArgumentException">The student was trained in Standard mode and has no rationales to give.</exception>
-    public Seq2SeqStudentTransformer WithRationale(bool generate = true) => new(mlContext, Predictor, generate, ownsStudent: false);
+    public Seq2SeqStudentTransformer WithRationale(bool generate = true)
+    {
+        weights.Usable();
+        return new(mlContext, weights, generate, Owner ?? this);
+    }
 
     /// <summary>Writes the student as a Hugging Face folder (config.json, model.safetensors, spiece.model), loadable by <c>T5ForConditionalGeneration.FromPretrained</c> and by transformers.</summary>
     public void SavePretrained(string folder) => Predictor.Student.SavePretrained(folder);
 
     /// <inheritdoc/>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => mapping.GetOutputSchema(inputSchema);
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => mapping.OutputSchema(inputSchema);
 
     /// <inheritdoc/>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => mapping.GetRowToRowMapper(inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        weights.Usable();
+        return mapping.GetRowToRowMapper(inputSchema);
+    }
 
     /// <inheritdoc/>
-    public IDataView Transform(IDataView input) => mapping.Transform(input);
+    public IDataView Transform(IDataView input)
+    {
+        weights.Usable();
+        return mapping.Transform(input);
+    }
 
-    /// <summary>Releases the student's weights; does nothing on a transformer made by <see cref="WithRationale"/>, which shares them.</summary>
+    /// <summary>Frees the student's weights; does nothing on a view made by <see cref="WithRationale"/>.</summary>
     public void Dispose()
     {
-        if (ownsStudent)
+        if (Owner is null)
         {
-            Predictor.Student.Dispose();
+            weights.Dispose();
         }
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
-        var saved = StudentLoadScope.SavedStudents ?? throw new InvalidOperationException(StudentLoadScope.SaveHint);
-        saved.Add(this);
-        mapping.Save(ctx);
+        weights.Usable();
+        ArchiveScope.SavePlaceholder(mlContext, this, ctx);
     }
 
-    private ITransformer CreateMapping()
+    void IArchivedComponent.WriteArchive(ArchiveFolder folder)
     {
-        var estimator = MappingEstimator(mlContext, Head, Predictor, GeneratesRationale);
-        var empty = Head.Kind == AnswerKind.Choices
-            ? mlContext.Data.LoadFromEnumerable(Array.Empty<StudentChoicesInput>(), InputSchema<StudentChoicesInput>(Head))
-            : mlContext.Data.LoadFromEnumerable(Array.Empty<StudentTextInput>(), InputSchema<StudentTextInput>(Head));
-        return estimator.Fit(empty);
-    }
-
-    /// <summary>
-    /// The ML.NET custom mapping that answers rows with <paramref name="predictor"/> (or, without one, only describes the
-    /// output schema), saved under the contract name of the head's answer kind.
-    /// </summary>
-    internal static IEstimator<ITransformer> MappingEstimator(MLContext mlContext, StudentHead head, StudentPredictor? predictor, bool generateRationale)
-    {
-        var contract = StudentContracts.For(head.Kind);
-        StudentAnswer Answer(string input, IReadOnlyList<string>? choices) =>
-            (predictor ?? throw new InvalidOperationException("This mapping only describes a schema."))
-            .Answer([input], choices is null ? null : [choices], generateRationale)[0];
-
-        return head.Kind switch
+        folder.Write(HeadEntry, stream => JsonSerializer.Serialize(stream, Head with { GenerateRationale = GeneratesRationale }));
+        var temp = Directory.CreateTempSubdirectory("stepdistill-save-");
+        try
         {
-            AnswerKind.FixedLabels => mlContext.Transforms.CustomMapping<StudentTextInput, StudentClassifiedOutput>(
-                (src, dst) => Fill(dst, Answer(src.Input, null)), contract, InputSchema<StudentTextInput>(head), ClassifiedSchema(head)),
-            AnswerKind.Choices => mlContext.Transforms.CustomMapping<StudentChoicesInput, StudentClassifiedOutput>(
-                (src, dst) => Fill(dst, Answer(src.Input, src.Choices)), contract, InputSchema<StudentChoicesInput>(head), ClassifiedSchema(head)),
-            _ => mlContext.Transforms.CustomMapping<StudentTextInput, StudentGeneratedOutput>(
-                (src, dst) =>
+            SavePretrained(temp.FullName);
+            foreach (var file in Directory.GetFiles(temp.FullName))
+            {
+                folder.Write(ModelFolder + Path.GetFileName(file), stream =>
                 {
-                    var answer = Answer(src.Input, null);
-                    dst.PredictedText = answer.PredictedText;
-                    dst.PredictedRationale = answer.Rationale;
-                },
-                contract,
-                InputSchema<StudentTextInput>(head),
-                SchemaDefinition.Create(typeof(StudentGeneratedOutput))),
+                    using var source = File.OpenRead(file);
+                    source.CopyTo(stream);
+                });
+            }
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Reads a student back from its folder of a model zip, onto <paramref name="device"/>.</summary>
+    internal static Seq2SeqStudentTransformer Load(ArchiveFolder folder, MLContext mlContext, string device)
+    {
+        StudentHead head;
+        try
+        {
+            using var stream = folder.Open(HeadEntry);
+            head = JsonSerializer.Deserialize<StudentHead>(stream) ?? throw new JsonException("the entry is empty");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{folder.ArchivePath}: the student's {HeadEntry} is not valid: {ex.Message}", ex);
+        }
+
+        if (head.Version != StudentHead.FormatVersion)
+        {
+            throw new InvalidDataException($"{folder.ArchivePath}: the student's {HeadEntry} has format version {head.Version}; this library reads {StudentHead.FormatVersion}.");
+        }
+
+        var temp = Directory.CreateTempSubdirectory("stepdistill-load-");
+        try
+        {
+            foreach (var name in folder.List(ModelFolder))
+            {
+                using var source = folder.Open(name);
+                using var target = File.Create(Path.Combine(temp.FullName, Path.GetFileName(name)));
+                source.CopyTo(target);
+            }
+
+            var student = T5Student.Load(temp.FullName, head, device);
+            return new Seq2SeqStudentTransformer(mlContext, new StudentPredictor(student, head), head.GenerateRationale);
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The output schema shape a student with <paramref name="head"/> gives, without weights (for the trainer's <c>GetOutputSchema</c>).</summary>
+    internal static SchemaShape DescribeOutput(MLContext mlContext, StudentHead head, SchemaShape inputSchema) =>
+        StudentOutputShape.Describe(mlContext, head, inputSchema);
+
+    private RowMapping<StudentQuestion, StudentAnswer> CreateMapping()
+    {
+        var head = Head;
+        var outputs = new List<OutputColumn<StudentAnswer>>();
+        if (head.Kind != AnswerKind.OpenText)
+        {
+            outputs.Add(OutputColumns.Key<StudentAnswer>(head.PredictedLabelColumnName, head.ClassNames, a => a.PredictedIndex));
+            outputs.Add(OutputColumns.Scores<StudentAnswer>(head.ScoreColumnName, head.ClassNames, a => a.Scores));
+        }
+
+        outputs.Add(OutputColumns.Text<StudentAnswer>(head.PredictedTextColumnName, a => a.PredictedText));
+        outputs.Add(OutputColumns.Text<StudentAnswer>(head.PredictedRationaleColumnName, a => a.Rationale));
+        return new RowMapping<StudentQuestion, StudentAnswer>
+        {
+            Bind = schema => StudentQuestion.Bind(schema, head),
+            Outputs = outputs,
+            Map = rows => Predictor.Answer(
+                rows.Select(r => r.Input).ToArray(),
+                head.Kind == AnswerKind.Choices ? rows.Select(r => r.Choices).ToArray() : null,
+                GeneratesRationale),
+            BatchSize = head.PredictionBatchSize,
+            EnsureUsable = () => weights.Usable(),
         };
     }
 
-    private static void Fill(StudentClassifiedOutput dst, StudentAnswer answer)
+    /// <summary>The weights, shared by a transformer and its <see cref="WithRationale"/> views, freed once.</summary>
+    private sealed class StudentWeights(StudentPredictor predictor) : IDisposable
     {
-        dst.Score = answer.Scores;
-        dst.PredictedLabel = StudentContracts.KeyMember(answer.PredictedIndex);
-        dst.PredictedText = answer.PredictedText;
-        dst.PredictedRationale = answer.Rationale;
-    }
+        public StudentPredictor Predictor { get; } = predictor;
 
-    private static SchemaDefinition ClassifiedSchema(StudentHead head)
-    {
-        var names = head.ClassNames;
-        var namesType = new VectorDataViewType(TextDataViewType.Instance, names.Length);
-        var definition = SchemaDefinition.Create(typeof(StudentClassifiedOutput));
-        var predictedLabel = definition[nameof(StudentClassifiedOutput.PredictedLabel)];
-        predictedLabel.ColumnType = new KeyDataViewType(typeof(uint), names.Length);
-        predictedLabel.AddAnnotation("KeyValues", StudentContracts.Names(names), namesType);
-        var score = definition[nameof(StudentClassifiedOutput.Score)];
-        score.ColumnType = new VectorDataViewType(NumberDataViewType.Single, names.Length);
-        score.AddAnnotation("SlotNames", StudentContracts.Names(names), namesType);
-        return definition;
-    }
+        public bool Disposed { get; private set; }
 
-    private static SchemaDefinition InputSchema<TSrc>(StudentHead head)
-    {
-        var input = SchemaDefinition.Create(typeof(TSrc));
-        var text = input[nameof(StudentTextInput.Input)];
-        var choices = typeof(TSrc) == typeof(StudentChoicesInput) ? input[nameof(StudentChoicesInput.Choices)] : null;
-        text.ColumnName = head.InputColumnName;
-        if (choices is not null)
+        public StudentPredictor Usable() =>
+            Disposed ? throw new ObjectDisposedException(nameof(Seq2SeqStudentTransformer), "This student was disposed: its weights are freed. Load or train it again.") : Predictor;
+
+        public void Dispose()
         {
-            choices.ColumnName = head.ChoicesColumnName!;
+            if (!Disposed)
+            {
+                Disposed = true;
+                Predictor.Student.Dispose();
+            }
         }
-
-        return input;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Training;
 
@@ -21,7 +22,7 @@ internal enum AnswerKind
 /// </summary>
 internal sealed record StudentHead
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     [JsonPropertyName("format_version")] public int Version { get; init; } = FormatVersion;
     [JsonPropertyName("mode")] public TrainingMode Mode { get; init; }
@@ -33,6 +34,12 @@ internal sealed record StudentHead
     [JsonPropertyName("generate_rationale")] public bool GenerateRationale { get; init; }
     [JsonPropertyName("max_input_length")] public int MaxInputLength { get; init; }
     [JsonPropertyName("max_target_length")] public int MaxTargetLength { get; init; }
+    [JsonPropertyName("answer_kind_compared")] public TaskAnswerKind Comparison { get; init; }
+    [JsonPropertyName("score_column")] public string ScoreColumnName { get; init; } = "Score";
+    [JsonPropertyName("predicted_label_column")] public string PredictedLabelColumnName { get; init; } = "PredictedLabel";
+    [JsonPropertyName("predicted_text_column")] public string PredictedTextColumnName { get; init; } = "PredictedText";
+    [JsonPropertyName("predicted_rationale_column")] public string PredictedRationaleColumnName { get; init; } = "PredictedRationale";
+    [JsonPropertyName("prediction_batch_size")] public int PredictionBatchSize { get; init; } = 1;
 
     /// <summary>The class names Score and PredictedLabel use: the labels, or the choice letters a, b, c, ...</summary>
     [JsonIgnore]
@@ -44,5 +51,5 @@ internal sealed record StudentHead
     };
 
     /// <summary>The letters a, b, c, ... of <paramref name="count"/> choice positions.</summary>
-    public static string[] ChoiceLetters(int count) => Enumerable.Range(0, count).Select(i => ((char)('a' + i)).ToString()).ToArray();
+    public static string[] ChoiceLetters(int count) => MultipleChoiceFormat.ChoiceLetters(count);
 }

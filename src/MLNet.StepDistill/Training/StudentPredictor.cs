@@ -1,5 +1,4 @@
 using MLNet.StepDistill.Tasks;
-using MLNet.StepDistill.Evaluation;
 
 namespace MLNet.StepDistill.Training;
 

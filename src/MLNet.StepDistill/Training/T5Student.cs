@@ -29,9 +29,9 @@ internal sealed class T5Student : ISeq2SeqStudent
     /// Creates the student the options name: a Hugging Face folder, or a preset with fresh weights (seed torch first) and
     /// the tokenizer of <see cref="MultiTaskSeq2SeqTrainer.Options.TokenizerPath"/> (default: the shipped one).
     /// </summary>
-    public static T5Student Create(MultiTaskSeq2SeqTrainer.Options options)
+    public static T5Student Create(MultiTaskSeq2SeqTrainer.Options options, string deviceName)
     {
-        var device = T5Devices.Parse(options.Device);
+        var device = T5Devices.Parse(deviceName);
         T5ForConditionalGeneration model;
         if (Directory.Exists(options.Student))
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.ML.Runtime;
+using MLNet.StepDistill.Tasks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -61,7 +62,7 @@ internal sealed class TrainingLoop(
         channel.Info(MessageSensitivity.None, $"Training {options.Mode} on {rows.Count} rows: {totalSteps} steps of {Math.Min(options.BatchSize, rows.Count)} rows.");
         for (var step = start; step < totalSteps; step++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            MLContextCancellation.ThrowIfCancelled(host, cancellationToken);
             var learningRate = ScheduledLearningRate.At(step, totalSteps, options.WarmupSteps, options.EffectiveLearningRate, options.LearningRateSchedule);
             foreach (var group in optimizer.ParamGroups)
             {
@@ -184,17 +185,11 @@ internal sealed class TrainingLoop(
         {
             var rows = validation.Skip(start).Take(chunk).ToArray();
             var answers = predictor.Answer(rows.Select(r => r.Input).ToArray(), rows.Select(r => r.Choices).ToArray(), withRationale: false);
-            correct += rows.Zip(answers).Count(p => SameAnswer(p.First.Label!, p.Second.PredictedText));
+            correct += rows.Zip(answers).Count(p => AnswerComparer.Same(predictor.Head.Comparison, p.Second.PredictedText, p.First.Label));
         }
 
         return (double)correct / validation.Count;
     }
-
-    /// <summary>Exact match after trimming and collapsing whitespace, ignoring case.</summary>
-    internal static bool SameAnswer(string gold, string predicted) =>
-        string.Equals(Normalize(gold), Normalize(predicted), StringComparison.OrdinalIgnoreCase);
-
-    private static string Normalize(string text) => string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
     private Dictionary<string, Tensor> SaveBest(nn.Module module, Dictionary<string, Tensor>? previous)
     {

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MLNet.StepDistill.Evaluation;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
 using MLNet.StepDistill.Tests.Tasks;
@@ -60,7 +59,7 @@ public class PromptTests
             var parsed = parser.Parse(prompt.Template.RenderAnswer(exemplar), new TaskExample("x", exemplar.Inputs, exemplar.Choices, exemplar.Label));
             Assert.True(parsed.IsOk, parsed.FailureReason);
             Assert.Equal(exemplar.Rationale, parsed.Rationale);
-            Assert.True(LabelScorer.IsCorrect(manifest.Family, parsed.Label, exemplar.Label), $"{parsed.Label} vs {exemplar.Label}");
+            Assert.True(AnswerComparer.Same(manifest.Family, parsed.Label, exemplar.Label), $"{parsed.Label} vs {exemplar.Label}");
         });
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Data.Analysis;
 using Microsoft.ML;
 using MLNet.StepDistill.Training;
+using MLNet.StepDistill.Recipes;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Training;
@@ -11,7 +12,7 @@ public sealed class DataFrameTrainingTests
     [Fact]
     public void AStudentTrainsFromADataFrame_AndScoresItsFixedLabelSet()
     {
-        var rows = AnnotatedSplit.Read(TrainingFixtures.Dataset("anli1"), "valid").Take(24).ToArray();
+        var rows = AnnotatedSplit.Read(new MLContext(), TrainingFixtures.Dataset("anli1"), "valid").Take(24).ToArray();
         var frame = new DataFrame(
             new StringDataFrameColumn("Input", rows.Select(r => r.Input)),
             new StringDataFrameColumn("Label", rows.Select(r => r.Label)),

@@ -40,8 +40,18 @@ internal sealed class ScriptedStudent(params double[] validationAccuracies) : IS
         return (prediction - 1).pow(2).mean() + (module.layer_norm - 2).pow(2).sum();
     }
 
+    /// <summary>When set, the text answered at (validation index, row index) instead of the scripted accuracy's yes/no.</summary>
+    public Func<int, int, string>? ScriptedText { get; init; }
+
     public string[] Generate(IReadOnlyList<string> inputs)
     {
+        if (ScriptedText is { } text)
+        {
+            var validation = WeightsAtValidation.Count;
+            WeightsAtValidation.Add(W);
+            return inputs.Select((_, i) => text(validation, i)).ToArray();
+        }
+
         var accuracy = validationAccuracies[Math.Min(WeightsAtValidation.Count, validationAccuracies.Length - 1)];
         WeightsAtValidation.Add(W);
         var right = (int)Math.Round(accuracy * inputs.Count);

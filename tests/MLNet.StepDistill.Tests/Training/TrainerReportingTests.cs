@@ -2,6 +2,7 @@ using System.Collections;
 using System.Reflection;
 using Microsoft.ML;
 using MLNet.StepDistill.Training;
+using MLNet.StepDistill.Recipes;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Training;

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using MLNet.StepDistill.Training;
+using MLNet.StepDistill.Recipes;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Training;

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Training;
 using TorchSharp;
 
@@ -8,8 +9,8 @@ namespace MLNet.StepDistill.Tests.Training;
 /// <summary>Small shipped data and CPU-sized options shared by the trainer tests.</summary>
 internal static class TrainingFixtures
 {
-    private static readonly Lazy<IReadOnlyList<AnnotatedRow>> CqaTrain = new(() => AnnotatedSplit.Read(Dataset("cqa"), "train").Take(300).ToArray());
-    private static readonly Lazy<IReadOnlyList<AnnotatedRow>> CqaTest = new(() => AnnotatedSplit.Read(Dataset("cqa"), "test").Take(40).ToArray());
+    private static readonly Lazy<IReadOnlyList<AnnotatedRow>> CqaTrain = new(() => AnnotatedSplit.Read(new MLContext(), Dataset("cqa"), "train").Take(300).ToArray());
+    private static readonly Lazy<IReadOnlyList<AnnotatedRow>> CqaTest = new(() => AnnotatedSplit.Read(new MLContext(), Dataset("cqa"), "test").Take(40).ToArray());
 
     public static string RepoRoot => MLNet.StepDistill.Tests.Tasks.RepoPaths.Root;
 

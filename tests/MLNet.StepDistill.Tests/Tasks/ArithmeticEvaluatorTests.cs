@@ -1,7 +1,7 @@
-using MLNet.StepDistill.Evaluation;
+using MLNet.StepDistill.Tasks;
 using Xunit;
 
-namespace MLNet.StepDistill.Tests.Evaluation;
+namespace MLNet.StepDistill.Tests.Tasks;
 
 public class ArithmeticEvaluatorTests
 {

@@ -1,10 +1,9 @@
-using MLNet.StepDistill.Evaluation;
 using MLNet.StepDistill.Tasks;
 using Xunit;
 
-namespace MLNet.StepDistill.Tests.Evaluation;
+namespace MLNet.StepDistill.Tests.Tasks;
 
-public class LabelScorerTests
+public class AnswerComparerTests
 {
     [Theory]
     [InlineData(TaskFamily.MultipleChoiceQa, "Wooded  Area.", "wooded area", true)]
@@ -19,6 +18,6 @@ public class LabelScorerTests
     [InlineData(TaskFamily.Nli, "neutral", "", false)]
     public void Compares_text_by_normalised_equality_and_math_by_value(TaskFamily family, string? predicted, string gold, bool correct)
     {
-        Assert.Equal(correct, LabelScorer.IsCorrect(family, predicted, gold));
+        Assert.Equal(correct, AnswerComparer.Same(family, predicted, gold));
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MLNet.StepDistill.Evaluation;
+namespace MLNet.StepDistill.Tasks;
 
 /// <summary>
 /// Evaluates arithmetic expressions such as SVAMP's equations, <c>"( 10.0 - ( 6.0 + 3.0 ) )"</c>: numbers (integers

@@ -1,7 +1,7 @@
-using MLNet.StepDistill.Evaluation;
+using MLNet.StepDistill.Training;
 using Xunit;
 
-namespace MLNet.StepDistill.Tests.Evaluation;
+namespace MLNet.StepDistill.Tests.Training;
 
 public sealed class ClassScoresTests
 {

@@ -1,0 +1,185 @@
+using System.IO.Compression;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
+
+namespace MLNet.StepDistill.Pipeline;
+
+/// <summary>Reads one archived component back from its folder of the zip.</summary>
+/// <param name="folder">The component's entries.</param>
+/// <param name="mlContext">The context that loads the model.</param>
+public delegate IArchivedComponent ArchivedComponentLoader(ArchiveFolder folder, MLContext mlContext);
+
+/// <summary>
+/// Saves and loads ML.NET model zips that hold archived components (<see cref="IArchivedComponent"/>: students, input
+/// formats). ML.NET writes its own entries, where each component is a placeholder; the components' state is added under
+/// <c>StepDistill/component_N/</c>, which <c>mlContext.Model.Load</c> ignores. Loading reads the components back and puts
+/// each in place of its placeholder, in the order ML.NET saved them.
+/// </summary>
+public static class ModelArchive
+{
+    private const string Root = "StepDistill/";
+    private const string KindEntry = "kind";
+
+    /// <summary>
+    /// Writes the zip next to <paramref name="path"/> and moves it into place only when complete, so an interrupted or
+    /// failed save never leaves a half-written model over a good one.
+    /// </summary>
+    public static void Save(MLContext mlContext, ITransformer model, DataViewSchema inputSchema, string path)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var full = Path.GetFullPath(path);
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            List<IArchivedComponent> components;
+            using (ArchiveScope.BeginSave())
+            {
+                mlContext.Model.Save(Unwrap(model), inputSchema, temp);
+                components = [.. ArchiveScope.Saved!];
+            }
+
+            using (var zip = ZipFile.Open(temp, ZipArchiveMode.Update))
+            {
+                for (var i = 0; i < components.Count; i++)
+                {
+                    var folder = new ZipFolder(zip, $"{Root}component_{i}/", full);
+                    folder.Write(KindEntry, s => s.Write(System.Text.Encoding.UTF8.GetBytes(components[i].ArchiveKind)));
+                    components[i].WriteArchive(folder);
+                }
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>
+    /// Loads a zip written by <see cref="Save"/>: ML.NET's pipeline with the components read by <paramref name="loaders"/>
+    /// (by <see cref="IArchivedComponent.ArchiveKind"/>) put back in place. The returned model owns the components.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The zip's components do not match its pipeline, or a kind has no loader.</exception>
+    public static StepDistillModel Load(MLContext mlContext, string path, IReadOnlyDictionary<string, ArchivedComponentLoader> loaders, out DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(loaders);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Model file not found: {path}", path);
+        }
+
+        var components = new List<IArchivedComponent>();
+        try
+        {
+            using (var zip = ZipFile.OpenRead(path))
+            {
+                for (var i = 0; zip.GetEntry($"{Root}component_{i}/{KindEntry}") is { } kindEntry; i++)
+                {
+                    string kind;
+                    using (var reader = new StreamReader(kindEntry.Open()))
+                    {
+                        kind = reader.ReadToEnd().Trim();
+                    }
+
+                    var loader = loaders.TryGetValue(kind, out var found) ? found
+                        : throw new InvalidDataException($"{path}: component {i} is a \"{kind}\", which this loader cannot read (it reads: {string.Join(", ", loaders.Keys)}).");
+                    components.Add(loader(new ZipFolder(zip, $"{Root}component_{i}/", path), mlContext));
+                }
+            }
+
+            mlContext.ComponentCatalog.RegisterAssembly(typeof(ModelArchive).Assembly);
+            ITransformer loaded;
+            using (ArchiveScope.BeginLoad())
+            {
+                loaded = mlContext.Model.Load(path, out inputSchema);
+            }
+
+            var next = 0;
+            var result = Replace(loaded, components, ref next, path);
+            if (next != components.Count)
+            {
+                throw new InvalidDataException($"{path}: the zip holds {components.Count} component(s) but ML.NET's model has {next} placeholder(s).");
+            }
+
+            return new StepDistillModel(result, components, path);
+        }
+        catch
+        {
+            // Nothing returned owns them: free their weights before the error goes up.
+            foreach (var component in components)
+            {
+                (component as IDisposable)?.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>A <see cref="StepDistillModel"/> saves as the pipeline it wraps.</summary>
+    private static ITransformer Unwrap(ITransformer model) => model is StepDistillModel wrapped ? wrapped.Pipeline : model;
+
+    private static ITransformer Replace(ITransformer transformer, List<IArchivedComponent> components, ref int next, string path)
+    {
+        if (transformer is TransformerChain<ITransformer> chain)
+        {
+            var parts = chain.ToArray();
+            var scopes = parts.Select(p => ScopeOf(chain, p)).ToArray();
+            var replaced = new ITransformer[parts.Length];
+            for (var i = 0; i < parts.Length; i++)
+            {
+                replaced[i] = Replace(parts[i], components, ref next, path);
+            }
+
+            return new TransformerChain<ITransformer>(replaced, scopes);
+        }
+
+        if (transformer is CustomMappingTransformer<ArchivedPlaceholderRow, ArchivedPlaceholderRow>)
+        {
+            return next < components.Count
+                ? components[next++]
+                : throw new InvalidDataException($"{path}: the model has more placeholders than the zip has components. {ArchiveScope.LoadHint}");
+        }
+
+        return transformer;
+    }
+
+    private static TransformerScope ScopeOf(TransformerChain<ITransformer> chain, ITransformer part)
+    {
+        var scope = TransformerScope.None;
+        foreach (var flag in new[] { TransformerScope.Training, TransformerScope.Testing, TransformerScope.Scoring })
+        {
+            if (chain.GetModelFor(flag).Any(t => ReferenceEquals(t, part)))
+            {
+                scope |= flag;
+            }
+        }
+
+        return scope;
+    }
+
+    private sealed class ZipFolder(ZipArchive zip, string prefix, string path) : ArchiveFolder
+    {
+        public override string ArchivePath => path;
+
+        public override void Write(string name, Action<Stream> write)
+        {
+            using var stream = zip.CreateEntry(prefix + name, CompressionLevel.Fastest).Open();
+            write(stream);
+        }
+
+        public override Stream Open(string name) =>
+            (zip.GetEntry(prefix + name) ?? throw new InvalidDataException($"{path}: entry {prefix + name} is missing.")).Open();
+
+        public override IReadOnlyList<string> List(string subfolder) =>
+            zip.Entries
+                .Where(e => e.FullName.StartsWith(prefix + subfolder, StringComparison.Ordinal) && e.Name.Length > 0)
+                .Select(e => e.FullName[prefix.Length..])
+                .ToArray();
+    }
+}
