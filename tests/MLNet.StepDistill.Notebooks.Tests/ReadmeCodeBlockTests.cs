@@ -5,36 +5,23 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace MLNet.StepDistill.Notebooks.Tests;
 
 /// <summary>
-/// Every C# block of README.md compiles, as a program with top-level statements, against this build (the pipeline
-/// block also runs, in the main test project). Blocks may call services that are not here (an OpenAI endpoint), so
+/// Every C# block of README.md compiles as written, with its own usings and row classes and nothing but a console
+/// project's implicit usings, as a program with top-level statements against this build (the pipeline block also runs,
+/// in the main test project). Blocks may call services that are not here (an OpenAI endpoint), so
 /// they are compiled, not run.
 /// </summary>
 public partial class ReadmeCodeBlockTests
 {
-    // What every README example may take for granted: a C# project's implicit usings, the namespaces it documents, and
-    // the two plain classes the
-    // pipeline example says are the user's own.
-    private const string Preamble = """
-        using System;
-        using System.Collections.Generic;
-        using System.IO;
-        using System.Linq;
-        using System.Threading;
-        using System.Threading.Tasks;
-        using Microsoft.Data.Analysis;
-        using Microsoft.ML;
-        using Microsoft.ML.Data;
-        using MLNet.StepDistill;
-        using MLNet.StepDistill.Experiments;
-        using MLNet.StepDistill.T5;
-        using MLNet.StepDistill.Tasks;
-        using MLNet.StepDistill.Teaching;
-        using MLNet.StepDistill.Training;
-        """;
-
-    private const string UserTypes = """
-        public sealed class NliInput { public string Input { get; set; } = ""; }
-        public sealed class NliPrediction { public string PredictedText { get; set; } = ""; public float[] Score { get; set; } = []; }
+    // What every README example may take for granted: a console project's implicit usings, nothing more. Each block brings
+    // its own usings and row classes, so it compiles as written when pasted into a new console app.
+    private const string ImplicitUsings = """
+        global using System;
+        global using System.Collections.Generic;
+        global using System.IO;
+        global using System.Linq;
+        global using System.Net.Http;
+        global using System.Threading;
+        global using System.Threading.Tasks;
         """;
 
     public static TheoryData<int, string> Blocks()
@@ -53,15 +40,10 @@ public partial class ReadmeCodeBlockTests
     [MemberData(nameof(Blocks))]
     public void Readme_csharp_block_compiles(int index, string firstLine)
     {
-        var block = CSharpBlocks()[index];
-        var lines = block.Split('\n');
-        var usings = lines.Where(IsUsingDirective);
-        var body = lines.Where(l => !IsUsingDirective(l));
-        var code = string.Join('\n', [Preamble, .. usings, .. body, UserTypes]);
-
+        var code = CSharpBlocks()[index];
         var compilation = CSharpCompilation.Create(
             $"ReadmeBlock{index}",
-            [CSharpSyntaxTree.ParseText(code, new CSharpParseOptions(LanguageVersion.Latest))],
+            [CSharpSyntaxTree.ParseText(ImplicitUsings, new CSharpParseOptions(LanguageVersion.Latest)), CSharpSyntaxTree.ParseText(code, new CSharpParseOptions(LanguageVersion.Latest))],
             References.Value,
             new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
         var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
@@ -94,9 +76,6 @@ public partial class ReadmeCodeBlockTests
             return false;
         }
     }
-
-    private static bool IsUsingDirective(string line) =>
-        line.StartsWith("using ", StringComparison.Ordinal) && !line.StartsWith("using var ", StringComparison.Ordinal) && line.TrimEnd().EndsWith(';');
 
     private static List<string> CSharpBlocks()
     {

@@ -3,10 +3,11 @@ using Microsoft.ML.Runtime;
 
 namespace MLNet.StepDistill.Training;
 
-/// <summary>Observes <c>mlContext.CancelExecution()</c> next to a <see cref="CancellationToken"/>.</summary>
+/// <summary>Observes ML.NET's cancellation of the context next to a <see cref="CancellationToken"/>.</summary>
 /// <remarks>
-/// ML.NET marks a cancelled context through its interface <c>Microsoft.ML.Runtime.ICancelable</c>, which it keeps
-/// internal; its trainers read <c>IsCanceled</c> from it, and so does this, by reflection.
+/// <c>MLContext.CancelExecution</c> (internal to ML.NET, called by AutoML and Model Builder) marks every host of the
+/// context through the interface <c>Microsoft.ML.Runtime.ICancelable</c>, which ML.NET also keeps internal; its trainers
+/// read <c>IsCanceled</c> from it, and so does this, by reflection.
 /// </remarks>
 internal static class MLContextCancellation
 {

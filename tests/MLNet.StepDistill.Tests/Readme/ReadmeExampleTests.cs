@@ -11,13 +11,20 @@ public class ReadmeExampleTests
     public void Readme_pipeline_example_is_the_code_this_test_runs()
     {
         var source = File.ReadAllLines(Path.Combine(RepoPaths.Root, "tests", "MLNet.StepDistill.Tests", "Readme", "ReadmePipelineExample.cs"));
-        var begin = Array.FindIndex(source, l => l.Trim() == "// README:begin");
-        var end = Array.FindIndex(source, l => l.Trim() == "// README:end");
-        var indent = source[begin].Length - source[begin].TrimStart().Length;
-        var example = string.Join("\n", source[(begin + 1)..end].Select(l => l.Length >= indent ? l[indent..] : l.TrimStart()));
+        var example = string.Join("\n\n", Region(source, "README:usings"), Region(source, "README"), Region(source, "README:types"));
 
         var readme = File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md")).Replace("\r\n", "\n");
         Assert.Contains("```csharp\n" + example + "\n```", readme);
+    }
+
+    /// <summary>The lines between <c>// {marker}:begin</c> and <c>// {marker}:end</c>, without the first line's indentation.</summary>
+    private static string Region(string[] source, string marker)
+    {
+        var begin = Array.FindIndex(source, l => l.Trim() == $"// {marker}:begin");
+        var end = Array.FindIndex(source, l => l.Trim() == $"// {marker}:end");
+        Assert.True(begin >= 0 && end > begin, $"markers {marker} not found");
+        var indent = source[begin].Length - source[begin].TrimStart().Length;
+        return string.Join("\n", source[(begin + 1)..end].Select(l => l.Length >= indent ? l[indent..] : l.TrimStart()));
     }
 
     [Fact]

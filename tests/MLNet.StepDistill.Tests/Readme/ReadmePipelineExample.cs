@@ -1,15 +1,18 @@
+// README:usings:begin
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.StepDistill;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
 using MLNet.StepDistill.Training;
+// README:usings:end
 
 namespace MLNet.StepDistill.Tests.Readme;
 
 /// <summary>
-/// The README's pipeline example, compiled and run by <see cref="ReadmeExampleTests"/>. The lines between the markers are
-/// the README's code block, character for character (the test checks it): edit them here, then copy them there.
+/// The README's pipeline example, compiled and run by <see cref="ReadmeExampleTests"/>. The README's code block is the
+/// marked usings, the marked body and the marked row classes of this file, character for character (the test checks it):
+/// edit them here, then copy them there.
 /// </summary>
 internal static class ReadmePipelineExample
 {
@@ -22,52 +25,52 @@ internal static class ReadmePipelineExample
         IDataView test = ml.Data.TakeRows(esnli.LoadSplit(ml, "test"), 100);
 
         // 1. The teacher labels and explains each row: here PaLM 540B's recorded completions; any IChatClient works alike.
+        //    Annotation prepares training data: it runs once, here, and is not part of the model.
         var teacher = RecordedTeacher.Open(esnli.Manifest, "valid", "palm-540b");
         var annotator = ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(esnli.Manifest));
         IDataView annotated = annotator.Fit(pool).Transform(pool);   // + Rationale, TeacherLabel, AnnotationStatus
 
-        // 2. The student learns "predict: x" -> label and "explain: x" -> rationale at once.
-        string[] labels = ["entailment", "neutral", "contradiction"];
-        var options = new MultiTaskSeq2SeqTrainer.Options
-        {
-            Mode = TrainingMode.StepByStep, LabelSource = LabelSource.Teacher, Alpha = 0.5f, Labels = labels,
-            Student = "tiny",   // a preset trained from scratch, or a Hugging Face T5 checkpoint folder
-            MaxSteps = 30, BatchSize = 8, LearningRate = 1e-3, MaxInputLength = 64, MaxTargetLength = 32,
-        };
-        var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(ml.StepDistill().ToStudentInputs(annotated, esnli.Schema));
+        // 2. One pipeline: the paper's input format (saved in the model), ML.NET's key label, the student, which learns
+        //    "predict: x" -> label and "explain: x" -> rationale at once.
+        var pipeline = ml.StepDistill().Transforms.FormatStudentInput(esnli.Schema)   // premise, hypothesis -> Input
+            .Append(ml.Transforms.Conversion.MapValueToKey("Label", "label"))         // the classes, as ML.NET keys
+            .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(new MultiTaskSeq2SeqTrainer.Options
+            {
+                Mode = TrainingMode.StepByStep, LabelSource = LabelSource.Teacher, Alpha = 0.5f,
+                Student = "tiny",   // a preset trained from scratch, or a Hugging Face T5 checkpoint folder
+                MaxSteps = 30, BatchSize = 8, LearningRate = 1e-3, MaxInputLength = 64, MaxTargetLength = 32,
+            }));
+        var model = pipeline.Fit(annotated);
 
-        // 3. ML.NET's metrics: Score holds one probability per label, PredictedLabel is a key.
-        IDataView testInputs = ml.StepDistill().ToStudentInputs(test, esnli.Schema);
-        IDataView keyed = ml.StepDistill().MapLabelToKey(labels, "LabelKey", "Label").Fit(testInputs).Transform(testInputs);
-        var metrics = ml.MulticlassClassification.Evaluate(student.Transform(keyed), labelColumnName: "LabelKey");
+        // 3. ML.NET's metrics on raw test rows: Score holds one probability per class, PredictedLabel has Label's keys.
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
         Console.WriteLine($"accuracy {metrics.MicroAccuracy:F3}, log-loss {metrics.LogLoss:F3}");
 
-        // 4. Save, load and serve: the student's weights travel inside the model zip.
+        // 4. Save, load and serve raw rows: the format and the student's weights travel inside the model zip.
         var zip = Path.Combine(Path.GetTempPath(), "esnli-student.zip");
-        ml.StepDistill().SaveModel(student, testInputs.Schema, zip);
-        var loaded = ml.StepDistill().LoadModel(zip, out _);
-        var engine = ml.Model.CreatePredictionEngine<NliInput, NliPrediction>(loaded);
-        var served = engine.Predict(new NliInput { Input = "A man sleeps on a bench.</s>A person is resting." });
+        ml.StepDistill().SaveModel(model, annotated.Schema, zip);
+        model.LastTransformer.Dispose();                                // frees the trained student's weights
+        using var loaded = ml.StepDistill().LoadModel(zip, out _);      // owns its student: disposing frees it
+        var engine = ml.Model.CreatePredictionEngine<NliRow, NliPrediction>(loaded);
+        var served = engine.Predict(new NliRow { Premise = "A man sleeps on a bench.", Hypothesis = "A person is resting." });
         Console.WriteLine($"{served.PredictedText}: {string.Join(", ", served.Score.Select(s => s.ToString("F2")))}");
         // README:end
-        student.Dispose();
         return (metrics, served);
     }
 }
 
-/// <summary>What the served model reads (the README's example).</summary>
-public sealed class NliInput
+// README:types:begin
+// Your row classes: the dataset's raw columns in, the student's columns out.
+public sealed class NliRow
 {
-    /// <summary>The paper's NLI input: premise, the tokenizer's EOS text, hypothesis.</summary>
-    public string Input { get; set; } = "";
+    [ColumnName("premise")] public string Premise { get; set; } = "";
+    [ColumnName("hypothesis")] public string Hypothesis { get; set; } = "";
+    [ColumnName("label")] public string Label { get; set; } = "";   // read by the key map; empty when serving
 }
 
-/// <summary>What the served model answers (the README's example).</summary>
 public sealed class NliPrediction
 {
-    /// <summary>The predicted label's text.</summary>
     public string PredictedText { get; set; } = "";
-
-    /// <summary>One probability per label, in the order of <c>Options.Labels</c>.</summary>
     public float[] Score { get; set; } = [];
 }
+// README:types:end
