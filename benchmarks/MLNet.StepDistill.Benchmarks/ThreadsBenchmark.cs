@@ -16,7 +16,8 @@ namespace MLNet.StepDistill.Benchmarks;
 /// <c>--repeats</c> times, so machine noise spreads over all of them; /proc/loadavg is printed around each pass.
 /// A fit still running after <c>--cap</c> seconds is stopped and counted as that many seconds (printed as "&gt;= cap"):
 /// the ratios are then lower bounds, and a collapsed configuration does not hold the shared machine for minutes.
-/// Options: --configs 1,2,0 (0 = libtorch's own default; "default" = the library's)  --repeats 3  --steps 20  --load 2  --rows 64  --cap 120.
+/// Options: --configs 1,2,0 (0 = libtorch's own default; "default" = the library's)  --repeats 3  --steps 20  --load 2  --rows 64  --cap 120
+/// --conditions both|as-is|loaded.
 /// </summary>
 internal sealed class ThreadsBenchmark : IBenchmark
 {
@@ -39,8 +40,14 @@ internal sealed class ThreadsBenchmark : IBenchmark
 
         Console.WriteLine($"{Environment.ProcessorCount} logical cores; OMP_NUM_THREADS={Environment.GetEnvironmentVariable(TorchThreads.EnvironmentVariable) ?? "(unset)"}; configs {string.Join(", ", configs.Select(Describe))}; {repeats} repeats; cap {cap.TotalSeconds:F0} s a fit");
         var results = new Dictionary<(string Condition, string Config), List<double>>();
+        var conditions = Option(args, "--conditions", "both");
         foreach (var (condition, busy) in new[] { ("as is", 0), ($"+{load} busy", load) })
         {
+            if ((conditions == "as-is" && busy > 0) || (conditions == "loaded" && busy == 0))
+            {
+                continue;
+            }
+
             var loaders = Enumerable.Range(0, busy).Select(_ => StartBusyProcess()).ToList();
             try
             {
@@ -68,7 +75,7 @@ internal sealed class ThreadsBenchmark : IBenchmark
             }
         }
 
-        Console.WriteLine("== median seconds (ratio to the first config of the same condition)");
+        Console.WriteLine("== median seconds (ratio to the first config of the same condition; \">=\": a fit stopped at the cap counts as the cap, so the number is a lower bound)");
         foreach (var condition in results.Keys.Select(k => k.Condition).Distinct())
         {
             var baseline = Median(results[(condition, configs[0])]);
@@ -76,7 +83,8 @@ internal sealed class ThreadsBenchmark : IBenchmark
             {
                 var all = results[(condition, config)];
                 var median = Median(all);
-                Console.WriteLine($"  {condition,-9} {Describe(config),-22} median {median,8:F2} s  x{median / baseline,6:F2}  (all: {string.Join(", ", all.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))})");
+                var capped = all.Any(s => s >= cap.TotalSeconds) ? ">=" : "  ";
+                Console.WriteLine($"  {condition,-9} {Describe(config),-22} median {capped}{median,8:F2} s  x{median / baseline,6:F2}  (all: {string.Join(", ", all.Select(s => s.ToString("F2", CultureInfo.InvariantCulture)))})");
             }
         }
 
