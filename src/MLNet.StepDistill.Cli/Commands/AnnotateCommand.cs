@@ -70,7 +70,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         public bool Json { get; init; }
 
         [CommandOption("--out <FILE>")]
-        [Description("Also write the annotated rows as JSONL (id, input, rationale, teacherLabel, status, gold ...).")]
+        [Description("Also write the annotated rows as JSONL (id, input, rationale, teacherLabel, status, gold, choices ...); `train --annotated FILE` trains on it.")]
         public string? Out { get; init; }
     }
 
@@ -306,6 +306,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
                 status = row.Status,
                 failureReason = row.Reason,
                 gold = examples[i].Target,
+                choices = examples[i].Choices,
                 teacherCorrect = row.TeacherCorrect,
                 votes = row.Votes,
                 samples = row.Samples,

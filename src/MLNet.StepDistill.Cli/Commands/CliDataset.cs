@@ -26,11 +26,12 @@ internal static class CliDataset
         }
     }
 
-    public static IReadOnlyList<AnnotatedRow> ReadRows(string command, TaskDataset dataset, string split)
+    /// <summary>A split's rows; <paramref name="teacherName"/> as <see cref="AnnotatedSplit.Read"/> takes it (null: the first recorded teacher, "": none).</summary>
+    public static IReadOnlyList<AnnotatedRow> ReadRows(string command, TaskDataset dataset, string split, string? teacherName = null)
     {
         try
         {
-            return AnnotatedSplit.Read(new MLContext(), dataset, split);
+            return AnnotatedSplit.Read(new MLContext(), dataset, split, teacherName);
         }
         catch (Exception ex) when (ex is DatasetFormatException or ArgumentException or IOException or KeyNotFoundException)
         {

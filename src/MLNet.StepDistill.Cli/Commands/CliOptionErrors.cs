@@ -24,6 +24,9 @@ internal static class CliOptionErrors
         ["CheckpointFolder"] = "--checkpoint-dir",
         ["CheckpointEveryNSteps"] = "--checkpoint-every",
         ["Resume"] = "--resume",
+        ["Epochs"] = "--epochs",
+        ["EvaluateEveryNSteps"] = "--eval-every",
+        ["NumberOfThreads"] = "--threads",
     };
 
     /// <summary>The error for <paramref name="command"/>, prefixed by the flag when the library named an option the CLI sets.</summary>

@@ -32,6 +32,14 @@ internal static class CliTrainerOptions
         _ => throw new UserFacingException($"{flag}: \"{value}\" is not one of standard, step-by-step, single-task"),
     };
 
+    /// <summary>The CLI's name of a mode (what --mode takes).</summary>
+    public static string ModeName(TrainingMode mode) => mode switch
+    {
+        TrainingMode.Standard => "standard",
+        TrainingMode.SingleTask => "single-task",
+        _ => "step-by-step",
+    };
+
     public static LabelSource ParseLabels(string value) => value.ToLowerInvariant() switch
     {
         "gold" => LabelSource.Gold,

@@ -104,6 +104,10 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         [Description("Print the results as JSON instead of progress and a table.")]
         public bool Json { get; set; }
 
+        [CommandOption("--threads <N>")]
+        [Description(CliThreads.Help)]
+        public int? Threads { get; set; }
+
         public DistillationExperiment.Options ToOptions() => new()
         {
             DatasetFolder = Dataset,
@@ -143,6 +147,7 @@ internal sealed class DistillCommand : Command<DistillCommand.Settings>
         var clock = Stopwatch.StartNew();
         var options = settings.ToOptions();
         ModelFiles.CheckOutputFolder("distill", settings.Out);
+        CliThreads.Apply("distill", settings.Threads);
         var ml = new MLContext(settings.Seed);
         ExperimentReport report;
         try

@@ -31,6 +31,10 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         [CommandOption("--json")]
         [Description("Print one JSON object (accuracy, ...).")]
         public bool Json { get; set; }
+
+        [CommandOption("--threads <N>")]
+        [Description(CliThreads.Help)]
+        public int? Threads { get; set; }
     }
 
     private readonly TextWriter output;
@@ -55,6 +59,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             throw new UserFacingException($"evaluate: --limit must be at least 1 (got {settings.Limit})");
         }
 
+        CliThreads.Apply("evaluate", settings.Threads);
         var dataset = CliDataset.OpenDataset("evaluate", settings.Dataset);
         var rows = CliDataset.ReadRows("evaluate", dataset, settings.Split);
         if (settings.Limit is { } limit)

@@ -29,6 +29,10 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         [CommandOption("--rationale")]
         [Description("Also generate the student's rationale.")]
         public bool Rationale { get; set; }
+
+        [CommandOption("--threads <N>")]
+        [Description(CliThreads.Help)]
+        public int? Threads { get; set; }
     }
 
     private readonly TextWriter output;
@@ -53,6 +57,7 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
             throw new UserFacingException("predict: --text is required");
         }
 
+        CliThreads.Apply("predict", settings.Threads);
         var ml = new MLContext(0);
         var student = StudentEvaluation.FindStudent(ModelFiles.Load("predict", ml, settings.Model));
         if (settings.Rationale)

@@ -9,11 +9,12 @@ namespace MLNet.StepDistill.Cli.Commands;
 internal static class ProgressBarTraining
 {
     /// <summary>Trains, showing a progress bar with the loss unless <paramref name="quiet"/>.</summary>
-    public static Seq2SeqStudentTransformer Train(MLContext ml, MultiTaskSeq2SeqTrainer.Options options, IDataView train, bool quiet, CancellationToken cancellationToken)
+    public static Seq2SeqStudentTransformer Train(
+        MLContext ml, MultiTaskSeq2SeqTrainer.Options options, IDataView train, IDataView? validation, bool quiet, CancellationToken cancellationToken)
     {
         if (quiet)
         {
-            return ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train, null, cancellationToken);
+            return ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train, validation, cancellationToken);
         }
 
         Seq2SeqStudentTransformer? model = null;
@@ -30,7 +31,7 @@ internal static class ProgressBarTraining
                     task.Value = p.Step;
                     task.Description = $"step {p.Step}/{p.TotalSteps} loss {p.Loss.ToString("F3", CultureInfo.InvariantCulture)}";
                 });
-                model = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train, null, cancellationToken);
+                model = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train, validation, cancellationToken);
             });
         return model!;
     }

@@ -2,13 +2,18 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using MLNet.StepDistill.Recipes;
 using Spectre.Console.Cli;
 
 namespace MLNet.StepDistill.Cli.Commands;
 
-/// <summary>`stepdistill train`: trains a student on a dataset split annotated by its recorded teacher and saves the model zip.</summary>
+/// <summary>
+/// `stepdistill train`: trains a student and saves the model zip. The rows come from a dataset split, with rationales from
+/// the dataset's own <c>rationaleField</c> or its recorded teacher, or from a file <c>stepdistill annotate --out</c> wrote
+/// (<c>--annotated</c>).
+/// </summary>
 internal sealed class TrainCommand : Command<TrainCommand.Settings>
 {
     internal class Settings : CommandSettings
@@ -21,15 +26,22 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("Training split (default: train, or valid where the dataset has no train split).")]
         public string? Split { get; set; }
 
+        [CommandOption("--annotated <FILE>")]
+        [Description("Train on the rows `stepdistill annotate --out FILE` wrote (any teacher; rows keep their status), read with --dataset's schema, instead of a split.")]
+        public string? Annotated { get; set; }
+
+        [CommandOption("--recorded-name <NAME>")]
+        [Description("Which recorded teacher of the dataset annotates the split (default: the dataset's own rationaleField when it has one, else its first recorded teacher).")]
+        public string? RecordedName { get; set; }
+
         [CommandOption("--mode <MODE>")]
         [Description("standard | step-by-step | single-task.")]
         [DefaultValue("step-by-step")]
         public string Mode { get; set; } = "step-by-step";
 
         [CommandOption("--labels <SOURCE>")]
-        [Description("gold | teacher: which labels the label task learns.")]
-        [DefaultValue("teacher")]
-        public string Labels { get; set; } = "teacher";
+        [Description("gold | teacher: which labels the label task learns. Default: teacher when the rows have teacher labels, else gold.")]
+        public string? Labels { get; set; }
 
         [CommandOption("--student <PRESET_OR_FOLDER>")]
         [Description("A T5 preset trained from scratch (tiny, t5-small, ...) or a Hugging Face checkpoint folder.")]
@@ -45,8 +57,20 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public double? Fraction { get; set; }
 
         [CommandOption("--steps <N>")]
-        [Description("Optimiser steps. Default 200.")]
+        [Description("Optimiser steps. Default 200 (unless --epochs).")]
         public int? Steps { get; set; }
+
+        [CommandOption("--epochs <N>")]
+        [Description("Passes over the training rows, instead of --steps.")]
+        public int? Epochs { get; set; }
+
+        [CommandOption("--validation-split <NAME>")]
+        [Description("A split of --dataset to validate on (gold labels); the best validation accuracy's weights are kept.")]
+        public string? ValidationSplit { get; set; }
+
+        [CommandOption("--eval-every <N>")]
+        [Description("Validate every N steps (needs --validation-split). Default: only at the end.")]
+        public int? EvalEvery { get; set; }
 
         [CommandOption("--batch-size <N>")]
         [Description("Rows per step. Default 16.")]
@@ -78,6 +102,10 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [DefaultValue("cpu")]
         [Description("cpu, cuda, cuda:N or auto.")]
         public string Device { get; set; } = "cpu";
+
+        [CommandOption("--threads <N>")]
+        [Description(CliThreads.Help)]
+        public int? Threads { get; set; }
 
         [CommandOption("--checkpoint-dir <FOLDER>")]
         [Description("Write checkpoints here (every --checkpoint-every steps), atomically.")]
@@ -125,7 +153,8 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         }
         else
         {
-            output.WriteLine($"trained {result.mode} student on {result.rows} rows of {result.dataset}/{result.split} for {result.steps} steps; final loss {result.finalLoss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-"}; saved {result.model}");
+            var validation = result.validationAccuracy is { } v ? $"; validation accuracy {v.ToString("F4", CultureInfo.InvariantCulture)} (best {result.bestValidationAccuracy?.ToString("F4", CultureInfo.InvariantCulture)})" : "";
+            output.WriteLine($"trained {result.mode} student on {result.rows} rows of {result.dataset}/{result.split} ({result.labelRows} train the label, {result.rationaleRows} the rationale; {result.labels} labels) for {result.steps} steps; final loss {result.finalLoss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-"}{validation}; saved {result.model}");
         }
 
         return 0;
@@ -134,16 +163,19 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     internal static TrainResult Run(Settings settings, CancellationToken cancellationToken)
     {
         var mode = CliTrainerOptions.ParseMode(settings.Mode);
-        var labelSource = CliTrainerOptions.ParseLabels(settings.Labels);
+        CheckOptions(settings);
+        CliThreads.Apply("train", settings.Threads);
         var dataset = CliDataset.OpenDataset("train", settings.Dataset);
-        var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
-        var rows = CliDataset.Sample("train", CliDataset.ReadRows("train", dataset, split), settings.Fraction ?? 1.0, settings.Seed);
+        var (source, allRows) = ReadTrainingRows(settings, dataset);
+        var rows = CliDataset.Sample("train", allRows, settings.Fraction ?? 1.0, settings.Seed);
+        var labels = settings.Labels ?? (rows.Any(r => r.TeacherLabel.Length > 0) ? "teacher" : "gold");
         var options = CliTrainerOptions.OptionsFor(dataset);
         options.Mode = mode;
-        options.LabelSource = labelSource;
+        options.LabelSource = CliTrainerOptions.ParseLabels(labels);
         options.Student = settings.Student;
         options.TokenizerPath = settings.Tokenizer;
-        options.MaxSteps = settings.Steps ?? 200;
+        options.MaxSteps = settings.Epochs is null ? settings.Steps ?? 200 : 0;
+        options.Epochs = settings.Epochs ?? 1;
         options.BatchSize = settings.BatchSize ?? 16;
         options.LearningRate = settings.LearningRate; // null: Options picks by student kind (from scratch or pretrained)
         options.Alpha = settings.Alpha;
@@ -151,17 +183,26 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         options.MaxTargetLength = settings.MaxTarget ?? 64;
         options.Seed = settings.Seed;
         options.Device = settings.Device;
+        options.NumberOfThreads = settings.Threads;
         options.CheckpointFolder = settings.CheckpointDir;
         options.CheckpointEveryNSteps = settings.CheckpointEvery;
         options.Resume = settings.Resume;
+        options.EvaluateEveryNSteps = settings.EvalEvery ?? 0;
         var reports = new List<TrainingProgress>();
         options.Progress = new ProgressRecorder(reports);
         var ml = new MLContext(settings.Seed);
         var train = AnnotatedSplit.ToDataView(ml, rows);
+        var validationRows = settings.ValidationSplit is { } validationSplit
+            ? CliDataset.ReadRows("train", dataset, validationSplit, teacherName: "") // gold labels only: no teacher needed
+            : null;
+        var validation = validationRows is null ? null : AnnotatedSplit.ToDataView(ml, validationRows);
         Seq2SeqStudentTransformer student;
+        TrainingRowCounts counts;
         try
         {
-            student = ProgressBarTraining.Train(ml, options, train, settings.Json, cancellationToken);
+            counts = TrainingRowCounts.Count(train, options);
+            CheckCounts(settings, mode, labels, source, counts);
+            student = ProgressBarTraining.Train(ml, options, train, validation, settings.Json, cancellationToken);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidDataException or FileNotFoundException)
         {
@@ -169,8 +210,63 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         }
 
         ModelFiles.Save("train", ml, student, train.Schema, settings.Out!);
-        return new TrainResult(dataset.Manifest.Name, split, settings.Mode, settings.Labels, rows.Count, reports.Count,
-            reports.Count > 0 ? reports[0].Step : 0, Finite(reports.LastOrDefault()?.Loss), Finite(reports.FirstOrDefault()?.Loss), settings.Out!, student);
+        var measured = reports.Where(r => r.ValidationAccuracy is not null).Select(r => r.ValidationAccuracy!.Value).ToArray();
+        return new TrainResult(dataset.Manifest.Name, source, CliTrainerOptions.ModeName(mode), labels, rows.Count, counts.LabelRows, counts.RationaleRows,
+            reports.Count, reports.Count > 0 ? reports[0].Step : 0, Finite(reports.LastOrDefault()?.Loss), Finite(reports.FirstOrDefault()?.Loss),
+            validationRows?.Count, measured.Length > 0 ? measured[^1] : null, measured.Length > 0 ? measured.Max() : null, settings.Out!, student);
+    }
+
+    private static void CheckOptions(Settings settings)
+    {
+        void Require(bool ok, string problem)
+        {
+            if (!ok)
+            {
+                throw new UserFacingException($"train: {problem}");
+            }
+        }
+
+        Require(settings.Annotated is null || settings.Split is null, "give --split (rows of the dataset) or --annotated (rows annotate --out wrote), not both");
+        Require(settings.Annotated is null || settings.RecordedName is null, "--recorded-name chooses the teacher that annotates a split; an --annotated file already holds its teacher's work");
+        Require(settings.Epochs is null || settings.Steps is null, "give --steps or --epochs, not both");
+        Require(settings.Epochs is null or > 0, $"--epochs must be at least 1, got {settings.Epochs}");
+        Require(settings.EvalEvery is null || settings.ValidationSplit is not null, "--eval-every needs --validation-split (the split to validate on)");
+        Require(settings.EvalEvery is null or > 0, $"--eval-every must be at least 1, got {settings.EvalEvery}");
+    }
+
+    /// <summary>The rows to train on and where they came from (the split's name, or the annotated file).</summary>
+    private static (string Source, IReadOnlyList<AnnotatedRow> Rows) ReadTrainingRows(Settings settings, TaskDataset dataset)
+    {
+        if (settings.Annotated is { } file)
+        {
+            return (file, AnnotatedRowsFile.Read("train", file, dataset.Schema));
+        }
+
+        var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
+        // A dataset with its own rationales uses them unless a recorded teacher is asked for by name.
+        var teacher = settings.RecordedName ?? (dataset.Schema.RationaleField is null ? null : "");
+        return (split, CliDataset.ReadRows("train", dataset, split, teacher));
+    }
+
+    /// <summary>A run that would learn nothing it was asked to is an error, not a silent label-only (or empty) run.</summary>
+    private static void CheckCounts(Settings settings, TrainingMode mode, string labels, string source, TrainingRowCounts counts)
+    {
+        var options = new MultiTaskSeq2SeqTrainer.Options { Mode = mode, Alpha = settings.Alpha };
+        if (TrainingRowCounts.NeedsRationales(options) && counts.RationaleRows == 0)
+        {
+            var what = mode == TrainingMode.SingleTask ? $"both a {labels} label and a rationale" : "a rationale";
+            throw new UserFacingException(
+                $"train: --mode {CliTrainerOptions.ModeName(mode)} learns rationales, but none of the {counts.Rows} rows of {source} has {what}. " +
+                "Rationales come from a teacher (the dataset's recorded teacher, --recorded-name NAME; or any teacher through " +
+                "`stepdistill annotate --teacher recorded|openai --out FILE`, then `train --annotated FILE`), or from the dataset itself " +
+                "(\"rationaleField\" in dataset.json). Or train --mode standard.");
+        }
+
+        if (counts.LabelRows == 0 && (mode != TrainingMode.StepByStep || settings.Alpha > 0))
+        {
+            var hint = labels == "teacher" ? " (--labels gold learns the dataset's gold labels)" : " (the dataset's targetField gives gold labels)";
+            throw new UserFacingException($"train: none of the {counts.Rows} rows of {source} has a {labels} label{hint}");
+        }
     }
 
     /// <summary>JSON has no NaN or infinity: a diverged loss is reported as null.</summary>
@@ -187,5 +283,14 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 /// <param name="steps">The steps this run trained.</param>
 /// <param name="firstStep">The first of them: 1, or the step after the checkpoint a resumed run started from.</param>
 /// <param name="finalLoss">The last step's loss; null when no step ran (a resume at the end) or the loss is not finite.</param>
-internal sealed record TrainResult(string dataset, string split, string mode, string labels, int rows, int steps, int firstStep, double? finalLoss, double? firstLoss, string model,
+/// <param name="split">The training split, or the --annotated file.</param>
+/// <param name="mode">The mode trained (canonical name).</param>
+/// <param name="labels">The label source used (gold or teacher; the default resolved).</param>
+/// <param name="labelRows">Rows that trained the label task.</param>
+/// <param name="rationaleRows">Rows that trained the rationale task (0 in standard mode).</param>
+/// <param name="validationRows">Rows of --validation-split, or null without one.</param>
+/// <param name="validationAccuracy">The last validation accuracy measured, or null.</param>
+/// <param name="bestValidationAccuracy">The best validation accuracy measured (its weights are kept), or null.</param>
+internal sealed record TrainResult(string dataset, string split, string mode, string labels, int rows, int labelRows, int rationaleRows, int steps, int firstStep,
+    double? finalLoss, double? firstLoss, int? validationRows, double? validationAccuracy, double? bestValidationAccuracy, string model,
     [property: System.Text.Json.Serialization.JsonIgnore] Seq2SeqStudentTransformer Student);

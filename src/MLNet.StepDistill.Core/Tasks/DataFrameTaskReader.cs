@@ -27,6 +27,7 @@ internal static class DataFrameTaskReader
         var used = schema.InputFields.Concat(schema.ChoiceFields ?? []).Append(schema.IdField);
         used = schema.ChoicesField is { } cf ? used.Append(cf) : used;
         used = schema.TargetField is { } tf ? used.Append(tf) : used;
+        used = schema.RationaleField is { } rf ? used.Append(rf) : used;
         foreach (var name in used)
         {
             var type = frame.Columns[name].DataType;

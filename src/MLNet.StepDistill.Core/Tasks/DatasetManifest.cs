@@ -89,6 +89,7 @@ public sealed record DatasetManifest
             ChoiceFields = doc.ChoiceFields,
             ChoicesSeparator = doc.ChoicesSeparator ?? TaskSchema.DefaultChoicesSeparator,
             TargetField = doc.TargetField,
+            RationaleField = doc.RationaleField,
             Labels = doc.Labels,
         };
         schema.Validate(file);
@@ -198,6 +199,7 @@ public sealed record DatasetManifest
         [JsonPropertyName("choiceFields")] public string[]? ChoiceFields { get; set; }
         [JsonPropertyName("choicesSeparator")] public string? ChoicesSeparator { get; set; }
         [JsonPropertyName("targetField")] public string? TargetField { get; set; }
+        [JsonPropertyName("rationaleField")] public string? RationaleField { get; set; }
         [JsonPropertyName("labels")] public string[]? Labels { get; set; }
         [JsonPropertyName("splits")] public Dictionary<string, string>? Splits { get; set; }
         [JsonPropertyName("teachers")] public Dictionary<string, Dictionary<string, string>?>? Teachers { get; set; }

@@ -2,7 +2,7 @@ namespace MLNet.StepDistill.Tasks;
 
 /// <summary>
 /// Maps a flat row of text columns (a CSV record, a DataFrame row) to a <see cref="TaskExample"/> through the schema:
-/// finds each role's column once, then reads rows by column index.
+/// finds each role's column once, then reads rows by column index. The rationale column may hold empty (or null) cells.
 /// </summary>
 internal sealed class FlatRowMapper
 {
@@ -11,6 +11,7 @@ internal sealed class FlatRowMapper
     private readonly int[] _inputs;
     private readonly int[] _choices;
     private readonly int? _target;
+    private readonly int? _rationale;
     private readonly string[] _names;
 
     public FlatRowMapper(TaskSchema schema, IReadOnlyList<string> columnNames, string source, long? headerLine)
@@ -31,6 +32,7 @@ internal sealed class FlatRowMapper
             : schema.ChoicesField is { } one ? [Find(one)]
             : [];
         _target = schema.TargetField is { } t ? Find(t) : null;
+        _rationale = schema.RationaleField is { } r ? Find(r) : null;
     }
 
     public TaskExample Map(Func<int, string?> value, string source, long line)
@@ -69,6 +71,7 @@ internal sealed class FlatRowMapper
         }
 
         var target = _target is { } t ? Get(t) : null;
-        return new TaskExample(id, inputs, choices, target);
+        var rationale = _rationale is { } r && value(r) is { } text && !string.IsNullOrWhiteSpace(text) ? text : null;
+        return new TaskExample(id, inputs, choices, target) { Rationale = rationale };
     }
 }

@@ -5,7 +5,8 @@ namespace MLNet.StepDistill.Tasks;
 /// <summary>
 /// Reads task rows from JSONL: one JSON object a line; blank lines are allowed and are not rows.
 /// Id and target may be strings or numbers; input fields are strings; the choices field is an array of strings
-/// (or, with <see cref="TaskSchema.ChoiceFields"/>, one string field per choice).
+/// (or, with <see cref="TaskSchema.ChoiceFields"/>, one string field per choice); the rationale field, when the
+/// schema has one, is a string a row may leave out, null or empty.
 /// Every problem is a <see cref="DatasetFormatException"/> naming file, line and field; no row is skipped.
 /// </summary>
 internal static class JsonlTaskReader
@@ -58,7 +59,8 @@ internal static class JsonlTaskReader
             var inputs = schema.InputFields.Select(f => Scalar(path, lineNumber, root, f, allowNumber: false)).ToArray();
             var choices = ReadChoices(path, lineNumber, root, schema);
             var target = schema.TargetField is { } t ? Scalar(path, lineNumber, root, t, allowNumber: true) : null;
-            return new TaskExample(id, inputs, choices, target);
+            var rationale = schema.RationaleField is { } r ? OptionalText(path, lineNumber, root, r) : null;
+            return new TaskExample(id, inputs, choices, target) { Rationale = rationale };
         }
     }
 
@@ -111,6 +113,21 @@ internal static class JsonlTaskReader
                 $"expected {(allowNumber ? "a string or a number" : "a string")}, found {Describe(value.ValueKind)}"),
         };
     }
+
+    /// <summary>A text field a row may leave out, null or empty (the row's own rationale): null then.</summary>
+    private static string? OptionalText(string path, long lineNumber, JsonElement root, string field)
+    {
+        if (!root.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String
+            ? NullIfEmpty(value.GetString()!)
+            : throw new DatasetFormatException(path, lineNumber, field, $"expected a string (or null), found {Describe(value.ValueKind)}");
+    }
+
+    private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static JsonElement Property(string path, long lineNumber, JsonElement root, string field)
     {

@@ -67,7 +67,7 @@ public sealed class TaskDataset
     }
 
     /// <summary>
-    /// An <see cref="IDataView"/> over task rows: id, input fields and target as text columns named as in the schema,
+    /// An <see cref="IDataView"/> over task rows: id, input fields, target and own rationale (<see cref="TaskSchema.RationaleField"/>) as text columns named as in the schema,
     /// choices as a variable-length text vector column <see cref="TaskSchema.ChoicesColumn"/>. Cursors can be opened any
     /// number of times and give the same rows.
     /// </summary>

@@ -10,6 +10,12 @@ namespace MLNet.StepDistill.Tasks;
 /// <param name="Target">The gold target (answer text, label, or equation), or null for unlabelled rows.</param>
 public sealed record TaskExample(string Id, IReadOnlyList<string> Inputs, IReadOnlyList<string> Choices, string? Target)
 {
+    /// <summary>
+    /// The row's own rationale (a human explanation) when the schema has a <see cref="TaskSchema.RationaleField"/>;
+    /// null when the row has none (or the schema names no such field).
+    /// </summary>
+    public string? Rationale { get; init; }
+
     /// <summary>The first input field's value (the question or text; the premise for NLI).</summary>
     public string Text => Inputs.Count > 0 ? Inputs[0] : "";
 }

@@ -4,8 +4,8 @@ using Microsoft.ML.Data;
 namespace MLNet.StepDistill.Tasks;
 
 /// <summary>
-/// An in-memory <see cref="IDataView"/> over task rows: the id, each input field and the target as text columns named
-/// as in the schema, and the choices (multiple-choice) as a variable-length text vector column
+/// An in-memory <see cref="IDataView"/> over task rows: the id, each input field, the target and the row's own rationale
+/// (where the schema names those) as text columns named as in the schema, and the choices (multiple-choice) as a variable-length text vector column
 /// (<see cref="TaskSchema.ChoicesColumn"/>). Rows are immutable, so cursors may be opened any number of times,
 /// in parallel, and always give the same rows in the same order.
 /// </summary>
@@ -34,6 +34,12 @@ internal sealed class TaskExampleDataView : IDataView
         {
             builder.AddColumn(target, TextDataViewType.Instance);
             text.Add(e => e.Target ?? "");
+        }
+
+        if (schema.RationaleField is { } rationale)
+        {
+            builder.AddColumn(rationale, TextDataViewType.Instance);
+            text.Add(e => e.Rationale ?? "");
         }
 
         _choicesColumn = -1;

@@ -9,7 +9,8 @@ public static class TaskExampleReader
     private const string Source = "IDataView";
 
     /// <summary>
-    /// Reads every row of <paramref name="data"/>. Id, input and target columns must be text; the choices may be a text
+    /// Reads every row of <paramref name="data"/>. Id, input, target and rationale columns must be text (an empty
+    /// rationale is none); the choices may be a text
     /// vector column (<see cref="TaskSchema.ChoicesColumn"/>, as <see cref="TaskDataset.LoadSplit"/> makes it), one text
     /// column split at <see cref="TaskSchema.ChoicesSeparator"/>, or the <see cref="TaskSchema.ChoiceFields"/> text columns.
     /// </summary>
@@ -22,6 +23,7 @@ public static class TaskExampleReader
         var id = TextColumn(data, schema.IdField);
         var inputs = schema.InputFields.Select(f => TextColumn(data, f)).ToArray();
         DataViewSchema.Column? target = schema.TargetField is { } t ? TextColumn(data, t) : null;
+        DataViewSchema.Column? rationale = schema.RationaleField is { } r ? TextColumn(data, r) : null;
         var choiceColumns = ChoiceColumns(data, schema);
 
         var needed = new List<DataViewSchema.Column> { id };
@@ -32,11 +34,17 @@ public static class TaskExampleReader
             needed.Add(tc);
         }
 
+        if (rationale is { } rc)
+        {
+            needed.Add(rc);
+        }
+
         var rows = new List<TaskExample>();
         using var cursor = data.GetRowCursor(needed.Distinct());
         var getId = cursor.GetGetter<ReadOnlyMemory<char>>(id);
         var getInputs = inputs.Select(c => cursor.GetGetter<ReadOnlyMemory<char>>(c)).ToArray();
         var getTarget = target is { } col ? cursor.GetGetter<ReadOnlyMemory<char>>(col) : null;
+        var getRationale = rationale is { } rcol ? cursor.GetGetter<ReadOnlyMemory<char>>(rcol) : null;
         var getChoices = ChoiceGetter(cursor, schema, choiceColumns);
 
         ReadOnlyMemory<char> text = default;
@@ -58,7 +66,14 @@ public static class TaskExampleReader
                 gold = text.ToString();
             }
 
-            rows.Add(new TaskExample(rowId, values, getChoices(), gold));
+            string? own = null;
+            if (getRationale is not null)
+            {
+                getRationale(ref text);
+                own = text.Span.IsWhiteSpace() ? null : text.ToString();
+            }
+
+            rows.Add(new TaskExample(rowId, values, getChoices(), gold) { Rationale = own });
         }
 
         return rows;

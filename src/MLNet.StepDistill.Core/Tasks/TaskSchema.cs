@@ -50,6 +50,13 @@ public sealed record TaskSchema
     /// </summary>
     public IReadOnlyList<string>? Labels { get; init; }
 
+    /// <summary>
+    /// The field holding the row's own rationale (e.g. a human-written explanation), for datasets that bring their
+    /// rationales instead of asking a teacher; null (default) when there is none. Rows may leave it empty (or, in
+    /// JSONL, out): they then train the label task only. A text column named as the field in the IDataView.
+    /// </summary>
+    public string? RationaleField { get; init; }
+
     /// <summary>True when rows carry answer choices.</summary>
     public bool HasChoices => ChoicesField is not null || ChoiceFields is { Count: > 0 };
 
@@ -80,6 +87,11 @@ public sealed record TaskSchema
         if (ChoiceFields is not null && (ChoiceFields.Count == 0 || ChoiceFields.Any(string.IsNullOrWhiteSpace)))
         {
             Fail("choiceFields", "must list at least one field name");
+        }
+
+        if (RationaleField is not null && string.IsNullOrWhiteSpace(RationaleField))
+        {
+            Fail("rationaleField", "must name the field that holds the rows' own rationales (or be left out)");
         }
 
         if (string.IsNullOrEmpty(ChoicesSeparator))
@@ -131,6 +143,11 @@ public sealed record TaskSchema
         if (TargetField is not null)
         {
             roles.Add(("targetField", TargetField));
+        }
+
+        if (RationaleField is not null)
+        {
+            roles.Add(("rationaleField", RationaleField));
         }
 
         var clash = roles.GroupBy(r => r.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);

@@ -16,8 +16,18 @@ public static class NativeTorch
 
     private static readonly Lazy<Exception?> LoadFailure = new(TryLoad, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>Makes sure libtorch is loaded; throws <see cref="NativeTorchUnavailableException"/> with a fix otherwise.</summary>
+    /// <summary>
+    /// Makes sure libtorch is loaded, with the library's thread default applied once (<see cref="TorchThreads"/>);
+    /// throws <see cref="NativeTorchUnavailableException"/> with a fix otherwise.
+    /// </summary>
     public static void EnsureLoaded()
+    {
+        EnsureLibraryLoaded();
+        TorchThreads.EnsureConfigured();
+    }
+
+    /// <summary>Loads libtorch without touching its thread settings.</summary>
+    internal static void EnsureLibraryLoaded()
     {
         if (LoadFailure.Value is { } failure)
         {

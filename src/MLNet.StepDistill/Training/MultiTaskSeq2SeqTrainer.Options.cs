@@ -164,6 +164,15 @@ public sealed partial class MultiTaskSeq2SeqTrainer
         /// </summary>
         public string? Device;
 
+        /// <summary>
+        /// CPU threads (libtorch intra-op) for training; as libtorch has one pool per process, the student's predictions in
+        /// this process afterwards use the same count. Null (default): the process's setting, which is the library's measured
+        /// default (<see cref="TorchThreads.DefaultNumberOfThreads"/>, 1; <c>OMP_NUM_THREADS</c> decides when it is set)
+        /// unless <see cref="TorchThreads.Apply"/> chose another; 0: libtorch's own default (one thread per physical core);
+        /// otherwise that many threads. See the README's "Threads" section for the measurement.
+        /// </summary>
+        public int? NumberOfThreads;
+
         /// <summary>Matrix-product precision; null (default) takes the device's default (float32 on CPU, bf16 autocast on CUDA).</summary>
         public T5Precision? Precision;
 

@@ -41,16 +41,24 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
     /// Trains on <paramref name="trainData"/>, validating on <paramref name="validationData"/> (gold labels in
     /// <see cref="Options.LabelColumnName"/>) when given, and stopping at <paramref name="cancellationToken"/>.
     /// </summary>
+    /// <exception cref="ArgumentException">A column is missing or mistyped, or the mode learns rationales and no row has one (<see cref="TrainingRowCounts"/>).</exception>
     /// <exception cref="OperationCanceledException">Cancelled; with a checkpoint folder, a run with <see cref="Options.Resume"/> continues from the last checkpoint.</exception>
     public Seq2SeqStudentTransformer Fit(IDataView trainData, IDataView? validationData, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trainData);
         NativeTorch.EnsureLoaded();
+        if (options.NumberOfThreads is { } threads)
+        {
+            TorchThreads.Apply(threads);
+        }
+
         // Like ML.NET's own trainers: a host per fit, whose random source is drawn from the MLContext's (seeded by its seed).
         var host = ((IHostEnvironment)mlContext).Register(nameof(MultiTaskSeq2SeqTrainer));
         var seed = options.Seed ?? host.Rand.Next();
         var device = StudentDevice.Resolve(mlContext, options.Device);
-        var rows = TrainingRowReader.Read(trainData, options).Where(r => MultiTaskStep.Teaches(r, options.Mode, options.Alpha)).ToArray();
+        var read = TrainingRowReader.Read(trainData, options);
+        TrainingRowCounts.Of(read, options).ThrowIfNoRationales(options);
+        var rows = read.Where(r => MultiTaskStep.Teaches(r, options.Mode, options.Alpha)).ToArray();
         var validation = validationData is null ? null : ReadValidation(validationData);
         var head = CreateHead(trainData.Schema, rows);
 
@@ -196,6 +204,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         Require(o.PredictionBatchSize > 0, nameof(o.PredictionBatchSize), $"must be positive, got {o.PredictionBatchSize}.");
         Require(!new[] { o.ScoreColumnName, o.PredictedLabelColumnName, o.PredictedTextColumnName, o.PredictedRationaleColumnName }.Any(string.IsNullOrWhiteSpace),
             "ScoreColumnName", "and the other output column names must not be empty.");
+        Require(o.NumberOfThreads is null or >= 0, nameof(o.NumberOfThreads), $"must be positive, 0 (libtorch's own default) or null (the library's default), got {o.NumberOfThreads}.");
         Require(o.CheckpointEveryNSteps > 0, nameof(o.CheckpointEveryNSteps), $"must be positive, got {o.CheckpointEveryNSteps}.");
         Require(!o.Resume || o.CheckpointFolder is not null, nameof(o.Resume), "needs a CheckpointFolder to resume from.");
         Require(!(o.GenerateRationale && o.Mode == TrainingMode.Standard), nameof(o.GenerateRationale), "needs StepByStep or SingleTask mode (Standard never learns rationales).");

@@ -10,10 +10,22 @@ namespace MLNet.StepDistill.Training;
 /// gold target), <c>Choices</c>, and, when the data is annotated, <c>Rationale</c>, <c>TeacherLabel</c> and
 /// <c>AnnotationStatus</c> — the default column names of <see cref="MultiTaskSeq2SeqTrainer.Options"/>.
 /// </summary>
+/// <remarks>
+/// A dataset that brings its own rationales (<see cref="TaskSchema.RationaleField"/>) and carries no annotator
+/// columns gets them as <c>Rationale</c>: rows with a non-empty one have status <see cref="OwnRationale"/> (usable), the others
+/// <see cref="NotAnnotated"/>; <c>TeacherLabel</c> stays empty, so such data trains with gold labels
+/// (<see cref="LabelSource.Gold"/>). When a teacher annotated the rows, its columns win.
+/// </remarks>
 public static class StudentInputs
 {
     /// <summary>The status given to rows of data that carries no annotation columns.</summary>
     public const string NotAnnotated = "not-annotated";
+
+    /// <summary>
+    /// The status given to rows with their own rationale (<see cref="TaskSchema.RationaleField"/>): <c>"ok"</c>, the
+    /// default <see cref="MultiTaskSeq2SeqTrainer.Options.OkAnnotationStatus"/>, so the trainer uses them.
+    /// </summary>
+    public const string OwnRationale = "ok";
 
     /// <summary>Reads <paramref name="data"/> with <paramref name="schema"/> and returns the student's columns, row for row.</summary>
     /// <param name="mlContext">The context that makes the result.</param>
@@ -46,25 +58,27 @@ public static class StudentInputs
         ArgumentNullException.ThrowIfNull(schema);
         var examples = TaskExampleReader.Read(data, schema);
         var format = TaskFormats.For(schema.Family, endOfSequence);
-        var annotations = ReadAnnotations(data, rationaleColumnName, teacherLabelColumnName, statusColumnName);
+        var annotations = ReadAnnotations(data, schema, rationaleColumnName, teacherLabelColumnName, statusColumnName);
         return examples.Select((example, i) => new AnnotatedRow
         {
             Id = example.Id,
             Input = format.FormatInput(example),
             Label = example.Target ?? "",
             Choices = example.Choices.ToArray(),
-            Rationale = annotations?[i].Rationale ?? "",
+            Rationale = annotations?[i].Rationale ?? example.Rationale ?? "",
             TeacherLabel = annotations?[i].TeacherLabel ?? "",
-            AnnotationStatus = annotations?[i].Status ?? NotAnnotated,
+            AnnotationStatus = annotations?[i].Status ?? (example.Rationale is null ? NotAnnotated : OwnRationale),
         }).ToArray();
     }
 
     private static List<(string Rationale, string TeacherLabel, string Status)>? ReadAnnotations(
-        IDataView data, string rationaleName, string teacherLabelName, string statusName)
+        IDataView data, TaskSchema schema, string rationaleName, string teacherLabelName, string statusName)
     {
         var names = new[] { rationaleName, teacherLabelName, statusName };
         var columns = names.Select(n => data.Schema.GetColumnOrNull(n)).ToArray();
-        if (columns.All(c => c is null))
+        // The dataset's own rationale column may share the annotator's name; alone, it is not an annotation.
+        var ownRationaleOnly = columns[1] is null && columns[2] is null && string.Equals(schema.RationaleField, rationaleName, StringComparison.Ordinal);
+        if (columns.All(c => c is null) || ownRationaleOnly)
         {
             return null;
         }

@@ -23,6 +23,13 @@ public sealed class StudentCommandsErrorTests
     [InlineData("--model", "predict", "--model", "{self}", "--text", "hi")]
     [InlineData("--out", "train", "--dataset", "{cqa}", "--fraction", "0.01", "--steps", "1", "--out", "{missing}/model.zip")]
     [InlineData("--out", "distill", "--dataset", "{cqa}", "--out", "{missing}/model.zip")]
+    [InlineData("--threads", "train", "--dataset", "{cqa}", "--threads", "-1", "--out", "{out}")]
+    [InlineData("--threads", "evaluate", "--model", "{self}", "--dataset", "{cqa}", "--threads", "-2")]
+    [InlineData("--epochs", "train", "--dataset", "{cqa}", "--steps", "2", "--epochs", "1", "--out", "{out}")]
+    [InlineData("--epochs", "train", "--dataset", "{cqa}", "--epochs", "0", "--out", "{out}")]
+    [InlineData("--eval-every", "train", "--dataset", "{cqa}", "--eval-every", "5", "--out", "{out}")]
+    [InlineData("--annotated", "train", "--dataset", "{cqa}", "--split", "train", "--annotated", "{out}", "--out", "{out}")]
+    [InlineData("--annotated", "train", "--dataset", "{cqa}", "--annotated", "{missing}/rows.jsonl", "--out", "{out}")]
     [InlineData("'stepz'", "train", "--dataset", "{cqa}", "--stepz", "1", "--out", "{out}")]
     public void ABadOption_ExitsWithTwo_NamingTheOption(string option, params string[] args)
     {
