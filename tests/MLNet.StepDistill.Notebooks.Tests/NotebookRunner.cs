@@ -10,7 +10,8 @@ namespace MLNet.StepDistill.Notebooks.Tests;
 
 /// <summary>
 /// Runs the C# cells of a Polyglot (.ipynb) notebook in order on one C# kernel, as VS Code would.
-/// A <c>#r</c> of a DLL in a Release build folder is pointed at the same DLL in this test run's output,
+/// A <c>#r</c> of a DLL in <c>artifacts/notebooks/</c> (where every build of the CLI copies its output) is pointed at the
+/// same DLL in this test run's output,
 /// so the notebook is checked against the code in the same commit.
 /// </summary>
 internal static partial class NotebookRunner
@@ -98,6 +99,6 @@ internal static partial class NotebookRunner
     }
 
     /// <summary>A <c>#r</c> of a DLL in a project's Release build output, as the notebooks write them.</summary>
-    [GeneratedRegex("""#r\s+"[^"]*/bin/Release/net10\.0/(?<name>[^"/]+\.dll)"[ \t]*""")]
+    [GeneratedRegex("""#r\s+"[^"]*/artifacts/notebooks/(?<name>[^"/]+\.dll)"[ \t]*""")]
     private static partial Regex BuildOutputReference();
 }
