@@ -78,7 +78,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
             throw new UserFacingException($"evaluate: {settings.Model}: {ex.Message}");
         }
 
-        var summary = StudentEvaluation.Evaluate(ml, model, StudentEvaluation.FindStudent(model), dataset, rows);
+        var summary = StudentEvaluation.Evaluate(ml, StudentEvaluation.FindStudent(model), dataset, rows);
         Print(summary, dataset.Manifest.Name, settings.Split, settings.Json);
         return 0;
     }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using MLNet.StepDistill.Recipes;
@@ -209,7 +210,10 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             throw CliOptionErrors.For("train", ex);
         }
 
-        ModelFiles.Save("train", ml, student, train.Schema, settings.Out!);
+        // The saved model takes the dataset's raw rows, as a served model should: the paper's input format goes in front.
+        var raw = ml.Data.TakeRows(dataset.LoadSplit(ml, dataset.Manifest.Splits.Keys.First()), 1);
+        var model = new TransformerChain<ITransformer>(ml.StepDistill().Transforms.FormatStudentInput(dataset.Schema).Fit(raw), student);
+        ModelFiles.Save("train", ml, model, raw.Schema, settings.Out!);
         var measured = reports.Where(r => r.ValidationAccuracy is not null).Select(r => r.ValidationAccuracy!.Value).ToArray();
         return new TrainResult(dataset.Manifest.Name, source, CliTrainerOptions.ModeName(mode), labels, rows.Count, counts.LabelRows, counts.RationaleRows,
             reports.Count, reports.Count > 0 ? reports[0].Step : 0, Finite(reports.LastOrDefault()?.Loss), Finite(reports.FirstOrDefault()?.Loss),

@@ -23,6 +23,19 @@ public sealed class StudentCommandsTests(StudentCommandsTests.TrainedModel train
     }
 
     [Fact]
+    public void The_trained_model_zip_serves_raw_question_and_choices_rows()
+    {
+        var ml = new Microsoft.ML.MLContext();
+        using var model = ml.StepDistill().LoadModel(trained.ModelPath, out _);
+        Assert.NotNull(model.Find<MLNet.StepDistill.Tasks.StudentInputFormatter>());
+        var engine = ml.Model.CreatePredictionEngine<Pipeline.CqaRow, Pipeline.ClassPrediction>(model);
+        var row = new Pipeline.CqaRow { Question = "Where do you keep milk?", Choices = ["fridge", "shelf", "car", "bed", "roof"] };
+        var served = engine.Predict(row);
+        Assert.Contains(served.PredictedText, row.Choices);
+        Assert.Equal(1.0, served.Score.Sum(), 3);
+    }
+
+    [Fact]
     public void Evaluate_Json_GivesAnAccuracyAndTheRowCount()
     {
         var output = new StringWriter();
