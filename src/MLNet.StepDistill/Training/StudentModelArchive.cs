@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
+using MLNet.StepDistill.T5;
 
 namespace MLNet.StepDistill.Training;
 
@@ -23,7 +24,10 @@ internal static class StudentModelArchive
     public static void Save(MLContext mlContext, ITransformer model, DataViewSchema inputSchema, string path)
     {
         var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        var name = Path.GetFileName(full);
+        var folder = Path.GetDirectoryName(full)!;
+        StaleTempFiles.DeleteFiles(folder, $".{name}.*.tmp", file => file[(name.Length + 2)..^4]);
+        var temp = Path.Combine(folder, $".{name}.{Environment.ProcessId}.tmp");
         try
         {
             WriteArchive(mlContext, model, inputSchema, temp);
@@ -65,6 +69,11 @@ internal static class StudentModelArchive
         }
     }
 
+    /// <summary>
+    /// Checks every entry's CRC-32 (and that no entry is named twice) before reading anything, then reads the students and
+    /// ML.NET's pipeline. Any problem is a <see cref="ModelFormatException"/> (a failed checksum a
+    /// <see cref="FileIntegrityException"/>) naming the zip and the entry.
+    /// </summary>
     public static ITransformer Load(MLContext mlContext, string path, string device, out DataViewSchema inputSchema)
     {
         if (!File.Exists(path))
@@ -72,6 +81,8 @@ internal static class StudentModelArchive
             throw new FileNotFoundException($"Model file not found: {path}", path);
         }
 
+        StaleTempFiles.DeleteLoadFolders();
+        ZipEntryChecksums.Verify(path);
         var students = ReadStudents(mlContext, path, device);
         try
         {
@@ -79,7 +90,15 @@ internal static class StudentModelArchive
             ITransformer loaded;
             using (StudentLoadScope.BeginLoad())
             {
-                loaded = mlContext.Model.Load(path, out inputSchema);
+                try
+                {
+                    loaded = mlContext.Model.Load(path, out inputSchema);
+                }
+                catch (Exception ex) when (ex is not (OutOfMemoryException or NativeTorchUnavailableException or ModelFormatException))
+                {
+                    // ML.NET reads its entries with whatever its parts throw (e.g. CultureNotFoundException, FormatException).
+                    throw new ModelFormatException(path, $"ML.NET could not read the model's pipeline ({ex.GetType().Name}: {ex.Message})", ex);
+                }
             }
 
             var next = 0;
@@ -119,28 +138,31 @@ internal static class StudentModelArchive
         using var zip = ZipFile.OpenRead(path);
         for (var i = 0; zip.GetEntry($"{Root}student_{i}/head.json") is { } headEntry; i++)
         {
-            StudentHead head;
-            using (var stream = headEntry.Open())
-            {
-                head = JsonSerializer.Deserialize<StudentHead>(stream)
-                    ?? throw new InvalidDataException($"{path}: entry {headEntry.FullName} is empty.");
-            }
-
-            if (head.Version != StudentHead.FormatVersion)
-            {
-                throw new InvalidDataException($"{path}: entry {headEntry.FullName} has format version {head.Version}; this library reads {StudentHead.FormatVersion}.");
-            }
-
-            var folder = Directory.CreateTempSubdirectory("stepdistill-load-");
+            var head = ReadHead(path, headEntry);
+            var folder = Directory.CreateTempSubdirectory(StaleTempFiles.LoadFolderPrefix);
+            var prefix = $"{Root}student_{i}/model/";
             try
             {
-                var prefix = $"{Root}student_{i}/model/";
                 foreach (var entry in zip.Entries.Where(e => e.FullName.StartsWith(prefix, StringComparison.Ordinal) && e.Name.Length > 0))
                 {
+                    if (entry.FullName.Length != prefix.Length + entry.Name.Length || entry.Name is "." or "..")
+                    {
+                        throw new ModelFormatException(path, $"entry \"{entry.FullName}\" is not a file of the student's folder.");
+                    }
+
                     entry.ExtractToFile(Path.Combine(folder.FullName, entry.Name));
                 }
 
-                var student = T5Student.Load(folder.FullName, head, device);
+                T5Student student;
+                try
+                {
+                    student = T5Student.Load(folder.FullName, head, device);
+                }
+                catch (Exception ex) when (ex is ModelFormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException)
+                {
+                    throw InEntry(path, prefix, folder.FullName, ex);
+                }
+
                 students.Add(new Seq2SeqStudentTransformer(mlContext, new StudentPredictor(student, head), head.GenerateRationale));
             }
             finally
@@ -149,6 +171,52 @@ internal static class StudentModelArchive
             }
         }
     }
+
+    /// <summary>An error about a file of the extraction folder, restated as one about the zip's entry.</summary>
+    private static ModelFormatException InEntry(string path, string prefix, string folder, Exception error)
+    {
+        var message = error is ModelFormatException model ? model.Message : error.Message;
+        message = message.Replace(folder + Path.DirectorySeparatorChar, prefix, StringComparison.Ordinal).Replace(folder, prefix.TrimEnd('/'), StringComparison.Ordinal);
+        return error is FileIntegrityException
+            ? new FileIntegrityException(path, $"entry {message}")
+            : new ModelFormatException(path, $"entry {message}", error);
+    }
+
+    private static StudentHead ReadHead(string path, ZipArchiveEntry headEntry)
+    {
+        StudentHead? head;
+        try
+        {
+            using var stream = headEntry.Open();
+            head = JsonSerializer.Deserialize<StudentHead>(stream, HeadJson);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
+        {
+            throw new ModelFormatException(path, $"entry {headEntry.FullName}: {ex.Message.Split(" Path:", 2)[0]}{(ex is JsonException { Path: { } p } ? $" (key {p})" : "")}", ex);
+        }
+
+        string? problem = head switch
+        {
+            null => "is empty (null)",
+            { Version: not StudentHead.FormatVersion } => $"has format version {head.Version}; this library reads {StudentHead.FormatVersion}",
+            _ when !Enum.IsDefined(head.Mode) => $"\"mode\" = {(int)head.Mode} is not a training mode",
+            _ when !Enum.IsDefined(head.Kind) => $"\"answer_kind\" = {(int)head.Kind} is not an answer kind",
+            { Labels: null } => "\"labels\" is null",
+            _ when head.Labels.Any(l => string.IsNullOrEmpty(l)) => "\"labels\" holds an empty or null label",
+            _ when head.Labels.Distinct(StringComparer.Ordinal).Count() != head.Labels.Length => "\"labels\" names a label twice",
+            { Kind: AnswerKind.FixedLabels, Labels.Length: 0 } => "\"labels\" is empty, but the student answers with fixed labels",
+            { Kind: AnswerKind.Choices, ChoiceCount: < 1 or > 26 } => $"\"choice_count\" = {head.ChoiceCount} must be between 1 and 26",
+            { InputColumnName: null or "" } => "\"input_column\" is empty",
+            { MaxInputLength: < 1 or > MaxSequenceLength } => $"\"max_input_length\" = {head.MaxInputLength} must be between 1 and {MaxSequenceLength}",
+            { MaxTargetLength: < 1 or > MaxSequenceLength } => $"\"max_target_length\" = {head.MaxTargetLength} must be between 1 and {MaxSequenceLength}",
+            _ => null,
+        };
+        return problem is null ? head! : throw new ModelFormatException(path, $"entry {headEntry.FullName}: {problem}.");
+    }
+
+    private const int MaxSequenceLength = 1 << 16;
+
+    private static readonly JsonSerializerOptions HeadJson = new() { AllowDuplicateProperties = false };
 
     private static ITransformer Replace(ITransformer transformer, List<Seq2SeqStudentTransformer> students, ref int next)
     {
