@@ -81,6 +81,10 @@ internal static class SafetensorsFile
         {
             throw new ModelFormatException(path, $"malformed safetensors header (a tensor named twice is an error too): {ex.Message}", ex);
         }
+        catch (InvalidOperationException ex)
+        {
+            throw new ModelFormatException(path, $"malformed safetensors header: a tensor name is not valid text ({ex.Message}).", ex);
+        }
 
         var dataLength = fileLength - 8 - (long)headerLength;
         var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);

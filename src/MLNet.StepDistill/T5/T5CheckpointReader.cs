@@ -126,7 +126,7 @@ internal static class T5CheckpointReader
             if (expected is not null)
             {
                 CheckFitsInFiles(config!, configPath!, files, source);
-                CheckLayout(config!, expected, layout, source);
+                CheckLayout(config!, configPath!, expected, layout, source);
             }
         }
         else if (config is not null)
@@ -156,7 +156,7 @@ internal static class T5CheckpointReader
 
             if (!isSafetensors && expected is not null)
             {
-                CheckLayout(config!, expected, weights.ToDictionary(w => w.Key, w => (DtypeName(w.Value.dtype), w.Value.shape), StringComparer.Ordinal), source);
+                CheckLayout(config!, configPath!, expected, weights.ToDictionary(w => w.Key, w => (DtypeName(w.Value.dtype), w.Value.shape), StringComparer.Ordinal), source);
             }
 
             return (weights, source);
@@ -182,7 +182,7 @@ internal static class T5CheckpointReader
     }
 
     /// <summary>Names, dtypes and shapes of the checkpoint against those the config gives, with HF's aliases; every mismatch in one error.</summary>
-    private static void CheckLayout(T5Config config, IReadOnlyDictionary<string, long[]> expected, IReadOnlyDictionary<string, (string Dtype, long[] Shape)> found, string source)
+    private static void CheckLayout(T5Config config, string configPath, IReadOnlyDictionary<string, long[]> expected, IReadOnlyDictionary<string, (string Dtype, long[] Shape)> found, string source)
     {
         var aliases = Aliases(config);
         var resolved = new Dictionary<string, (string From, string Dtype, long[] Shape)>(StringComparer.Ordinal);
@@ -234,7 +234,7 @@ internal static class T5CheckpointReader
 
         if (parts.Count > 0)
         {
-            throw new ModelFormatException(source, $"the weights do not match the T5 config ({string.Join("; ", parts)}).");
+            throw new ModelFormatException(source, $"the weights do not match the T5 config {configPath} ({string.Join("; ", parts)}).");
         }
     }
 

@@ -94,6 +94,11 @@ internal static class JsonlTaskReader
             var problem = ex.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) ? "a key appears twice in the object" : FirstSentence(ex.Message);
             throw new DatasetFormatException(path, lineNumber, null, $"not valid JSON{position}: {problem}", ex);
         }
+        catch (InvalidOperationException)
+        {
+            // Checking keys for repeats unescapes them: a key with a lone UTF-16 surrogate escape fails there.
+            throw new DatasetFormatException(path, lineNumber, null, "a key holds a lone UTF-16 surrogate escape (e.g. \"\\ud800\"); it is not text");
+        }
 
         using (doc)
         {
@@ -103,11 +108,19 @@ internal static class JsonlTaskReader
                 throw new DatasetFormatException(path, lineNumber, null, $"expected a JSON object, found {Describe(root.ValueKind)}");
             }
 
-            var id = Scalar(path, lineNumber, root, schema.IdField, allowNumber: true);
-            var inputs = schema.InputFields.Select(f => Scalar(path, lineNumber, root, f, allowNumber: false)).ToArray();
-            var choices = ReadChoices(path, lineNumber, root, schema);
-            var target = schema.TargetField is { } t ? Scalar(path, lineNumber, root, t, allowNumber: true) : null;
-            return new TaskExample(id, inputs, choices, target);
+            try
+            {
+                var id = Scalar(path, lineNumber, root, schema.IdField, allowNumber: true);
+                var inputs = schema.InputFields.Select(f => Scalar(path, lineNumber, root, f, allowNumber: false)).ToArray();
+                var choices = ReadChoices(path, lineNumber, root, schema);
+                var target = schema.TargetField is { } t ? Scalar(path, lineNumber, root, t, allowNumber: true) : null;
+                return new TaskExample(id, inputs, choices, target);
+            }
+            catch (InvalidOperationException)
+            {
+                // A key (not a value, which Text reports with its field) holds a lone UTF-16 surrogate escape.
+                throw new DatasetFormatException(path, lineNumber, null, "a key holds a lone UTF-16 surrogate escape (e.g. \"\\ud800\"); it is not text");
+            }
         }
     }
 
