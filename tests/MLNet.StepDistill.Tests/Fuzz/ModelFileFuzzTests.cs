@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
@@ -218,12 +219,55 @@ public sealed class StateFileFuzzTests(ITestOutputHelper output)
             return student is not null && FuzzFixtures.SameWeights(reference, student.Predictor.Student.Module);
         }
 
+        var entries = ReadEntries(original);
         FuzzHarness.Run(output, "model zip", 200, seed: 1206, AllocationBound * 4, (_, rng) =>
         {
-            File.WriteAllBytes(path, FuzzMutator.MutateBytes(original, rng));
+            // Half damaged bytes (CRC-32 must catch them), half hostile content: one entry rewritten, or repeated, in a
+            // zip with valid checksums (the readers behind the CRC must catch those).
+            File.WriteAllBytes(path, rng.Next(2) == 0 ? FuzzMutator.MutateBytes(original, rng) : HostileZip(entries, rng));
             return new FuzzCase(path, LoadsSaved);
         });
 
         Assert.Empty(Directory.GetDirectories(Path.GetTempPath(), StaleTempFiles.LoadFolderPrefix + "*"));
+    }
+
+    private static List<(string Name, byte[] Bytes)> ReadEntries(byte[] zip)
+    {
+        using var archive = new ZipArchive(new MemoryStream(zip), ZipArchiveMode.Read);
+        return archive.Entries.Select(e =>
+        {
+            using var stream = e.Open();
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return (e.FullName, copy.ToArray());
+        }).ToList();
+    }
+
+    private static byte[] HostileZip(List<(string Name, byte[] Bytes)> entries, Random rng)
+    {
+        var victim = rng.Next(entries.Count);
+        var repeat = rng.Next(8) == 0;
+        using var buffer = new MemoryStream();
+        using (var archive = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var (name, bytes) = entries[i];
+                // A hostile writer who also rewrites the CRC can change weights at will (safetensors has no checksum of its own):
+                // inside model.safetensors only the header is mutated, which the reader must check.
+                var content = i == victim && !repeat
+                    ? name.EndsWith(".safetensors", StringComparison.Ordinal)
+                        ? FuzzMutator.MutateBytes(bytes, rng, 0, 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes))
+                        : name.EndsWith(".json", StringComparison.Ordinal) || rng.Next(2) == 0 ? FuzzMutator.MutateText(bytes, rng) : FuzzMutator.MutateBytes(bytes, rng)
+                    : bytes;
+                for (var copies = i == victim && repeat ? 2 : 1; copies > 0; copies--)
+                {
+                    using var stream = archive.CreateEntry(name, CompressionLevel.Fastest).Open();
+                    stream.Write(content);
+                }
+            }
+        }
+
+        return buffer.ToArray();
     }
 }
