@@ -129,9 +129,20 @@ internal static class SafetensorsFile
                 $"tensor \"{last}\": truncated file: the tensor needs bytes up to {end} of the data section but the file holds {dataLength}.");
         }
 
+        var ordered = entries.OrderBy(e => e.Value.Begin).ThenBy(e => e.Value.End).ToList();
+        for (var i = 1; i < ordered.Count; i++)
+        {
+            var (before, after) = (ordered[i - 1], ordered[i]);
+            if (after.Value.Begin < before.Value.End && after.Value.End > after.Value.Begin)
+            {
+                throw new ModelFormatException(path,
+                    $"tensor \"{after.Key}\": data_offsets [{after.Value.Begin}, {after.Value.End}] overlap tensor \"{before.Key}\" [{before.Value.Begin}, {before.Value.End}].");
+            }
+        }
+
         long expectedBegin = 0;
         string? previous = null;
-        foreach (var (name, entry) in entries.OrderBy(e => e.Value.Begin).ThenBy(e => e.Value.End))
+        foreach (var (name, entry) in ordered)
         {
             if (entry.Begin != expectedBegin)
             {
