@@ -1,6 +1,10 @@
+using MLNet.StepDistill.Cli;
 using MLNet.StepDistill.Cli.Commands;
-using MLNet.StepDistill.T5;
 using Spectre.Console.Cli;
+
+// --verbose (anywhere) prints the full error after the one-line message; every command accepts it.
+var verbose = args.Contains("--verbose", StringComparer.Ordinal);
+args = args.Where(a => a != "--verbose").ToArray();
 
 var app = new CommandApp();
 app.Configure(config =>
@@ -15,13 +19,16 @@ try
 {
     return await app.RunAsync(args);
 }
-catch (Exception ex) when (ex is CommandAppException or UserFacingException)
+catch (Exception ex)
 {
-    Console.Error.WriteLine($"stepdistill: {ex.Message}");
-    return 2;
-}
-catch (NativeTorchUnavailableException ex)
-{
-    Console.Error.WriteLine($"stepdistill: {ex.Message}");
-    return 3;
+    // One handler for every error: a one-line message and a documented exit code (CliErrors), never a stack trace
+    // unless --verbose asks for it.
+    var (code, line) = CliErrors.Describe(ex);
+    Console.Error.WriteLine(line);
+    if (verbose)
+    {
+        Console.Error.WriteLine(ex.ToString());
+    }
+
+    return code;
 }

@@ -22,7 +22,7 @@ internal static class CliDataset
         }
         catch (Exception ex) when (ex is DatasetFormatException or ArgumentException or IOException)
         {
-            throw new UserFacingException($"{command}: --dataset: {ex.Message}");
+            throw new UserFacingException($"{command}: --dataset: {ex.Message}", ex);
         }
     }
 
@@ -35,7 +35,7 @@ internal static class CliDataset
         }
         catch (Exception ex) when (ex is DatasetFormatException or ArgumentException or IOException or KeyNotFoundException)
         {
-            throw new UserFacingException($"{command}: {ex.Message}");
+            throw new UserFacingException($"{command}: {ex.Message}", ex);
         }
     }
 

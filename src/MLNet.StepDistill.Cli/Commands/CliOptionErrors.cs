@@ -36,7 +36,7 @@ internal static class CliOptionErrors
             : error.Message.StartsWith("Options.", StringComparison.Ordinal) ? new string(error.Message[8..].TakeWhile(char.IsLetter).ToArray())
             : null;
         return option is not null && FlagOf.TryGetValue(option, out var flag)
-            ? new UserFacingException($"{command}: {flag}: {error.Message}")
-            : new UserFacingException($"{command}: {error.Message}");
+            ? new UserFacingException($"{command}: {flag}: {error.Message}", error)
+            : new UserFacingException($"{command}: {error.Message}", error);
     }
 }

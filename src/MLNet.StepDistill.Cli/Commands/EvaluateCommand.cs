@@ -75,7 +75,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         }
         catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or IOException)
         {
-            throw new UserFacingException($"evaluate: {settings.Model}: {ex.Message}");
+            throw new UserFacingException($"evaluate: {settings.Model}: {ex.Message}", ex);
         }
 
         var summary = StudentEvaluation.Evaluate(ml, StudentEvaluation.FindStudent(model), dataset, rows);

@@ -24,7 +24,7 @@ internal static class ModelFiles
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new UserFacingException($"{command}: --out {path}: {ex.Message}");
+            throw new UserFacingException($"{command}: --out {path}: {ex.Message}", ex);
         }
     }
 
@@ -36,7 +36,7 @@ internal static class ModelFiles
         }
         catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
-            throw new UserFacingException($"{command}: --model {path}: {ex.Message}");
+            throw new UserFacingException($"{command}: --model {path}: {ex.Message}", ex);
         }
     }
 }

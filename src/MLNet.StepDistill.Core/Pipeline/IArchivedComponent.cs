@@ -22,10 +22,16 @@ public abstract class ArchiveFolder
     /// <summary>Writes an entry.</summary>
     public abstract void Write(string name, Action<Stream> write);
 
-    /// <summary>Opens an entry for reading; throws <see cref="InvalidDataException"/> naming the zip when it is missing.</summary>
+    /// <summary>Opens an entry for reading; throws <c>ModelFormatException</c> naming the zip when it is missing.</summary>
     public abstract Stream Open(string name);
 
-    /// <summary>The names of the entries under <paramref name="subfolder"/> (e.g. <c>"model/"</c>).</summary>
+    /// <summary>The entry's full name in the zip, for messages.</summary>
+    public abstract string EntryName(string name);
+
+    /// <summary>
+    /// The names of the files directly under <paramref name="subfolder"/> (e.g. <c>"model/"</c>); an entry nested deeper or
+    /// named <c>.</c> / <c>..</c> is a <c>ModelFormatException</c>.
+    /// </summary>
     public abstract IReadOnlyList<string> List(string subfolder);
 
     /// <summary>The zip's path, for messages.</summary>

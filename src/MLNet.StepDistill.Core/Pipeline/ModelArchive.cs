@@ -2,6 +2,7 @@ using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
+using MLNet.StepDistill.T5;
 
 namespace MLNet.StepDistill.Pipeline;
 
@@ -31,7 +32,10 @@ public static class ModelArchive
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputSchema);
         var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        var name = Path.GetFileName(full);
+        var folder = Path.GetDirectoryName(full)!;
+        StaleTempFiles.DeleteFiles(folder, $".{name}.*.tmp", file => file[(name.Length + 2)..^4]);
+        var temp = Path.Combine(folder, $".{name}.{Environment.ProcessId}.tmp");
         try
         {
             List<IArchivedComponent> components;
@@ -45,9 +49,9 @@ public static class ModelArchive
             {
                 for (var i = 0; i < components.Count; i++)
                 {
-                    var folder = new ZipFolder(zip, $"{Root}component_{i}/", full);
-                    folder.Write(KindEntry, s => s.Write(System.Text.Encoding.UTF8.GetBytes(components[i].ArchiveKind)));
-                    components[i].WriteArchive(folder);
+                    var entries = new ZipFolder(zip, $"{Root}component_{i}/", full);
+                    entries.Write(KindEntry, s => s.Write(System.Text.Encoding.UTF8.GetBytes(components[i].ArchiveKind)));
+                    components[i].WriteArchive(entries);
                 }
             }
 
@@ -63,8 +67,13 @@ public static class ModelArchive
     /// Loads a zip written by <see cref="Save"/>: ML.NET's pipeline with the components read by <paramref name="loaders"/>
     /// (by <see cref="IArchivedComponent.ArchiveKind"/>) put back in place. The returned model owns the components.
     /// </summary>
+    /// <remarks>
+    /// Every entry's CRC-32 is checked (and that no entry is named twice) before anything is read; extraction folders that
+    /// killed loads left behind are deleted first.
+    /// </remarks>
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
-    /// <exception cref="InvalidDataException">The zip's components do not match its pipeline, or a kind has no loader.</exception>
+    /// <exception cref="ModelFormatException">The zip is not a readable model zip, its components do not match its pipeline, or a kind has no loader (the message names the zip and the entry).</exception>
+    /// <exception cref="FileIntegrityException">An entry fails its CRC-32.</exception>
     public static StepDistillModel Load(MLContext mlContext, string path, IReadOnlyDictionary<string, ArchivedComponentLoader> loaders, out DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
@@ -74,6 +83,8 @@ public static class ModelArchive
             throw new FileNotFoundException($"Model file not found: {path}", path);
         }
 
+        StaleTempFiles.DeleteLoadFolders();
+        ZipEntryChecksums.Verify(path);
         var components = new List<IArchivedComponent>();
         try
         {
@@ -88,7 +99,7 @@ public static class ModelArchive
                     }
 
                     var loader = loaders.TryGetValue(kind, out var found) ? found
-                        : throw new InvalidDataException($"{path}: component {i} is a \"{kind}\", which this loader cannot read (it reads: {string.Join(", ", loaders.Keys)}).");
+                        : throw new ModelFormatException(path, $"entry {kindEntry.FullName}: component {i} is a \"{kind}\", which this loader cannot read (it reads: {string.Join(", ", loaders.Keys)}).");
                     components.Add(loader(new ZipFolder(zip, $"{Root}component_{i}/", path), mlContext));
                 }
             }
@@ -97,14 +108,22 @@ public static class ModelArchive
             ITransformer loaded;
             using (ArchiveScope.BeginLoad())
             {
-                loaded = mlContext.Model.Load(path, out inputSchema);
+                try
+                {
+                    loaded = mlContext.Model.Load(path, out inputSchema);
+                }
+                catch (Exception ex) when (ex is not (OutOfMemoryException or ModelFormatException) && ex.GetType().Name != "NativeTorchUnavailableException")
+                {
+                    // ML.NET reads its entries with whatever its parts throw (e.g. CultureNotFoundException, FormatException).
+                    throw new ModelFormatException(path, $"ML.NET could not read the model's pipeline ({ex.GetType().Name}: {ex.Message})", ex);
+                }
             }
 
             var next = 0;
             var result = Replace(loaded, components, ref next, path);
             if (next != components.Count)
             {
-                throw new InvalidDataException($"{path}: the zip holds {components.Count} component(s) but ML.NET's model has {next} placeholder(s).");
+                throw new ModelFormatException(path, $"the zip holds {components.Count} component(s) but ML.NET's model has {next} placeholder(s).");
             }
 
             return new StepDistillModel(result, components, path);
@@ -143,7 +162,7 @@ public static class ModelArchive
         {
             return next < components.Count
                 ? components[next++]
-                : throw new InvalidDataException($"{path}: the model has more placeholders than the zip has components. {ArchiveScope.LoadHint}");
+                : throw new ModelFormatException(path, $"the model has more placeholders than the zip has components. {ArchiveScope.LoadHint}");
         }
 
         return transformer;
@@ -174,12 +193,22 @@ public static class ModelArchive
         }
 
         public override Stream Open(string name) =>
-            (zip.GetEntry(prefix + name) ?? throw new InvalidDataException($"{path}: entry {prefix + name} is missing.")).Open();
+            (zip.GetEntry(prefix + name) ?? throw new ModelFormatException(path, $"entry {prefix + name} is missing.")).Open();
 
-        public override IReadOnlyList<string> List(string subfolder) =>
-            zip.Entries
-                .Where(e => e.FullName.StartsWith(prefix + subfolder, StringComparison.Ordinal) && e.Name.Length > 0)
-                .Select(e => e.FullName[prefix.Length..])
-                .ToArray();
+        public override string EntryName(string name) => prefix + name;
+
+        public override IReadOnlyList<string> List(string subfolder)
+        {
+            var entries = zip.Entries.Where(e => e.FullName.StartsWith(prefix + subfolder, StringComparison.Ordinal) && e.Name.Length > 0).ToArray();
+            foreach (var entry in entries)
+            {
+                if (entry.FullName.Length != prefix.Length + subfolder.Length + entry.Name.Length || entry.Name is "." or "..")
+                {
+                    throw new ModelFormatException(path, $"entry \"{entry.FullName}\" is not a file of the folder {prefix + subfolder}.");
+                }
+            }
+
+            return entries.Select(e => e.FullName[prefix.Length..]).ToArray();
+        }
     }
 }

@@ -15,6 +15,14 @@ internal sealed class SentencePieceModelFile
     private const int BosIdField = 41;
     private const int BosPieceField = 46;
 
+    /// <summary>The smallest vocabulary accepted: T5's pad, eos and unk pieces and at least five text pieces.</summary>
+    public const int MinPieces = 8;
+
+    /// <summary>The largest model file read (64 MiB; mT5's, with 250,000 pieces, is 4 MiB).</summary>
+    public const int MaxFileBytes = 64 << 20;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private SentencePieceModelFile(byte[] bytes)
     {
         Bytes = bytes;
@@ -60,9 +68,17 @@ internal sealed class SentencePieceModelFile
 
     public string PadPiece { get; private set; } = "<pad>";
 
-    /// <exception cref="InvalidDataException">Not a SentencePiece model; the message names the file.</exception>
+    /// <exception cref="ModelFormatException">
+    /// Not a SentencePiece model (malformed protobuf, text that is not UTF-8, an unknown piece type), fewer than
+    /// <see cref="MinPieces"/> pieces, or special ids outside the vocabulary; the message names the file and the field.
+    /// </exception>
     public static SentencePieceModelFile Parse(byte[] bytes, string source)
     {
+        if (bytes.Length > MaxFileBytes)
+        {
+            throw new ModelFormatException(source, $"the SentencePiece model is {bytes.Length} bytes; the limit is {MaxFileBytes}.");
+        }
+
         var model = new SentencePieceModelFile(bytes);
         try
         {
@@ -72,7 +88,7 @@ internal sealed class SentencePieceModelFile
                 var (field, wire) = reader.Tag();
                 if (field == PiecesField && wire == 2)
                 {
-                    model.Pieces.Add(ParsePiece(reader.Bytes()));
+                    model.Pieces.Add(model.ParsePiece(reader.Bytes()));
                 }
                 else if (field == TrainerSpecField && wire == 2)
                 {
@@ -86,12 +102,26 @@ internal sealed class SentencePieceModelFile
         }
         catch (Exception ex) when (ex is IndexOutOfRangeException or ArgumentException or InvalidDataException or OverflowException)
         {
-            throw new InvalidDataException($"{source}: not a SentencePiece model ({ex.Message}).", ex);
+            throw new ModelFormatException(source, $"not a SentencePiece model ({ex.Message}).", ex);
         }
 
-        if (model.Pieces.Count == 0 || model.UnkId < 0 || model.UnkId >= model.Pieces.Count || model.EosId >= model.Pieces.Count || model.PadId >= model.Pieces.Count)
+        var count = model.Pieces.Count;
+        if (count < MinPieces)
         {
-            throw new InvalidDataException($"{source}: not a usable SentencePiece model (no pieces, or special ids outside the vocabulary).");
+            throw new ModelFormatException(source, $"the SentencePiece model has {count} pieces; a usable vocabulary has at least {MinPieces}.");
+        }
+
+        foreach (var (field, id, optional) in new[] { ("unk_id", model.UnkId, false), ("eos_id", model.EosId, false), ("pad_id", model.PadId, true), ("bos_id", model.BosId, true) })
+        {
+            if (id >= count || (id < 0 && !(optional && id == -1)))
+            {
+                throw new ModelFormatException(source, $"trainer_spec.{field} = {id} is outside the vocabulary of {count} pieces{(optional ? " (-1 means none)" : "")}.");
+            }
+        }
+
+        if (model.Pieces[model.UnkId].Type != PieceType.Unknown)
+        {
+            throw new ModelFormatException(source, $"trainer_spec.unk_id = {model.UnkId} names piece \"{model.Pieces[model.UnkId].Piece}\", which is not of type UNKNOWN.");
         }
 
         return model;
@@ -126,7 +156,7 @@ internal sealed class SentencePieceModelFile
         return patched.ToArray();
     }
 
-    private static (string, PieceType) ParsePiece(ArraySegment<byte> bytes)
+    private (string, PieceType) ParsePiece(ArraySegment<byte> bytes)
     {
         var reader = new Reader(bytes.Array!, bytes.Offset, bytes.Offset + bytes.Count);
         var piece = "";
@@ -136,11 +166,12 @@ internal sealed class SentencePieceModelFile
             var (field, wire) = reader.Tag();
             if (field == 1 && wire == 2)
             {
-                piece = Encoding.UTF8.GetString(reader.Bytes());
+                piece = StrictUtf8.GetString(reader.Bytes());
             }
             else if (field == 3 && wire == 0)
             {
-                type = (PieceType)(int)reader.Varint();
+                var value = reader.Varint();
+                type = value is >= 1 and <= 6 ? (PieceType)(int)value : throw new InvalidDataException($"piece {Pieces.Count} has type {value}; known types are 1 to 6");
             }
             else
             {
@@ -159,16 +190,25 @@ internal sealed class SentencePieceModelFile
             var (field, wire) = reader.Tag();
             switch (field)
             {
-                case 40 when wire == 0: UnkId = (int)(long)reader.Varint(); break;
-                case 41 when wire == 0: BosId = (int)(long)reader.Varint(); break;
-                case 42 when wire == 0: EosId = (int)(long)reader.Varint(); break;
-                case 43 when wire == 0: PadId = (int)(long)reader.Varint(); break;
-                case 46 when wire == 2: BosPiece = Encoding.UTF8.GetString(reader.Bytes()); break;
-                case 47 when wire == 2: EosPiece = Encoding.UTF8.GetString(reader.Bytes()); break;
-                case 48 when wire == 2: PadPiece = Encoding.UTF8.GetString(reader.Bytes()); break;
+                case 40 when wire == 0: UnkId = Int32Field(reader.Varint(), "unk_id"); break;
+                case 41 when wire == 0: BosId = Int32Field(reader.Varint(), "bos_id"); break;
+                case 42 when wire == 0: EosId = Int32Field(reader.Varint(), "eos_id"); break;
+                case 43 when wire == 0: PadId = Int32Field(reader.Varint(), "pad_id"); break;
+                case 46 when wire == 2: BosPiece = StrictUtf8.GetString(reader.Bytes()); break;
+                case 47 when wire == 2: EosPiece = StrictUtf8.GetString(reader.Bytes()); break;
+                case 48 when wire == 2: PadPiece = StrictUtf8.GetString(reader.Bytes()); break;
                 default: reader.Skip(wire); break;
             }
         }
+    }
+
+    /// <summary>A protobuf int32: negative values are sign-extended to 64 bits; anything outside the int32 range is an error, not truncated.</summary>
+    private static int Int32Field(ulong raw, string name)
+    {
+        var value = unchecked((long)raw);
+        return value is >= int.MinValue and <= int.MaxValue
+            ? (int)value
+            : throw new InvalidDataException($"trainer_spec.{name} = {raw} is not a 32-bit value");
     }
 
     private static void WriteVarint(List<byte> output, ulong value)

@@ -71,7 +71,7 @@ public sealed class T5Tokenizer
     /// is the highest).
     /// </summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="InvalidDataException">Not a SentencePiece model, or T5's special ids are missing.</exception>
+    /// <exception cref="ModelFormatException">Not a SentencePiece model, or T5's special ids are missing (the message names the file).</exception>
     public static T5Tokenizer FromFile(string path, int? modelVocabSize = null)
     {
         if (!File.Exists(path))
@@ -79,10 +79,15 @@ public sealed class T5Tokenizer
             throw new FileNotFoundException($"SentencePiece model not found: {path}", path);
         }
 
+        if (new FileInfo(path).Length > SentencePieceModelFile.MaxFileBytes)
+        {
+            throw new ModelFormatException(path, $"the SentencePiece model is {new FileInfo(path).Length} bytes; the limit is {SentencePieceModelFile.MaxFileBytes}.");
+        }
+
         var model = SentencePieceModelFile.Parse(File.ReadAllBytes(path), path);
         if (model.PadId < 0)
         {
-            throw new InvalidDataException($"{path}: the SentencePiece model has no pad id; T5 needs pad (0), eos (1) and unk (2).");
+            throw new ModelFormatException(path, "the SentencePiece model has no pad id; T5 needs pad (0), eos (1) and unk (2).");
         }
 
         var sentinels = modelVocabSize is { } size ? Math.Clamp(size - model.Pieces.Count, 0, 100) : 0;
@@ -90,9 +95,10 @@ public sealed class T5Tokenizer
         {
             return new T5Tokenizer(model, sentinels);
         }
-        catch (Exception ex) when (ex is ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            throw new InvalidDataException($"{path}: Microsoft.ML.Tokenizers could not load the SentencePiece model: {ex.Message}", ex);
+            // Its protobuf parser reads fields ours skips (e.g. "String is invalid UTF-8"): any error is the file's.
+            throw new ModelFormatException(path, $"Microsoft.ML.Tokenizers could not load the SentencePiece model: {ex.Message}", ex);
         }
     }
 

@@ -121,6 +121,44 @@ internal static class CsvRecordReader
         }
     }
 
+    /// <summary>
+    /// Where text that ends at <paramref name="prefix"/>'s end is: its 1-based line and the 0-based index of the field it is
+    /// in (for naming the column of a byte that is not UTF-8).
+    /// </summary>
+    public static (long Line, int Field) Locate(string prefix)
+    {
+        long line = 1;
+        var field = 0;
+        var quoted = false;
+        for (var i = 0; i < prefix.Length; i++)
+        {
+            var c = prefix[i];
+            if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (c is '\n' or '\r')
+            {
+                if (c == '\r' && i + 1 < prefix.Length && prefix[i + 1] == '\n')
+                {
+                    i++;
+                }
+
+                line++;
+                if (!quoted)
+                {
+                    field = 0;
+                }
+            }
+            else if (c == ',' && !quoted)
+            {
+                field++;
+            }
+        }
+
+        return (line, field);
+    }
+
     private static int ConsumeNewline(TextReader reader, int c)
     {
         if (c == '\r' && reader.Peek() == '\n')

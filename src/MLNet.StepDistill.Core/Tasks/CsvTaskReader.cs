@@ -3,7 +3,8 @@ namespace MLNet.StepDistill.Tasks;
 /// <summary>
 /// Reads task rows from an RFC 4180 CSV file with a header row. The schema's fields are header names; choices come
 /// from one field split at <see cref="TaskSchema.ChoicesSeparator"/> or from several <see cref="TaskSchema.ChoiceFields"/>.
-/// A missing header column, a record with the wrong number of fields, or an empty id are errors naming file and line.
+/// A missing or repeated header column, a record with the wrong number of fields, an empty or repeated id, text that is
+/// not UTF-8 (naming line and column) and a file with no rows are errors naming file and line.
 /// </summary>
 internal static class CsvTaskReader
 {
@@ -14,7 +15,8 @@ internal static class CsvTaskReader
             throw new DatasetFormatException(path, null, null, "no such data file");
         }
 
-        using var reader = new StreamReader(path);
+        var text = DecodeUtf8(path, File.ReadAllBytes(path));
+        using var reader = new StringReader(text);
         using var records = CsvRecordReader.Read(reader, path).GetEnumerator();
         if (!records.MoveNext())
         {
@@ -22,7 +24,14 @@ internal static class CsvTaskReader
         }
 
         var header = records.Current;
+        var repeated = header.Fields.GroupBy(f => f, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (repeated is not null)
+        {
+            throw new DatasetFormatException(path, header.Line, repeated.Key, "the header names this column more than once; column names must be unique");
+        }
+
         var columns = new FlatRowMapper(schema, header.Fields, path, header.Line);
+        var ids = new DatasetIds(path, schema.IdField);
         var rows = new List<TaskExample>();
         while (records.MoveNext())
         {
@@ -33,9 +42,44 @@ internal static class CsvTaskReader
                     $"{record.Fields.Length} fields, but the header has {header.Fields.Length} columns");
             }
 
-            rows.Add(columns.Map(i => record.Fields[i], path, record.Line));
+            var row = columns.Map(i => record.Fields[i], path, record.Line);
+            ids.Add(row.Id, record.Line);
+            rows.Add(row);
+        }
+
+        if (rows.Count == 0)
+        {
+            throw new DatasetFormatException(path, null, null, "the file has a header but no rows (a split needs at least one)");
         }
 
         return rows;
+    }
+
+    /// <summary>The file's text; bytes that are not UTF-8 are an error naming the line and the column they are in.</summary>
+    private static string DecodeUtf8(string path, byte[] bytes)
+    {
+        var start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+        var span = bytes.AsSpan(start);
+        var chars = new char[span.Length];
+        var status = System.Text.Unicode.Utf8.ToUtf16(span, chars, out var read, out var written, replaceInvalidSequences: false);
+        if (status == System.Buffers.OperationStatus.Done)
+        {
+            return new string(chars, 0, written);
+        }
+
+        var prefix = new string(chars, 0, written);
+        var (line, field) = CsvRecordReader.Locate(prefix);
+        string? column = null;
+        if (line > 1)
+        {
+            using var header = CsvRecordReader.Read(new StringReader(prefix), path).GetEnumerator();
+            if (header.MoveNext() && field < header.Current.Fields.Length)
+            {
+                column = header.Current.Fields[field];
+            }
+        }
+
+        var where = column is null ? $"column {field + 1}" : $"column {field + 1}";
+        throw new DatasetFormatException(path, line, column, $"invalid UTF-8 at byte {start + read + 1} of the file ({where}); the file must be UTF-8 text");
     }
 }

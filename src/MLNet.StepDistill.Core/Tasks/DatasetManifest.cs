@@ -35,7 +35,7 @@ public sealed record DatasetManifest
     public TaskFamily Family => Schema.Family;
 
     /// <summary>Reads a manifest from a <c>dataset.json</c> file or from the folder that holds one.</summary>
-    /// <exception cref="DatasetFormatException">The file is missing, is not valid JSON (the message gives line and byte position), or its content is incomplete or inconsistent.</exception>
+    /// <exception cref="DatasetFormatException">The file is missing, is not valid UTF-8 JSON or repeats a key (the message gives line and byte position), or its content is incomplete or inconsistent.</exception>
     public static DatasetManifest Load(string path)
     {
         var file = Directory.Exists(path) ? Path.Combine(path, FileName) : path;
@@ -44,17 +44,33 @@ public sealed record DatasetManifest
             throw new DatasetFormatException(file, null, null, $"no such manifest file (a dataset folder needs a {FileName})");
         }
 
+        var bytes = File.ReadAllBytes(file);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            var status = System.Text.Unicode.Utf8.ToUtf16(bytes, new char[bytes.Length], out var read, out _, replaceInvalidSequences: false);
+            var line = 1 + bytes.AsSpan(0, read).Count((byte)'\n');
+            throw new DatasetFormatException(file, line, null, $"invalid UTF-8 at byte {read + 1} of the file ({status}); the manifest must be UTF-8 text");
+        }
+
         ManifestDocument? doc;
         try
         {
-            doc = JsonSerializer.Deserialize<ManifestDocument>(File.ReadAllText(file), JsonOptions);
+            doc = JsonSerializer.Deserialize<ManifestDocument>(bytes, JsonOptions);
         }
         catch (JsonException ex)
         {
             long? line = ex.LineNumber is { } l ? l + 1 : null;
             var position = ex.BytePositionInLine is { } b ? $" (byte {b + 1} of the line)" : "";
             var at = ex.Path is { Length: > 1 } p ? $" at {p}" : "";
-            throw new DatasetFormatException(file, line, null, $"not a valid manifest{at}{position}: {ex.Message}", ex);
+            var problem = ex.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase)
+                ? "a key appears twice in one object"
+                : ex.Message.Split(" Path:", 2)[0].TrimEnd();
+            throw new DatasetFormatException(file, line, null, $"not a valid manifest{at}{position}: {problem}", ex);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or NotSupportedException)
+        {
+            // e.g. a lone UTF-16 surrogate escape ("\ud800") in a string.
+            throw new DatasetFormatException(file, null, null, $"not a valid manifest: {ex.Message}", ex);
         }
 
         if (doc is null)
@@ -185,6 +201,7 @@ public sealed record DatasetManifest
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
     };

@@ -7,7 +7,9 @@ namespace MLNet.StepDistill.Tasks;
 /// Id and target may be strings or numbers; input fields are strings; the choices field is an array of strings
 /// (or, with <see cref="TaskSchema.ChoiceFields"/>, one string field per choice); the rationale field, when the
 /// schema has one, is a string a row may leave out, null or empty.
-/// Every problem is a <see cref="DatasetFormatException"/> naming file, line and field; no row is skipped.
+/// Every problem is a <see cref="DatasetFormatException"/> naming file, line and field; no row is skipped. Text must be
+/// valid UTF-8 without lone UTF-16 surrogate escapes; a key repeated in one object, an empty or repeated id, and a
+/// file with no rows are errors.
 /// </summary>
 internal static class JsonlTaskReader
 {
@@ -18,33 +20,85 @@ internal static class JsonlTaskReader
             throw new DatasetFormatException(path, null, null, "no such data file");
         }
 
+        var bytes = File.ReadAllBytes(path);
         var rows = new List<TaskExample>();
+        var ids = new DatasetIds(path, schema.IdField);
         long lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        var start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+        while (start <= bytes.Length)
         {
+            var newline = Array.IndexOf(bytes, (byte)'\n', start);
+            var end = newline < 0 ? bytes.Length : newline;
             lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
+            var line = new ReadOnlyMemory<byte>(bytes, start, end - start);
+            if (line.Length > 0 && line.Span[^1] == '\r')
             {
-                continue;
+                line = line[..^1];
             }
 
-            rows.Add(ReadLine(path, lineNumber, line, schema));
+            if (!IsBlank(line.Span))
+            {
+                var row = ReadLine(path, lineNumber, line, schema);
+                ids.Add(row.Id, lineNumber);
+                rows.Add(row);
+            }
+
+            if (newline < 0)
+            {
+                break;
+            }
+
+            start = newline + 1;
+        }
+
+        if (rows.Count == 0)
+        {
+            throw new DatasetFormatException(path, null, null, "the file holds no rows (a split needs at least one)");
         }
 
         return rows;
     }
 
-    private static TaskExample ReadLine(string path, long lineNumber, string line, TaskSchema schema)
+    private static bool IsBlank(ReadOnlySpan<byte> line)
     {
+        foreach (var b in line)
+        {
+            if (b is not ((byte)' ' or (byte)'\t'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
+
+    private static TaskExample ReadLine(string path, long lineNumber, ReadOnlyMemory<byte> line, TaskSchema schema)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(line.Span))
+        {
+            var valid = ValidPrefixLength(line.Span);
+            var field = FieldAt(line.Span[..valid]);
+            throw new DatasetFormatException(path, lineNumber, field, $"invalid UTF-8 at byte {valid + 1} of the line (the file must be UTF-8 text)");
+        }
+
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(line);
+            doc = JsonDocument.Parse(line, StrictJson);
         }
         catch (JsonException ex)
         {
+            // JsonException's own message counts lines from 0 within this one line ("LineNumber: 0"): give ours only.
             var position = ex.BytePositionInLine is { } b ? $" at byte {b + 1}" : "";
-            throw new DatasetFormatException(path, lineNumber, null, $"not valid JSON{position}: {ex.Message}", ex);
+            var problem = ex.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) ? "a key appears twice in the object" : FirstSentence(ex.Message);
+            throw new DatasetFormatException(path, lineNumber, null, $"not valid JSON{position}: {problem}", ex);
+        }
+        catch (InvalidOperationException)
+        {
+            // Checking keys for repeats unescapes them: a key with a lone UTF-16 surrogate escape fails there.
+            throw new DatasetFormatException(path, lineNumber, null, "a key holds a lone UTF-16 surrogate escape (e.g. \"\\ud800\"); it is not text");
         }
 
         using (doc)
@@ -55,12 +109,20 @@ internal static class JsonlTaskReader
                 throw new DatasetFormatException(path, lineNumber, null, $"expected a JSON object, found {Describe(root.ValueKind)}");
             }
 
-            var id = Scalar(path, lineNumber, root, schema.IdField, allowNumber: true);
-            var inputs = schema.InputFields.Select(f => Scalar(path, lineNumber, root, f, allowNumber: false)).ToArray();
-            var choices = ReadChoices(path, lineNumber, root, schema);
-            var target = schema.TargetField is { } t ? Scalar(path, lineNumber, root, t, allowNumber: true) : null;
-            var rationale = schema.RationaleField is { } r ? OptionalText(path, lineNumber, root, r) : null;
-            return new TaskExample(id, inputs, choices, target) { Rationale = rationale };
+            try
+            {
+                var id = Scalar(path, lineNumber, root, schema.IdField, allowNumber: true);
+                var inputs = schema.InputFields.Select(f => Scalar(path, lineNumber, root, f, allowNumber: false)).ToArray();
+                var choices = ReadChoices(path, lineNumber, root, schema);
+                var target = schema.TargetField is { } t ? Scalar(path, lineNumber, root, t, allowNumber: true) : null;
+                var rationale = schema.RationaleField is { } r ? OptionalText(path, lineNumber, root, r) : null;
+                return new TaskExample(id, inputs, choices, target) { Rationale = rationale };
+            }
+            catch (InvalidOperationException)
+            {
+                // A key (not a value, which Text reports with its field) holds a lone UTF-16 surrogate escape.
+                throw new DatasetFormatException(path, lineNumber, null, "a key holds a lone UTF-16 surrogate escape (e.g. \"\\ud800\"); it is not text");
+            }
         }
     }
 
@@ -91,7 +153,7 @@ internal static class JsonlTaskReader
                 throw new DatasetFormatException(path, lineNumber, field, $"item {i} is {Describe(item.ValueKind)}; expected an array of strings");
             }
 
-            choices[i++] = item.GetString()!;
+            choices[i++] = Text(path, lineNumber, item, field);
         }
 
         if (choices.Length == 0)
@@ -107,7 +169,7 @@ internal static class JsonlTaskReader
         var value = Property(path, lineNumber, root, field);
         return value.ValueKind switch
         {
-            JsonValueKind.String => value.GetString()!,
+            JsonValueKind.String => Text(path, lineNumber, value, field),
             JsonValueKind.Number when allowNumber => value.GetRawText(),
             _ => throw new DatasetFormatException(path, lineNumber, field,
                 $"expected {(allowNumber ? "a string or a number" : "a string")}, found {Describe(value.ValueKind)}"),
@@ -123,11 +185,59 @@ internal static class JsonlTaskReader
         }
 
         return value.ValueKind == JsonValueKind.String
-            ? NullIfEmpty(value.GetString()!)
+            ? NullIfEmpty(Text(path, lineNumber, value, field))
             : throw new DatasetFormatException(path, lineNumber, field, $"expected a string (or null), found {Describe(value.ValueKind)}");
     }
 
     private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    /// <summary>A string value; a lone UTF-16 surrogate escape (e.g. <c>"\ud800"</c>) is an error naming the field.</summary>
+    private static string Text(string path, long lineNumber, JsonElement value, string field)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new DatasetFormatException(path, lineNumber, field, "holds a lone UTF-16 surrogate escape (e.g. \"\\ud800\"); it is not text");
+        }
+    }
+
+    private static int ValidPrefixLength(ReadOnlySpan<byte> line)
+    {
+        var status = System.Text.Unicode.Utf8.ToUtf16(line, new char[line.Length], out var read, out _, replaceInvalidSequences: false);
+        return status == System.Buffers.OperationStatus.Done ? line.Length : read;
+    }
+
+    /// <summary>The last property name opened before <paramref name="prefix"/> ends (the field the invalid byte is in), if any.</summary>
+    private static string? FieldAt(ReadOnlySpan<byte> prefix)
+    {
+        var reader = new Utf8JsonReader(prefix, isFinalBlock: false, state: default);
+        string? field = null;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                {
+                    field = reader.GetString();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return field;
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        cut = cut < 0 ? message.IndexOf(" LineNumber:", StringComparison.Ordinal) : cut;
+        return cut < 0 ? message : message[..cut].TrimEnd();
+    }
 
     private static JsonElement Property(string path, long lineNumber, JsonElement root, string field)
     {

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.StepDistill.Pipeline;
+using MLNet.StepDistill.T5;
 
 namespace MLNet.StepDistill.Tasks;
 
@@ -112,16 +113,17 @@ public sealed class StudentInputFormatter : IArchivedComponent
         try
         {
             using var stream = folder.Open(EntryName);
-            saved = JsonSerializer.Deserialize<SavedFormat>(stream) ?? throw new JsonException("the entry is empty");
+            saved = JsonSerializer.Deserialize<SavedFormat>(stream, new JsonSerializerOptions { AllowDuplicateProperties = false }) ?? throw new JsonException("the entry is empty (null)");
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
         {
-            throw new InvalidDataException($"{folder.ArchivePath}: the input format entry {EntryName} is not valid: {ex.Message}", ex);
+            throw new ModelFormatException(folder.ArchivePath, $"entry {folder.EntryName(EntryName)}: {ex.Message.Split(" Path:", 2)[0]}", ex);
         }
 
-        if (!TaskFamilyNames.TryParse(saved.Family, out var family) || saved.InputFields is not { Length: > 0 } || saved.OutputColumn is null || saved.ChoicesColumn is null)
+        if (!TaskFamilyNames.TryParse(saved.Family, out var family) || saved.InputFields is not { Length: > 0 } || saved.InputFields.Any(string.IsNullOrEmpty)
+            || string.IsNullOrEmpty(saved.OutputColumn) || string.IsNullOrEmpty(saved.ChoicesColumn))
         {
-            throw new InvalidDataException($"{folder.ArchivePath}: the input format entry {EntryName} lacks its family, input fields or column names.");
+            throw new ModelFormatException(folder.ArchivePath, $"entry {folder.EntryName(EntryName)} lacks its family, input fields or column names.");
         }
 
         var schema = new TaskSchema

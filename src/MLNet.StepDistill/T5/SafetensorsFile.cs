@@ -26,86 +26,190 @@ internal static class SafetensorsFile
         [ScalarType.Byte] = "U8", [ScalarType.Bool] = "BOOL",
     };
 
+    /// <summary>The largest header accepted (100 MB, as Hugging Face's reader).</summary>
+    public const long MaxHeaderBytes = 100_000_000;
+
+    /// <summary>One tensor's header entry: its dtype, shape and byte range in the data section.</summary>
+    public sealed record Entry(string Dtype, long[] Shape, long Begin, long End);
+
+    /// <summary>Whether <paramref name="dtype"/> is a floating-point safetensors dtype (F64, F32, F16, BF16).</summary>
+    public static bool IsFloatingPoint(string dtype) => dtype is "F64" or "F32" or "F16" or "BF16";
+
     /// <summary>
-    /// Checks the header and that every tensor's bytes lie inside the file; returns the tensor names and shapes.
+    /// Checks the whole layout before anything is read: the header length lies inside the file and under
+    /// <see cref="MaxHeaderBytes"/>; the header is valid UTF-8 JSON with unique keys; every tensor has a known dtype, a
+    /// shape of non-negative sizes and <c>data_offsets</c> whose span is exactly dtype size x element count; and the
+    /// tensors, in offset order, tile the data section exactly (no overlap, no gap, no bytes left over).
     /// </summary>
-    /// <exception cref="InvalidDataException">Truncated or malformed file; the message names it.</exception>
-    public static IReadOnlyDictionary<string, long[]> Validate(string path)
+    /// <returns>Tensor name -> entry.</returns>
+    /// <exception cref="ModelFormatException">Truncated or malformed file; the message names it and the tensor.</exception>
+    public static IReadOnlyDictionary<string, Entry> Validate(string path)
     {
         var fileLength = new FileInfo(path).Length;
         if (fileLength < 8)
         {
-            throw new InvalidDataException($"{path}: truncated safetensors file ({fileLength} bytes; the 8-byte header length is missing).");
+            throw new ModelFormatException(path, $"truncated safetensors file ({fileLength} bytes; the 8-byte header length is missing).");
         }
 
         using var stream = File.OpenRead(path);
         Span<byte> lengthBytes = stackalloc byte[8];
         stream.ReadExactly(lengthBytes);
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
-        if (headerLength > (ulong)(fileLength - 8) || headerLength > 100_000_000)
+        if (headerLength > (ulong)(fileLength - 8))
         {
-            throw new InvalidDataException(
-                $"{path}: truncated or malformed safetensors file: the header claims {headerLength} bytes but only {fileLength - 8} follow.");
+            throw new ModelFormatException(path, $"truncated or malformed safetensors file: the header claims {headerLength} bytes but only {fileLength - 8} follow.");
+        }
+
+        if (headerLength > MaxHeaderBytes)
+        {
+            throw new ModelFormatException(path, $"the safetensors header claims {headerLength} bytes; the limit is {MaxHeaderBytes}.");
         }
 
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
-        JsonObject header;
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes))
+        {
+            throw new ModelFormatException(path, "malformed safetensors header: it is not valid UTF-8.");
+        }
+
+        JsonDocument document;
         try
         {
-            header = JsonNode.Parse(headerBytes)?.AsObject() ?? throw new InvalidDataException($"{path}: malformed safetensors header (null).");
+            document = JsonDocument.Parse(headerBytes, new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 8 });
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        catch (JsonException ex)
         {
-            throw new InvalidDataException($"{path}: malformed safetensors header: {ex.Message}", ex);
+            throw new ModelFormatException(path, $"malformed safetensors header (a tensor named twice is an error too): {ex.Message}", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ModelFormatException(path, $"malformed safetensors header: a tensor name is not valid text ({ex.Message}).", ex);
         }
 
         var dataLength = fileLength - 8 - (long)headerLength;
-        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
-        foreach (var (name, node) in header)
+        var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        using (document)
         {
-            if (name == "__metadata__")
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                continue;
+                throw new ModelFormatException(path, $"malformed safetensors header: expected a JSON object, found {document.RootElement.ValueKind}.");
             }
 
-            try
+            foreach (var property in document.RootElement.EnumerateObject())
             {
-                var entry = node!.AsObject();
-                var dtype = entry["dtype"]!.GetValue<string>();
-                var shape = entry["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                var offsets = entry["data_offsets"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                if (!ElementSizes.TryGetValue(dtype, out var size))
+                string name;
+                try
                 {
-                    throw new InvalidDataException($"unsupported dtype \"{dtype}\"");
+                    name = property.Name;
+                }
+                catch (InvalidOperationException ex)
+                {
+                    throw new ModelFormatException(path, $"malformed safetensors header: a tensor name is not valid text ({ex.Message}).", ex);
                 }
 
-                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
+                if (name == "__metadata__")
                 {
-                    throw new InvalidDataException("data_offsets must be [begin, end] with begin <= end");
+                    continue;
                 }
 
-                var expected = shape.Aggregate(1L, (a, b) => a * b) * size;
-                if (offsets[1] - offsets[0] != expected)
+                try
                 {
-                    throw new InvalidDataException($"data_offsets span {offsets[1] - offsets[0]} bytes but {dtype}{Shape(shape)} needs {expected}");
+                    entries.Add(name, ReadEntry(property.Value));
                 }
-
-                if (offsets[1] > dataLength)
+                catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or FormatException or OverflowException or KeyNotFoundException or ArgumentException)
                 {
-                    throw new InvalidDataException(
-                        $"truncated file: the tensor needs bytes up to {offsets[1]} of the data section but the file holds {dataLength}");
+                    throw new ModelFormatException(path, $"tensor \"{name}\": {ex.Message}", ex);
                 }
-
-                shapes[name] = shape;
-            }
-            catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or NullReferenceException or FormatException)
-            {
-                throw new InvalidDataException($"{path}: tensor \"{name}\": {ex.Message}", ex);
             }
         }
 
-        return shapes;
+        if (entries.OrderByDescending(e => e.Value.End).FirstOrDefault() is { Value.End: var end, Key: var last } && end > dataLength)
+        {
+            throw new ModelFormatException(path,
+                $"tensor \"{last}\": truncated file: the tensor needs bytes up to {end} of the data section but the file holds {dataLength}.");
+        }
+
+        var ordered = entries.OrderBy(e => e.Value.Begin).ThenBy(e => e.Value.End).ToList();
+        for (var i = 1; i < ordered.Count; i++)
+        {
+            var (before, after) = (ordered[i - 1], ordered[i]);
+            if (after.Value.Begin < before.Value.End && after.Value.End > after.Value.Begin)
+            {
+                throw new ModelFormatException(path,
+                    $"tensor \"{after.Key}\": data_offsets [{after.Value.Begin}, {after.Value.End}] overlap tensor \"{before.Key}\" [{before.Value.Begin}, {before.Value.End}].");
+            }
+        }
+
+        long expectedBegin = 0;
+        string? previous = null;
+        foreach (var (name, entry) in ordered)
+        {
+            if (entry.Begin != expectedBegin)
+            {
+                throw new ModelFormatException(path, entry.Begin < expectedBegin
+                    ? $"tensor \"{name}\": data_offsets [{entry.Begin}, {entry.End}] overlap tensor \"{previous}\", which ends at {expectedBegin}."
+                    : $"tensor \"{name}\": data_offsets [{entry.Begin}, {entry.End}] leave a gap after byte {expectedBegin} of the data section.");
+            }
+
+            if (entry.End > dataLength)
+            {
+                throw new ModelFormatException(path,
+                    $"tensor \"{name}\": truncated file: the tensor needs bytes up to {entry.End} of the data section but the file holds {dataLength}.");
+            }
+
+            expectedBegin = entry.End;
+            previous = name;
+        }
+
+        if (expectedBegin != dataLength)
+        {
+            throw new ModelFormatException(path, $"the tensors cover {expectedBegin} bytes of the data section but it holds {dataLength}; the offsets are wrong or the file has extra bytes.");
+        }
+
+        return entries;
+    }
+
+    private static Entry ReadEntry(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"expected an object with dtype, shape and data_offsets, found {value.ValueKind}");
+        }
+
+        var dtype = value.GetProperty("dtype").GetString() ?? throw new InvalidDataException("dtype is null");
+        if (!ElementSizes.TryGetValue(dtype, out var size))
+        {
+            throw new InvalidDataException($"unsupported dtype \"{dtype}\"; known: {string.Join(", ", ElementSizes.Keys)}");
+        }
+
+        var shape = value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+        if (shape.Any(d => d < 0))
+        {
+            throw new InvalidDataException($"shape {Shape(shape)} has a negative size");
+        }
+
+        var offsets = value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+        if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
+        {
+            throw new InvalidDataException("data_offsets must be [begin, end] with 0 <= begin <= end");
+        }
+
+        long expected;
+        try
+        {
+            expected = checked(shape.Aggregate(1L, (a, b) => a * b) * size);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"shape {Shape(shape)} has more elements than any file can hold");
+        }
+
+        if (offsets[1] - offsets[0] != expected)
+        {
+            throw new InvalidDataException($"data_offsets span {offsets[1] - offsets[0]} bytes but {dtype}{Shape(shape)} needs {expected}");
+        }
+
+        return new Entry(dtype, shape, offsets[0], offsets[1]);
     }
 
     /// <summary>Writes tensors (moved to the CPU, contiguous) with <c>__metadata__ {"format": "pt"}</c>, as HF's <c>save_file</c>.</summary>

@@ -22,6 +22,11 @@ internal static class T5CheckpointReader
         "decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight",
     };
 
+    /// <summary>
+    /// Reads the config, checks the weights' names, dtypes and shapes against it (for safetensors from the headers alone,
+    /// before any tensor is read), and only then builds the model, so a small hostile file cannot make it allocate more
+    /// than about the weights file's size twice over.
+    /// </summary>
     public static T5ForConditionalGeneration Load(string folder, Device device, T5Precision? precision)
     {
         if (!Directory.Exists(folder))
@@ -29,158 +34,338 @@ internal static class T5CheckpointReader
             throw new DirectoryNotFoundException($"T5 checkpoint folder not found: {folder}");
         }
 
-        var config = T5Config.Load(Path.Combine(folder, "config.json"));
-        var spiece = Path.Combine(folder, T5Tokenizer.ModelFileName);
-        var tokenizer = File.Exists(spiece) ? T5Tokenizer.FromFile(spiece, config.VocabSize) : null;
-        var model = new T5ForConditionalGeneration(config, tokenizer, initialize: false);
+        var configPath = Path.Combine(folder, "config.json");
+        var config = T5Config.Load(configPath);
+        var expected = T5ParameterShapes.For(config);
+        var (weights, source) = ReadStateDict(folder, config, configPath, expected);
+        Dictionary<string, Tensor>? owned = weights;
         try
         {
-            var (weights, source) = ReadStateDict(folder);
+            var spiece = Path.Combine(folder, T5Tokenizer.ModelFileName);
+            var tokenizer = File.Exists(spiece) ? T5Tokenizer.FromFile(spiece, config.VocabSize) : null;
+            var model = new T5ForConditionalGeneration(config, tokenizer, initialize: false);
             try
             {
                 Apply(model, weights, source);
+                Free(weights);
+                owned = null;
+                model.To(device, precision);
+                model.eval();
+                return model;
             }
-            finally
+            catch
             {
-                foreach (var tensor in weights.Values)
-                {
-                    tensor.Dispose();
-                }
+                model.Dispose();
+                throw;
             }
         }
-        catch
+        finally
         {
-            model.Dispose();
-            throw;
+            if (owned is not null)
+            {
+                Free(owned);
+            }
         }
-
-        model.To(device, precision);
-        model.eval();
-        return model;
     }
 
-    /// <summary>All tensors of the checkpoint and a description of the file(s) they came from.</summary>
-    internal static (Dictionary<string, Tensor> Weights, string Source) ReadStateDict(string folder)
+    private static void Free(Dictionary<string, Tensor> weights)
+    {
+        foreach (var tensor in weights.Values)
+        {
+            tensor.Dispose();
+        }
+    }
+
+    /// <summary>All tensors of the checkpoint and a description of the file(s) they came from (not checked against a config).</summary>
+    internal static (Dictionary<string, Tensor> Weights, string Source) ReadStateDict(string folder) => ReadStateDict(folder, null, null, null);
+
+    private static (Dictionary<string, Tensor> Weights, string Source) ReadStateDict(
+        string folder, T5Config? config, string? configPath, IReadOnlyDictionary<string, long[]>? expected)
     {
         var safetensors = Path.Combine(folder, SafetensorsName);
         var pickle = Path.Combine(folder, PickleName);
+        string source;
+        string[] files;
+        bool isSafetensors;
         if (File.Exists(safetensors + ".index.json"))
         {
-            return ReadSharded(safetensors + ".index.json", ReadSafetensors);
+            (source, files, isSafetensors) = (safetensors + ".index.json", ShardFiles(safetensors + ".index.json"), true);
         }
-
-        if (File.Exists(safetensors))
+        else if (File.Exists(safetensors))
         {
-            return (ReadSafetensors(safetensors), safetensors);
+            (source, files, isSafetensors) = (safetensors, [safetensors], true);
         }
-
-        if (File.Exists(pickle + ".index.json"))
+        else if (File.Exists(pickle + ".index.json"))
         {
-            return ReadSharded(pickle + ".index.json", ReadPickle);
+            (source, files, isSafetensors) = (pickle + ".index.json", ShardFiles(pickle + ".index.json"), false);
         }
-
-        if (File.Exists(pickle))
+        else if (File.Exists(pickle))
         {
-            return (ReadPickle(pickle), pickle);
+            (source, files, isSafetensors) = (pickle, [pickle], false);
+        }
+        else
+        {
+            throw new FileNotFoundException(
+                $"{folder}: no weights found; expected {SafetensorsName}, {SafetensorsName}.index.json, {PickleName} or {PickleName}.index.json.");
         }
 
-        throw new FileNotFoundException(
-            $"{folder}: no weights found; expected {SafetensorsName}, {SafetensorsName}.index.json, {PickleName} or {PickleName}.index.json.");
+        if (isSafetensors)
+        {
+            var layout = new Dictionary<string, (string Dtype, long[] Shape)>(StringComparer.Ordinal);
+            foreach (var file in files)
+            {
+                foreach (var (name, entry) in SafetensorsFile.Validate(file))
+                {
+                    if (!layout.TryAdd(name, (entry.Dtype, entry.Shape)))
+                    {
+                        throw new ModelFormatException(source, $"tensor \"{name}\" appears in more than one shard.");
+                    }
+                }
+            }
+
+            if (expected is not null)
+            {
+                CheckFitsInFiles(config!, configPath!, files, source);
+                CheckLayout(config!, configPath!, expected, layout, source);
+            }
+        }
+        else if (config is not null)
+        {
+            CheckFitsInFiles(config, configPath!, files, source);
+        }
+
+        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var file in files)
+            {
+                foreach (var (key, tensor) in isSafetensors ? ReadSafetensors(file) : ReadPickle(file))
+                {
+                    if (!weights.TryAdd(key, tensor))
+                    {
+                        tensor.Dispose();
+                        throw new ModelFormatException(source, $"tensor \"{key}\" appears in more than one shard.");
+                    }
+                }
+            }
+
+            if (files.Length > 1 || source.EndsWith(".index.json", StringComparison.Ordinal))
+            {
+                CheckIndexCovered(source, weights);
+            }
+
+            if (!isSafetensors && expected is not null)
+            {
+                CheckLayout(config!, configPath!, expected, weights.ToDictionary(w => w.Key, w => (DtypeName(w.Value.dtype), w.Value.shape), StringComparer.Ordinal), source);
+            }
+
+            return (weights, source);
+        }
+        catch
+        {
+            Free(weights);
+            throw;
+        }
     }
+
+    /// <summary>A config whose parameters cannot fit in the weight files (at 2 bytes each, the smallest float) is an error naming its sizes.</summary>
+    private static void CheckFitsInFiles(T5Config config, string configPath, string[] files, string source)
+    {
+        var bytes = files.Sum(f => new FileInfo(f).Length);
+        var parameters = T5ParameterShapes.Count(config);
+        if (parameters * 2 > bytes)
+        {
+            throw new ModelFormatException(configPath,
+                $"the config ({config.DescribeSizes()}) describes {parameters} parameters, at least {parameters * 2} bytes, " +
+                $"but the weights ({source}) hold {bytes} bytes; a size key is wrong.");
+        }
+    }
+
+    /// <summary>Names, dtypes and shapes of the checkpoint against those the config gives, with HF's aliases; every mismatch in one error.</summary>
+    private static void CheckLayout(T5Config config, string configPath, IReadOnlyDictionary<string, long[]> expected, IReadOnlyDictionary<string, (string Dtype, long[] Shape)> found, string source)
+    {
+        var aliases = Aliases(config);
+        var resolved = new Dictionary<string, (string From, string Dtype, long[] Shape)>(StringComparer.Ordinal);
+        var unexpected = new List<string>();
+        foreach (var (key, (dtype, shape)) in found.OrderBy(w => w.Key, StringComparer.Ordinal))
+        {
+            if (expected.ContainsKey(key))
+            {
+                resolved[key] = (key, dtype, shape);
+            }
+            else if (aliases.TryGetValue(key, out var canonical))
+            {
+                if (!found.ContainsKey(canonical))
+                {
+                    resolved.TryAdd(canonical, (key, dtype, shape));
+                }
+            }
+            else if (!IgnoredKeys.Contains(key))
+            {
+                unexpected.Add(key);
+            }
+        }
+
+        var parts = new List<string>();
+        var missing = expected.Keys.Where(k => !resolved.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+        {
+            parts.Add($"missing keys: {Join(missing)}");
+        }
+
+        if (unexpected.Count > 0)
+        {
+            parts.Add($"unexpected keys: {Join(unexpected)}");
+        }
+
+        var wrongDtypes = resolved.Where(r => !SafetensorsFile.IsFloatingPoint(r.Value.Dtype))
+            .Select(r => $"{r.Value.From} is {r.Value.Dtype}").ToList();
+        if (wrongDtypes.Count > 0)
+        {
+            parts.Add($"T5 weights are floating point (F32, F16, BF16, F64), but {Join(wrongDtypes)}");
+        }
+
+        var wrongShapes = resolved.Where(r => expected.TryGetValue(r.Key, out var e) && !e.SequenceEqual(r.Value.Shape))
+            .Select(r => $"{r.Value.From}: checkpoint {Shape(r.Value.Shape)} but the config gives {Shape(expected[r.Key])}").ToList();
+        if (wrongShapes.Count > 0)
+        {
+            parts.Add($"shape mismatch: {Join(wrongShapes)}");
+        }
+
+        if (parts.Count > 0)
+        {
+            throw new ModelFormatException(source, $"the weights do not match the T5 config {configPath} ({string.Join("; ", parts)}).");
+        }
+    }
+
+    private static Dictionary<string, string> Aliases(T5Config config)
+    {
+        var aliases = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["encoder.embed_tokens.weight"] = "shared.weight",
+            ["decoder.embed_tokens.weight"] = "shared.weight",
+        };
+        if (config.TieWordEmbeddings)
+        {
+            aliases["lm_head.weight"] = "shared.weight";
+        }
+
+        return aliases;
+    }
+
+    private static string DtypeName(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 => "F64",
+        ScalarType.Float32 => "F32",
+        ScalarType.Float16 => "F16",
+        ScalarType.BFloat16 => "BF16",
+        _ => dtype.ToString(),
+    };
 
     private static Dictionary<string, Tensor> ReadSafetensors(string path)
     {
-        SafetensorsFile.Validate(path);
         try
         {
             return Safetensors.LoadStateDict(path);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            throw new InvalidDataException($"{path}: could not read the safetensors file: {ex.Message}", ex);
+            throw new ModelFormatException(path, $"could not read the safetensors file: {ex.Message}", ex);
         }
     }
 
     private static Dictionary<string, Tensor> ReadPickle(string path)
     {
+        ZipEntryChecksums.Verify(path);
         Hashtable table;
         try
         {
             table = PyTorchUnpickler.UnpickleStateDict(path);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            throw new InvalidDataException($"{path}: could not read the PyTorch checkpoint (truncated or not a torch.save state dict): {ex.Message}", ex);
+            throw new ModelFormatException(path, $"could not read the PyTorch checkpoint (truncated or not a torch.save state dict): {ex.Message}", ex);
         }
 
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in table)
+        try
         {
-            if (entry.Key is string key && entry.Value is Tensor tensor)
+            foreach (DictionaryEntry entry in table)
             {
-                result[key] = tensor;
+                if (entry.Key is string key && entry.Value is Tensor tensor)
+                {
+                    result[key] = tensor;
+                }
+                else
+                {
+                    throw new ModelFormatException(path, $"entry \"{entry.Key}\" is not a tensor; expected a state dict (name -> tensor).");
+                }
             }
-            else
+        }
+        catch
+        {
+            foreach (var value in table.Values)
             {
-                throw new InvalidDataException($"{path}: entry \"{entry.Key}\" is not a tensor; expected a state dict (name -> tensor).");
+                (value as IDisposable)?.Dispose();
             }
+
+            throw;
         }
 
         return result;
     }
 
-    private static (Dictionary<string, Tensor>, string) ReadSharded(string indexPath, Func<string, Dictionary<string, Tensor>> readShard)
+    private static Dictionary<string, string> WeightMap(string indexPath)
     {
-        Dictionary<string, string> weightMap;
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(indexPath));
-            weightMap = document.RootElement.GetProperty("weight_map").EnumerateObject()
-                .ToDictionary(p => p.Name, p => p.Value.GetString() ?? throw new InvalidDataException($"{indexPath}: weight_map[\"{p.Name}\"] is null."));
+            using var document = JsonDocument.Parse(File.ReadAllBytes(indexPath), new JsonDocumentOptions { AllowDuplicateProperties = false });
+            return document.RootElement.GetProperty("weight_map").EnumerateObject()
+                .ToDictionary(p => p.Name, p => p.Value.GetString() ?? throw new InvalidDataException($"weight_map[\"{p.Name}\"] is null."));
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException or ArgumentException)
         {
-            throw new InvalidDataException($"{indexPath}: malformed shard index (expected {{\"weight_map\": {{key: file}}}}): {ex.Message}", ex);
+            throw new ModelFormatException(indexPath, $"malformed shard index (expected {{\"weight_map\": {{key: file}}}}): {ex.Message}", ex);
         }
+    }
 
+    private static string[] ShardFiles(string indexPath)
+    {
         var folder = Path.GetDirectoryName(indexPath)!;
-        var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var shard in weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        var files = new List<string>();
+        foreach (var shard in WeightMap(indexPath).Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
+            if (shard.Length == 0 || Path.IsPathRooted(shard) || shard.Contains("..", StringComparison.Ordinal) || shard.IndexOfAny(['/', '\\']) >= 0)
+            {
+                throw new ModelFormatException(indexPath, $"shard \"{shard}\" must be a file name in the checkpoint folder.");
+            }
+
             var shardPath = Path.Combine(folder, shard);
             if (!File.Exists(shardPath))
             {
                 throw new FileNotFoundException($"{indexPath}: shard {shard} is listed but not found.", shardPath);
             }
 
-            foreach (var (key, tensor) in readShard(shardPath))
-            {
-                weights[key] = tensor;
-            }
+            files.Add(shardPath);
         }
 
-        var absent = weightMap.Keys.Where(k => !weights.ContainsKey(k)).ToList();
+        return [.. files];
+    }
+
+    private static void CheckIndexCovered(string indexPath, Dictionary<string, Tensor> weights)
+    {
+        var absent = WeightMap(indexPath).Keys.Where(k => !weights.ContainsKey(k)).ToList();
         if (absent.Count > 0)
         {
-            throw new InvalidDataException($"{indexPath}: keys listed in weight_map are missing from their shards: {Join(absent)}");
+            throw new ModelFormatException(indexPath, $"keys listed in weight_map are missing from their shards: {Join(absent)}");
         }
-
-        return (weights, indexPath);
     }
 
     /// <summary>Copies checkpoint tensors into the model by name, resolving HF's aliases; lists every mismatch in one error.</summary>
     internal static void Apply(T5ForConditionalGeneration model, IReadOnlyDictionary<string, Tensor> weights, string source)
     {
         var target = model.state_dict();
-        var aliases = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["encoder.embed_tokens.weight"] = "shared.weight",
-            ["decoder.embed_tokens.weight"] = "shared.weight",
-        };
-        if (model.Config.TieWordEmbeddings)
-        {
-            aliases["lm_head.weight"] = "shared.weight";
-        }
+        var aliases = Aliases(model.Config);
 
         var resolved = new Dictionary<string, (string From, Tensor Tensor)>(StringComparer.Ordinal);
         var unexpected = new List<string>();
@@ -217,7 +402,7 @@ internal static class T5CheckpointReader
                 parts.Add($"unexpected keys: {Join(unexpected)}");
             }
 
-            throw new InvalidDataException($"{source}: the weights do not match the T5 config ({string.Join("; ", parts)}).");
+            throw new ModelFormatException(source, $"the weights do not match the T5 config ({string.Join("; ", parts)}).");
         }
 
         var wrongShapes = resolved
@@ -226,7 +411,7 @@ internal static class T5CheckpointReader
             .ToList();
         if (wrongShapes.Count > 0)
         {
-            throw new InvalidDataException($"{source}: shape mismatch: {string.Join("; ", wrongShapes)}.");
+            throw new ModelFormatException(source, $"shape mismatch: {string.Join("; ", wrongShapes)}.");
         }
 
         using var noGrad = no_grad();

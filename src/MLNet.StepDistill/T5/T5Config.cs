@@ -10,6 +10,30 @@ namespace MLNet.StepDistill.T5;
 /// </summary>
 public sealed class T5Config
 {
+    /// <summary>Largest <c>vocab_size</c> accepted (2^20; mT5's 250,112 fits).</summary>
+    public const int MaxVocabSize = 1 << 20;
+
+    /// <summary>Largest <c>d_model</c>, <c>d_ff</c> and <c>num_heads * d_kv</c> accepted (2^18; T5-11B's d_ff is 65,536).</summary>
+    public const int MaxWidth = 1 << 18;
+
+    /// <summary>Largest <c>num_layers</c> and <c>num_decoder_layers</c> accepted.</summary>
+    public const int MaxLayers = 256;
+
+    /// <summary>Largest <c>num_heads</c> accepted.</summary>
+    public const int MaxHeads = 1024;
+
+    /// <summary>Largest <c>relative_attention_num_buckets</c> accepted.</summary>
+    public const int MaxRelativeBuckets = 4096;
+
+    /// <summary>Largest <c>relative_attention_max_distance</c> accepted.</summary>
+    public const int MaxRelativeDistance = 1 << 20;
+
+    /// <summary>Largest number of parameters a config may describe (20 billion; T5-11B has 11 billion).</summary>
+    public const long MaxParameters = 20_000_000_000;
+
+    /// <summary>Largest <c>config.json</c> read (1 MiB; Hugging Face's are a few KiB).</summary>
+    public const int MaxFileBytes = 1 << 20;
+
     /// <summary>Size of the token vocabulary (rows of <c>shared.weight</c>). HF default 32128.</summary>
     [JsonPropertyName("vocab_size")] public int VocabSize { get; set; } = 32128;
 
@@ -80,7 +104,7 @@ public sealed class T5Config
     [JsonIgnore] public string DenseActFn => ParseFeedForward(FeedForwardProj).Activation;
 
     /// <summary>Reads a Hugging Face <c>config.json</c>; missing keys take HF defaults.</summary>
-    /// <exception cref="InvalidDataException">The file is not valid JSON, is not a T5 config, or holds an unusable value (the message names the key and file).</exception>
+    /// <exception cref="ModelFormatException">The file is not valid UTF-8 JSON (or repeats a key), is not a T5 config, or holds an unusable value or one beyond the limits (the message names the key and file).</exception>
     public static T5Config Load(string path)
     {
         if (!File.Exists(path))
@@ -88,21 +112,32 @@ public sealed class T5Config
             throw new FileNotFoundException($"T5 config not found: {path}", path);
         }
 
+        var length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
+        {
+            throw new ModelFormatException(path, $"the config is {length} bytes; a T5 config.json is at most {MaxFileBytes} bytes.");
+        }
+
         T5Config? config;
         try
         {
-            config = JsonSerializer.Deserialize<T5Config>(File.ReadAllText(path));
+            config = JsonSerializer.Deserialize<T5Config>(File.ReadAllBytes(path), StrictJson);
         }
         catch (JsonException ex)
         {
             var where = ex.LineNumber is { } line ? $" at line {line + 1}, position {ex.BytePositionInLine + 1}" : "";
             var key = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" (key {ex.Path.TrimStart('$', '.')})";
-            throw new InvalidDataException($"{path}: invalid T5 config{key}{where}: {ex.Message}", ex);
+            throw new ModelFormatException(path, $"invalid T5 config{key}{where}: {ex.Message}", ex);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or NotSupportedException or FormatException or OverflowException)
+        {
+            // e.g. text that is not valid UTF-8, or a lone UTF-16 surrogate escape.
+            throw new ModelFormatException(path, $"invalid T5 config: {ex.Message}", ex);
         }
 
         if (config is null)
         {
-            throw new InvalidDataException($"{path}: the config is empty (null).");
+            throw new ModelFormatException(path, "the config is empty (null).");
         }
 
         config.Validate(path);
@@ -132,13 +167,17 @@ public sealed class T5Config
         return copy;
     }
 
-    /// <summary>Checks the values a model needs; <paramref name="source"/> names the file (or preset) in the message.</summary>
-    /// <exception cref="InvalidDataException">A value is unusable; the message names the key and the source.</exception>
+    /// <summary>
+    /// Checks the values a model needs and the documented limits (<see cref="MaxVocabSize"/>, <see cref="MaxWidth"/>,
+    /// <see cref="MaxLayers"/>, <see cref="MaxHeads"/>, <see cref="MaxRelativeBuckets"/>, <see cref="MaxRelativeDistance"/>,
+    /// <see cref="MaxParameters"/>); <paramref name="source"/> names the file (or preset) in the message.
+    /// </summary>
+    /// <exception cref="ModelFormatException">A value is unusable or beyond a limit; the message names the key, the value and the source.</exception>
     public void Validate(string source)
     {
         if (!string.Equals(ModelType, "t5", StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"{source}: key \"model_type\" is \"{ModelType}\"; only \"t5\" models are supported.");
+            throw new ModelFormatException(source, $"key \"model_type\" is \"{ModelType}\"; only \"t5\" models are supported.");
         }
 
         try
@@ -147,36 +186,57 @@ public sealed class T5Config
         }
         catch (ArgumentException ex)
         {
-            throw new InvalidDataException($"{source}: key \"feed_forward_proj\": {ex.Message}", ex);
+            throw new ModelFormatException(source, $"key \"feed_forward_proj\": {ex.Message}", ex);
         }
 
-        RequirePositive(VocabSize, "vocab_size", source);
-        RequirePositive(DModel, "d_model", source);
-        RequirePositive(DKv, "d_kv", source);
-        RequirePositive(DFf, "d_ff", source);
-        RequirePositive(NumLayers, "num_layers", source);
-        RequirePositive(DecoderLayerCount, "num_decoder_layers", source);
-        RequirePositive(NumHeads, "num_heads", source);
-        RequirePositive(RelativeAttentionNumBuckets, "relative_attention_num_buckets", source);
-        RequirePositive(RelativeAttentionMaxDistance, "relative_attention_max_distance", source);
-        if (DropoutRate is < 0 or >= 1)
+        RequireInRange(VocabSize, "vocab_size", MaxVocabSize, source);
+        RequireInRange(DModel, "d_model", MaxWidth, source);
+        RequireInRange(DKv, "d_kv", MaxWidth, source);
+        RequireInRange(DFf, "d_ff", MaxWidth, source);
+        RequireInRange(NumLayers, "num_layers", MaxLayers, source);
+        RequireInRange(DecoderLayerCount, "num_decoder_layers", MaxLayers, source);
+        RequireInRange(NumHeads, "num_heads", MaxHeads, source);
+        RequireInRange(RelativeAttentionNumBuckets, "relative_attention_num_buckets", MaxRelativeBuckets, source);
+        RequireInRange(RelativeAttentionMaxDistance, "relative_attention_max_distance", MaxRelativeDistance, source);
+        if ((long)NumHeads * DKv > MaxWidth)
         {
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{source}: key \"dropout_rate\" must be in [0, 1), got {DropoutRate}."));
+            throw new ModelFormatException(source, $"keys \"num_heads\" = {NumHeads} and \"d_kv\" = {DKv} give an attention width of {(long)NumHeads * DKv}; the limit is {MaxWidth}.");
         }
 
-        if (LayerNormEpsilon <= 0)
+        if (!(DropoutRate >= 0 && DropoutRate < 1))
         {
-            throw new InvalidDataException($"{source}: key \"layer_norm_epsilon\" must be positive, got {LayerNormEpsilon}.");
+            throw new ModelFormatException(source, string.Create(CultureInfo.InvariantCulture, $"key \"dropout_rate\" must be in [0, 1), got {DropoutRate}."));
+        }
+
+        if (!(LayerNormEpsilon > 0 && double.IsFinite(LayerNormEpsilon)))
+        {
+            throw new ModelFormatException(source, string.Create(CultureInfo.InvariantCulture, $"key \"layer_norm_epsilon\" must be positive and finite, got {LayerNormEpsilon}."));
+        }
+
+        if (!double.IsFinite(InitializerFactor))
+        {
+            throw new ModelFormatException(source, string.Create(CultureInfo.InvariantCulture, $"key \"initializer_factor\" must be finite, got {InitializerFactor}."));
         }
 
         foreach (var (key, id) in new[] { ("pad_token_id", PadTokenId), ("eos_token_id", EosTokenId), ("decoder_start_token_id", DecoderStartTokenId) })
         {
             if (id < 0 || id >= VocabSize)
             {
-                throw new InvalidDataException($"{source}: key \"{key}\" = {id} is outside the vocabulary (vocab_size {VocabSize}).");
+                throw new ModelFormatException(source, $"key \"{key}\" = {id} is outside the vocabulary (vocab_size {VocabSize}).");
             }
         }
+
+        var parameters = T5ParameterShapes.Count(this);
+        if (parameters > MaxParameters)
+        {
+            throw new ModelFormatException(source, $"the config describes {parameters} parameters (vocab_size {VocabSize}, d_model {DModel}, d_kv {DKv}, " +
+                $"d_ff {DFf}, num_heads {NumHeads}, num_layers {NumLayers}, num_decoder_layers {DecoderLayerCount}); the limit is {MaxParameters}.");
+        }
     }
+
+    /// <summary>The size keys and their values, for messages.</summary>
+    internal string DescribeSizes() =>
+        $"vocab_size {VocabSize}, d_model {DModel}, d_kv {DKv}, d_ff {DFf}, num_heads {NumHeads}, num_layers {NumLayers}, num_decoder_layers {DecoderLayerCount}";
 
     /// <summary>
     /// Parses <c>feed_forward_proj</c> the way Hugging Face does: <c>"&lt;act&gt;"</c> or <c>"gated-&lt;act&gt;"</c>,
@@ -203,11 +263,13 @@ public sealed class T5Config
         return (gated, activation);
     }
 
-    private static void RequirePositive(int value, string key, string source)
+    private static readonly JsonSerializerOptions StrictJson = new() { AllowDuplicateProperties = false };
+
+    private static void RequireInRange(int value, string key, int max, string source)
     {
-        if (value <= 0)
+        if (value <= 0 || value > max)
         {
-            throw new InvalidDataException($"{source}: key \"{key}\" must be positive, got {value}.");
+            throw new ModelFormatException(source, $"key \"{key}\" must be between 1 and {max}, got {value}.");
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.StepDistill.Pipeline;
+using MLNet.StepDistill.T5;
 
 namespace MLNet.StepDistill.Training;
 
@@ -154,25 +155,11 @@ public sealed class Seq2SeqStudentTransformer : IArchivedComponent, IDisposable
     }
 
     /// <summary>Reads a student back from its folder of a model zip, onto <paramref name="device"/>.</summary>
+    /// <exception cref="ModelFormatException">The head or the weights are not valid (the message names the zip and the entry).</exception>
     internal static Seq2SeqStudentTransformer Load(ArchiveFolder folder, MLContext mlContext, string device)
     {
-        StudentHead head;
-        try
-        {
-            using var stream = folder.Open(HeadEntry);
-            head = JsonSerializer.Deserialize<StudentHead>(stream) ?? throw new JsonException("the entry is empty");
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"{folder.ArchivePath}: the student's {HeadEntry} is not valid: {ex.Message}", ex);
-        }
-
-        if (head.Version != StudentHead.FormatVersion)
-        {
-            throw new InvalidDataException($"{folder.ArchivePath}: the student's {HeadEntry} has format version {head.Version}; this library reads {StudentHead.FormatVersion}.");
-        }
-
-        var temp = Directory.CreateTempSubdirectory("stepdistill-load-");
+        var head = StudentHeadFile.Read(folder, HeadEntry);
+        var temp = Directory.CreateTempSubdirectory(StaleTempFiles.LoadFolderPrefix);
         try
         {
             foreach (var name in folder.List(ModelFolder))
@@ -182,7 +169,16 @@ public sealed class Seq2SeqStudentTransformer : IArchivedComponent, IDisposable
                 source.CopyTo(target);
             }
 
-            var student = T5Student.Load(temp.FullName, head, device);
+            T5Student student;
+            try
+            {
+                student = T5Student.Load(temp.FullName, head, device);
+            }
+            catch (Exception ex) when (ex is ModelFormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException)
+            {
+                throw StudentHeadFile.InEntry(folder, folder.EntryName(ModelFolder), temp.FullName, ex);
+            }
+
             return new Seq2SeqStudentTransformer(mlContext, new StudentPredictor(student, head), head.GenerateRationale);
         }
         finally

@@ -1,5 +1,8 @@
+using MLNet.StepDistill.Pipeline;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text.Json;
+using MLNet.StepDistill.T5;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,10 +12,14 @@ namespace MLNet.StepDistill.Training;
 /// The resumable state of a run, in one file written atomically (a temporary file renamed over the old one): the
 /// weights, the optimiser's state, the step, the CPU random generator's state (dropout) and the validation bookkeeping.
 /// The batch order needs no saving: <see cref="BatchPlan"/> derives it from the seed and the step.
+/// Layout: the magic string, a SHA-256 of everything after it, then the header (JSON), the random state, the weights
+/// and the optimiser state. A file that fails its checksum, or whose step lies outside the run, is refused.
 /// </summary>
 internal sealed class TrainingCheckpoint
 {
-    private const string Magic = "STEPDISTILL-CHECKPOINT-1";
+    private const string Magic = "STEPDISTILL-CHECKPOINT-2";
+    private const string OlderMagic = "STEPDISTILL-CHECKPOINT-1";
+    private const int HashLength = 32;
 
     /// <summary>The checkpoint file inside a checkpoint folder.</summary>
     public static string PathIn(string folder) => Path.Combine(folder, "checkpoint.bin");
@@ -36,12 +43,15 @@ internal sealed class TrainingCheckpoint
     public void Write(string folder, nn.Module module, optim.Optimizer optimizer)
     {
         Directory.CreateDirectory(folder);
+        DeleteStaleTemps(folder);
         var target = PathIn(folder);
         var temp = target + $".tmp-{Environment.ProcessId}";
         using (var stream = File.Create(temp))
         using (var writer = new BinaryWriter(stream))
         {
             writer.Write(Magic);
+            var hashAt = stream.Position;
+            writer.Write(new byte[HashLength]);
             writer.Write(JsonSerializer.Serialize(this));
             using var rng = torch.random.get_rng_state();
             var rngBytes = rng.data<byte>().ToArray();
@@ -50,16 +60,47 @@ internal sealed class TrainingCheckpoint
             module.save(writer);
             ((TorchSharp.Modules.OptimizerHelper)optimizer).save_state_dict(writer);
             writer.Flush();
+            var hash = HashFrom(stream, hashAt + HashLength);
+            stream.Position = hashAt;
+            stream.Write(hash);
             stream.Flush(flushToDisk: true);
         }
 
         File.Move(temp, target, overwrite: true);
     }
 
-    /// <summary>Reads the checkpoint in <paramref name="folder"/> into the module, optimiser and random generator; null when there is none.</summary>
-    /// <exception cref="InvalidDataException">The file is not a checkpoint, is truncated or corrupt, or was written by a run with other settings (naming them).</exception>
-    public static TrainingCheckpoint? TryRestore(string folder, string fingerprint, nn.Module module, optim.Optimizer optimizer)
+    /// <summary>Deletes <c>checkpoint.bin.tmp-&lt;pid&gt;</c> and <c>best-weights.bin.tmp-&lt;pid&gt;</c> left by killed runs.</summary>
+    public static void DeleteStaleTemps(string folder)
     {
+        foreach (var name in new[] { Path.GetFileName(PathIn(folder)), Path.GetFileName(BestPathIn(folder)) })
+        {
+            StaleTempFiles.DeleteFiles(folder, name + ".tmp-*", file => file[(name.Length + 5)..]);
+        }
+    }
+
+    private static byte[] HashFrom(Stream stream, long start)
+    {
+        stream.Position = start;
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            sha.AppendData(buffer, 0, read);
+        }
+
+        return sha.GetHashAndReset();
+    }
+
+    /// <summary>
+    /// Reads the checkpoint in <paramref name="folder"/> into the module, optimiser and random generator; null when there
+    /// is none. Deletes temporary files that killed runs left there first.
+    /// </summary>
+    /// <exception cref="FileIntegrityException">The file fails its SHA-256 (damaged after it was written).</exception>
+    /// <exception cref="ModelFormatException">The file is not a checkpoint, is truncated or corrupt, holds a step outside the run or weights of another shape, or was written by a run with other settings (naming them).</exception>
+    public static TrainingCheckpoint? TryRestore(string folder, string fingerprint, nn.Module module, optim.Optimizer optimizer, int totalSteps)
+    {
+        DeleteStaleTemps(folder);
         var path = PathIn(folder);
         if (!File.Exists(path))
         {
@@ -68,36 +109,70 @@ internal sealed class TrainingCheckpoint
 
         try
         {
-            return Restore(path, fingerprint, module, optimizer);
+            return Restore(path, fingerprint, module, optimizer, totalSteps);
         }
-        catch (Exception ex) when (ex is EndOfStreamException or IOException and not FileNotFoundException or FormatException or JsonException or ArgumentException or ExternalException)
+        catch (Exception ex) when (ex is EndOfStreamException or IOException and not (FileNotFoundException or ModelFormatException) or FormatException
+            or JsonException or ArgumentException or ExternalException or InvalidDataException or OverflowException or InvalidOperationException)
         {
-            throw new InvalidDataException(
-                $"{path}: the training checkpoint is truncated or corrupt ({ex.Message}). Delete it to start over, or run without " +
-                "Resume (--resume) to train from scratch.", ex);
+            throw new ModelFormatException(path,
+                $"the training checkpoint is truncated or corrupt ({ex.Message}). {WhatToDo}", ex);
         }
     }
 
-    private static TrainingCheckpoint Restore(string path, string fingerprint, nn.Module module, optim.Optimizer optimizer)
+    private const string WhatToDo = "Delete it to start over, or run without Resume (--resume) to train from scratch.";
+
+    private static TrainingCheckpoint Restore(string path, string fingerprint, nn.Module module, optim.Optimizer optimizer, int totalSteps)
     {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
-        if (reader.ReadString() != Magic)
+        var magic = stream.Length >= 1 && stream.ReadByte() is var length && length is > 0 and < 64
+            ? System.Text.Encoding.ASCII.GetString(reader.ReadBytes(length))
+            : "";
+        if (magic == OlderMagic)
         {
-            throw new InvalidDataException($"{path}: not a StepDistill training checkpoint.");
+            throw new ModelFormatException(path, $"the training checkpoint was written by an older version, without a checksum. {WhatToDo}");
         }
 
+        if (magic != Magic)
+        {
+            throw new ModelFormatException(path, $"not a StepDistill training checkpoint. {WhatToDo}");
+        }
+
+        var recorded = reader.ReadBytes(HashLength);
+        var bodyStart = stream.Position;
+        if (recorded.Length != HashLength || !CryptographicOperations.FixedTimeEquals(recorded, HashFrom(stream, bodyStart)))
+        {
+            throw new FileIntegrityException(path, $"the training checkpoint fails its SHA-256 check: it was damaged after it was written. {WhatToDo}");
+        }
+
+        stream.Position = bodyStart;
         var state = JsonSerializer.Deserialize<TrainingCheckpoint>(reader.ReadString())
-            ?? throw new InvalidDataException($"{path}: the checkpoint header is empty.");
+            ?? throw new ModelFormatException(path, "the checkpoint header is empty.");
         if (state.Fingerprint != fingerprint)
         {
-            throw new InvalidDataException(
-                $"{path}: the checkpoint was written by a run with other settings: {ResumeFingerprint.Differences(state.Fingerprint, fingerprint)}. " +
+            throw new ModelFormatException(path,
+                $"the checkpoint was written by a run with other settings: {ResumeFingerprint.Differences(state.Fingerprint, fingerprint)}. " +
                 "Use another CheckpointFolder (--checkpoint-dir), or the same options and data to resume.");
         }
 
-        var rngBytes = reader.ReadBytes(reader.ReadInt32());
-        module.load(reader);
+        if (state.Step < 0 || state.Step > totalSteps)
+        {
+            throw new ModelFormatException(path, $"the checkpoint is at step {state.Step}, outside this run of {totalSteps} steps. {WhatToDo}");
+        }
+
+        if (state.ValidationsWithoutImprovement < 0 || state.BestAccuracy is { } best && !(best >= 0 && best <= 1))
+        {
+            throw new ModelFormatException(path, $"the checkpoint's validation state is out of range. {WhatToDo}");
+        }
+
+        var rngLength = reader.ReadInt32();
+        if (rngLength < 0 || rngLength > stream.Length - stream.Position)
+        {
+            throw new ModelFormatException(path, $"the checkpoint's random-generator state claims {rngLength} bytes. {WhatToDo}");
+        }
+
+        var rngBytes = reader.ReadBytes(rngLength);
+        module.load(reader); // strict: every name, and each tensor's dtype and shape, must be the module's
         ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
         using var rng = torch.tensor(rngBytes, dtype: ScalarType.Byte);
         torch.random.set_rng_state(rng);

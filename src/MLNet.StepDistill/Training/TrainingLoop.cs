@@ -38,7 +38,7 @@ internal sealed class TrainingLoop(
         double? best = null;
         var sinceBest = 0;
         if (options.Resume && options.CheckpointFolder is { } resumeFolder &&
-            TrainingCheckpoint.TryRestore(resumeFolder, fingerprint, module, optimizer) is { } restored)
+            TrainingCheckpoint.TryRestore(resumeFolder, fingerprint, module, optimizer, totalSteps) is { } restored)
         {
             start = restored.Step;
             best = restored.BestAccuracy;

@@ -17,7 +17,7 @@ public class T5CheckpointTests
     public void Missing_key_is_named_in_the_error()
     {
         using var folder = CopyWithWeights(w => w.Remove("encoder.final_layer_norm.weight"));
-        var error = Assert.Throws<InvalidDataException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
+        var error = Assert.Throws<ModelFormatException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
         Assert.Contains("missing keys: encoder.final_layer_norm.weight", error.Message);
         Assert.Contains("model.safetensors", error.Message);
     }
@@ -26,7 +26,7 @@ public class T5CheckpointTests
     public void Unexpected_key_is_named_in_the_error()
     {
         using var folder = CopyWithWeights(w => w["encoder.block.9.layer.0.layer_norm.weight"] = ones(64));
-        var error = Assert.Throws<InvalidDataException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
+        var error = Assert.Throws<ModelFormatException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
         Assert.Contains("unexpected keys: encoder.block.9.layer.0.layer_norm.weight", error.Message);
     }
 
@@ -34,7 +34,7 @@ public class T5CheckpointTests
     public void Wrong_shape_names_the_key_and_both_shapes()
     {
         using var folder = CopyWithWeights(w => w["decoder.block.1.layer.2.DenseReluDense.wo.weight"] = zeros(64, 96));
-        var error = Assert.Throws<InvalidDataException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
+        var error = Assert.Throws<ModelFormatException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
         Assert.Contains("decoder.block.1.layer.2.DenseReluDense.wo.weight: checkpoint [64, 96] but the config gives [64, 128]", error.Message);
     }
 
@@ -46,12 +46,12 @@ public class T5CheckpointTests
         var weights = folder.File("model.safetensors");
         var bytes = File.ReadAllBytes(weights);
         File.WriteAllBytes(weights, bytes[..(bytes.Length - 1000)]);
-        var error = Assert.Throws<InvalidDataException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
+        var error = Assert.Throws<ModelFormatException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
         Assert.Contains(weights, error.Message);
         Assert.Contains("truncated", error.Message);
 
         File.WriteAllBytes(weights, bytes[..5]);
-        error = Assert.Throws<InvalidDataException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
+        error = Assert.Throws<ModelFormatException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
         Assert.Contains("truncated", error.Message);
     }
 
@@ -62,7 +62,7 @@ public class T5CheckpointTests
         T5Fixtures.CopyFolder(T5Fixtures.ModelFolder(Fixture), folder.Path);
         var header = Encoding.UTF8.GetBytes("{\"shared.weight\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 4]}}");
         File.WriteAllBytes(folder.File("model.safetensors"), [.. BitConverter.GetBytes((ulong)header.Length), .. header, .. new byte[8]]);
-        var error = Assert.Throws<InvalidDataException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
+        var error = Assert.Throws<ModelFormatException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
         Assert.Contains("model.safetensors", error.Message);
         Assert.Contains("shared.weight", error.Message);
     }
@@ -79,7 +79,7 @@ public class T5CheckpointTests
         var config = JsonNode.Parse(File.ReadAllText(folder.File("config.json")))!.AsObject();
         config[key] = JsonNode.Parse(value);
         File.WriteAllText(folder.File("config.json"), config.ToJsonString());
-        var error = Assert.Throws<InvalidDataException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
+        var error = Assert.Throws<ModelFormatException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
         Assert.Contains(key, error.Message);
         Assert.Contains(folder.File("config.json"), error.Message);
     }
@@ -89,7 +89,7 @@ public class T5CheckpointTests
     {
         using var folder = new TempFolder();
         File.WriteAllText(folder.File("config.json"), "{\n  \"d_model\": 64,\n  oops\n}");
-        var error = Assert.Throws<InvalidDataException>(() => T5Config.Load(folder.File("config.json")));
+        var error = Assert.Throws<ModelFormatException>(() => T5Config.Load(folder.File("config.json")));
         Assert.Contains(folder.File("config.json"), error.Message);
         Assert.Contains("line 3", error.Message);
     }
@@ -147,7 +147,7 @@ public class T5CheckpointTests
         PyTorchPickler.PickleStateDict(folder.File("pytorch_model.bin"), ReadFixtureWeights());
         var bytes = File.ReadAllBytes(folder.File("pytorch_model.bin"));
         File.WriteAllBytes(folder.File("pytorch_model.bin"), bytes[..(bytes.Length / 2)]);
-        var error = Assert.Throws<InvalidDataException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
+        var error = Assert.Throws<ModelFormatException>(() => T5ForConditionalGeneration.FromPretrained(folder.Path, CPU));
         Assert.Contains(folder.File("pytorch_model.bin"), error.Message);
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Training;
 using MLNet.StepDistill.Recipes;
 using Xunit;
@@ -76,7 +77,7 @@ public sealed class CheckpointResumeTests
             var other = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 2);
             other.CheckpointFolder = folder;
             other.Resume = true;
-            var error = Assert.Throws<InvalidDataException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(other).Fit(train));
+            var error = Assert.Throws<ModelFormatException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(other).Fit(train));
             Assert.Contains("steps (checkpoint 1, this run 2)", error.Message);
         }
         finally
@@ -110,7 +111,7 @@ public sealed class CheckpointResumeTests
         other.LearningRateSchedule = option == "LearningRateSchedule" ? LearningRateSchedule.Constant : other.LearningRateSchedule;
         other.Student = option == "Student" ? "t5-small" : other.Student;
 
-        var error = Assert.Throws<InvalidDataException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(other).Fit(train));
+        var error = Assert.Throws<ModelFormatException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(other).Fit(train));
 
         Assert.Contains($"{option} ({difference})", error.Message);
         Assert.DoesNotContain("Alpha (", error.Message);
@@ -137,10 +138,10 @@ public sealed class CheckpointResumeTests
         }
 
         options.Resume = true;
-        var error = Assert.Throws<InvalidDataException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train));
+        var error = Assert.Throws<FileIntegrityException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train));
 
         Assert.Contains(path, error.Message);
-        Assert.Contains("truncated or corrupt", error.Message);
+        Assert.Contains("damaged", error.Message);
         Assert.Contains("--resume", error.Message);
     }
 }
