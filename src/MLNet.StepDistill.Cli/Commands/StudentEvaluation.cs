@@ -9,8 +9,13 @@ namespace MLNet.StepDistill.Cli.Commands;
 internal static class StudentEvaluation
 {
     /// <summary>Accuracy of a loaded or trained model on annotated rows, with the family's comparison.</summary>
-    public static EvaluationSummary Evaluate(MLContext ml, ITransformer model, Seq2SeqStudentTransformer student, TaskDataset dataset, IReadOnlyList<AnnotatedRow> rows)
+    public static EvaluationSummary Evaluate(MLContext ml, ITransformer model, Seq2SeqStudentTransformer student, TaskDataset dataset, IReadOnlyList<AnnotatedRow> rows) =>
+        Evaluate(ml, ServedStudent.From(student, model), dataset, rows);
+
+    /// <summary>As above, for a student served by either runtime (a TorchSharp zip or an exported ONNX folder).</summary>
+    public static EvaluationSummary Evaluate(MLContext ml, ServedStudent student, TaskDataset dataset, IReadOnlyList<AnnotatedRow> rows)
     {
+        var model = student.Model;
         var data = AnnotatedSplit.ToDataView(ml, rows);
         if (student.IsOpenTarget)
         {
