@@ -8,5 +8,6 @@ internal static class BenchmarkRegistry
         new TeacherBenchmark(),
         new AnnotateBenchmark(),
         new T5Benchmark(),
+        new OnnxBenchmark(),
     ];
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.T5;
@@ -232,43 +233,28 @@ public sealed class OnnxT5Model : IDisposable
         return logits;
     }
 
-    /// <summary>log_softmax(row)[index], computed as torch does (max-shifted, float32).</summary>
-    internal static float LogSoftmaxAt(ReadOnlySpan<float> row, int index)
-    {
-        var max = float.NegativeInfinity;
-        foreach (var x in row)
-        {
-            max = Math.Max(max, x);
-        }
-
-        var sum = 0.0;
-        foreach (var x in row)
-        {
-            sum += Math.Exp(x - max);
-        }
-
-        return (float)(row[index] - max - Math.Log(sum));
-    }
+    /// <summary>log_softmax(row)[index], computed as torch does (max-shifted, float32), vectorized.</summary>
+    internal static float LogSoftmaxAt(ReadOnlySpan<float> row, int index) => row[index] - LogSumExp(row);
 
     /// <summary>The whole log_softmax of a row.</summary>
-    internal static void LogSoftmax(ReadOnlySpan<float> row, Span<float> destination)
+    internal static void LogSoftmax(ReadOnlySpan<float> row, Span<float> destination) =>
+        TensorPrimitives.Subtract(row, LogSumExp(row), destination);
+
+    /// <summary>max + log(sum(exp(row - max))).</summary>
+    private static float LogSumExp(ReadOnlySpan<float> row)
     {
-        var max = float.NegativeInfinity;
-        foreach (var x in row)
+        var max = TensorPrimitives.Max(row);
+        var shifted = System.Buffers.ArrayPool<float>.Shared.Rent(row.Length);
+        try
         {
-            max = Math.Max(max, x);
+            var span = shifted.AsSpan(0, row.Length);
+            TensorPrimitives.Subtract(row, max, span);
+            TensorPrimitives.Exp(span, span);
+            return max + MathF.Log(TensorPrimitives.Sum(span));
         }
-
-        var sum = 0.0;
-        foreach (var x in row)
+        finally
         {
-            sum += Math.Exp(x - max);
-        }
-
-        var logSum = (float)Math.Log(sum);
-        for (var i = 0; i < row.Length; i++)
-        {
-            destination[i] = row[i] - max - logSum;
+            System.Buffers.ArrayPool<float>.Shared.Return(shifted);
         }
     }
 
