@@ -21,7 +21,12 @@ for project in MLNet.StepDistill.Core MLNet.StepDistill MLNet.StepDistill.Onnx; 
   dotnet pack "src/$project/$project.csproj" -c Release -o "$feed" -p:Version="$version" -v quiet -nologo >/dev/null
 done
 
-nuspec() { unzip -p "$feed/$1.$version.nupkg" "$1.nuspec"; }
+# The nuspec pack wrote into the package (kept beside the project's build output; no unzip needed).
+nuspec() { cat "src/$1/obj/Release/$1.$version.nuspec"; }
+for project in MLNet.StepDistill MLNet.StepDistill.Onnx; do
+  [ -f "src/$project/obj/Release/$project.$version.nuspec" ] || { echo "FAIL: pack wrote no nuspec for $project" >&2; exit 1; }
+  grep -q 'id="MLNet.StepDistill.Core"' "src/$project/obj/Release/$project.$version.nuspec"
+done
 if nuspec MLNet.StepDistill | grep -iE 'id="(libtorch|TorchSharp-c)' ; then
   echo "FAIL: the MLNet.StepDistill package depends on a native libtorch package (above); the app must choose it" >&2; exit 1
 fi
@@ -68,4 +73,5 @@ grep -q "no libtorch mapped into the process" <<<"$onnx_out"
 if [ "$(grep prediction <<<"$onnx_out")" != "$(grep prediction <<<"$torch_out")" ]; then
   echo "FAIL: the ONNX and TorchSharp apps disagree" >&2; exit 1
 fi
+rm -f src/*/obj/Release/*."$version".nuspec
 echo "package smoke test passed"
