@@ -9,5 +9,6 @@ internal static class BenchmarkRegistry
         new AnnotateBenchmark(),
         new T5Benchmark(),
         new ThreadsBenchmark(),
+        new OnnxBenchmark(),
     ];
 }

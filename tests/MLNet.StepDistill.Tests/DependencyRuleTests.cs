@@ -16,14 +16,15 @@ public sealed partial class DependencyRuleTests
     {
         ["Pipeline"] = ["T5"],
         ["Tasks"] = ["Pipeline", "T5"],
-        ["T5"] = [],
+        ["T5"] = ["Deployment"],
         ["Teaching"] = ["Tasks", "Pipeline"],
-        ["Training"] = ["Tasks", "T5", "Pipeline"],
+        ["Training"] = ["Tasks", "T5", "Pipeline", "Deployment"],
         ["Evaluation"] = ["Tasks", "Training", "Pipeline"],
-        ["Recipes"] = ["Tasks", "Teaching", "Training", "T5", "Pipeline", ""],
-        ["Onnx"] = ["Tasks", "T5", "Pipeline", "Training", ""],
-        ["Experiments"] = ["Tasks", "Teaching", "Training", "Evaluation", "Recipes", "T5", "Pipeline", ""],
-        [""] = ["Tasks", "Teaching", "Training", "Evaluation", "Recipes", "Experiments", "T5", "Pipeline", "Onnx"],
+        ["Recipes"] = ["Tasks", "Teaching", "Training", "T5", "Pipeline", "Deployment", ""],
+        ["Deployment"] = ["Tasks", "T5", "Pipeline"],
+        ["Onnx"] = ["Tasks", "T5", "Pipeline", "Deployment"],
+        ["Experiments"] = ["Tasks", "Teaching", "Training", "Evaluation", "Recipes", "T5", "Pipeline", "Deployment", ""],
+        [""] = ["Tasks", "Teaching", "Training", "Evaluation", "Recipes", "Experiments", "T5", "Pipeline", "Deployment"],
     };
 
     [Fact]
@@ -92,7 +93,7 @@ public sealed partial class DependencyRuleTests
     [GeneratedRegex(@"^namespace MLNet\.StepDistill((?:\.\w+)*);", RegexOptions.Multiline)]
     private static partial Regex NamespacePattern();
 
-    [GeneratedRegex(@"(?<!namespace )MLNet\.StepDistill\.(Pipeline|Tasks|T5|Teaching|Training|Evaluation|Recipes|Experiments|Onnx)\b")]
+    [GeneratedRegex(@"(?<!namespace )MLNet\.StepDistill\.(?!Tests\b|Cli\b)(\w+)")]
     private static partial Regex ReferencePattern();
 
     [GeneratedRegex(@"""(?:[^""\\\n]|\\.)*""")]

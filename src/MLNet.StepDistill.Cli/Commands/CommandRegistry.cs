@@ -18,11 +18,14 @@ internal static class CommandRegistry
             .WithExample("train", "--dataset", "datasets/cqa", "--mode", "step-by-step", "--labels", "teacher", "--student", "tiny", "--fraction", "0.1", "--steps", "150", "--out", "model.zip")
             .WithExample("train", "--dataset", "datasets/cqa", "--annotated", "cqa-train.jsonl", "--epochs", "2", "--validation-split", "test", "--eval-every", "50", "--out", "model.zip", "--json");
         config.AddCommand<EvaluateCommand>("evaluate")
-            .WithDescription("Evaluates a model zip on a dataset split (accuracy; equation accuracy for math).")
+            .WithDescription("Evaluates a model zip or an exported ONNX folder on a dataset split (accuracy; equation accuracy for math).")
             .WithExample("evaluate", "--model", "model.zip", "--dataset", "datasets/cqa", "--split", "test", "--json");
         config.AddCommand<PredictCommand>("predict")
-            .WithDescription("Answers one input with a model zip, optionally with the student's rationale.")
+            .WithDescription("Answers one input with a model zip or an exported ONNX folder, optionally with the student's rationale.")
             .WithExample("predict", "--model", "model.zip", "--text", "Where do you keep milk?", "--choices", "fridge|shelf|car|bed|roof", "--rationale");
+        config.AddCommand<ExportOnnxCommand>("export-onnx")
+            .WithDescription("Exports a model zip's student as ONNX graphs (encoder, decoder with KV cache), tokenizer and manifest, served by ONNX Runtime without libtorch (MLNet.StepDistill.Onnx; evaluate/predict --model DIR).")
+            .WithExample("export-onnx", "--model", "model.zip", "--out", "student-onnx");
         config.AddCommand<DistillCommand>("distill")
             .WithDescription("The whole experiment on shipped data, CPU-sized (e-SNLI by default): recorded-teacher annotations, a tiny student trained step-by-step and one trained standard with the same budget, evaluated against the majority-class baseline in one table.")
             .WithExample("distill")

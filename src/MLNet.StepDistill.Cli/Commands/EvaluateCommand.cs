@@ -12,7 +12,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
     internal sealed class Settings : CommandSettings
     {
         [CommandOption("--model <FILE>")]
-        [Description("A model zip written by train (or SaveModel).")]
+        [Description("A model zip written by train (or SaveModel), or a folder written by export-onnx (served by ONNX Runtime).")]
         public string? Model { get; set; }
 
         [CommandOption("--dataset <FOLDER>")]
@@ -49,9 +49,9 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(settings.Model) || !File.Exists(settings.Model))
+        if (string.IsNullOrWhiteSpace(settings.Model) || !(File.Exists(settings.Model) || Directory.Exists(settings.Model)))
         {
-            throw new UserFacingException($"evaluate: --model must name an existing model zip (got \"{settings.Model}\")");
+            throw new UserFacingException($"evaluate: --model must name an existing model zip or exported ONNX folder (got \"{settings.Model}\")");
         }
 
         if (settings.Limit is < 1)
@@ -68,17 +68,8 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         }
 
         var ml = new MLContext(0);
-        ITransformer model;
-        try
-        {
-            model = ml.StepDistill().LoadModel(settings.Model, out _);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or IOException)
-        {
-            throw new UserFacingException($"evaluate: {settings.Model}: {ex.Message}", ex);
-        }
-
-        var summary = StudentEvaluation.Evaluate(ml, StudentEvaluation.FindStudent(model), dataset, rows);
+        using var student = ServedStudent.Load("evaluate", ml, settings.Model);
+        var summary = StudentEvaluation.Evaluate(ml, student, dataset, rows);
         Print(summary, dataset.Manifest.Name, settings.Split, settings.Json);
         return 0;
     }

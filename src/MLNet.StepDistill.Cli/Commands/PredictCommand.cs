@@ -15,7 +15,7 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
     internal sealed class Settings : CommandSettings
     {
         [CommandOption("--model <FILE>")]
-        [Description("A model zip written by train.")]
+        [Description("A model zip written by train, or a folder written by export-onnx (served by ONNX Runtime).")]
         public string? Model { get; set; }
 
         [CommandOption("--text <TEXT>")]
@@ -47,9 +47,9 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(settings.Model) || !File.Exists(settings.Model))
+        if (string.IsNullOrWhiteSpace(settings.Model) || !(File.Exists(settings.Model) || Directory.Exists(settings.Model)))
         {
-            throw new UserFacingException($"predict: --model must name an existing model zip (got \"{settings.Model}\")");
+            throw new UserFacingException($"predict: --model must name an existing model zip or exported ONNX folder (got \"{settings.Model}\")");
         }
 
         if (string.IsNullOrWhiteSpace(settings.Text))
@@ -59,7 +59,8 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
 
         CliThreads.Apply("predict", settings.Threads);
         var ml = new MLContext(0);
-        var student = StudentEvaluation.FindStudent(ModelFiles.Load("predict", ml, settings.Model));
+        using var loaded = ServedStudent.Load("predict", ml, settings.Model);
+        var student = loaded;
         if (settings.Rationale)
         {
             try
@@ -87,7 +88,7 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
             ? new MultipleChoiceFormat().FormatInput(new TaskExample("", [settings.Text], choices, null))
             : settings.Text;
         var row = new AnnotatedRow { Input = input, Choices = choices };
-        var scored = student.Transform(AnnotatedSplit.ToDataView(ml, [row]));
+        var scored = student.Student.Transform(AnnotatedSplit.ToDataView(ml, [row]));
         var text = scored.GetColumn<string>("PredictedText").Single();
         output.WriteLine($"prediction  {text}");
         if (!student.IsOpenTarget)

@@ -10,13 +10,14 @@ namespace MLNet.StepDistill.Cli.Commands;
 /// <summary>Evaluating a trained or loaded student on annotated rows, and finding it inside a pipeline.</summary>
 internal static class StudentEvaluation
 {
-    /// <summary>Accuracy of a loaded or trained student on annotated rows (their input already formatted), with the family's comparison.</summary>
-    public static EvaluationSummary Evaluate(MLContext ml, Seq2SeqStudentTransformer student, TaskDataset dataset, IReadOnlyList<AnnotatedRow> rows)
+    /// <summary>Accuracy of a student served by either runtime (a TorchSharp zip or an exported ONNX folder) on annotated rows (their input already formatted), with the family's comparison.</summary>
+    public static EvaluationSummary Evaluate(MLContext ml, ServedStudent student, TaskDataset dataset, IReadOnlyList<AnnotatedRow> rows)
     {
+        var model = student.Model;
         var data = AnnotatedSplit.ToDataView(ml, rows);
         if (student.IsOpenTarget)
         {
-            var generated = ml.StepDistill().EvaluateGeneratedText(student.Transform(data), compareAsEquations: dataset.Manifest.Family == TaskFamily.Math);
+            var generated = ml.StepDistill().EvaluateGeneratedText(model.Transform(data), compareAsEquations: dataset.Manifest.Family == TaskFamily.Math);
             if (generated.Count == 0)
             {
                 throw NothingScored(dataset, rows.Count, "every row's gold text is empty");
@@ -39,7 +40,7 @@ internal static class StudentEvaluation
             throw NothingScored(dataset, rows.Count, what);
         }
 
-        var metrics = ml.MulticlassClassification.Evaluate(student.Transform(keyed), labelColumnName: "LabelKey");
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(keyed), labelColumnName: "LabelKey");
         return new EvaluationSummary(rows.Count, scoredRows, metrics.MicroAccuracy, null, null, metrics.MacroAccuracy, metrics.LogLoss);
     }
 

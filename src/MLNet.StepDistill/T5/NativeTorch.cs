@@ -12,7 +12,10 @@ public static class NativeTorch
     public const string FixHint =
         "TorchSharp 0.107 (libtorch 2.10) needs libstdc++ from GCC 13 or newer (GLIBCXX_3.4.32). " +
         "On Debian 12 run `bash eng/install-prereqs.sh` from the repository root; Ubuntu 24.04, Debian 13, " +
-        "Windows and macOS need nothing. For a GPU build, see README.md (TorchBackend).";
+        "Windows and macOS need nothing. An app that references the MLNet.StepDistill package must also reference a native " +
+        "libtorch package of its own: libtorch-cpu-linux-x64, libtorch-cpu-win-x64, libtorch-cpu-osx-arm64 (or TorchSharp-cpu " +
+        "for all three), or libtorch-cuda-12.8-linux-x64 / TorchSharp-cuda-windows for a GPU; see README.md (TorchBackend, " +
+        "Deploying without libtorch).";
 
     private static readonly Lazy<Exception?> LoadFailure = new(TryLoad, LazyThreadSafetyMode.ExecutionAndPublication);
 

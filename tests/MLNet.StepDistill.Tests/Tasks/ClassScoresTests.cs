@@ -1,7 +1,7 @@
-using MLNet.StepDistill.Training;
+using MLNet.StepDistill.Tasks;
 using Xunit;
 
-namespace MLNet.StepDistill.Tests.Training;
+namespace MLNet.StepDistill.Tests.Tasks;
 
 public sealed class ClassScoresTests
 {

@@ -1,4 +1,4 @@
-namespace MLNet.StepDistill.Training;
+namespace MLNet.StepDistill.Tasks;
 
 /// <summary>
 /// Turns a student's log-likelihoods of each class's text into ML.NET's Score vector: a softmax over the classes, so

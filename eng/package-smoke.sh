@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Packs MLNet.StepDistill.Core, MLNet.StepDistill and MLNet.StepDistill.Onnx into a local folder and installs them into
+# two fresh console apps outside the repository (no Directory.Build.* applies there):
+#   - OnnxApp: MLNet.StepDistill.Onnx + Microsoft.ML.OnnxRuntime; must publish without any libtorch* file and run a
+#     prediction without libtorch mapped into the process;
+#   - TorchApp: MLNet.StepDistill + the app's own choice of native libtorch (libtorch-cpu-linux-x64).
+# Both answer the same question with a student trained (2 steps) and exported by the CLI, and must agree.
+# Also checks that the MLNet.StepDistill nuspec names no native libtorch package and the ONNX one no TorchSharp.
+# Prints the published size of each app. Usage: bash eng/package-smoke.sh [work folder]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+work=${1:-$(mktemp -d /tmp/stepdistill-package-smoke.XXXXXX)}
+mkdir -p "$work"
+feed="$work/feed"
+version="0.1.0-smoke.$(date +%s)"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 OMP_NUM_THREADS=1
+
+echo "== pack $version into $feed"
+for project in MLNet.StepDistill.Core MLNet.StepDistill MLNet.StepDistill.Onnx; do
+  dotnet pack "src/$project/$project.csproj" -c Release -o "$feed" -p:Version="$version" -v quiet -nologo >/dev/null
+done
+
+# The nuspec pack wrote into the package (kept beside the project's build output; no unzip needed).
+nuspec() { cat "src/$1/obj/Release/$1.$version.nuspec"; }
+for project in MLNet.StepDistill MLNet.StepDistill.Onnx; do
+  [ -f "src/$project/obj/Release/$project.$version.nuspec" ] || { echo "FAIL: pack wrote no nuspec for $project" >&2; exit 1; }
+  grep -q 'id="MLNet.StepDistill.Core"' "src/$project/obj/Release/$project.$version.nuspec"
+done
+if nuspec MLNet.StepDistill | grep -iE 'id="(libtorch|TorchSharp-c)' ; then
+  echo "FAIL: the MLNet.StepDistill package depends on a native libtorch package (above); the app must choose it" >&2; exit 1
+fi
+if nuspec MLNet.StepDistill.Onnx | grep -iE 'id="[^"]*torch'; then
+  echo "FAIL: the MLNet.StepDistill.Onnx package depends on TorchSharp (above)" >&2; exit 1
+fi
+echo "nuspecs: MLNet.StepDistill names TorchSharp (managed) only; MLNet.StepDistill.Onnx names no TorchSharp"
+
+echo "== a student to serve: train 2 steps, export"
+cli="src/MLNet.StepDistill.Cli/bin/Release/net10.0/stepdistill.dll"
+[ -f "$cli" ] || dotnet build src/MLNet.StepDistill.Cli -c Release -v quiet -nologo >/dev/null
+dotnet "$cli" train --dataset datasets/cqa --fraction 0.002 --steps 2 --batch-size 4 --max-input 32 --max-target 8 --out "$work/model.zip" --json >/dev/null
+dotnet "$cli" export-onnx --model "$work/model.zip" --out "$work/student-onnx" >/dev/null
+
+question="Where do you keep milk?"
+choices="fridge|shelf|car|bed|roof"
+for app in OnnxApp TorchApp; do
+  echo "== $app: fresh console app from the local feed"
+  dir="$work/$app"
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp "eng/package-smoke/$app/Program.cs" "$dir/"
+  sed "s/@VERSION@/$version/" "eng/package-smoke/$app/$app.csproj.template" > "$dir/$app.csproj"
+  cat > "$dir/nuget.config" <<NUGET
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="local-smoke" value="$feed" />
+  </packageSources>
+</configuration>
+NUGET
+  (cd "$dir" && dotnet publish -c Release -r linux-x64 --self-contained false -o publish -v quiet -nologo >/dev/null)
+  echo "published size: $(du -sh "$dir/publish" | cut -f1) ($app, linux-x64, framework-dependent)"
+done
+
+if find "$work/OnnxApp/publish" -iname '*torch*' | grep .; then
+  echo "FAIL: the ONNX app's published folder holds the files above" >&2; exit 1
+fi
+
+onnx_out=$(env -u LD_LIBRARY_PATH dotnet "$work/OnnxApp/publish/OnnxApp.dll" "$work/student-onnx" "$question" "$choices")
+torch_out=$(dotnet "$work/TorchApp/publish/TorchApp.dll" "$work/model.zip" "$question" "$choices")
+echo "$onnx_out"
+echo "$torch_out"
+grep -q "no libtorch mapped into the process" <<<"$onnx_out"
+if [ "$(grep prediction <<<"$onnx_out")" != "$(grep prediction <<<"$torch_out")" ]; then
+  echo "FAIL: the ONNX and TorchSharp apps disagree" >&2; exit 1
+fi
+rm -f src/*/obj/Release/*."$version".nuspec
+echo "package smoke test passed"

@@ -1,0 +1,36 @@
+// Serves an exported student (stepdistill export-onnx) through ML.NET's PredictionEngine, and proves that no libtorch
+// was loaded into the process. Usage: OnnxApp <exported folder> <question> <choice|choice|...>
+using Microsoft.ML;
+using MLNet.StepDistill.Onnx;
+
+var ml = new MLContext(0);
+using var student = ml.StepDistillOnnx().LoadStudent(args[0]);
+var engine = ml.Model.CreatePredictionEngine<Question, Answer>(student);
+var answer = engine.Predict(new Question { Input = args[1], Choices = args[2].Split('|') });
+Console.WriteLine($"prediction {answer.PredictedText}");
+Console.WriteLine($"scores {string.Join(" ", answer.Score.Select(s => s.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}");
+if (OperatingSystem.IsLinux())
+{
+    var torch = File.ReadLines("/proc/self/maps").Where(l => l.Contains("torch", StringComparison.OrdinalIgnoreCase)).ToArray();
+    if (torch.Length > 0)
+    {
+        Console.Error.WriteLine("libtorch was loaded: " + torch[0]);
+        return 1;
+    }
+
+    Console.WriteLine("no libtorch mapped into the process");
+}
+
+return 0;
+
+internal sealed class Question
+{
+    public string Input { get; set; } = "";
+    public string[] Choices { get; set; } = [];
+}
+
+internal sealed class Answer
+{
+    public float[] Score { get; set; } = [];
+    public string PredictedText { get; set; } = "";
+}

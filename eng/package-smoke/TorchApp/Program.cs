@@ -1,0 +1,25 @@
+// Serves a model zip (stepdistill train) with TorchSharp through ML.NET's PredictionEngine.
+// Usage: TorchApp <model.zip> <question> <choice|choice|...>
+using Microsoft.ML;
+using MLNet.StepDistill;
+
+var ml = new MLContext(0);
+var model = ml.StepDistill().LoadModel(args[0], out _);
+var engine = ml.Model.CreatePredictionEngine<Question, Answer>(model);
+var answer = engine.Predict(new Question { Input = args[1], Choices = args[2].Split('|') });
+Console.WriteLine($"prediction {answer.PredictedText}");
+Console.WriteLine($"scores {string.Join(" ", answer.Score.Select(s => s.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}");
+(model as IDisposable)?.Dispose();
+return 0;
+
+internal sealed class Question
+{
+    public string Input { get; set; } = "";
+    public string[] Choices { get; set; } = [];
+}
+
+internal sealed class Answer
+{
+    public float[] Score { get; set; } = [];
+    public string PredictedText { get; set; } = "";
+}

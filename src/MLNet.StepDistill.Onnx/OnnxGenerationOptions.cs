@@ -1,0 +1,27 @@
+namespace MLNet.StepDistill.Onnx;
+
+/// <summary>Settings of <see cref="OnnxT5Model.Generate(IReadOnlyList{string}, OnnxGenerationOptions?, int?)"/> (Hugging Face <c>generate</c> names in brackets).</summary>
+public sealed class OnnxGenerationOptions
+{
+    /// <summary>Most tokens generated after the start token (<c>max_new_tokens</c>). Default 20, HF's default max_length.</summary>
+    public int MaxNewTokens { get; set; } = 20;
+
+    /// <summary>1 for greedy search, more for beam search (<c>num_beams</c>). Default 1.</summary>
+    public int NumBeams { get; set; } = 1;
+
+    /// <summary>Beam scores are divided by length^LengthPenalty (<c>length_penalty</c>). Default 1.0.</summary>
+    public double LengthPenalty { get; set; } = 1.0;
+
+    internal void Validate()
+    {
+        if (MaxNewTokens < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), MaxNewTokens, "MaxNewTokens must be at least 1.");
+        }
+
+        if (NumBeams < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(NumBeams), NumBeams, "NumBeams must be at least 1.");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+using System.Numerics.Tensors;
+using Microsoft.ML.OnnxRuntime;
+using MLNet.StepDistill.Deployment;
+using MLNet.StepDistill.T5;
+
+namespace MLNet.StepDistill.Onnx;
+
+/// <summary>
+/// A T5 exported by <c>ExportOnnx</c> (or <c>stepdistill export-onnx</c>), run by ONNX Runtime: encoding, decoder logits,
+/// per-candidate log-likelihoods and greedy or beam generation with the key/value cache, with the same results as
+/// the TorchSharp <c>T5ForConditionalGeneration</c> it came from (HF 4.36 semantics). No TorchSharp or libtorch involved.
+/// </summary>
+/// <remarks>Thread-safe for concurrent calls (ONNX Runtime sessions are).</remarks>
+public sealed class OnnxT5Model : IDisposable
+{
+    private readonly InferenceSession encoder;
+    private readonly InferenceSession decoder;
+    private readonly string[] encoderOutputs;
+    private readonly string[] decoderInputs;
+    private readonly string[] decoderOutputs;
+
+    private OnnxT5Model(string folder, OnnxStudentManifest manifest, T5Tokenizer tokenizer, InferenceSession encoder, InferenceSession decoder)
+    {
+        Folder = folder;
+        Manifest = manifest;
+        Tokenizer = tokenizer;
+        this.encoder = encoder;
+        this.decoder = decoder;
+        var layers = manifest.Model.DecoderLayers;
+        encoderOutputs = ["encoder_hidden_states", .. Enumerable.Range(0, layers).SelectMany(i => new[] { $"cross_key_{i}", $"cross_value_{i}" })];
+        decoderInputs =
+        [
+            "decoder_input_ids", "encoder_attention_mask",
+            .. Enumerable.Range(0, layers).SelectMany(i => new[] { $"past_key_{i}", $"past_value_{i}" }),
+            .. Enumerable.Range(0, layers).SelectMany(i => new[] { $"cross_key_{i}", $"cross_value_{i}" }),
+        ];
+        decoderOutputs = ["logits", .. Enumerable.Range(0, layers).SelectMany(i => new[] { $"present_key_{i}", $"present_value_{i}" })];
+        Check(encoder, ["input_ids", "attention_mask"], encoderOutputs, Path.Combine(folder, OnnxStudentManifest.EncoderFileName));
+        Check(decoder, decoderInputs, decoderOutputs, Path.Combine(folder, OnnxStudentManifest.DecoderFileName));
+    }
+
+    /// <summary>The folder the model was loaded from.</summary>
+    public string Folder { get; }
+
+    /// <summary>The manifest: architecture facts, special ids, and (for a student) how it answers.</summary>
+    public OnnxStudentManifest Manifest { get; }
+
+    /// <summary>The tokenizer saved with the graphs.</summary>
+    public T5Tokenizer Tokenizer { get; }
+
+    /// <summary>
+    /// Loads an exported folder: checks the manifest, loads the tokenizer and creates both ONNX Runtime sessions (which
+    /// validates the graphs).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The folder or one of its files is missing (the message names it).</exception>
+    /// <exception cref="InvalidDataException">The manifest, tokenizer or a graph is broken (the message names the file).</exception>
+    public static OnnxT5Model Load(string folder, OnnxRuntimeOptions? options = null)
+    {
+        var manifest = OnnxStudentManifest.Load(folder);
+        var tokenizerPath = Path.Combine(folder, OnnxStudentManifest.TokenizerFileName);
+        T5Tokenizer tokenizer;
+        try
+        {
+            tokenizer = T5Tokenizer.FromFile(tokenizerPath, manifest.Model.VocabSize);
+        }
+        catch (Exception ex) when (ex is not FileNotFoundException and not InvalidDataException)
+        {
+            throw new InvalidDataException($"{tokenizerPath}: cannot read the tokenizer: {ex.Message}", ex);
+        }
+
+        using var sessionOptions = (options ?? new OnnxRuntimeOptions()).ToSessionOptions();
+        var encoder = Session(Path.Combine(folder, OnnxStudentManifest.EncoderFileName), sessionOptions);
+        try
+        {
+            var decoder = Session(Path.Combine(folder, OnnxStudentManifest.DecoderFileName), sessionOptions);
+            try
+            {
+                return new OnnxT5Model(folder, manifest, tokenizer, encoder, decoder);
+            }
+            catch
+            {
+                decoder.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the encoder graph on padded ids [rows, width] and their mask.</summary>
+    public OnnxEncoderOutput Encode(T5PaddedIds inputs)
+    {
+        var facts = Manifest.Model;
+        using var ids = OrtValue.CreateTensorValueFromMemory(inputs.Ids, [inputs.Rows, inputs.Width]);
+        using var mask = OrtValue.CreateTensorValueFromMemory(inputs.Mask, [inputs.Rows, inputs.Width]);
+        using var runOptions = new RunOptions();
+        using var outputs = encoder.Run(runOptions, ["input_ids", "attention_mask"], [ids, mask], encoderOutputs);
+        var hidden = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        var keys = new float[facts.DecoderLayers][];
+        var values = new float[facts.DecoderLayers][];
+        for (var i = 0; i < facts.DecoderLayers; i++)
+        {
+            keys[i] = outputs[1 + 2 * i].GetTensorDataAsSpan<float>().ToArray();
+            values[i] = outputs[2 + 2 * i].GetTensorDataAsSpan<float>().ToArray();
+        }
+
+        return new OnnxEncoderOutput(inputs.Rows, inputs.Width, facts.DModel, hidden, keys, values, (long[])inputs.Mask.Clone());
+    }
+
+    /// <summary>Teacher-forced decoder logits [rows, decoder width, vocab] for decoder ids [rows, width] (no cache kept).</summary>
+    public float[] DecoderLogits(long[] decoderIds, int width, OnnxEncoderOutput encoded)
+    {
+        using var cache = new OnnxDecoderCache(this, encoded);
+        return Step(cache, decoderIds, width);
+    }
+
+    /// <summary>
+    /// Log-likelihood of every candidate target for every input: result[i][c] is the summed log-probability of candidate
+    /// c's tokens (EOS included) given input i. Inputs are encoded once, as one batch; each input's encoder output is
+    /// repeated per candidate.
+    /// </summary>
+    /// <param name="inputs">Source ids.</param>
+    /// <param name="candidates">Per input, its candidate targets as token ids (ending in EOS).</param>
+    public float[][] ScoreCandidates(T5PaddedIds inputs, IReadOnlyList<IReadOnlyList<int[]>> candidates)
+    {
+        if (candidates.Count != inputs.Rows)
+        {
+            throw new ArgumentException($"Give one candidate list per input ({inputs.Rows}), got {candidates.Count}.", nameof(candidates));
+        }
+
+        var result = candidates.Select(c => new float[c.Count]).ToArray();
+        var owners = candidates.SelectMany((list, i) => list.Select(_ => i)).ToArray();
+        if (owners.Length == 0)
+        {
+            return result;
+        }
+
+        var encoded = Encode(inputs).SelectRows(owners);
+        var targets = candidates.SelectMany(c => c).ToArray();
+        var width = targets.Max(t => t.Length);
+        var facts = Manifest.Model;
+        var decoderIds = new long[targets.Length * width];
+        for (var r = 0; r < targets.Length; r++)
+        {
+            decoderIds[r * width] = facts.DecoderStartTokenId;
+            for (var t = 1; t < width; t++)
+            {
+                decoderIds[r * width + t] = t - 1 < targets[r].Length ? targets[r][t - 1] : facts.PadTokenId;
+            }
+        }
+
+        var logits = DecoderLogits(decoderIds, width, encoded);
+        var vocab = facts.VocabSize;
+        var next = 0;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            for (var c = 0; c < candidates[i].Count; c++, next++)
+            {
+                var sum = 0f;
+                for (var t = 0; t < targets[next].Length; t++)
+                {
+                    sum += LogSoftmaxAt(logits.AsSpan(((next * width) + t) * vocab, vocab), targets[next][t]);
+                }
+
+                result[i][c] = sum;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Generates target ids (greedy, or beam search when <see cref="OnnxGenerationOptions.NumBeams"/> &gt; 1), starting with the decoder start token; finished rows are padded.</summary>
+    public long[][] Generate(T5PaddedIds inputs, OnnxGenerationOptions? options = null)
+    {
+        options ??= new OnnxGenerationOptions();
+        options.Validate();
+        var encoded = Encode(inputs);
+        return options.NumBeams == 1 ? OnnxGreedySearch.Run(this, encoded, options) : OnnxBeamSearch.Run(this, encoded, options);
+    }
+
+    /// <summary>Tokenizes <paramref name="inputs"/>, generates, and decodes the outputs (special tokens skipped).</summary>
+    public IReadOnlyList<string> Generate(IReadOnlyList<string> inputs, OnnxGenerationOptions? options = null, int? maxInputLength = null)
+    {
+        if (inputs.Count == 0)
+        {
+            return [];
+        }
+
+        var sequences = Generate(Tokenizer.EncodePadded(inputs, maxInputLength), options);
+        return sequences.Select(ids => Tokenizer.Decode(ids)).ToArray();
+    }
+
+    /// <summary>Releases both sessions.</summary>
+    public void Dispose()
+    {
+        encoder.Dispose();
+        decoder.Dispose();
+    }
+
+    /// <summary>Runs one decoder step of <paramref name="width"/> positions per row, advances the cache, and returns the logits [rows, width, vocab].</summary>
+    internal float[] Step(OnnxDecoderCache cache, long[] decoderIds, int width)
+    {
+        var layers = Manifest.Model.DecoderLayers;
+        using var ids = OrtValue.CreateTensorValueFromMemory(decoderIds, [cache.Rows, width]);
+        var inputs = new List<OrtValue>(decoderInputs.Length) { ids, cache.EncoderMask };
+        for (var i = 0; i < layers; i++)
+        {
+            inputs.Add(cache.PastKeys[i]);
+            inputs.Add(cache.PastValues[i]);
+        }
+
+        for (var i = 0; i < layers; i++)
+        {
+            inputs.Add(cache.CrossKeys[i]);
+            inputs.Add(cache.CrossValues[i]);
+        }
+
+        using var runOptions = new RunOptions();
+        var outputs = decoder.Run(runOptions, decoderInputs, inputs, decoderOutputs);
+        float[] logits;
+        using (var logitsValue = outputs[0])
+        {
+            logits = logitsValue.GetTensorDataAsSpan<float>().ToArray();
+        }
+
+        cache.Advance(
+            Enumerable.Range(0, layers).Select(i => outputs[1 + 2 * i]).ToArray(),
+            Enumerable.Range(0, layers).Select(i => outputs[2 + 2 * i]).ToArray(),
+            width);
+        return logits;
+    }
+
+    /// <summary>log_softmax(row)[index], computed as torch does (max-shifted, float32), vectorized.</summary>
+    internal static float LogSoftmaxAt(ReadOnlySpan<float> row, int index) => row[index] - LogSumExp(row);
+
+    /// <summary>The whole log_softmax of a row.</summary>
+    internal static void LogSoftmax(ReadOnlySpan<float> row, Span<float> destination) =>
+        TensorPrimitives.Subtract(row, LogSumExp(row), destination);
+
+    /// <summary>max + log(sum(exp(row - max))).</summary>
+    private static float LogSumExp(ReadOnlySpan<float> row)
+    {
+        var max = TensorPrimitives.Max(row);
+        var shifted = System.Buffers.ArrayPool<float>.Shared.Rent(row.Length);
+        try
+        {
+            var span = shifted.AsSpan(0, row.Length);
+            TensorPrimitives.Subtract(row, max, span);
+            TensorPrimitives.Exp(span, span);
+            return max + MathF.Log(TensorPrimitives.Sum(span));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(shifted);
+        }
+    }
+
+    private static InferenceSession Session(string path, SessionOptions options)
+    {
+        try
+        {
+            return new InferenceSession(path, options);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidDataException($"{path}: ONNX Runtime cannot load this graph (is the folder from ExportOnnx, and complete?): {ex.Message}", ex);
+        }
+    }
+
+    private static void Check(InferenceSession session, string[] inputs, string[] outputs, string path)
+    {
+        var missingInputs = inputs.Where(i => !session.InputMetadata.ContainsKey(i)).ToArray();
+        var missingOutputs = outputs.Where(o => !session.OutputMetadata.ContainsKey(o)).ToArray();
+        if (missingInputs.Length > 0 || missingOutputs.Length > 0)
+        {
+            throw new InvalidDataException(
+                $"{path}: the graph does not match manifest.json (missing inputs: {string.Join(", ", missingInputs.DefaultIfEmpty("none"))}; missing outputs: {string.Join(", ", missingOutputs.DefaultIfEmpty("none"))}).");
+        }
+    }
+}

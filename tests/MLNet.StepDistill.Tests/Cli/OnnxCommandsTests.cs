@@ -1,0 +1,61 @@
+using System.Text.Json;
+using MLNet.StepDistill.Cli.Commands;
+using MLNet.StepDistill.Tests.Tasks;
+using Xunit;
+
+namespace MLNet.StepDistill.Tests.Cli;
+
+/// <summary>export-onnx, then evaluate and predict with the exported folder: the same numbers as with the model zip.</summary>
+public sealed class OnnxCommandsTests(StudentCommandsTests.TrainedModel trained) : IClassFixture<StudentCommandsTests.TrainedModel>
+{
+    [Fact]
+    public void Export_then_evaluate_and_predict_with_the_folder_match_the_model_zip()
+    {
+        using var temp = new TempFolder();
+        var folder = Path.Combine(temp.Path, "student-onnx");
+        var exportOutput = new StringWriter();
+        Assert.Equal(0, new ExportOnnxCommand(exportOutput).Execute(null!, new ExportOnnxCommand.Settings { Model = trained.ModelPath, Out = folder }, CancellationToken.None));
+        Assert.Contains("encoder.onnx", exportOutput.ToString());
+        Assert.True(File.Exists(Path.Combine(folder, "decoder.onnx")));
+
+        string Evaluate(string model)
+        {
+            var output = new StringWriter();
+            Assert.Equal(0, new EvaluateCommand(output).Execute(null!, new EvaluateCommand.Settings
+            {
+                Model = model, Dataset = RepoPaths.Dataset("cqa"), Split = "test", Limit = 6, Json = true,
+            }, CancellationToken.None));
+            return output.ToString();
+        }
+
+        using var fromZip = JsonDocument.Parse(Evaluate(trained.ModelPath));
+        using var fromFolder = JsonDocument.Parse(Evaluate(folder));
+        Assert.Equal(fromZip.RootElement.GetProperty("accuracy").GetDouble(), fromFolder.RootElement.GetProperty("accuracy").GetDouble());
+        Assert.Equal(6, fromFolder.RootElement.GetProperty("scoredRows").GetInt32());
+        Assert.Equal(fromZip.RootElement.GetProperty("logLoss").GetDouble(), fromFolder.RootElement.GetProperty("logLoss").GetDouble(), 4);
+
+        string[] Predict(string model)
+        {
+            var output = new StringWriter();
+            Assert.Equal(0, new PredictCommand(output).Execute(null!, new PredictCommand.Settings
+            {
+                Model = model, Text = "Where do you keep milk?", Choices = "fridge|shelf|car|bed|roof", Rationale = true,
+            }, CancellationToken.None));
+            return output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+
+        Assert.Equal(Predict(trained.ModelPath), Predict(folder));
+    }
+
+    [Fact]
+    public void Predict_with_a_folder_that_is_not_an_export_names_the_missing_manifest()
+    {
+        using var temp = new TempFolder();
+        var error = Assert.Throws<UserFacingException>(() => new PredictCommand(new StringWriter()).Execute(null!, new PredictCommand.Settings
+        {
+            Model = temp.Path, Text = "x",
+        }, CancellationToken.None));
+        Assert.Contains("manifest.json", error.Message);
+        Assert.Contains("--model", error.Message);
+    }
+}

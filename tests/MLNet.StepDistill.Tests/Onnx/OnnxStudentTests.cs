@@ -1,0 +1,98 @@
+using MLNet.StepDistill.Recipes;
+using Microsoft.ML;
+using MLNet.StepDistill.Onnx;
+using MLNet.StepDistill.Tests.Training;
+using MLNet.StepDistill.Training;
+using Xunit;
+
+namespace MLNet.StepDistill.Tests.Onnx;
+
+/// <summary>A freshly trained student, exported: the ONNX transformer answers as the TorchSharp one does, and survives an ML.NET zip.</summary>
+[Collection(TorchRandomStateCollection.Name)]
+public sealed class OnnxStudentTests
+{
+    private sealed class Question
+    {
+        public string Input { get; set; } = "";
+        public string[] Choices { get; set; } = [];
+    }
+
+    private sealed class Answer
+    {
+        public float[] Score { get; set; } = [];
+        public string PredictedText { get; set; } = "";
+        public string PredictedRationale { get; set; } = "";
+    }
+
+    [Fact]
+    public void Exported_student_gives_torchsharps_scores_labels_and_rationales_and_round_trips_through_an_mlnet_zip()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(64));
+        var rows = TrainingFixtures.CqaTestRows(5);
+        var test = AnnotatedSplit.ToDataView(ml, rows);
+        using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(TrainingFixtures.CqaOptions(TrainingMode.StepByStep, steps: 30)).Fit(train);
+        using var folder = new TempFolder();
+        var exported = Path.Combine(folder.Path, "student-onnx");
+        student.ExportOnnx(exported);
+
+        using var onnx = ml.StepDistillOnnx().LoadStudent(exported, new OnnxRuntimeOptions { Threads = 1 });
+        Assert.Equal(student.ClassNames, onnx.ClassNames);
+        Assert.True(onnx.IsMultipleChoice);
+        var torchExplaining = student.WithRationale();
+        var onnxExplaining = onnx.WithRationale();
+        var expected = ml.Data.CreateEnumerable<Answer>(torchExplaining.Transform(test), reuseRowObject: false).ToArray();
+        var actual = ml.Data.CreateEnumerable<Answer>(onnxExplaining.Transform(test), reuseRowObject: false).ToArray();
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            AssertScoresClose(expected[i].Score, actual[i].Score, $"row {i}");
+            Assert.Equal(expected[i].PredictedText, actual[i].PredictedText);
+            Assert.Equal(expected[i].PredictedRationale, actual[i].PredictedRationale);
+        }
+
+        Assert.Contains(actual, a => a.PredictedRationale.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= 3);
+        Assert.Equal(
+            ml.Data.CreateEnumerable<KeyRow>(torchExplaining.Transform(test), reuseRowObject: false).Select(r => r.PredictedLabel),
+            ml.Data.CreateEnumerable<KeyRow>(onnxExplaining.Transform(test), reuseRowObject: false).Select(r => r.PredictedLabel));
+
+        // Several rows in one call (one padded encoder batch) score as the rows do one at a time.
+        var batched = onnx.Student.Answer(rows.Select(r => r.Input).ToArray(), rows.Select(r => (IReadOnlyList<string>)r.Choices).ToArray(), withRationale: false);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            AssertScoresClose(expected[i].Score, batched[i].Scores, $"batched row {i}");
+        }
+
+        var path = folder.File("onnx-student.zip");
+        ml.StepDistillOnnx().SaveModel(onnxExplaining, test.Schema, path);
+        var loaded = new MLContext(seed: 2).StepDistillOnnx().LoadModel(path, out var schema);
+        try
+        {
+            Assert.Equal(test.Schema.Count, schema.Count);
+            var engine = ml.Model.CreatePredictionEngine<Question, Answer>(loaded);
+            var predicted = engine.Predict(new Question { Input = rows[0].Input, Choices = rows[0].Choices });
+            AssertScoresClose(expected[0].Score, predicted.Score, "prediction engine");
+            Assert.Equal(expected[0].PredictedRationale, predicted.PredictedRationale);
+        }
+        finally
+        {
+            (loaded as IDisposable)?.Dispose();
+        }
+
+        Assert.Throws<InvalidOperationException>(() => { ml.Model.Save(onnx, test.Schema, folder.File("plain.zip")); });
+    }
+
+    private sealed class KeyRow
+    {
+        public uint PredictedLabel { get; set; }
+    }
+
+    private static void AssertScoresClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var c = 0; c < expected.Length; c++)
+        {
+            Assert.True(Math.Abs(expected[c] - actual[c]) <= 1e-5, $"{what} class {c}: torch {expected[c]} onnx {actual[c]}");
+        }
+    }
+}
