@@ -31,7 +31,11 @@ public sealed class TeacherCallCache : IDisposable
     private readonly ConcurrentDictionary<string, TeacherCompletion> _completions = new(StringComparer.Ordinal);
     private readonly Action<string>? _onWarning;
     private readonly Lock _writeLock = new();
+    private readonly Lock _readLock = new();
+    private readonly Dictionary<string, (long Offset, int Lines)> _readUpTo = new(StringComparer.Ordinal);
+    private long _lastRefresh = long.MinValue / 2;
     private FileStream? _writer;
+    private CacheLeases? _leases;
     private bool _disposed;
 
     private TeacherCallCache(string folder, Action<string>? onWarning)
@@ -45,6 +49,9 @@ public sealed class TeacherCallCache : IDisposable
 
     /// <summary>How many distinct keys the cache holds.</summary>
     public int Count => _completions.Count;
+
+    /// <summary>The lease files that keep two processes from asking the same prompt at once.</summary>
+    internal CacheLeases Leases => _leases ??= new CacheLeases(Folder);
 
     /// <summary>The file this cache appends to, or <c>null</c> before its first write.</summary>
     public string? WritePath { get; private set; }
@@ -143,14 +150,66 @@ public sealed class TeacherCallCache : IDisposable
         return new FileStream(WritePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
     }
 
-    private void Load(string path)
+    /// <summary>
+    /// Reads the records other writers appended since this cache last looked (their files, new files included), so a
+    /// completion another process just received is a hit here too. Reads only whole lines; cheap when nothing changed.
+    /// Calls closer together than 50 ms share one look.
+    /// </summary>
+    public void Refresh()
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var lineNumber = 0;
-        while (reader.ReadLine() is { } line)
+        lock (_readLock)
         {
+            var now = Environment.TickCount64;
+            if (now - _lastRefresh < 50)
+            {
+                return;
+            }
+            _lastRefresh = now;
+            foreach (var path in Directory.EnumerateFiles(Folder, "*.jsonl").Order(StringComparer.Ordinal))
+            {
+                if (path != WritePath)
+                {
+                    Load(path, initial: false);
+                }
+            }
+        }
+    }
+
+    private void Load(string path, bool initial = true)
+    {
+        var (offset, lineNumber) = _readUpTo.GetValueOrDefault(path);
+        byte[] bytes;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (stream.Length <= offset)
+            {
+                return;
+            }
+            stream.Position = offset;
+            bytes = new byte[stream.Length - offset];
+            stream.ReadExactly(bytes);
+        }
+        catch (FileNotFoundException)
+        {
+            return;
+        }
+        var start = 0;
+        while (start < bytes.Length)
+        {
+            var end = Array.IndexOf(bytes, (byte)'\n', start);
+            if (end < 0 && !initial)
+            {
+                break;   // a line another writer is still writing: read it next time
+            }
+            var length = (end < 0 ? bytes.Length : end) - start;
             lineNumber++;
+            var line = Encoding.UTF8.GetString(bytes, start, length).TrimEnd('\r');
+            start += length + (end < 0 ? 0 : 1);
+            if (end >= 0)
+            {
+                _readUpTo[path] = (offset + start, lineNumber);
+            }
             if (string.IsNullOrWhiteSpace(line))
             {
                 continue;
