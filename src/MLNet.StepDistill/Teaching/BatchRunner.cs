@@ -293,7 +293,7 @@ internal sealed class BatchRunner(
             var endpoint = api.Endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
             var status = failure.Status is { } code ? $"HTTP {code}" : failure.Reason;
             var check = failure.Status == 404
-                ? $"the server has no Files or Batches endpoint at {endpoint} (or no such file or batch): batch mode needs a provider that implements them (OpenAI, Azure OpenAI); leave out --batch for live calls"
+                ? $"The server has no Files or Batches endpoint at {endpoint} (or no such file or batch): batch mode needs a provider that implements them (OpenAI, Azure OpenAI); leave out --batch for live calls"
                 : failure.WhatToCheck(endpoint, api.Model);
             throw new TeacherCallFailedException(api.Redact($"The teacher's batch API cannot be used: endpoint {endpoint}, model {api.Model}, {status}. {check}."), 1, failure.Status) { TeacherUnreachable = true };
         }

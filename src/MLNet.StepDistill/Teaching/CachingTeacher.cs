@@ -127,7 +127,7 @@ public sealed class CachingTeacher : ITeacher
         using (lease)
         {
             // The owner writes its answer before giving the lease up: look once more before paying for the call.
-            _cache.Refresh();
+            _cache.Refresh(force: true);
             if (_cache.TryGet(key, out cached))
             {
                 Interlocked.Increment(ref _hits);

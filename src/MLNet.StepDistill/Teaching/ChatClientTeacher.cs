@@ -183,7 +183,8 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
         {
             var endpoint = Endpoint is { } uri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(the chat client's endpoint)";
             var status = failure.Status is { } code ? $"HTTP {code}" : failure.Reason;
-            var fatal = Redact($"The teacher cannot be reached: endpoint {endpoint}, model {Model}, {status}. {failure.WhatToCheck(endpoint, Model)}.");
+            var said = failure.Status is null ? "" : $" The server said: {last.Message}";
+            var fatal = Redact($"The teacher cannot be reached: endpoint {endpoint}, model {Model}, {status}. {failure.WhatToCheck(endpoint, Model)}.{said}");
             return new TeacherCallFailedException(fatal, attempts, failure.Status, inner) { TeacherUnreachable = true };
         }
         var verdict = failure.Retryable ? "retries spent" : "not retryable";

@@ -153,14 +153,15 @@ public sealed class TeacherCallCache : IDisposable
     /// <summary>
     /// Reads the records other writers appended since this cache last looked (their files, new files included), so a
     /// completion another process just received is a hit here too. Reads only whole lines; cheap when nothing changed.
-    /// Calls closer together than 50 ms share one look.
+    /// Calls closer together than 50 ms share one look unless <paramref name="force"/> is set.
     /// </summary>
-    public void Refresh()
+    /// <param name="force">Look now, however recently the last look was.</param>
+    public void Refresh(bool force = false)
     {
         lock (_readLock)
         {
             var now = Environment.TickCount64;
-            if (now - _lastRefresh < 50)
+            if (!force && now - _lastRefresh < 50)
             {
                 return;
             }

@@ -39,10 +39,10 @@ internal readonly record struct TeacherFailure(bool Retryable, int? Status, stri
     /// <summary>What the user should check for a fatal failure, in one sentence.</summary>
     public string WhatToCheck(string endpoint, string model) => Status switch
     {
-        401 => "the server rejected the API key: check that the key is right and belongs to this endpoint",
-        403 => $"the API key may not use model '{model}' or this endpoint: check the key's project and permissions",
-        404 => $"the server has no model '{model}' or no chat-completions route at {endpoint}: check --model and that the endpoint is the API base (it usually ends in /v1)",
-        _ => $"nothing answers at {endpoint}: check the host and port and that the server is running",
+        401 => "The server rejected the API key: check that the key is right and belongs to this endpoint",
+        403 => $"The API key may not use model '{model}' or this endpoint: check the key's project and permissions",
+        404 => $"The server has no model '{model}' or no chat-completions route at {endpoint}: check --model and that the endpoint is the API base (it usually ends in /v1)",
+        _ => $"Nothing answers at {endpoint}: check the host and port and that the server is running",
     };
 
     private static bool IsRefused(Exception e)
