@@ -300,7 +300,7 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
             {
                 new { index = 0, message = new { role = "assistant", content = text }, finish_reason = "stop" },
             },
-            usage = new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens },
+            usage = _options.ReportUsage ? new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens } : null,
         };
     }
 

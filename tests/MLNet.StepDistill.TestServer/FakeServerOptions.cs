@@ -66,6 +66,9 @@ public sealed class FakeServerOptions
     /// <summary>When set, a 429 also carries <c>retry-after-ms</c> with this value (OpenAI sends both). Default unset.</summary>
     public int? RetryAfterMilliseconds { get; init; }
 
+    /// <summary>Whether answers carry <c>usage</c> (word counts as tokens); false plays a server that reports none. Default true.</summary>
+    public bool ReportUsage { get; init; } = true;
+
     /// <summary>How batches end. Default <see cref="FakeBatchOutcome.Completed"/>.</summary>
     public FakeBatchOutcome BatchOutcome { get; init; } = FakeBatchOutcome.Completed;
 

@@ -101,6 +101,10 @@ internal sealed class AnnotationRun
                     new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = stop.Token },
                     async (i, token) =>
                     {
+                        if (stop.IsCancellationRequested)
+                        {
+                            return;
+                        }
                         try
                         {
                             (rows[i], noLabel[i]) = await AnnotateRowAsync(teacher, counter, annotator, prompts[i], examples[i], sampling, prices, batch.AnsweredKeys, token).ConfigureAwait(false);
@@ -108,7 +112,9 @@ internal sealed class AnnotationRun
                         catch (TeacherCallFailedException e) when (e.TeacherUnreachable)
                         {
                             Interlocked.CompareExchange(ref unreachable, e, null);
-                            await stop.CancelAsync().ConfigureAwait(false);
+                            // Cancel, not CancelAsync: the loop's own token is linked to this one through a callback,
+                            // which must have run before this worker takes its next row.
+                            stop.Cancel();
                             return;
                         }
                         if (rows[i].Status == AnnotationStatus.Ok)

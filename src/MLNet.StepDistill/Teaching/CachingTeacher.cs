@@ -148,6 +148,11 @@ public sealed class CachingTeacher : ITeacher
             {
                 throw;
             }
+            catch (TeacherCallFailedException e) when (e.BudgetReached)
+            {
+                Interlocked.Decrement(ref _calls);   // not made: it could have passed the budget
+                throw;
+            }
             catch
             {
                 Interlocked.Increment(ref _failures);
