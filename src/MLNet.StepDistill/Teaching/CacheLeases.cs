@@ -39,13 +39,17 @@ internal sealed class CacheLeases
                 }
                 return new Lease(path);
             }
-            catch (IOException) when (File.Exists(path))
+            catch (IOException)
             {
-                if (!IsStale(path))
+                // Held by someone, or given up between our attempt and now (then the next attempt may take it).
+                if (File.Exists(path) && !IsStale(path))
                 {
                     return null;
                 }
-                TryDelete(path);
+                if (File.Exists(path))
+                {
+                    TryDelete(path);
+                }
             }
             catch (UnauthorizedAccessException)
             {
