@@ -183,7 +183,7 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
         {
             var endpoint = Endpoint is { } uri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(the chat client's endpoint)";
             var status = failure.Status is { } code ? $"HTTP {code}" : failure.Reason;
-            var said = failure.Status is null ? "" : $" The server said: {last.Message}";
+            var said = failure.Status is null ? "" : $" The server said: {string.Join(' ', last.Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))}";
             var fatal = Redact($"The teacher cannot be reached: endpoint {endpoint}, model {Model}, {status}. {failure.WhatToCheck(endpoint, Model)}.{said}");
             return new TeacherCallFailedException(fatal, attempts, failure.Status, inner) { TeacherUnreachable = true };
         }
