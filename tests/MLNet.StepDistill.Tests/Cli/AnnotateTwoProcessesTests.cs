@@ -11,6 +11,8 @@ namespace MLNet.StepDistill.Tests.Cli;
 /// <summary>Two `stepdistill annotate` processes started together on one cache folder, against one loopback server.</summary>
 public class AnnotateTwoProcessesTests(ITestOutputHelper output)
 {
+    private static readonly Dictionary<string, string> Key = new() { ["TWO_PROCESS_KEY"] = ServerTestData.ApiKey };
+
     [Fact]
     public async Task Two_processes_on_one_cache_ask_each_prompt_once_between_them()
     {
@@ -23,8 +25,8 @@ public class AnnotateTwoProcessesTests(ITestOutputHelper output)
             "--model", "palm", "--api-key-env", "TWO_PROCESS_KEY", "--cache", cache, "--concurrency", "8", "--json",
         ];
 
-        using var first = Start(args);
-        using var second = Start(args);
+        using var first = CliProcess.Start(args, Key);
+        using var second = CliProcess.Start(args, Key);
         var runs = await Task.WhenAll(ReadAsync(first), ReadAsync(second));
 
         var calls = runs.Select(r => r.GetProperty("calls").GetInt64()).ToArray();
@@ -35,30 +37,6 @@ public class AnnotateTwoProcessesTests(ITestOutputHelper output)
         Assert.All(server.RequestsPerPrompt.Values, n => Assert.Equal(1, n));
         Assert.Equal(1221, calls.Sum());
         Assert.Empty(Directory.GetFiles(Path.Combine(cache, "leases")));
-    }
-
-    private static Process Start(string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(CliPath());
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment["TWO_PROCESS_KEY"] = ServerTestData.ApiKey;
-        return Process.Start(start)!;
-    }
-
-    /// <summary>
-    /// The CLI as its own project builds it (bin/{configuration}/net10.0 beside the tests' own): the copy in the test
-    /// folder lacks the logging assembly the tests take from the ASP.NET Core shared framework.
-    /// </summary>
-    private static string CliPath()
-    {
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var path = Path.Combine(RepoPaths.Root, "src", "MLNet.StepDistill.Cli", "bin", testBin.Parent!.Name, testBin.Name, "stepdistill.dll");
-        Assert.True(File.Exists(path), $"{path} is missing: build src/MLNet.StepDistill.Cli (dotnet test on the solution does)");
-        return path;
     }
 
     private static async Task<JsonElement> ReadAsync(Process process)
