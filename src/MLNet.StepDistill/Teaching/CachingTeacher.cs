@@ -8,7 +8,9 @@ namespace MLNet.StepDistill.Teaching;
 /// (<see cref="TeacherSampling.Samples"/> = 1), so samples are independent draws and a failed sample does not cost
 /// the others: those that succeeded are cached before the failure is rethrown. A second run over the same prompts
 /// makes no calls, and identical prompts asked at the same time share one call (counted as a cache hit for all but
-/// the first; the shared call is cancelled by the token of the caller that started it).
+/// the first; the shared call is cancelled by the token of the caller that started it). Across processes sharing the
+/// cache folder, a call holds the key's lease file while it runs; another process needing the same key waits for the
+/// answer to reach the cache (re-reading the other writers' files) instead of asking too (<see cref="OtherProcessHits"/>).
 /// </summary>
 public sealed class CachingTeacher : ITeacher
 {

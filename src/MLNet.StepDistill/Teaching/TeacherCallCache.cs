@@ -16,8 +16,10 @@ namespace MLNet.StepDistill.Teaching;
 /// <para>Every open cache writes its own file (<c>teacher-calls-{utc time}-{process id}-{random}.jsonl</c>), created on
 /// the first write, and reads all <c>*.jsonl</c> files of the folder when it opens (in name order, so a later record
 /// wins). Giving each writer its own file is what keeps two processes from corrupting each other's lines: .NET does
-/// not open files with <c>O_APPEND</c>, so two writers appending to one file could overwrite each other's bytes, and
-/// lock files are unreliable on network shares and leave stale locks after a crash. A file per writer needs neither.</para>
+/// not open files with <c>O_APPEND</c>, so two writers appending to one file could overwrite each other's bytes.
+/// Correctness never depends on a lock. To keep two processes from paying twice for the same prompt, a
+/// <see cref="CachingTeacher"/> also holds a lease file per key while it asks (<c>leases/{key}.lease</c>), and
+/// <see cref="Refresh"/> reads what other writers appended since; a lease left by a process that died is taken over.</para>
 /// <para>Within a process writes are serialised; each record is written as one whole line and flushed to the
 /// operating system at once, so a crash loses at most the record being written. A torn or garbled line (or any
 /// unreadable one) is skipped with a warning naming the file and line, never failing the run.</para>
