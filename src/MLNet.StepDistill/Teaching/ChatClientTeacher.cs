@@ -52,7 +52,15 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
     internal string Model { get; }
 
     /// <summary>The provider batch API this teacher can also use (see <see cref="RationaleAnnotatorOptions.Batch"/>), or <c>null</c>.</summary>
-    internal OpenAiBatchApi? BatchApi { get; init; }
+    internal OpenAiBatchApi? BatchApi => _batchApi?.Value;
+
+    /// <summary>Builds <see cref="BatchApi"/> on first use (live-only runs never make its clients).</summary>
+    internal Lazy<OpenAiBatchApi>? BatchApiFactory
+    {
+        init => _batchApi = value;
+    }
+
+    private readonly Lazy<OpenAiBatchApi>? _batchApi;
 
     /// <summary>The sampling fields of one request, as the provider's chat-completions body names them (batch files reuse it).</summary>
     internal ChatOptions ChatOptionsFor(TeacherSampling sampling) => new()

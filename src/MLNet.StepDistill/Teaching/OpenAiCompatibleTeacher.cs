@@ -47,7 +47,7 @@ public static class OpenAiCompatibleTeacher
         var identity = ChatClientTeacher.BuildCacheIdentity(EndpointKind, endpoint, model, teacherId);
         return new ChatClientTeacher(chatClient, model, identity, options, ownsClient: true, secret: apiKey, endpoint)
         {
-            BatchApi = new OpenAiBatchApi(endpoint, model, apiKey),
+            BatchApiFactory = new Lazy<OpenAiBatchApi>(() => new OpenAiBatchApi(endpoint, model, apiKey)),
         };
     }
 }

@@ -181,6 +181,10 @@ public sealed class TeacherCallCache : IDisposable
     private void Load(string path, bool initial = true)
     {
         var (offset, lineNumber) = _readUpTo.GetValueOrDefault(path);
+        if (!initial && new FileInfo(path) is var info && (!info.Exists || info.Length <= offset))
+        {
+            return;   // nothing new: a stat, not an open
+        }
         byte[] bytes;
         try
         {
