@@ -39,7 +39,11 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         _responder = responder;
         _options = options;
         _random = new Random(options.Seed);
+        Batches = new FakeBatchApi(this, responder, options);
     }
+
+    /// <summary>The Files + Batches endpoints (<c>/v1/files</c>, <c>/v1/batches</c>): their counters and switches.</summary>
+    public FakeBatchApi Batches { get; }
 
     /// <summary>The API base to give a client, e.g. <c>http://127.0.0.1:PORT/v1</c>.</summary>
     public Uri BaseUri { get; private set; } = null!;
@@ -99,6 +103,16 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         Interlocked.Increment(ref _requestCount);
         var authorization = context.Request.Headers.Authorization.ToString();
         _authorizations.Enqueue(authorization);
+        if (FakeBatchApi.Serves(context.Request.Path))
+        {
+            if (authorization != "Bearer " + _options.ExpectedApiKey)
+            {
+                await WriteErrorAsync(context, 401, "Incorrect API key provided.", "invalid_api_key").ConfigureAwait(false);
+                return;
+            }
+            await Batches.HandleAsync(context).ConfigureAwait(false);
+            return;
+        }
         if (!HttpMethods.IsPost(context.Request.Method) || context.Request.Path != "/v1/chat/completions")
         {
             await WriteErrorAsync(context, 404, $"No route {context.Request.Method} {context.Request.Path}.", "not_found").ConfigureAwait(false);
@@ -235,7 +249,12 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
     private async Task<FakeChatRequest> ReadRequestAsync(HttpContext context)
     {
         using var json = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
-        var root = json.RootElement;
+        return ParseRequest(json.RootElement);
+    }
+
+    /// <summary>Reads a chat-completions request body.</summary>
+    internal FakeChatRequest ParseRequest(JsonElement root)
+    {
         var messages = new List<FakeChatMessage>();
         foreach (var message in root.GetProperty("messages").EnumerateArray())
         {
@@ -261,9 +280,17 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
 
     private async Task WriteCompletionAsync(HttpContext context, FakeChatRequest request, string text)
     {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(CompletionBody(request, text))).ConfigureAwait(false);
+    }
+
+    /// <summary>A chat-completions response body; usage is the word counts of the messages and of the completion.</summary>
+    internal object CompletionBody(FakeChatRequest request, string text)
+    {
         var promptTokens = request.Messages.Sum(m => WordCount(m.Content));
         var completionTokens = WordCount(text);
-        var body = new
+        return new
         {
             id = "chatcmpl-" + Interlocked.Increment(ref _nextId),
             @object = "chat.completion",
@@ -273,14 +300,11 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
             {
                 new { index = 0, message = new { role = "assistant", content = text }, finish_reason = "stop" },
             },
-            usage = new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens },
+            usage = _options.ReportUsage ? new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens } : null,
         };
-        context.Response.StatusCode = 200;
-        context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(JsonSerializer.Serialize(body)).ConfigureAwait(false);
     }
 
-    private static async Task WriteErrorAsync(HttpContext context, int status, string message, string code)
+    internal static async Task WriteErrorAsync(HttpContext context, int status, string message, string code)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";

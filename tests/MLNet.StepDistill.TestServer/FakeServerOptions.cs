@@ -16,6 +16,22 @@ public enum FakeFault
     MalformedBody,
 }
 
+/// <summary>How a batch on the fake server ends once its polls are done.</summary>
+public enum FakeBatchOutcome
+{
+    /// <summary><c>completed</c>: every request answered (in the output file) or failed (in the error file).</summary>
+    Completed,
+
+    /// <summary><c>failed</c>: the input was refused as a whole (validation errors); no output file.</summary>
+    Failed,
+
+    /// <summary><c>expired</c>: the first half of the requests answered, the rest in the error file as <c>batch_expired</c>.</summary>
+    Expired,
+
+    /// <summary><c>cancelled</c>: the first half of the requests answered, the rest in the error file as <c>batch_cancelled</c>.</summary>
+    Cancelled,
+}
+
 /// <summary>How a <see cref="FakeChatCompletionsServer"/> behaves: its key, its latency and the faults it injects.</summary>
 public sealed class FakeServerOptions
 {
@@ -49,6 +65,21 @@ public sealed class FakeServerOptions
 
     /// <summary>When set, a 429 also carries <c>retry-after-ms</c> with this value (OpenAI sends both). Default unset.</summary>
     public int? RetryAfterMilliseconds { get; init; }
+
+    /// <summary>Whether answers carry <c>usage</c> (word counts as tokens); false plays a server that reports none. Default true.</summary>
+    public bool ReportUsage { get; init; } = true;
+
+    /// <summary>How batches end. Default <see cref="FakeBatchOutcome.Completed"/>.</summary>
+    public FakeBatchOutcome BatchOutcome { get; init; } = FakeBatchOutcome.Completed;
+
+    /// <summary>
+    /// Status reads of a batch before it ends (validating, in_progress, finalizing ... then the outcome); 0 ends it at
+    /// creation. Default 2.
+    /// </summary>
+    public int BatchPollsToFinish { get; init; } = 2;
+
+    /// <summary>Requests inside a batch that fail (an error-file line with status 500) instead of being answered; <c>null</c> for none.</summary>
+    public Func<FakeChatRequest, bool>? BatchRequestFails { get; init; }
 
     /// <summary>
     /// Makes the 401 body quote the Authorization header it got, like a careless server, so tests can check that

@@ -70,21 +70,91 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         public bool Json { get; init; }
 
         [CommandOption("--out <FILE>")]
-        [Description("Also write the annotated rows as JSONL (id, input, rationale, teacherLabel, status, gold, choices ...); `train --annotated FILE` trains on it.")]
+        [Description("Also write the annotated rows as JSONL (id, input, rationale, teacherLabel, status, gold, choices, tokens, cost ...); `train --annotated FILE` trains on it.")]
         public string? Out { get; init; }
+
+        [CommandOption("--teacher-id <NAME>")]
+        [Description("openai: your name for the endpoint in cache keys (the same model behind several URLs); default: the endpoint URL, without the port on localhost.")]
+        public string? TeacherId { get; init; }
+
+        [CommandOption("--retries <N>")]
+        [Description("openai: retries per request after 429, 5xx, timeouts and broken connections (a rejected key, a 404 or a closed port on the first calls stop the run at once).")]
+        [DefaultValue(6)]
+        public int Retries { get; init; } = 6;
+
+        [CommandOption("--timeout <SECONDS>")]
+        [Description("openai: how long one request may take before it is abandoned and retried.")]
+        [DefaultValue(120.0)]
+        public double Timeout { get; init; } = 120;
+
+        [CommandOption("--max-failed-fraction <F>")]
+        [Description("Exit non-zero when more than this fraction of rows end call-failed (and always when every row did).")]
+        [DefaultValue(0.1)]
+        public double MaxFailedFraction { get; init; } = 0.1;
+
+        [CommandOption("--price-in <PRICE>")]
+        [Description("Price of a million prompt tokens (e.g. US dollars); with --price-out, reports cost.")]
+        public double? PriceIn { get; init; }
+
+        [CommandOption("--price-out <PRICE>")]
+        [Description("Price of a million completion tokens.")]
+        public double? PriceOut { get; init; }
+
+        [CommandOption("--batch-discount <F>")]
+        [Description("The fraction taken off both prices for requests answered through a provider batch.")]
+        [DefaultValue(0.5)]
+        public double BatchDiscount { get; init; } = 0.5;
+
+        [CommandOption("--max-cost <AMOUNT>")]
+        [Description("Stop before the run could spend more than this (needs --price-in/--price-out); run again with a higher budget to continue.")]
+        public double? MaxCost { get; init; }
+
+        [CommandOption("--dry-run")]
+        [Description("Count the requests the cache lacks, their prompt tokens and the estimated cost, without calling the teacher.")]
+        public bool DryRun { get; init; }
+
+        [CommandOption("--completion-tokens <N>")]
+        [Description("--dry-run: the completion length to assume per request (default: the mean length of the prompt's exemplar answers).")]
+        public int? CompletionTokens { get; init; }
+
+        [CommandOption("--batch")]
+        [Description("openai: ask through the provider's Files + Batches API (OpenAI, Azure OpenAI; about half price, answers within 24 h). A killed run resumes the same batch.")]
+        public bool Batch { get; init; }
+
+        [CommandOption("--batch-max-requests <N>")]
+        [Description("--batch: the most requests per batch; larger jobs are split.")]
+        [DefaultValue(50000)]
+        public int BatchMaxRequests { get; init; } = 50_000;
+
+        [CommandOption("--batch-max-bytes <N>")]
+        [Description("--batch: the largest batch input file in bytes; larger jobs are split.")]
+        [DefaultValue(209715200L)]
+        public long BatchMaxBytes { get; init; } = 200L * 1024 * 1024;
+
+        [CommandOption("--batch-poll <SECONDS>")]
+        [Description("--batch: the first wait between status polls (later waits double, up to 2 minutes).")]
+        [DefaultValue(5.0)]
+        public double BatchPoll { get; init; } = 5;
+
+        [CommandOption("--batch-retry <MODE>")]
+        [Description("--batch: requests that failed inside a batch are asked again 'live' (one request each) or in follow-up batches ('batch').")]
+        [DefaultValue("live")]
+        public string BatchRetry { get; init; } = "live";
     }
 
     private readonly TextWriter _output;
+    private readonly TextWriter _error;
     private readonly Func<string, string?> _environment;
 
     public AnnotateCommand()
-        : this(Console.Out, Environment.GetEnvironmentVariable)
+        : this(Console.Out, Environment.GetEnvironmentVariable, Console.Error)
     {
     }
 
-    internal AnnotateCommand(TextWriter output, Func<string, string?>? environment = null)
+    internal AnnotateCommand(TextWriter output, Func<string, string?>? environment = null, TextWriter? error = null)
     {
         _output = output;
+        _error = error ?? (ReferenceEquals(output, Console.Out) ? Console.Error : output);
         _environment = environment ?? Environment.GetEnvironmentVariable;
     }
 
@@ -113,6 +183,8 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             throw new UserFacingException($"annotate: --samples must be at least 1, got {settings.Samples}");
         }
 
+        ValidateScaleOptions(settings);
+
         var mlContext = new MLContext(seed: 0);
         TaskDataset dataset;
         IReadOnlyList<TaskExample> rows;
@@ -132,8 +204,42 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         options.MaxConcurrency = settings.Concurrency;
         options.Samples = settings.Samples;
         options.FilterByGoldLabel = settings.FilterByGold;
+        options.OnWarning = message => _error.WriteLine($"warning: {message}");
+        options.CompletionTokensEstimate = settings.CompletionTokens;
+        if (settings.PriceIn is not null || settings.PriceOut is not null)
+        {
+            options.Prices = new TeacherPrices { InputPerMillion = settings.PriceIn ?? 0, OutputPerMillion = settings.PriceOut ?? 0, BatchDiscount = settings.BatchDiscount };
+        }
+        options.MaxCost = settings.MaxCost;
+        if (settings.Batch)
+        {
+            options.Batch = new TeacherBatchOptions
+            {
+                MaxRequestsPerBatch = settings.BatchMaxRequests,
+                MaxFileBytes = settings.BatchMaxBytes,
+                PollInterval = TimeSpan.FromSeconds(settings.BatchPoll),
+                MaxPollInterval = TimeSpan.FromSeconds(Math.Max(settings.BatchPoll, 120)),
+                RetryFailed = settings.BatchRetry == "batch" ? BatchRetryMode.FollowUpBatch : BatchRetryMode.Live,
+            };
+        }
         var data = TaskDataset.ToDataView(rows, dataset.Schema);
-        var result = await AnnotateAsync(mlContext, teacher.Teacher, options, data, showProgress: !settings.Json && ReferenceEquals(_output, Console.Out), cancellationToken);
+        var annotator = mlContext.StepDistill().AnnotateRationales(teacher.Teacher, options);
+
+        if (settings.DryRun)
+        {
+            WriteEstimate(dataset.Manifest, settings, annotator.Estimate(data));
+            return 0;
+        }
+
+        AnnotationResult result;
+        try
+        {
+            result = await AnnotateAsync(annotator, teacher.Teacher, options, data, showProgress: !settings.Json && ReferenceEquals(_output, Console.Out), cancellationToken);
+        }
+        catch (TeacherUnavailableException ex)
+        {
+            throw new UserFacingException($"annotate: {ex.Message}");
+        }
 
         if (settings.Out is { } outPath)
         {
@@ -149,7 +255,113 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             WriteText(dataset.Manifest, settings.Split, result.Report, result.Rows);
         }
 
+        return Verdict(result.Report, settings);
+    }
+
+    /// <summary>0 when the run did its job; 1 (with the reason on stderr) when too many rows ended call-failed.</summary>
+    private int Verdict(AnnotationReport report, Settings settings)
+    {
+        if (report.BudgetReached)
+        {
+            _error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"annotate: the budget (--max-cost {settings.MaxCost}) was reached; {report.CallFailed} rows were not annotated. Run again with a higher --max-cost to continue (the cache keeps what was paid for)."));
+        }
+        if (report.Rows > 0 && report.CallFailed == report.Rows)
+        {
+            _error.WriteLine($"annotate: every row ended call-failed; the first reason: {FirstFailure(report)}");
+            return 1;
+        }
+        var fraction = report.Rows == 0 ? 0 : (double)report.CallFailed / report.Rows;
+        if (fraction > settings.MaxFailedFraction)
+        {
+            _error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"annotate: {report.CallFailed} of {report.Rows} rows ended call-failed ({fraction:0.###}, more than --max-failed-fraction {settings.MaxFailedFraction}); run again to finish them."));
+            return 1;
+        }
         return 0;
+    }
+
+    private string? _firstFailure;
+
+    private string FirstFailure(AnnotationReport report) => _firstFailure ?? $"see the {report.CallFailed} call-failed rows";
+
+    private static void ValidateScaleOptions(Settings settings)
+    {
+        if (settings.Retries < 0)
+        {
+            throw new UserFacingException($"annotate: --retries must be 0 or more, got {settings.Retries}");
+        }
+        if (!double.IsFinite(settings.Timeout) || settings.Timeout < 0.01 || settings.Timeout > 86_400)
+        {
+            throw new UserFacingException(FormattableString.Invariant($"annotate: --timeout must be between 0.01 and 86400 seconds, got {settings.Timeout}"));
+        }
+        if (!double.IsFinite(settings.MaxFailedFraction) || settings.MaxFailedFraction is < 0 or > 1)
+        {
+            throw new UserFacingException(FormattableString.Invariant($"annotate: --max-failed-fraction must be between 0 and 1, got {settings.MaxFailedFraction}"));
+        }
+        foreach (var (name, value) in new[] { ("--price-in", settings.PriceIn), ("--price-out", settings.PriceOut), ("--max-cost", settings.MaxCost) })
+        {
+            if (value is { } v && (!double.IsFinite(v) || v < 0))
+            {
+                throw new UserFacingException(FormattableString.Invariant($"annotate: {name} must be 0 or more, got {v}"));
+            }
+        }
+        if (!double.IsFinite(settings.BatchDiscount) || settings.BatchDiscount is < 0 or > 1)
+        {
+            throw new UserFacingException(FormattableString.Invariant($"annotate: --batch-discount must be between 0 and 1, got {settings.BatchDiscount}"));
+        }
+        if (settings.MaxCost is not null && settings.PriceIn is null && settings.PriceOut is null)
+        {
+            throw new UserFacingException("annotate: --max-cost needs --price-in and --price-out (what a million prompt and completion tokens cost)");
+        }
+        if (settings.CompletionTokens is < 0)
+        {
+            throw new UserFacingException($"annotate: --completion-tokens must be 0 or more, got {settings.CompletionTokens}");
+        }
+        if (settings.Batch && !string.Equals(settings.Teacher, "openai", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UserFacingException("annotate: --batch needs --teacher openai (a provider with the Files and Batches endpoints)");
+        }
+        if (settings.BatchRetry is not ("live" or "batch"))
+        {
+            throw new UserFacingException($"annotate: --batch-retry must be live or batch, got \"{settings.BatchRetry}\"");
+        }
+        if (settings.BatchMaxRequests < 1 || settings.BatchMaxBytes < 1024 || !double.IsFinite(settings.BatchPoll) || settings.BatchPoll <= 0)
+        {
+            throw new UserFacingException("annotate: --batch-max-requests must be at least 1, --batch-max-bytes at least 1024 and --batch-poll positive");
+        }
+    }
+
+    private void WriteEstimate(DatasetManifest manifest, Settings settings, AnnotationEstimate estimate)
+    {
+        if (settings.Json)
+        {
+            _output.WriteLine(JsonSerializer.Serialize(new
+            {
+                dataset = manifest.Name,
+                split = settings.Split,
+                teacher = estimate.Teacher,
+                dryRun = true,
+                rows = estimate.Rows,
+                requests = estimate.Requests,
+                cachedSamples = estimate.CachedSamples,
+                promptTokens = estimate.PromptTokens,
+                completionTokensPerRequest = estimate.CompletionTokensPerRequest,
+                completionTokens = estimate.CompletionTokens,
+                estimatedCost = estimate.Cost,
+                estimatedBatchCost = estimate.BatchCost,
+            }));
+            return;
+        }
+        var cost = estimate.Cost is { } c
+            ? string.Create(CultureInfo.InvariantCulture, $"{c:0.####} live, {estimate.BatchCost:0.####} through a batch")
+            : "n/a (give --price-in and --price-out)";
+        _output.WriteLine($"dry run           {manifest.Name}, split {settings.Split}, teacher {estimate.Teacher}: nothing was sent");
+        _output.WriteLine($"rows              {estimate.Rows}");
+        _output.WriteLine($"requests          {estimate.Requests} ({estimate.CachedSamples} samples already cached)");
+        _output.WriteLine($"prompt tokens     {estimate.PromptTokens} (o200k_base tokenizer)");
+        _output.WriteLine($"completion tokens {estimate.CompletionTokens} (estimated: {estimate.CompletionTokensPerRequest} per request)");
+        _output.WriteLine($"estimated cost    {cost}");
     }
 
     private OpenedTeacher OpenTeacher(Settings settings, DatasetManifest manifest)
@@ -188,17 +400,19 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             throw new UserFacingException($"annotate: the environment variable {settings.ApiKeyEnv} (--api-key-env) is not set; put the API key there (a local server that ignores keys still needs a value, e.g. none)");
         }
 
-        var chat = OpenAiCompatibleTeacher.Create(endpoint, settings.Model, key, new TeacherCallOptions { MaxConcurrency = settings.Concurrency });
+        var callOptions = new TeacherCallOptions { MaxConcurrency = settings.Concurrency, MaxRetries = settings.Retries, PerCallTimeout = TimeSpan.FromSeconds(settings.Timeout) };
+        var chat = OpenAiCompatibleTeacher.Create(endpoint, settings.Model, key, callOptions, settings.TeacherId);
         return new OpenedTeacher(chat, chat);
     }
 
-    private static async Task<AnnotationResult> AnnotateAsync(
-        MLContext mlContext, ITeacher teacher, RationaleAnnotatorOptions options, IDataView data, bool showProgress, CancellationToken cancellationToken)
+    private async Task<AnnotationResult> AnnotateAsync(
+        RationaleAnnotator annotator, ITeacher teacher, RationaleAnnotatorOptions options, IDataView data, bool showProgress, CancellationToken cancellationToken)
     {
         if (!showProgress)
         {
-            var transformer = await mlContext.StepDistill().AnnotateRationales(teacher, options).FitAsync(data, cancellationToken);
-            return await transformer.AnnotateAsync(data, cancellationToken);
+            var annotated = await annotator.AnnotateAsync(data, cancellationToken);
+            _firstFailure = annotated.Rows.FirstOrDefault(r => r.Status == AnnotationStatus.CallFailed)?.Reason;
+            return annotated;
         }
 
         AnnotationResult? result = null;
@@ -212,9 +426,9 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
                     task.Value = p.Done;
                     task.Description = $"{p.Done}/{p.Total} rows, {p.Ok} ok, {p.Failed} failed, {p.Calls} calls, {p.CacheHits} cached";
                 });
-                var transformer = await mlContext.StepDistill().AnnotateRationales(teacher, options).FitAsync(data, cancellationToken);
-                result = await transformer.AnnotateAsync(data, cancellationToken);
+                result = await annotator.AnnotateAsync(data, cancellationToken);
             });
+        _firstFailure = result!.Rows.FirstOrDefault(r => r.Status == AnnotationStatus.CallFailed)?.Reason;
         return result!;
     }
 
@@ -241,6 +455,12 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             failedCalls = report.CallFailures,
             promptTokens = report.PromptTokens,
             completionTokens = report.CompletionTokens,
+            tokensEstimated = report.TokensEstimated,
+            cost = report.Cost,
+            budgetReached = report.BudgetReached,
+            batchedCalls = report.BatchedCalls,
+            batchesCreated = report.BatchesCreated,
+            goldRows = report.GoldRows,
             rowsWithGold = report.RowsWithGold,
             teacherCorrect = report.TeacherCorrect,
             teacherAccuracy = report.TeacherAccuracy,
@@ -252,15 +472,18 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
     private void WriteText(DatasetManifest manifest, string split, AnnotationReport report, IReadOnlyList<RowAnnotation> rows)
     {
         var accuracy = report.TeacherAccuracy is { } a
-            ? $"{a.ToString("0.0000", CultureInfo.InvariantCulture)} ({report.TeacherCorrect} of {report.RowsWithGold} rows with gold)"
-            : "n/a (no gold targets)";
+            ? $"{a.ToString("0.0000", CultureInfo.InvariantCulture)} ({report.TeacherCorrect} of {report.RowsWithGold} answered rows with gold)"
+            : report.GoldRows > 0 ? $"n/a (none of the {report.GoldRows} rows with gold was answered)" : "n/a (no gold targets)";
+        var cost = report.Cost is { } c ? string.Create(CultureInfo.InvariantCulture, $", cost {c:0.######}") : "";
+        var batch = report.BatchedCalls > 0 || report.BatchesCreated > 0 ? $", {report.BatchedCalls} through {report.BatchesCreated} new batch(es)" : "";
         _output.WriteLine($"dataset           {manifest.Name} ({manifest.Family.ToName()}), split {split}, teacher {report.Teacher}");
         _output.WriteLine($"rows              {report.Rows}");
         _output.WriteLine($"annotated         {report.Ok}");
         _output.WriteLine($"parse failures    {report.ParseFailed} (no label found {report.NoLabelFound}, label rejected {report.ParseFailed - report.NoLabelFound})");
         _output.WriteLine($"call failures     {report.CallFailed}");
         _output.WriteLine($"filtered          {report.Filtered}");
-        _output.WriteLine($"teacher calls     {report.Calls} ({report.CacheHits} cache hits, {report.CallFailures} failed, tokens {report.PromptTokens} prompt / {report.CompletionTokens} completion)");
+        _output.WriteLine($"teacher calls     {report.Calls} ({report.CacheHits} cache hits, {report.CallFailures} failed{batch})");
+        _output.WriteLine($"tokens            {report.PromptTokens} prompt / {report.CompletionTokens} completion{(report.TokensEstimated ? " (some estimated)" : "")}{cost}");
         _output.WriteLine($"teacher accuracy  {accuracy}");
         _output.WriteLine($"time              {report.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s");
         foreach (var failed in rows.Where(r => r.Status is AnnotationStatus.ParseFailed or AnnotationStatus.CallFailed).Take(5))
@@ -310,6 +533,11 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
                 teacherCorrect = row.TeacherCorrect,
                 votes = row.Votes,
                 samples = row.Samples,
+                promptTokens = row.PromptTokens,
+                completionTokens = row.CompletionTokens,
+                tokensEstimated = row.TokensEstimated,
+                cachedSamples = row.CachedSamples,
+                cost = row.Cost,
             }));
         }
     }

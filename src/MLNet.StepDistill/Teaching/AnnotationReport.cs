@@ -9,9 +9,9 @@ namespace MLNet.StepDistill.Teaching;
 /// <param name="Calls">Completions asked of the teacher (cache hits and HTTP retries not counted).</param>
 /// <param name="CacheHits">Completions answered from the cache.</param>
 /// <param name="CallFailures">Calls that failed for good.</param>
-/// <param name="PromptTokens">Prompt tokens of the calls made, when the server reports usage (0 otherwise).</param>
-/// <param name="CompletionTokens">Completion tokens of the calls made, when the server reports usage (0 otherwise).</param>
-/// <param name="RowsWithGold">Rows with a gold label whose teacher calls succeeded.</param>
+/// <param name="PromptTokens">Prompt tokens of the calls made in this run (the server's usage; estimated where it gives none, see <see cref="TokensEstimated"/>).</param>
+/// <param name="CompletionTokens">Completion tokens of the calls made in this run (likewise).</param>
+/// <param name="RowsWithGold">Rows with a gold label whose teacher calls succeeded (see <see cref="GoldRows"/> for all rows with gold).</param>
 /// <param name="TeacherCorrect">Of those, rows whose teacher label matches gold (parse failures count as wrong).</param>
 /// <param name="Elapsed">Wall time of the run.</param>
 public sealed record AnnotationReport(
@@ -19,6 +19,24 @@ public sealed record AnnotationReport(
     long Calls, long CacheHits, long CallFailures, long PromptTokens, long CompletionTokens,
     int RowsWithGold, int TeacherCorrect, TimeSpan Elapsed)
 {
+    /// <summary>Input rows that have a gold target, answered or not.</summary>
+    public int GoldRows { get; init; }
+
+    /// <summary>True when some token counts were estimated with a tokenizer because the teacher reported no usage.</summary>
+    public bool TokensEstimated { get; init; }
+
+    /// <summary>What this run's calls cost (batched ones at the batch discount), when prices are set; else <c>null</c>.</summary>
+    public double? Cost { get; init; }
+
+    /// <summary>True when calls were left out because they could pass <see cref="RationaleAnnotatorOptions.MaxCost"/>.</summary>
+    public bool BudgetReached { get; init; }
+
+    /// <summary>Of <see cref="Calls"/>, those answered through a provider batch.</summary>
+    public long BatchedCalls { get; init; }
+
+    /// <summary>Provider batches this run created (resumed ones not counted).</summary>
+    public int BatchesCreated { get; init; }
+
     /// <summary>Rows that ended <c>ok</c>.</summary>
     public int Ok => Count(AnnotationStatus.Ok);
 
@@ -42,7 +60,9 @@ public sealed record AnnotationReport(
     {
         var statuses = string.Join(", ", AnnotationStatus.All.Select(s => $"{s} {Count(s)}"));
         var accuracy = TeacherAccuracy is { } a ? FormattableString.Invariant($"{a:0.0000} ({TeacherCorrect}/{RowsWithGold})") : "n/a";
+        var cost = Cost is { } c ? FormattableString.Invariant($", cost {c:0.######}") : "";
+        var estimated = TokensEstimated ? " (some estimated)" : "";
         return FormattableString.Invariant(
-            $"{Rows} rows ({statuses}), {Calls} calls, {CacheHits} cache hits, {CallFailures} failed calls, tokens {PromptTokens} prompt / {CompletionTokens} completion, teacher accuracy {accuracy}, {Elapsed.TotalSeconds:0.00} s");
+            $"{Rows} rows ({statuses}), {Calls} calls, {CacheHits} cache hits, {CallFailures} failed calls, tokens {PromptTokens} prompt / {CompletionTokens} completion{estimated}{cost}, teacher accuracy {accuracy}, {Elapsed.TotalSeconds:0.00} s");
     }
 }

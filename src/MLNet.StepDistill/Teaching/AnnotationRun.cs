@@ -6,9 +6,11 @@ using MLNet.StepDistill.Tasks;
 namespace MLNet.StepDistill.Teaching;
 
 /// <summary>
-/// One annotation run over task rows: prompts built, rows sent to the teacher concurrently (through the persistent
-/// cache), completions parsed and voted on, filters applied, progress reported and logged. Results come back in row
-/// order; a row whose calls fail ends <c>call-failed</c> instead of failing the run. Cancellation stops the run.
+/// One annotation run over task rows: prompts built, the cache's missing requests sent through a provider batch (when
+/// asked), rows sent to the teacher concurrently (through the persistent cache), completions parsed and voted on,
+/// filters applied, tokens and cost counted, progress reported and logged. Results come back in row order; a row whose
+/// calls fail ends <c>call-failed</c> instead of failing the run, except when the teacher cannot be reached at all
+/// (<see cref="TeacherUnavailableException"/>). Cancellation stops the run.
 /// </summary>
 internal sealed class AnnotationRun
 {
@@ -31,6 +33,8 @@ internal sealed class AnnotationRun
         var prompt = _options.Prompt ?? RationalePrompt.ForFamily(schema, markers);
         var sampling = _options.Sampling;
         var concurrency = _options.MaxConcurrency ?? (_teacher is ChatClientTeacher chat ? chat.Options.MaxConcurrency : 8);
+        var prices = _options.Prices;
+        var budget = _options.MaxCost is { } max ? new CostBudget(max) : null;
 
         using var channel = _log?.Start("RationaleAnnotator");
         var logLock = new Lock();
@@ -41,69 +45,197 @@ internal sealed class AnnotationRun
                 channel?.Info(MessageSensitivity.None, message);
             }
         };
+        var warn = (string message) =>
+        {
+            lock (logLock)
+            {
+                channel?.Warning(MessageSensitivity.None, message);
+            }
+            _options.OnWarning?.Invoke(message);
+        };
+        if (budget is not null && _teacher is CachingTeacher)
+        {
+            throw new ArgumentException("RationaleAnnotatorOptions.MaxCost needs the annotator to own the cache: pass the chat teacher itself, not a CachingTeacher (set CacheFolder instead).", nameof(_options.MaxCost));
+        }
         TeacherCallCache? ownCache = null;
         var teacher = _teacher switch
         {
             CachingTeacher caching => caching,
             RecordedTeacher => _teacher,
-            _ => new CachingTeacher(_teacher, ownCache = TeacherCallCache.Open(_options.CacheFolder ?? RationaleAnnotatorOptions.DefaultCacheFolder, message => log(message))),
+            _ => new CachingTeacher(budget is null ? _teacher : new BudgetedTeacher(_teacher, budget, prices!),
+                ownCache = TeacherCallCache.Open(_options.CacheFolder ?? RationaleAnnotatorOptions.DefaultCacheFolder, warn)),
         };
-        var counter = new CallCounter(teacher as CachingTeacher);
 
         try
         {
-            log(string.Create(CultureInfo.InvariantCulture, $"annotating {examples.Count} rows with teacher {teacher.CacheIdentity}: {sampling.Samples} sample(s) per row, temperature {sampling.Temperature}, {concurrency} rows at once"));
+            var prompts = examples.Select(prompt.Build).ToArray();
+            log(string.Create(CultureInfo.InvariantCulture, $"annotating {examples.Count} rows with teacher {teacher.CacheIdentity}: {sampling.Samples} sample(s) per row, temperature {sampling.Temperature}, {concurrency} rows at once{(_options.Batch is null ? "" : ", through the provider's batch API")}"));
             var clock = Stopwatch.StartNew();
+            BatchOutcome batch;
+            try
+            {
+                batch = _options.Batch is { } batchOptions
+                    ? await RunBatchesAsync(teacher, batchOptions, prompts, sampling, budget, log, cancellationToken).ConfigureAwait(false)
+                    : BatchOutcome.None;
+            }
+            catch (TeacherCallFailedException e) when (e.TeacherUnreachable)
+            {
+                log("stopped: " + e.Message);
+                throw new TeacherUnavailableException(e.Message, e);
+            }
+            if (batch.LiveTeacher is { } noLive)
+            {
+                teacher = noLive;
+            }
+            var counter = new CallCounter(teacher as CachingTeacher);
+
             var rows = new RowAnnotation[examples.Count];
             var noLabel = new bool[examples.Count];
             int done = 0, ok = 0, failed = 0;
-            await Parallel.ForEachAsync(Enumerable.Range(0, examples.Count),
-                new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-                async (i, token) =>
-                {
-                    (rows[i], noLabel[i]) = await AnnotateRowAsync(teacher, counter, annotator, prompt.Build(examples[i]), examples[i], sampling, token).ConfigureAwait(false);
-                    if (rows[i].Status == AnnotationStatus.Ok)
+            TeacherCallFailedException? unreachable = null;
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            try
+            {
+                await Parallel.ForEachAsync(Enumerable.Range(0, examples.Count),
+                    new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = stop.Token },
+                    async (i, token) =>
                     {
-                        Interlocked.Increment(ref ok);
-                    }
-                    else if (rows[i].Status != AnnotationStatus.Filtered)
-                    {
-                        Interlocked.Increment(ref failed);
-                    }
-                    var finished = Interlocked.Increment(ref done);
-                    var (calls, hits) = counter.CallsAndHits;
-                    _options.Progress?.Report(new AnnotationProgress(finished, examples.Count, Volatile.Read(ref ok), Volatile.Read(ref failed), calls, hits));
-                    if (finished * 10L / examples.Count != (finished - 1) * 10L / examples.Count)
-                    {
-                        log($"annotated {finished}/{examples.Count} rows ({Volatile.Read(ref ok)} ok, {Volatile.Read(ref failed)} failed), {calls} calls, {hits} cache hits");
-                    }
-                }).ConfigureAwait(false);
+                        if (stop.IsCancellationRequested)
+                        {
+                            return;
+                        }
+                        try
+                        {
+                            (rows[i], noLabel[i]) = await AnnotateRowAsync(teacher, counter, annotator, prompts[i], examples[i], sampling, prices, batch.AnsweredKeys, token).ConfigureAwait(false);
+                        }
+                        catch (TeacherCallFailedException e) when (e.TeacherUnreachable)
+                        {
+                            Interlocked.CompareExchange(ref unreachable, e, null);
+                            // Cancel, not CancelAsync: the loop's own token is linked to this one through a callback,
+                            // which must have run before this worker takes its next row.
+                            stop.Cancel();
+                            return;
+                        }
+                        if (rows[i].Status == AnnotationStatus.Ok)
+                        {
+                            Interlocked.Increment(ref ok);
+                        }
+                        else if (rows[i].Status != AnnotationStatus.Filtered)
+                        {
+                            Interlocked.Increment(ref failed);
+                        }
+                        var finished = Interlocked.Increment(ref done);
+                        var (calls, hits) = counter.CallsAndHits;
+                        _options.Progress?.Report(new AnnotationProgress(finished, examples.Count, Volatile.Read(ref ok), Volatile.Read(ref failed), calls, hits));
+                        if (finished * 10L / examples.Count != (finished - 1) * 10L / examples.Count)
+                        {
+                            log($"annotated {finished}/{examples.Count} rows ({Volatile.Read(ref ok)} ok, {Volatile.Read(ref failed)} failed), {calls} calls, {hits} cache hits");
+                        }
+                    }).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (unreachable is not null && !cancellationToken.IsCancellationRequested)
+            {
+            }
+            if (unreachable is not null)
+            {
+                log("stopped: " + unreachable.Message);
+                throw new TeacherUnavailableException(unreachable.Message, unreachable);
+            }
             clock.Stop();
-            var report = Report(teacher.CacheIdentity, rows, noLabel, counter.Stats, clock.Elapsed);
+            var report = Report(teacher.CacheIdentity, rows, noLabel, examples, counter.Stats, batch, prices, budget, clock.Elapsed);
             log("done: " + report);
             return (rows, report);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            log($"cancelled; completions received so far stay in the cache, so a re-run resumes. Calls so far: {counter.Stats.Calls}");
+            log("cancelled; completions received so far stay in the cache, so a re-run resumes");
             throw;
         }
         finally
         {
             ownCache?.Dispose();
         }
-
     }
 
+    /// <summary>Counts prompt tokens and estimates cost for what the cache lacks, without calling anything.</summary>
+    public AnnotationEstimate Estimate(IReadOnlyList<TaskExample> examples)
+    {
+        var schema = _options.Schema!;
+        var markers = _options.Markers ?? CompletionMarkers.DefaultFor(schema.Family);
+        var prompt = _options.Prompt ?? RationalePrompt.ForFamily(schema, markers);
+        var sampling = _options.Sampling;
+        var completionEstimate = _options.CompletionTokensEstimate ?? (prompt.Exemplars.Count == 0
+            ? sampling.MaxOutputTokens
+            : (int)Math.Round(prompt.Exemplars.Average(e => TokenEstimator.Count(prompt.Template.RenderAnswer(e)))));
+        using var ownCache = _teacher is CachingTeacher or RecordedTeacher ? null : TeacherCallCache.Open(_options.CacheFolder ?? RationaleAnnotatorOptions.DefaultCacheFolder, _options.OnWarning);
+        var cache = (_teacher as CachingTeacher)?.Cache ?? ownCache;
+        long requests = 0, cached = 0, promptTokens = 0;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var example in examples)
+        {
+            var built = prompt.Build(example);
+            var tokens = TokenEstimator.PromptTokens(built);
+            for (var s = 0; s < sampling.Samples; s++)
+            {
+                var key = TeacherCallCache.ComputeKey(_teacher.CacheIdentity, built, sampling, s);
+                if (_teacher is RecordedTeacher || (cache is not null && cache.TryGet(key, out _)) || !seen.Add(key))
+                {
+                    cached++;
+                    continue;
+                }
+                requests++;
+                promptTokens += tokens;
+            }
+        }
+        var completionTokens = requests * completionEstimate;
+        var prices = _options.Prices;
+        return new AnnotationEstimate(_teacher.CacheIdentity, examples.Count, requests, cached, promptTokens, completionEstimate, completionTokens,
+            prices?.Cost(promptTokens, completionTokens), prices?.Cost(promptTokens, completionTokens, batched: true));
+    }
+
+    private async Task<BatchOutcome> RunBatchesAsync(ITeacher teacher, TeacherBatchOptions options, TeacherPrompt[] prompts, TeacherSampling sampling,
+        CostBudget? budget, Action<string> log, CancellationToken cancellationToken)
+    {
+        if (teacher is not CachingTeacher caching || FindBatchApi(caching.Inner) is not { } api)
+        {
+            throw new ArgumentException("RationaleAnnotatorOptions.Batch needs a teacher made by OpenAiCompatibleTeacher.Create (a provider with the Files and Batches endpoints, e.g. OpenAI or Azure OpenAI).", nameof(_options.Batch));
+        }
+        var requests = new List<BatchRequest>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in prompts)
+        {
+            for (var s = 0; s < sampling.Samples; s++)
+            {
+                var key = TeacherCallCache.ComputeKey(teacher.CacheIdentity, p, sampling, s);
+                if (!caching.Cache.TryGet(key, out _) && seen.Add(key))
+                {
+                    requests.Add(new BatchRequest(key, p, sampling with { Samples = 1 }, s));
+                }
+            }
+        }
+        var runner = new BatchRunner(api, caching.Cache, teacher.CacheIdentity, options, _options.Prices, budget, log);
+        return await runner.RunAsync(requests, cancellationToken).ConfigureAwait(false) is var outcome && options.RetryFailed == BatchRetryMode.FollowUpBatch
+            ? outcome with { LiveTeacher = new CachingTeacher(new NoLiveCallsTeacher(teacher.CacheIdentity, outcome.Failures), caching.Cache) }
+            : outcome;
+    }
+
+    private static OpenAiBatchApi? FindBatchApi(ITeacher teacher) => teacher switch
+    {
+        ChatClientTeacher chat => chat.BatchApi,
+        BudgetedTeacher budgeted => FindBatchApi(budgeted.Inner),
+        _ => null,
+    };
+
     private async Task<(RowAnnotation Row, bool NoLabelFound)> AnnotateRowAsync(
-        ITeacher teacher, CallCounter counter, CompletionAnnotator annotator, TeacherPrompt prompt, TaskExample example, TeacherSampling sampling, CancellationToken token)
+        ITeacher teacher, CallCounter counter, CompletionAnnotator annotator, TeacherPrompt prompt, TaskExample example, TeacherSampling sampling,
+        TeacherPrices? prices, IReadOnlySet<string> batchedKeys, CancellationToken token)
     {
         IReadOnlyList<TeacherCompletion> completions;
         try
         {
             completions = await counter.CompleteAsync(teacher, prompt, sampling, token).ConfigureAwait(false);
         }
-        catch (TeacherCallFailedException e)
+        catch (TeacherCallFailedException e) when (!e.TeacherUnreachable)
         {
             return (new RowAnnotation(example.Id, "", "", AnnotationStatus.CallFailed, e.Message, null, 0, 0), false);
         }
@@ -111,6 +243,14 @@ internal sealed class AnnotationRun
         {
             return (new RowAnnotation(example.Id, "", "", AnnotationStatus.CallFailed, e.Message, null, 0, 0), false);
         }
+        if (batchedKeys.Count > 0)
+        {
+            // Answered by this run's batch: the live pass found them in the cache, but this run paid for them.
+            completions = completions.Select((c, i) => c.Cached && batchedKeys.Contains(TeacherCallCache.ComputeKey(teacher.CacheIdentity, prompt, sampling, i))
+                ? c with { Cached = false, Batched = true }
+                : c).ToArray();
+        }
+        var usage = teacher is RecordedTeacher ? (Func<RowAnnotation, RowAnnotation>)(r => r) : Usage(prompt, completions, prices);
 
         var parsed = completions.Select(c => annotator.Parser.Parse(c.Text, example)).ToArray();
         var vote = SelfConsistencyVote.Decide(annotator.Family, parsed);
@@ -118,24 +258,68 @@ internal sealed class AnnotationRun
         if (vote is not { } decided)
         {
             var first = parsed.Length > 0 ? parsed[0] : ParsedCompletion.Failed(ParseFailure.EmptyCompletion, "the teacher returned no completion");
-            return (new RowAnnotation(example.Id, first.Rationale, "", AnnotationStatus.ParseFailed, first.FailureReason, correct, 0, parsed.Length), first.NoLabelFound);
+            return (usage(new RowAnnotation(example.Id, first.Rationale, "", AnnotationStatus.ParseFailed, first.FailureReason, correct, 0, parsed.Length)), first.NoLabelFound);
         }
         var label = decided.Winner.Label!;
         if (_options.FilterByGoldLabel && correct == false)
         {
             var reason = $"teacher label \"{label}\" disagrees with the gold label \"{example.Target}\"";
-            return (new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length), false);
+            return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length)), false);
         }
-        return (new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Ok, null, correct, decided.Votes, parsed.Length), false);
+        return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Ok, null, correct, decided.Votes, parsed.Length)), false);
     }
 
-    private static AnnotationReport Report(string teacher, RowAnnotation[] rows, bool[] noLabel, TeacherCallStats stats, TimeSpan elapsed)
+    /// <summary>Adds a row's tokens (the server's usage, else estimated), its cached samples and what this run paid for it.</summary>
+    private static Func<RowAnnotation, RowAnnotation> Usage(TeacherPrompt prompt, IReadOnlyList<TeacherCompletion> completions, TeacherPrices? prices)
+    {
+        long promptTokens = 0, completionTokens = 0;
+        var estimated = false;
+        var cost = 0d;
+        var cachedSamples = 0;
+        foreach (var c in completions)
+        {
+            estimated |= c.PromptTokens is null || c.CompletionTokens is null;
+            var p = c.PromptTokens ?? TokenEstimator.PromptTokens(prompt);
+            var k = c.CompletionTokens ?? TokenEstimator.Count(c.Text);
+            promptTokens += p;
+            completionTokens += k;
+            if (c.Cached)
+            {
+                cachedSamples++;
+            }
+            else if (prices is not null)
+            {
+                cost += prices.Cost(p, k, c.Batched);
+            }
+        }
+        return row => row with
+        {
+            PromptTokens = promptTokens, CompletionTokens = completionTokens, TokensEstimated = estimated, CachedSamples = cachedSamples,
+            Cost = prices is null ? null : cost,
+            // Tokens of the calls this run made, for the report: kept on the side, not in the row's public fields.
+            PaidPromptTokens = completions.Where(c => !c.Cached).Sum(c => (long)(c.PromptTokens ?? TokenEstimator.PromptTokens(prompt))),
+            PaidCompletionTokens = completions.Where(c => !c.Cached).Sum(c => (long)(c.CompletionTokens ?? TokenEstimator.Count(c.Text))),
+            PaidBatched = completions.Count(c => !c.Cached && c.Batched),
+        };
+    }
+
+    private static AnnotationReport Report(string teacher, RowAnnotation[] rows, bool[] noLabel, IReadOnlyList<TaskExample> examples, TeacherCallStats stats,
+        BatchOutcome batch, TeacherPrices? prices, CostBudget? budget, TimeSpan elapsed)
     {
         var counts = AnnotationStatus.All.ToDictionary(s => s, s => rows.Count(r => r.Status == s), StringComparer.Ordinal);
         var withGold = rows.Count(r => r.TeacherCorrect is not null);
         var correct = rows.Count(r => r.TeacherCorrect == true);
+        var batched = rows.Sum(r => (long)r.PaidBatched);
         return new AnnotationReport(teacher, rows.Length, counts, noLabel.Count(b => b), 0,
-            stats.Calls, stats.CacheHits, stats.Failures, stats.PromptTokens, stats.CompletionTokens, withGold, correct, elapsed);
+            stats.Calls + batched, stats.CacheHits - batched, stats.Failures, rows.Sum(r => r.PaidPromptTokens), rows.Sum(r => r.PaidCompletionTokens), withGold, correct, elapsed)
+        {
+            GoldRows = examples.Count(e => e.Target is not null),
+            TokensEstimated = rows.Any(r => r.TokensEstimated),
+            Cost = prices is null ? null : rows.Sum(r => r.Cost ?? 0),
+            BudgetReached = budget?.Reached == true || batch.BudgetReached,
+            BatchedCalls = batched,
+            BatchesCreated = batch.BatchesCreated,
+        };
     }
 
     /// <summary>

@@ -8,7 +8,9 @@ namespace MLNet.StepDistill.Teaching;
 /// (<see cref="TeacherSampling.Samples"/> = 1), so samples are independent draws and a failed sample does not cost
 /// the others: those that succeeded are cached before the failure is rethrown. A second run over the same prompts
 /// makes no calls, and identical prompts asked at the same time share one call (counted as a cache hit for all but
-/// the first; the shared call is cancelled by the token of the caller that started it).
+/// the first; the shared call is cancelled by the token of the caller that started it). Across processes sharing the
+/// cache folder, a call holds the key's lease file while it runs; another process needing the same key waits for the
+/// answer to reach the cache (re-reading the other writers' files) instead of asking too (<see cref="OtherProcessHits"/>).
 /// </summary>
 public sealed class CachingTeacher : ITeacher
 {
@@ -20,6 +22,7 @@ public sealed class CachingTeacher : ITeacher
     private long _failures;
     private long _promptTokens;
     private long _completionTokens;
+    private long _otherProcessHits;
 
     /// <summary>Wraps <paramref name="inner"/> with <paramref name="cache"/>; neither is disposed by this teacher.</summary>
     public CachingTeacher(ITeacher inner, TeacherCallCache cache)
@@ -30,6 +33,15 @@ public sealed class CachingTeacher : ITeacher
 
     /// <inheritdoc />
     public string CacheIdentity => _inner.CacheIdentity;
+
+    /// <summary>Of the cache hits, those answered by another process sharing the cache folder while this one waited on its lease.</summary>
+    public long OtherProcessHits => Interlocked.Read(ref _otherProcessHits);
+
+    /// <summary>The cache this teacher answers from.</summary>
+    internal TeacherCallCache Cache => _cache;
+
+    /// <summary>The teacher it asks on a miss.</summary>
+    internal ITeacher Inner => _inner;
 
     /// <summary>Calls made, cache hits, failures and tokens spent so far.</summary>
     public TeacherCallStats Stats => new(
@@ -51,7 +63,7 @@ public sealed class CachingTeacher : ITeacher
             if (_cache.TryGet(key, out var cached))
             {
                 Interlocked.Increment(ref _hits);
-                completions[i] = cached;
+                completions[i] = cached with { Cached = true };
             }
             else
             {
@@ -77,7 +89,8 @@ public sealed class CachingTeacher : ITeacher
 
         try
         {
-            into[sampleIndex] = await shared.Value.ConfigureAwait(false);
+            var completion = await shared.Value.ConfigureAwait(false);
+            into[sampleIndex] = ReferenceEquals(shared, mine) ? completion : completion with { Cached = true };
         }
         finally
         {
@@ -94,30 +107,63 @@ public sealed class CachingTeacher : ITeacher
         if (_cache.TryGet(key, out var cached))
         {
             Interlocked.Increment(ref _hits);
-            return cached;
+            return cached with { Cached = true };
         }
 
-        Interlocked.Increment(ref _calls);
-        TeacherCompletion completion;
-        try
+        // Another process sharing the cache folder may be asking the same prompt: take the key's lease, or wait for
+        // that process's answer to appear in the cache (or for its lease to go, when its call failed or it died).
+        var wait = TimeSpan.FromMilliseconds(20);
+        IDisposable? lease;
+        while ((lease = _cache.Leases.TryAcquire(key)) is null)
         {
-            var answer = await _inner.CompleteAsync(prompt, sampling with { Samples = 1 }, cancellationToken).ConfigureAwait(false);
-            completion = answer.Count > 0
-                ? answer[0]
-                : throw new TeacherCallFailedException($"Teacher {CacheIdentity} returned no completion for row '{prompt.RowId}'.", attempts: 1, lastStatus: null);
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            wait = TimeSpan.FromMilliseconds(Math.Min(wait.TotalMilliseconds * 2, 250));
+            _cache.Refresh();
+            if (_cache.TryGet(key, out cached))
+            {
+                Interlocked.Increment(ref _hits);
+                Interlocked.Increment(ref _otherProcessHits);
+                return cached with { Cached = true };
+            }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        using (lease)
         {
-            throw;
+            // The owner writes its answer before giving the lease up: look once more before paying for the call.
+            _cache.Refresh(force: true);
+            if (_cache.TryGet(key, out cached))
+            {
+                Interlocked.Increment(ref _hits);
+                Interlocked.Increment(ref _otherProcessHits);
+                return cached with { Cached = true };
+            }
+
+            Interlocked.Increment(ref _calls);
+            TeacherCompletion completion;
+            try
+            {
+                var answer = await _inner.CompleteAsync(prompt, sampling with { Samples = 1 }, cancellationToken).ConfigureAwait(false);
+                completion = answer.Count > 0
+                    ? answer[0]
+                    : throw new TeacherCallFailedException($"Teacher {CacheIdentity} returned no completion for row '{prompt.RowId}'.", attempts: 1, lastStatus: null);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (TeacherCallFailedException e) when (e.BudgetReached)
+            {
+                Interlocked.Decrement(ref _calls);   // not made: it could have passed the budget
+                throw;
+            }
+            catch
+            {
+                Interlocked.Increment(ref _failures);
+                throw;
+            }
+            Interlocked.Add(ref _promptTokens, completion.PromptTokens ?? 0);
+            Interlocked.Add(ref _completionTokens, completion.CompletionTokens ?? 0);
+            _cache.Add(key, completion, CacheIdentity, sampleIndex);
+            return completion;
         }
-        catch
-        {
-            Interlocked.Increment(ref _failures);
-            throw;
-        }
-        Interlocked.Add(ref _promptTokens, completion.PromptTokens ?? 0);
-        Interlocked.Add(ref _completionTokens, completion.CompletionTokens ?? 0);
-        _cache.Add(key, completion, CacheIdentity, sampleIndex);
-        return completion;
     }
 }

@@ -15,6 +15,7 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
     private readonly TeacherResilience _resilience;
     private readonly bool _ownsClient;
     private readonly string? _secret;
+    private volatile bool _anySucceeded;
 
     /// <summary>Creates a teacher over a chat client the caller owns (and disposes).</summary>
     /// <param name="chatClient">The chat client; its own retries, if any, add to ours.</param>
@@ -29,17 +30,45 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
     {
     }
 
-    internal ChatClientTeacher(IChatClient chatClient, string? modelId, string? cacheIdentity, TeacherCallOptions? options, bool ownsClient, string? secret)
+    internal ChatClientTeacher(IChatClient chatClient, string? modelId, string? cacheIdentity, TeacherCallOptions? options, bool ownsClient, string? secret, Uri? endpoint = null)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
         _client = chatClient;
         _modelId = modelId;
         Options = options ?? new TeacherCallOptions();
-        _resilience = new TeacherResilience(Options);
+        _resilience = new TeacherResilience(Options, e => TeacherFailure.Of(e).IsFatal(_anySucceeded));
         _ownsClient = ownsClient;
         _secret = string.IsNullOrEmpty(secret) ? null : secret;
         CacheIdentity = cacheIdentity ?? IdentityFromMetadata(chatClient, modelId);
+        var metadata = chatClient.GetService<ChatClientMetadata>();
+        Endpoint = endpoint ?? metadata?.ProviderUri;
+        Model = modelId ?? metadata?.DefaultModelId ?? "(the client's default)";
     }
+
+    /// <summary>The server's address, when known (never holds a secret beyond what the caller put in the URL).</summary>
+    internal Uri? Endpoint { get; }
+
+    /// <summary>The model asked for.</summary>
+    internal string Model { get; }
+
+    /// <summary>The provider batch API this teacher can also use (see <see cref="RationaleAnnotatorOptions.Batch"/>), or <c>null</c>.</summary>
+    internal OpenAiBatchApi? BatchApi => _batchApi?.Value;
+
+    /// <summary>Builds <see cref="BatchApi"/> on first use (live-only runs never make its clients).</summary>
+    internal Lazy<OpenAiBatchApi>? BatchApiFactory
+    {
+        init => _batchApi = value;
+    }
+
+    private readonly Lazy<OpenAiBatchApi>? _batchApi;
+
+    /// <summary>The sampling fields of one request, as the provider's chat-completions body names them (batch files reuse it).</summary>
+    internal ChatOptions ChatOptionsFor(TeacherSampling sampling) => new()
+    {
+        ModelId = _modelId,
+        Temperature = sampling.Temperature,
+        MaxOutputTokens = sampling.MaxOutputTokens,
+    };
 
     /// <inheritdoc />
     public string CacheIdentity { get; }
@@ -48,22 +77,42 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
     public TeacherCallOptions Options { get; }
 
     /// <summary>
-    /// Builds a cache identity <c>kind|endpoint|model</c>, e.g. <c>openai-compatible|http://host/v1|gpt-4o-mini</c>.
-    /// User info, query and fragment are dropped from the endpoint so no credential ends up in a cache.
+    /// Builds a cache identity <c>kind|endpoint|model</c>, e.g. <c>openai-compatible|https://api.openai.com/v1|gpt-4o-mini</c>.
+    /// User info, query and fragment are dropped from the endpoint so no credential ends up in a cache. A loopback
+    /// endpoint (<c>localhost</c>, <c>127.x.x.x</c>, <c>::1</c>) becomes <c>http://localhost/...</c> without its port, so
+    /// the same local model behind a restarted server on another port (vLLM, llama.cpp, Ollama) keeps its cached answers.
+    /// <paramref name="teacherId"/>, when given, replaces the endpoint part altogether: name one model served behind
+    /// several URLs (or two different models behind one URL and name) yourself. The generation settings (system and user
+    /// prompt, temperature, max output tokens, sample index) are part of every cache key besides this identity.
     /// </summary>
     /// <param name="endpointKind">The kind of server, e.g. <c>openai-compatible</c> or <c>ollama</c>.</param>
     /// <param name="endpoint">The server's base address, when there is one.</param>
     /// <param name="modelId">The model id.</param>
-    public static string BuildCacheIdentity(string endpointKind, Uri? endpoint, string modelId)
+    /// <param name="teacherId">Your own name for the endpoint (e.g. <c>lab-vllm</c>), or <c>null</c> to derive it from <paramref name="endpoint"/>.</param>
+    public static string BuildCacheIdentity(string endpointKind, Uri? endpoint, string modelId, string? teacherId = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(endpointKind);
         ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
+        if (teacherId is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(teacherId);
+            return $"{endpointKind}|id:{teacherId.Trim()}|{modelId}";
+        }
         var where = endpoint is null
             ? ""
             : endpoint.IsAbsoluteUri
-                ? endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped).TrimEnd('/')
+                ? EndpointIdentity(endpoint)
                 : endpoint.OriginalString.Split('?', '#')[0].TrimEnd('/');
         return $"{endpointKind}|{where}|{modelId}";
+    }
+
+    private static string EndpointIdentity(Uri endpoint)
+    {
+        if (!endpoint.IsLoopback)
+        {
+            return endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped).TrimEnd('/');
+        }
+        return (endpoint.Scheme + "://localhost" + endpoint.GetComponents(UriComponents.Path | UriComponents.KeepDelimiter, UriFormat.UriEscaped)).TrimEnd('/');
     }
 
     /// <inheritdoc />
@@ -128,22 +177,26 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
             messages.Add(new ChatMessage(ChatRole.System, prompt.System));
         }
         messages.Add(new ChatMessage(ChatRole.User, prompt.User));
-        var options = new ChatOptions
-        {
-            ModelId = _modelId,
-            Temperature = sampling.Temperature,
-            MaxOutputTokens = sampling.MaxOutputTokens,
-        };
+        var options = ChatOptionsFor(sampling);
         var response = await _client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        _anySucceeded = true;
         return new TeacherCompletion(response.Text, ToInt(response.Usage?.InputTokenCount), ToInt(response.Usage?.OutputTokenCount));
     }
 
     private TeacherCallFailedException Failed(Exception last, int attempts)
     {
         var failure = TeacherFailure.Of(last);
+        var inner = _secret is not null && last.ToString().Contains(_secret, StringComparison.Ordinal) ? null : last;
+        if (failure.IsFatal(_anySucceeded))
+        {
+            var endpoint = Endpoint is { } uri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(the chat client's endpoint)";
+            var status = failure.Status is { } code ? $"HTTP {code}" : failure.Reason;
+            var said = failure.Status is null ? "" : $" The server said: {string.Join(' ', last.Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))}";
+            var fatal = Redact($"The teacher cannot be reached: endpoint {endpoint}, model {Model}, {status}. {failure.WhatToCheck(endpoint, Model)}.{said}");
+            return new TeacherCallFailedException(fatal, attempts, failure.Status, inner) { TeacherUnreachable = true };
+        }
         var verdict = failure.Retryable ? "retries spent" : "not retryable";
         var message = Redact($"Teacher call to {CacheIdentity} failed after {attempts} attempt(s) ({verdict}): {failure.Reason}. {last.Message}");
-        var inner = _secret is not null && last.ToString().Contains(_secret, StringComparison.Ordinal) ? null : last;
         return new TeacherCallFailedException(message, attempts, failure.Status, inner);
     }
 

@@ -33,4 +33,11 @@ public sealed record TeacherSampling(float Temperature = 0f, int MaxOutputTokens
 /// <param name="Text">The raw completion text.</param>
 /// <param name="PromptTokens">Prompt tokens, when the server reports usage.</param>
 /// <param name="CompletionTokens">Completion tokens, when the server reports usage.</param>
-public sealed record TeacherCompletion(string Text, int? PromptTokens = null, int? CompletionTokens = null);
+public sealed record TeacherCompletion(string Text, int? PromptTokens = null, int? CompletionTokens = null)
+{
+    /// <summary>True when this completion was answered from the cache (or shared with an identical call in flight), so it cost nothing now.</summary>
+    public bool Cached { get; init; }
+
+    /// <summary>True when a provider batch answered it (priced with <see cref="TeacherPrices.BatchDiscount"/>).</summary>
+    public bool Batched { get; init; }
+}

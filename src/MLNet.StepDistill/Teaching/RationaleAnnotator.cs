@@ -55,6 +55,39 @@ public sealed class RationaleAnnotator : IEstimator<RationaleAnnotatorTransforme
         return transformer;
     }
 
+    /// <summary>
+    /// Annotation as what it is, training-data preparation: annotates <paramref name="input"/> now and returns the
+    /// annotated view together with the per-row decisions and the run's report (one run: the same calls as
+    /// <see cref="FitAsync"/>). Nothing of this is a model: save <see cref="AnnotationResult.Data"/>, not the annotator.
+    /// </summary>
+    /// <exception cref="TeacherUnavailableException">The teacher cannot be reached (rejected key, no such model or path, nothing listening).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; completions received so far stay cached.</exception>
+    public async Task<AnnotationResult> AnnotateAsync(IDataView input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var transformer = new RationaleAnnotatorTransformer(_mlContext, _teacher, _options);
+        return await transformer.AnnotateAsync(input, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The synchronous form of <see cref="AnnotateAsync"/>.</summary>
+    /// <exception cref="TeacherUnavailableException">The teacher cannot be reached.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public AnnotationResult Annotate(IDataView input, CancellationToken cancellationToken = default) =>
+        Task.Run(() => AnnotateAsync(input, cancellationToken), CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// A dry run: counts the requests the cache lacks for <paramref name="input"/>, their prompt tokens (the
+    /// <c>o200k_base</c> tokenizer) and an estimate of their completion tokens
+    /// (<see cref="RationaleAnnotatorOptions.CompletionTokensEstimate"/>), and prices them with
+    /// <see cref="RationaleAnnotatorOptions.Prices"/>, live and batched. Calls nothing.
+    /// </summary>
+    public AnnotationEstimate Estimate(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var examples = Tasks.TaskExampleReader.Read(input, _options.Schema!);
+        return new AnnotationRun(_teacher, _options, _mlContext).Estimate(examples);
+    }
+
     /// <summary>The input shape with <c>Rationale</c>, <c>TeacherLabel</c> and <c>AnnotationStatus</c> text columns added.</summary>
     /// <exception cref="ArgumentException">A column of the task schema is missing or not text.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

@@ -58,6 +58,41 @@ public sealed class RationaleAnnotatorOptions
     /// <summary>The status column to add (values of <see cref="AnnotationStatus"/>). Default <c>"AnnotationStatus"</c>.</summary>
     public string StatusColumnName { get; set; } = "AnnotationStatus";
 
+    /// <summary>
+    /// What the teacher's tokens cost; <c>null</c> for no cost accounting. With prices the report, every row and the
+    /// budget (<see cref="MaxCost"/>) are in money. Default <c>null</c>.
+    /// </summary>
+    public TeacherPrices? Prices { get; set; }
+
+    /// <summary>
+    /// The most this run may spend (in the unit of <see cref="Prices"/>, which it needs). Each call reserves its worst
+    /// case (its prompt's tokens plus <see cref="MaxOutputTokens"/>) before it starts, so spent plus in flight never
+    /// passes the cap; once a call would, no more calls start and the rows left end <c>call-failed</c> (the cache stays
+    /// consistent: run again with a higher budget to continue). Needs the annotator to own the cache (a teacher that is
+    /// not a <see cref="CachingTeacher"/>). <c>null</c> for no cap. Default <c>null</c>.
+    /// </summary>
+    public double? MaxCost { get; set; }
+
+    /// <summary>
+    /// The completion length a dry run (<see cref="RationaleAnnotator.Estimate"/>) assumes per request, in tokens;
+    /// <c>null</c> for the mean length of the prompt's exemplar answers (or <see cref="MaxOutputTokens"/> without
+    /// exemplars). Default <c>null</c>.
+    /// </summary>
+    public int? CompletionTokensEstimate { get; set; }
+
+    /// <summary>
+    /// Ask through the provider's batch API (OpenAI, Azure OpenAI: about half price, answers within the completion
+    /// window) instead of one request per row: needs a teacher made by <see cref="OpenAiCompatibleTeacher.Create"/>.
+    /// <c>null</c> for live calls. Default <c>null</c>.
+    /// </summary>
+    public TeacherBatchOptions? Batch { get; set; }
+
+    /// <summary>
+    /// Told about each warning (e.g. a torn teacher-cache line that was skipped) besides <c>MLContext.Log</c>;
+    /// <c>null</c> for none. Default <c>null</c>.
+    /// </summary>
+    public Action<string>? OnWarning { get; set; }
+
     /// <summary>Told after every finished row; <c>null</c> for none. Progress is also logged to <c>MLContext.Log</c>.</summary>
     public IProgress<AnnotationProgress>? Progress { get; set; }
 
@@ -96,6 +131,20 @@ public sealed class RationaleAnnotatorOptions
         {
             throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "RationaleAnnotatorOptions.MaxConcurrency must be at least 1.");
         }
+        Prices?.Validate();
+        if (MaxCost is { } max && (!double.IsFinite(max) || max < 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxCost), max, "RationaleAnnotatorOptions.MaxCost must be 0 or more.");
+        }
+        if (MaxCost is not null && Prices is null)
+        {
+            throw new ArgumentException("RationaleAnnotatorOptions.MaxCost needs Prices (what a million prompt and completion tokens cost).", nameof(MaxCost));
+        }
+        if (CompletionTokensEstimate is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CompletionTokensEstimate), CompletionTokensEstimate, "RationaleAnnotatorOptions.CompletionTokensEstimate must be 0 or more.");
+        }
+        Batch?.Validate();
         foreach (var (name, value) in new[] { (nameof(RationaleColumnName), RationaleColumnName), (nameof(TeacherLabelColumnName), TeacherLabelColumnName), (nameof(StatusColumnName), StatusColumnName) })
         {
             if (string.IsNullOrWhiteSpace(value))

@@ -82,7 +82,10 @@ public sealed class RationaleAnnotatorTransformer : ITransformer
     }
 
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException("A RationaleAnnotatorTransformer is not saved: save the annotated data instead (mlContext.Data.SaveAsText, or the CLI's --out).");
+        throw new NotSupportedException(
+            "A RationaleAnnotatorTransformer cannot be saved: annotation prepares training data, and a saved model must never call a teacher. "
+            + "Save the annotated data instead (mlContext.Data.SaveAsText, or stepdistill annotate --out), and fit and save the pipeline that starts after "
+            + "the annotator (e.g. annotator.Annotate(data) first, then Fit the rest of the pipeline on the result and save that).");
 
     private async Task<AnnotationResult> RunAsync(IDataView input, CancellationToken cancellationToken)
     {

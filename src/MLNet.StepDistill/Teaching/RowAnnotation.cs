@@ -9,4 +9,26 @@ namespace MLNet.StepDistill.Teaching;
 /// <param name="TeacherCorrect">Whether the teacher's label matches the gold label; null without gold or without an answer (call-failed).</param>
 /// <param name="Votes">How many samples gave the chosen label (self-consistency); 0 when none parsed.</param>
 /// <param name="Samples">How many completions were parsed for the row (0 when its calls failed).</param>
-public sealed record RowAnnotation(string Id, string Rationale, string TeacherLabel, string Status, string? Reason, bool? TeacherCorrect, int Votes, int Samples);
+public sealed record RowAnnotation(string Id, string Rationale, string TeacherLabel, string Status, string? Reason, bool? TeacherCorrect, int Votes, int Samples)
+{
+    /// <summary>Prompt tokens of the row's completions (all samples, cached or not); 0 when its calls failed.</summary>
+    public long PromptTokens { get; init; }
+
+    /// <summary>Completion tokens of the row's completions (all samples, cached or not).</summary>
+    public long CompletionTokens { get; init; }
+
+    /// <summary>True when some of the row's token counts are estimates (the teacher reported no usage; see the README's cost section).</summary>
+    public bool TokensEstimated { get; init; }
+
+    /// <summary>How many of the row's completions came from the cache (cost nothing in this run).</summary>
+    public int CachedSamples { get; init; }
+
+    /// <summary>What this run paid for the row (its completions not from the cache), when prices are set; else <c>null</c>.</summary>
+    public double? Cost { get; init; }
+
+    internal long PaidPromptTokens { get; init; }
+
+    internal long PaidCompletionTokens { get; init; }
+
+    internal int PaidBatched { get; init; }
+}

@@ -16,8 +16,10 @@ namespace MLNet.StepDistill.Teaching;
 /// <para>Every open cache writes its own file (<c>teacher-calls-{utc time}-{process id}-{random}.jsonl</c>), created on
 /// the first write, and reads all <c>*.jsonl</c> files of the folder when it opens (in name order, so a later record
 /// wins). Giving each writer its own file is what keeps two processes from corrupting each other's lines: .NET does
-/// not open files with <c>O_APPEND</c>, so two writers appending to one file could overwrite each other's bytes, and
-/// lock files are unreliable on network shares and leave stale locks after a crash. A file per writer needs neither.</para>
+/// not open files with <c>O_APPEND</c>, so two writers appending to one file could overwrite each other's bytes.
+/// Correctness never depends on a lock. To keep two processes from paying twice for the same prompt, a
+/// <see cref="CachingTeacher"/> also holds a lease file per key while it asks (<c>leases/{key}.lease</c>), and
+/// <see cref="Refresh"/> reads what other writers appended since; a lease left by a process that died is taken over.</para>
 /// <para>Within a process writes are serialised; each record is written as one whole line and flushed to the
 /// operating system at once, so a crash loses at most the record being written. A torn or garbled line (or any
 /// unreadable one) is skipped with a warning naming the file and line, never failing the run.</para>
@@ -31,7 +33,11 @@ public sealed class TeacherCallCache : IDisposable
     private readonly ConcurrentDictionary<string, TeacherCompletion> _completions = new(StringComparer.Ordinal);
     private readonly Action<string>? _onWarning;
     private readonly Lock _writeLock = new();
+    private readonly Lock _readLock = new();
+    private readonly Dictionary<string, (long Offset, int Lines)> _readUpTo = new(StringComparer.Ordinal);
+    private long _lastRefresh = long.MinValue / 2;
     private FileStream? _writer;
+    private CacheLeases? _leases;
     private bool _disposed;
 
     private TeacherCallCache(string folder, Action<string>? onWarning)
@@ -45,6 +51,9 @@ public sealed class TeacherCallCache : IDisposable
 
     /// <summary>How many distinct keys the cache holds.</summary>
     public int Count => _completions.Count;
+
+    /// <summary>The lease files that keep two processes from asking the same prompt at once.</summary>
+    internal CacheLeases Leases => _leases ??= new CacheLeases(Folder);
 
     /// <summary>The file this cache appends to, or <c>null</c> before its first write.</summary>
     public string? WritePath { get; private set; }
@@ -143,14 +152,71 @@ public sealed class TeacherCallCache : IDisposable
         return new FileStream(WritePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
     }
 
-    private void Load(string path)
+    /// <summary>
+    /// Reads the records other writers appended since this cache last looked (their files, new files included), so a
+    /// completion another process just received is a hit here too. Reads only whole lines; cheap when nothing changed.
+    /// Calls closer together than 50 ms share one look unless <paramref name="force"/> is set.
+    /// </summary>
+    /// <param name="force">Look now, however recently the last look was.</param>
+    public void Refresh(bool force = false)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        var lineNumber = 0;
-        while (reader.ReadLine() is { } line)
+        lock (_readLock)
         {
+            var now = Environment.TickCount64;
+            if (!force && now - _lastRefresh < 50)
+            {
+                return;
+            }
+            _lastRefresh = now;
+            foreach (var path in Directory.EnumerateFiles(Folder, "*.jsonl").Order(StringComparer.Ordinal))
+            {
+                if (path != WritePath)
+                {
+                    Load(path, initial: false);
+                }
+            }
+        }
+    }
+
+    private void Load(string path, bool initial = true)
+    {
+        var (offset, lineNumber) = _readUpTo.GetValueOrDefault(path);
+        if (!initial && new FileInfo(path) is var info && (!info.Exists || info.Length <= offset))
+        {
+            return;   // nothing new: a stat, not an open
+        }
+        byte[] bytes;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (stream.Length <= offset)
+            {
+                return;
+            }
+            stream.Position = offset;
+            bytes = new byte[stream.Length - offset];
+            stream.ReadExactly(bytes);
+        }
+        catch (FileNotFoundException)
+        {
+            return;
+        }
+        var start = 0;
+        while (start < bytes.Length)
+        {
+            var end = Array.IndexOf(bytes, (byte)'\n', start);
+            if (end < 0 && !initial)
+            {
+                break;   // a line another writer is still writing: read it next time
+            }
+            var length = (end < 0 ? bytes.Length : end) - start;
             lineNumber++;
+            var line = Encoding.UTF8.GetString(bytes, start, length).TrimEnd('\r');
+            start += length + (end < 0 ? 0 : 1);
+            if (end >= 0)
+            {
+                _readUpTo[path] = (offset + start, lineNumber);
+            }
             if (string.IsNullOrWhiteSpace(line))
             {
                 continue;

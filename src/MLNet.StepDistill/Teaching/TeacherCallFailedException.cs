@@ -19,6 +19,16 @@ public sealed class TeacherCallFailedException : Exception
         LastStatus = lastStatus;
     }
 
+    /// <summary>
+    /// True when the failure means the teacher cannot be reached at all (a rejected key, no such model or path, nothing
+    /// listening): the annotator then stops the run with a <see cref="TeacherUnavailableException"/> instead of failing
+    /// every row in turn.
+    /// </summary>
+    public bool TeacherUnreachable { get; init; }
+
+    /// <summary>True when the call was not made because it could pass the run's budget (<see cref="RationaleAnnotatorOptions.MaxCost"/>).</summary>
+    public bool BudgetReached { get; init; }
+
     /// <summary>How many requests were made for this completion.</summary>
     public int Attempts { get; }
 

@@ -14,7 +14,9 @@ internal sealed class TeacherResilience : IDisposable
     private readonly ConcurrencyLimiter _concurrency;
     private readonly TokenBucketRateLimiter? _rate;
 
-    public TeacherResilience(TeacherCallOptions options)
+    /// <param name="options">Retries, limits and timeouts.</param>
+    /// <param name="stopRetrying">True for a failure that no retry can mend (e.g. connection refused before any success); <c>null</c> for none.</param>
+    public TeacherResilience(TeacherCallOptions options, Func<Exception, bool>? stopRetrying = null)
     {
         options.Validate();
         _concurrency = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
@@ -28,7 +30,7 @@ internal sealed class TeacherResilience : IDisposable
         var builder = new ResiliencePipelineBuilder();
         if (options.MaxRetries > 0)
         {
-            builder.AddRetry(CreateRetry(options));
+            builder.AddRetry(CreateRetry(options, stopRetrying ?? (_ => false)));
         }
         builder.AddRateLimiter(_concurrency);
         if (_rate is not null)
@@ -48,7 +50,7 @@ internal sealed class TeacherResilience : IDisposable
         _rate?.Dispose();
     }
 
-    private static RetryStrategyOptions CreateRetry(TeacherCallOptions options) => new()
+    private static RetryStrategyOptions CreateRetry(TeacherCallOptions options, Func<Exception, bool> stopRetrying) => new()
     {
         MaxRetryAttempts = options.MaxRetries,
         BackoffType = DelayBackoffType.Exponential,
@@ -56,7 +58,7 @@ internal sealed class TeacherResilience : IDisposable
         Delay = options.BaseDelay,
         MaxDelay = options.MaxDelay,
         ShouldHandle = args => ValueTask.FromResult(
-            args.Outcome.Exception is { } e && !IsCallerCancellation(e, args.Context.CancellationToken) && TeacherFailure.Of(e).Retryable),
+            args.Outcome.Exception is { } e && !IsCallerCancellation(e, args.Context.CancellationToken) && TeacherFailure.Of(e).Retryable && !stopRetrying(e)),
         DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
             RetryAfter.TryGet(args.Outcome.Exception, out var wait) ? Min(wait, options.MaxDelay) : null),
         OnRetry = args =>

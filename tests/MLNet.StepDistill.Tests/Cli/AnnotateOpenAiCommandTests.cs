@@ -45,7 +45,7 @@ public class AnnotateOpenAiCommandTests
         Assert.Equal(200, run2.RootElement.GetProperty("cacheHits").GetInt64());
         Assert.Equal(200, server.CompletionCount);
         Assert.Equal(recorded.RootElement.GetProperty("teacherAccuracy").GetDouble(), run1.RootElement.GetProperty("teacherAccuracy").GetDouble());
-        Assert.StartsWith("openai-compatible|http://127.0.0.1:", run1.RootElement.GetProperty("teacher").GetString());
+        Assert.Equal("openai-compatible|http://localhost/v1|palm", run1.RootElement.GetProperty("teacher").GetString());
         Assert.Equal(200, File.ReadAllLines(outFile).Length);
         Assert.Contains("teacher calls     0 (200 cache hits", text.ToString());
         Assert.All(new[] { first.ToString(), second.ToString(), text.ToString(), File.ReadAllText(outFile) }, s => Assert.DoesNotContain(Key, s));

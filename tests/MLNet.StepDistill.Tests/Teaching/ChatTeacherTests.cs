@@ -29,7 +29,8 @@ public class ChatTeacherTests
             Assert.Equal(Words(row.Completion), completion.CompletionTokens);
         }
         Assert.Equal(4, server.RequestCount);
-        Assert.Equal($"openai-compatible|{server.BaseUri.ToString().TrimEnd('/')}|{ServerTestData.Model}", teacher.CacheIdentity);
+        // A loopback endpoint's identity has no port: the same local model behind a restarted server keeps its cache.
+        Assert.Equal($"openai-compatible|http://localhost/v1|{ServerTestData.Model}", teacher.CacheIdentity);
     }
 
     [Fact]
@@ -168,7 +169,7 @@ public class ChatTeacherTests
     }
 
     [Fact]
-    public async Task An_unknown_prompt_404_is_not_retried()
+    public async Task A_404_on_the_first_call_is_not_retried_and_says_the_model_or_path_is_wrong()
     {
         await using var server = await FakeChatCompletionsServer.StartAsync(_ => null);
         using var teacher = ServerTestData.Teacher(server, ServerTestData.FastOptions(maxRetries: 3));
@@ -176,8 +177,26 @@ public class ChatTeacherTests
         var failure = await Assert.ThrowsAsync<TeacherCallFailedException>(() => teacher.CompleteAsync(new TeacherPrompt("r1", null, "Unrecorded?"), new TeacherSampling(), CancellationToken.None));
 
         Assert.Equal((1, 404), (failure.Attempts, failure.LastStatus));
-        Assert.Contains("not retryable", failure.Message);
+        Assert.True(failure.TeacherUnreachable);
+        Assert.Contains($"model {ServerTestData.Model}", failure.Message);
+        Assert.Contains("check --model", failure.Message);
         Assert.Equal(1, server.RequestCount);
+    }
+
+    [Fact]
+    public async Task A_404_after_a_call_succeeded_fails_only_that_call()
+    {
+        var row = ServerTestData.SvampRows(1)[0];
+        await using var server = await FakeChatCompletionsServer.StartAsync(ServerTestData.Responder([row]));
+        using var teacher = ServerTestData.Teacher(server, ServerTestData.FastOptions(maxRetries: 3));
+        await teacher.CompleteAsync(ServerTestData.Prompt(row), new TeacherSampling(), CancellationToken.None);
+
+        var failure = await Assert.ThrowsAsync<TeacherCallFailedException>(() => teacher.CompleteAsync(new TeacherPrompt("r1", null, "Unrecorded?"), new TeacherSampling(), CancellationToken.None));
+
+        Assert.Equal((1, 404), (failure.Attempts, failure.LastStatus));
+        Assert.False(failure.TeacherUnreachable);
+        Assert.Contains("not retryable", failure.Message);
+        Assert.Equal(2, server.RequestCount);
     }
 
     [Fact]
@@ -274,7 +293,7 @@ public class ChatTeacherTests
 
         Assert.Equal(row.Completion, completion.Text);
         Assert.Equal("some-model", Assert.Single(server.Requests).Model);
-        Assert.Equal($"openai|{server.BaseUri.ToString().TrimEnd('/')}|some-model", teacher.CacheIdentity);
+        Assert.Equal("openai|http://localhost/v1|some-model", teacher.CacheIdentity);
     }
 
     [Fact]

@@ -133,12 +133,11 @@ public class RationaleAnnotatorServerTests
         await using (var server = await FakeChatCompletionsServer.StartAsync(svamp.Responder(), new FakeServerOptions { ExpectedApiKey = "other", EchoAuthorizationInErrors = true }))
         using (var teacher = OpenAiCompatibleTeacher.Create(server.BaseUri, "palm", Key, ServerTestData.FastOptions()))
         {
-            var refused = await (await mlContext.StepDistill().AnnotateRationales(teacher, Options(svamp, ServerTestData.NewFolder())).FitAsync(data)).AnnotateAsync(data);
-            Assert.Equal(12, refused.Report.CallFailed);
-            Assert.All(refused.Rows, r => Assert.Contains("401", r.Reason));
-            everything.AddRange(refused.Rows.Select(r => r.Reason!));
-            everything.AddRange(ReadRows(refused.Data, Columns).SelectMany(r => r));
-            everything.Add(refused.Report.ToString());
+            // A rejected key stops the run at once with one message (not twelve call-failed rows).
+            var refused = await Assert.ThrowsAsync<TeacherUnavailableException>(() => mlContext.StepDistill().AnnotateRationales(teacher, Options(svamp, ServerTestData.NewFolder())).AnnotateAsync(data));
+            Assert.Contains("HTTP 401", refused.Message);
+            Assert.True(server.RequestCount <= 16, $"{server.RequestCount} requests after a 401");
+            everything.Add(refused.ToString());
         }
 
         Assert.Contains(logs, l => l.Contains("RationaleAnnotator") && l.Contains("done: 12 rows"));

@@ -1,0 +1,301 @@
+using System.ClientModel;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace MLNet.StepDistill.Teaching;
+
+/// <summary>
+/// The batch step of an annotation run: resumes the cache folder's unfinished batches of this teacher, puts the
+/// requests they do not cover into new batches (split by <see cref="TeacherBatchOptions.MaxRequestsPerBatch"/> and
+/// <see cref="TeacherBatchOptions.MaxFileBytes"/>, each within the budget), polls with backoff until every batch ends,
+/// and stores each answer in the teacher cache by its <c>custom_id</c> (the cache key). Requests that failed inside a
+/// batch are left to the live pass, or put into follow-up batches (<see cref="BatchRetryMode.FollowUpBatch"/>).
+/// </summary>
+internal sealed class BatchRunner(
+    OpenAiBatchApi api, TeacherCallCache cache, string teacher, TeacherBatchOptions options, TeacherPrices? prices, CostBudget? budget, Action<string> log)
+{
+    private readonly BatchJobStore _store = new(cache.Folder);
+    private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _failures = new(StringComparer.Ordinal);
+    private int _created;
+    private bool _budgetReached;
+
+    public async Task<BatchOutcome> RunAsync(IReadOnlyList<BatchRequest> requests, CancellationToken cancellationToken)
+    {
+        var byKey = requests.ToDictionary(r => r.Key, StringComparer.Ordinal);
+        var active = new List<BatchJobState>();
+        foreach (var pending in _store.Pending(teacher, log))
+        {
+            if (pending.BatchId is null)
+            {
+                // Killed before the provider made the batch: nothing was paid; its keys are asked again below.
+                _store.Save(pending with { Collected = true, Status = "abandoned" });
+                continue;
+            }
+            log($"resuming provider batch {pending.BatchId} ({pending.Keys.Count} requests, last seen {pending.Status})");
+            active.Add(pending);
+        }
+        var covered = active.SelectMany(a => a.Keys).ToHashSet(StringComparer.Ordinal);
+        var fresh = requests.Where(r => !covered.Contains(r.Key)).ToList();
+        active.AddRange(await SubmitAsync(fresh, cancellationToken).ConfigureAwait(false));
+        await CollectAsync(active, cancellationToken).ConfigureAwait(false);
+
+        for (var round = 0; options.RetryFailed == BatchRetryMode.FollowUpBatch && round < options.MaxFollowUpBatches && _failures.Count > 0; round++)
+        {
+            var again = _failures.Keys.Where(byKey.ContainsKey).Select(k => byKey[k]).ToList();
+            if (again.Count == 0)
+            {
+                break;
+            }
+            log($"follow-up batch {round + 1}: {again.Count} requests that failed inside a batch");
+            foreach (var r in again)
+            {
+                _failures.Remove(r.Key);
+            }
+            await CollectAsync(await SubmitAsync(again, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        }
+        return new BatchOutcome(_created, _answered, _failures, _budgetReached);
+    }
+
+    private async Task<List<BatchJobState>> SubmitAsync(List<BatchRequest> requests, CancellationToken cancellationToken)
+    {
+        var created = new List<BatchJobState>();
+        var lines = requests.Select(r => (Request: r, Line: api.RequestLine(r.Key, r.Prompt, r.Sampling, options.RequestUrl))).ToList();
+        var start = 0;
+        while (start < lines.Count)
+        {
+            // One chunk: as many lines as the request and byte limits allow, and as the budget's worst case allows.
+            var count = 0;
+            long bytes = 0;
+            var worst = 0d;
+            while (start + count < lines.Count && count < options.MaxRequestsPerBatch)
+            {
+                var (request, line) = lines[start + count];
+                var size = Encoding.UTF8.GetByteCount(line) + 1;
+                if (count > 0 && bytes + size > options.MaxFileBytes)
+                {
+                    break;
+                }
+                var lineWorst = prices?.Cost(TokenEstimator.PromptTokens(request.Prompt), request.Sampling.MaxOutputTokens, batched: true) ?? 0;
+                if (budget is not null && !budget.TryReserve(lineWorst))
+                {
+                    _budgetReached = true;
+                    break;
+                }
+                worst += lineWorst;
+                bytes += size;
+                count++;
+            }
+            if (count == 0)
+            {
+                if (_budgetReached)
+                {
+                    log($"budget reached: {lines.Count - start} requests not put into a batch");
+                    break;
+                }
+                throw new InvalidOperationException($"A batch request line is larger than TeacherBatchOptions.MaxFileBytes ({options.MaxFileBytes} bytes).");
+            }
+            var chunk = lines.GetRange(start, count);
+            start += count;
+            created.Add(await CreateAsync(chunk, cancellationToken).ConfigureAwait(false));
+            // The worst case stays booked until the chunk's answers are collected (CollectAsync settles it).
+            _reserved[created[^1].Job] = worst;
+            if (_budgetReached)
+            {
+                log($"budget reached: {lines.Count - start} requests not put into a batch");
+                break;
+            }
+        }
+        return created;
+    }
+
+    private readonly Dictionary<string, double> _reserved = new(StringComparer.Ordinal);
+
+    private async Task<BatchJobState> CreateAsync(List<(BatchRequest Request, string Line)> chunk, CancellationToken cancellationToken)
+    {
+        var job = string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyyMMdd'T'HHmmssfff}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
+        var state = new BatchJobState(job, teacher, chunk.Select(c => c.Request.Key).ToArray(), null, null, "preparing", false, DateTimeOffset.UtcNow);
+        _store.Save(state);
+        var jsonl = BinaryData.FromString(string.Join("\n", chunk.Select(c => c.Line)) + "\n");
+        var fileId = await Guard(() => api.UploadAsync(jsonl, $"stepdistill-{job}.jsonl", cancellationToken)).ConfigureAwait(false);
+        state = state with { InputFileId = fileId, Status = "uploaded" };
+        _store.Save(state);
+        var batchId = await Guard(() => api.CreateAsync(fileId, options.RequestUrl, options.CompletionWindow, job, cancellationToken)).ConfigureAwait(false);
+        state = state with { BatchId = batchId, Status = "validating" };
+        _store.Save(state);
+        _created++;
+        log($"created provider batch {batchId}: {chunk.Count} requests, input file {fileId}");
+        return state;
+    }
+
+    private async Task CollectAsync(List<BatchJobState> active, CancellationToken cancellationToken)
+    {
+        var wait = options.PollInterval;
+        var open = new List<BatchJobState>(active);
+        while (open.Count > 0)
+        {
+            for (var i = open.Count - 1; i >= 0; i--)
+            {
+                ProviderBatchState state;
+                try
+                {
+                    state = await Guard(() => api.GetAsync(open[i].BatchId!, cancellationToken)).ConfigureAwait(false);
+                }
+                catch (ClientResultException e) when (TeacherFailure.Of(e).Retryable)
+                {
+                    log($"polling batch {open[i].BatchId} failed ({TeacherFailure.Of(e).Reason}); trying again later");
+                    continue;
+                }
+                catch (TeacherCallFailedException e) when (e.LastStatus == 404)
+                {
+                    // The provider does not know this batch (a state file from another account or server): its requests are asked again.
+                    log($"batch {open[i].BatchId} is unknown to the provider; its {open[i].Keys.Count} requests are asked again");
+                    foreach (var key in open[i].Keys)
+                    {
+                        _failures[key] = $"batch {open[i].BatchId} is unknown to the provider";
+                    }
+                    _store.Save(open[i] with { Collected = true, Status = "lost" });
+                    open.RemoveAt(i);
+                    continue;
+                }
+                if (state.Status != open[i].Status)
+                {
+                    open[i] = open[i] with { Status = state.Status };
+                    _store.Save(open[i]);
+                    log($"batch {open[i].BatchId}: {state.Status}");
+                }
+                if (state.IsTerminal)
+                {
+                    await ReadResultsAsync(open[i], state, cancellationToken).ConfigureAwait(false);
+                    _store.Save(open[i] with { Collected = true });
+                    open.RemoveAt(i);
+                }
+            }
+            if (open.Count > 0)
+            {
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, options.MaxPollInterval.Ticks));
+            }
+        }
+    }
+
+    private async Task ReadResultsAsync(BatchJobState job, ProviderBatchState state, CancellationToken cancellationToken)
+    {
+        var expected = job.Keys.ToHashSet(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var spent = 0d;
+        foreach (var fileId in new[] { state.OutputFileId, state.ErrorFileId })
+        {
+            if (fileId is null)
+            {
+                continue;
+            }
+            var text = await Guard(() => api.DownloadAsync(fileId, cancellationToken)).ConfigureAwait(false);
+            var lineNumber = 0;
+            foreach (var line in text.Split('\n'))
+            {
+                lineNumber++;
+                if (string.IsNullOrWhiteSpace(line))
+                {
+                    continue;
+                }
+                if (!TryReadResult(line, out var key, out var completion, out var failure))
+                {
+                    log($"batch {job.BatchId} file {fileId} line {lineNumber}: skipped an unreadable result ({failure})");
+                    continue;
+                }
+                if (!expected.Contains(key) || !seen.Add(key))
+                {
+                    continue;   // not ours, or a second answer for the same custom_id: the first one counts
+                }
+                if (completion is not null)
+                {
+                    cache.Add(key, completion, teacher, 0);
+                    _answered.Add(key);
+                    spent += prices?.Cost(completion.PromptTokens ?? 0, completion.CompletionTokens ?? TokenEstimator.Count(completion.Text), batched: true) ?? 0;
+                }
+                else
+                {
+                    _failures[key] = $"batch {job.BatchId}: {failure}";
+                }
+            }
+        }
+        foreach (var key in expected.Where(k => !seen.Contains(k)))
+        {
+            _failures[key] = $"batch {job.BatchId} ended {state.Status} without an answer for this request{(state.Errors is { } e ? ": " + e : "")}";
+        }
+        if (budget is not null)
+        {
+            budget.Settle(_reserved.Remove(job.Job, out var reserved) ? reserved : 0, spent);
+        }
+        log(string.Create(CultureInfo.InvariantCulture, $"batch {job.BatchId} {state.Status}: {job.Keys.Count(_answered.Contains)} answered, {job.Keys.Count(_failures.ContainsKey)} failed"));
+    }
+
+    /// <summary>Reads one line of an output or error file: an answer, or why there is none.</summary>
+    private static bool TryReadResult(string line, out string key, out TeacherCompletion? completion, out string failure)
+    {
+        key = "";
+        completion = null;
+        failure = "";
+        try
+        {
+            using var json = JsonDocument.Parse(line);
+            var root = json.RootElement;
+            key = root.GetProperty("custom_id").GetString() ?? "";
+            if (root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object)
+            {
+                var status = response.TryGetProperty("status_code", out var code) && code.ValueKind == JsonValueKind.Number ? code.GetInt32() : 0;
+                var body = response.TryGetProperty("body", out var b) ? b : default;
+                if (status == 200 && body.ValueKind == JsonValueKind.Object)
+                {
+                    var text = body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() ?? "";
+                    int? promptTokens = null, completionTokens = null;
+                    if (body.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+                    {
+                        promptTokens = usage.TryGetProperty("prompt_tokens", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : null;
+                        completionTokens = usage.TryGetProperty("completion_tokens", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : null;
+                    }
+                    completion = new TeacherCompletion(text, promptTokens, completionTokens) { Batched = true };
+                    return key.Length > 0;
+                }
+                var message = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("error", out var err) && err.TryGetProperty("message", out var m) ? m.GetString() : null;
+                failure = string.Create(CultureInfo.InvariantCulture, $"HTTP {status}{(message is null ? "" : ": " + message)}");
+                return key.Length > 0;
+            }
+            if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+            {
+                var code = error.TryGetProperty("code", out var c) ? c.GetString() : null;
+                var message = error.TryGetProperty("message", out var m) ? m.GetString() : null;
+                failure = $"{code}: {message}";
+                return key.Length > 0;
+            }
+            failure = "neither a response nor an error";
+            return key.Length > 0;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException or FormatException)
+        {
+            failure = e.GetType().Name;
+            return false;
+        }
+    }
+
+    /// <summary>Turns a refused key, a missing route or nothing listening into one clear stop.</summary>
+    private async Task<T> Guard<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (ClientResultException e) when (TeacherFailure.Of(e) is var failure && failure.IsFatal(anyCallSucceeded: false))
+        {
+            var endpoint = api.Endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+            var status = failure.Status is { } code ? $"HTTP {code}" : failure.Reason;
+            var check = failure.Status == 404
+                ? $"The server has no Files or Batches endpoint at {endpoint} (or no such file or batch): batch mode needs a provider that implements them (OpenAI, Azure OpenAI); leave out --batch for live calls"
+                : failure.WhatToCheck(endpoint, api.Model);
+            throw new TeacherCallFailedException(api.Redact($"The teacher's batch API cannot be used: endpoint {endpoint}, model {api.Model}, {status}. {check}."), 1, failure.Status) { TeacherUnreachable = true };
+        }
+    }
+}
