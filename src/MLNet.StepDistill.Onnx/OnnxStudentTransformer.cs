@@ -1,5 +1,9 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.StepDistill.Pipeline;
+using MLNet.StepDistill.T5;
 
 namespace MLNet.StepDistill.Onnx;
 
@@ -7,17 +11,29 @@ namespace MLNet.StepDistill.Onnx;
 /// An exported student inside ML.NET, with the TorchSharp student's output columns: for a closed label set
 /// <c>PredictedLabel</c> (a key whose key values are the class names), <c>Score</c> (one probability per class) and
 /// <c>PredictedText</c>; for an open target <c>PredictedText</c>; and <c>PredictedRationale</c> when
-/// <see cref="WithRationale"/> asked for one. Works with <c>PredictionEngine</c>; save and load with
-/// <see cref="StepDistillOnnxCatalog.SaveModel"/> and <see cref="StepDistillOnnxCatalog.LoadModel"/>.
+/// <see cref="WithRationale"/> asked for one. Cursors answer <see cref="BatchSize"/> rows together; works with
+/// <c>PredictionEngine</c>; save and load with <see cref="StepDistillOnnxCatalog.SaveModel"/> and
+/// <see cref="StepDistillOnnxCatalog.LoadModel"/> (the same model-zip mechanism as the TorchSharp student, so a saved
+/// pipeline may put <c>FormatStudentInput</c> in front and take raw rows).
 /// </summary>
-public sealed class OnnxStudentTransformer : ITransformer, IDisposable
+public sealed class OnnxStudentTransformer : IArchivedComponent, IDisposable
 {
+    internal const string Kind = "onnx-student";
+
+    /// <summary>Rows a cursor answers together.</summary>
+    public const int BatchSize = 16;
+
+    private const string SettingsEntry = "transformer.json";
+    private const string ModelFolder = "model/";
+
     private readonly MLContext mlContext;
-    private readonly ITransformer mapping;
+    private readonly RowMapping<OnnxQuestion, OnnxStudentAnswer> mapping;
     private readonly bool ownsStudent;
     private readonly string? ownedFolder;
+    private readonly OnnxStudentTransformer? owner;
+    private bool disposed;
 
-    internal OnnxStudentTransformer(MLContext mlContext, OnnxStudent student, bool generateRationale, bool ownsStudent, string? ownedFolder)
+    internal OnnxStudentTransformer(MLContext mlContext, OnnxStudent student, bool generateRationale, bool ownsStudent, string? ownedFolder, OnnxStudentTransformer? owner = null)
     {
         if (generateRationale && !student.CanExplain)
         {
@@ -29,7 +45,8 @@ public sealed class OnnxStudentTransformer : ITransformer, IDisposable
         GeneratesRationale = generateRationale;
         this.ownsStudent = ownsStudent;
         this.ownedFolder = ownedFolder;
-        mapping = MappingEstimator(mlContext, student.Facts, student, generateRationale).Fit(EmptyInput(mlContext, student.Facts));
+        this.owner = owner;
+        mapping = CreateMapping();
     }
 
     /// <summary>The exported student this transformer answers with.</summary>
@@ -48,29 +65,46 @@ public sealed class OnnxStudentTransformer : ITransformer, IDisposable
     public bool GeneratesRationale { get; }
 
     /// <inheritdoc/>
-    public bool IsRowToRowMapper => mapping.IsRowToRowMapper;
+    public bool IsRowToRowMapper => true;
+
+    string IArchivedComponent.ArchiveKind => Kind;
+
+    private bool IsDisposed => disposed || owner?.IsDisposed == true;
 
     /// <summary>The same student, generating <c>PredictedRationale</c> (or not); it shares this one's sessions and does not own them.</summary>
     /// <exception cref="ArgumentException">The student was trained in Standard mode.</exception>
-    public OnnxStudentTransformer WithRationale(bool generate = true) => new(mlContext, Student, generate, ownsStudent: false, ownedFolder: null);
+    public OnnxStudentTransformer WithRationale(bool generate = true)
+    {
+        EnsureUsable();
+        return new(mlContext, Student, generate, ownsStudent: false, ownedFolder: null, owner ?? this);
+    }
 
     /// <inheritdoc/>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => mapping.GetOutputSchema(inputSchema);
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => mapping.OutputSchema(inputSchema);
 
     /// <inheritdoc/>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => mapping.GetRowToRowMapper(inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        EnsureUsable();
+        return mapping.GetRowToRowMapper(inputSchema);
+    }
 
     /// <inheritdoc/>
-    public IDataView Transform(IDataView input) => mapping.Transform(input);
+    public IDataView Transform(IDataView input)
+    {
+        EnsureUsable();
+        return mapping.Transform(input);
+    }
 
     /// <summary>Releases the ONNX Runtime sessions (not on a transformer made by <see cref="WithRationale"/>).</summary>
     public void Dispose()
     {
-        if (!ownsStudent)
+        if (!ownsStudent || disposed)
         {
             return;
         }
 
+        disposed = true;
         Student.Dispose();
         if (ownedFolder is not null && Directory.Exists(ownedFolder))
         {
@@ -80,68 +114,99 @@ public sealed class OnnxStudentTransformer : ITransformer, IDisposable
 
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
-        var saved = OnnxStudentLoadScope.SavedStudents ?? throw new InvalidOperationException(OnnxStudentLoadScope.SaveHint);
-        saved.Add(this);
-        mapping.Save(ctx);
+        EnsureUsable();
+        ArchiveScope.SavePlaceholder(mlContext, this, ctx);
     }
 
-    internal static IDataView EmptyInput(MLContext mlContext, Deployment.OnnxStudentFacts facts) => facts.AnswerKind == "Choices"
-        ? mlContext.Data.LoadFromEnumerable(Array.Empty<OnnxStudentChoicesInput>(), InputSchema<OnnxStudentChoicesInput>(facts))
-        : mlContext.Data.LoadFromEnumerable(Array.Empty<OnnxStudentTextInput>(), InputSchema<OnnxStudentTextInput>(facts));
-
-    private static IEstimator<ITransformer> MappingEstimator(MLContext mlContext, Deployment.OnnxStudentFacts facts, OnnxStudent student, bool generateRationale)
+    void IArchivedComponent.WriteArchive(ArchiveFolder folder)
     {
-        var contract = OnnxStudentContracts.For(facts.AnswerKind);
-        OnnxStudentAnswer Answer(string input, IReadOnlyList<string>? choices) => student.Predict(input, choices, generateRationale);
-        return facts.AnswerKind switch
+        foreach (var file in Directory.GetFiles(Student.Model.Folder))
         {
-            "FixedLabels" => mlContext.Transforms.CustomMapping<OnnxStudentTextInput, OnnxStudentClassifiedOutput>(
-                (src, dst) => Fill(dst, Answer(src.Input, null)), contract, InputSchema<OnnxStudentTextInput>(facts), ClassifiedSchema(student.ClassNames)),
-            "Choices" => mlContext.Transforms.CustomMapping<OnnxStudentChoicesInput, OnnxStudentClassifiedOutput>(
-                (src, dst) => Fill(dst, Answer(src.Input, src.Choices)), contract, InputSchema<OnnxStudentChoicesInput>(facts), ClassifiedSchema(student.ClassNames)),
-            _ => mlContext.Transforms.CustomMapping<OnnxStudentTextInput, OnnxStudentGeneratedOutput>(
-                (src, dst) =>
-                {
-                    var answer = Answer(src.Input, null);
-                    dst.PredictedText = answer.PredictedText;
-                    dst.PredictedRationale = answer.Rationale;
-                },
-                contract,
-                InputSchema<OnnxStudentTextInput>(facts),
-                SchemaDefinition.Create(typeof(OnnxStudentGeneratedOutput))),
+            folder.Write(ModelFolder + Path.GetFileName(file), stream =>
+            {
+                using var source = File.OpenRead(file);
+                source.CopyTo(stream);
+            });
+        }
+
+        folder.Write(SettingsEntry, stream => JsonSerializer.Serialize(stream, new Settings { GenerateRationale = GeneratesRationale }));
+    }
+
+    /// <summary>Reads an exported student back from its folder of a model zip (extracted to a folder the transformer owns).</summary>
+    internal static OnnxStudentTransformer Load(ArchiveFolder archive, MLContext mlContext, OnnxRuntimeOptions? options)
+    {
+        Settings settings;
+        try
+        {
+            using var stream = archive.Open(SettingsEntry);
+            settings = JsonSerializer.Deserialize<Settings>(stream, new JsonSerializerOptions { AllowDuplicateProperties = false })
+                ?? throw new JsonException("the entry is empty (null)");
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
+        {
+            throw new ModelFormatException(archive.ArchivePath, $"entry {archive.EntryName(SettingsEntry)}: {ex.Message.Split(" Path:", 2)[0]}", ex);
+        }
+
+        var folder = Directory.CreateTempSubdirectory(StaleTempFiles.LoadFolderPrefix).FullName;
+        try
+        {
+            foreach (var name in archive.List(ModelFolder))
+            {
+                using var source = archive.Open(name);
+                using var target = File.Create(Path.Combine(folder, Path.GetFileName(name)));
+                source.CopyTo(target);
+            }
+
+            var student = OnnxStudent.Load(folder, options);
+            try
+            {
+                return new OnnxStudentTransformer(mlContext, student, settings.GenerateRationale, ownsStudent: true, ownedFolder: folder);
+            }
+            catch
+            {
+                student.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            Directory.Delete(folder, recursive: true);
+            throw;
+        }
+    }
+
+    private void EnsureUsable()
+    {
+        if (IsDisposed)
+        {
+            throw new ObjectDisposedException(nameof(OnnxStudentTransformer), "This ONNX student was disposed: its sessions are released. Load it again.");
+        }
+    }
+
+    private RowMapping<OnnxQuestion, OnnxStudentAnswer> CreateMapping()
+    {
+        var facts = Student.Facts;
+        var outputs = new List<OutputColumn<OnnxStudentAnswer>>();
+        if (!IsOpenTarget)
+        {
+            outputs.Add(OutputColumns.Key<OnnxStudentAnswer>("PredictedLabel", ClassNames, a => a.PredictedIndex));
+            outputs.Add(OutputColumns.Scores<OnnxStudentAnswer>("Score", ClassNames, a => a.Scores));
+        }
+
+        outputs.Add(OutputColumns.Text<OnnxStudentAnswer>("PredictedText", a => a.PredictedText));
+        outputs.Add(OutputColumns.Text<OnnxStudentAnswer>("PredictedRationale", a => a.Rationale));
+        return new RowMapping<OnnxQuestion, OnnxStudentAnswer>
+        {
+            Bind = schema => OnnxQuestion.Bind(schema, facts.InputColumn, IsMultipleChoice ? facts.ChoicesColumn ?? "Choices" : null),
+            Outputs = outputs,
+            Map = rows => Student.Answer(rows.Select(r => r.Input).ToArray(), IsMultipleChoice ? rows.Select(r => r.Choices).ToArray() : null, GeneratesRationale),
+            BatchSize = BatchSize,
+            EnsureUsable = EnsureUsable,
         };
     }
 
-    private static void Fill(OnnxStudentClassifiedOutput dst, OnnxStudentAnswer answer)
+    private sealed class Settings
     {
-        dst.Score = answer.Scores;
-        dst.PredictedLabel = OnnxStudentContracts.KeyMember(answer.PredictedIndex);
-        dst.PredictedText = answer.PredictedText;
-        dst.PredictedRationale = answer.Rationale;
-    }
-
-    private static SchemaDefinition ClassifiedSchema(IReadOnlyList<string> names)
-    {
-        var namesType = new VectorDataViewType(TextDataViewType.Instance, names.Count);
-        var definition = SchemaDefinition.Create(typeof(OnnxStudentClassifiedOutput));
-        var predictedLabel = definition[nameof(OnnxStudentClassifiedOutput.PredictedLabel)];
-        predictedLabel.ColumnType = new KeyDataViewType(typeof(uint), names.Count);
-        predictedLabel.AddAnnotation("KeyValues", OnnxStudentContracts.Names(names), namesType);
-        var score = definition[nameof(OnnxStudentClassifiedOutput.Score)];
-        score.ColumnType = new VectorDataViewType(NumberDataViewType.Single, names.Count);
-        score.AddAnnotation("SlotNames", OnnxStudentContracts.Names(names), namesType);
-        return definition;
-    }
-
-    private static SchemaDefinition InputSchema<TSrc>(Deployment.OnnxStudentFacts facts)
-    {
-        var input = SchemaDefinition.Create(typeof(TSrc));
-        input[nameof(OnnxStudentTextInput.Input)].ColumnName = facts.InputColumn;
-        if (typeof(TSrc) == typeof(OnnxStudentChoicesInput))
-        {
-            input[nameof(OnnxStudentChoicesInput.Choices)].ColumnName = facts.ChoicesColumn!;
-        }
-
-        return input;
+        [JsonPropertyName("generate_rationale")] public bool GenerateRationale { get; set; }
     }
 }

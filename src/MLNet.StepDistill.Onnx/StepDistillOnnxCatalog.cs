@@ -1,4 +1,6 @@
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
+using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Onnx;
 
@@ -32,12 +34,23 @@ public sealed class StepDistillOnnxCatalog
         }
     }
 
-    /// <summary>Saves a pipeline holding ONNX students as an ML.NET zip, with each student's graphs as extra entries.</summary>
-    public void SaveModel(ITransformer model, DataViewSchema inputSchema, string path) => OnnxStudentArchive.Save(MLContext, model, inputSchema, path);
+    /// <summary>
+    /// The paper's input formatting as a pipeline step (the same estimator the TorchSharp package offers), so a saved ONNX
+    /// pipeline takes the dataset's raw rows.
+    /// </summary>
+    public FormatStudentInputEstimator FormatStudentInput(TaskSchema schema, string outputColumnName = "Input", string choicesColumnName = "Choices", string endOfSequence = NliFormat.T5EndOfSequence) =>
+        new(MLContext, schema, outputColumnName, choicesColumnName, endOfSequence);
 
-    /// <summary>Loads a zip written by <see cref="SaveModel"/>, the ONNX students put back in place.</summary>
-    public ITransformer LoadModel(string path, out DataViewSchema inputSchema, OnnxRuntimeOptions? options = null) =>
-        OnnxStudentArchive.Load(MLContext, path, options, out inputSchema);
+    /// <summary>Saves a pipeline holding ONNX students (and input formats) as an ML.NET zip, with each student's graphs as extra entries.</summary>
+    public void SaveModel(ITransformer model, DataViewSchema inputSchema, string path) => ModelArchive.Save(MLContext, model, inputSchema, path);
+
+    /// <summary>Loads a zip written by <see cref="SaveModel"/>: the ONNX students and input formats put back in place; the returned model owns the students.</summary>
+    public StepDistillModel LoadModel(string path, out DataViewSchema inputSchema, OnnxRuntimeOptions? options = null) =>
+        ModelArchive.Load(MLContext, path, new Dictionary<string, ArchivedComponentLoader>
+        {
+            [StudentInputFormatter.Kind] = StudentInputFormatter.Load,
+            [OnnxStudentTransformer.Kind] = (folder, ml) => OnnxStudentTransformer.Load(folder, ml, options),
+        }, out inputSchema);
 }
 
 /// <summary>Adds <c>mlContext.StepDistillOnnx()</c>.</summary>
