@@ -106,6 +106,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
             ChoicesColumnName = options.ChoicesColumnName,
             MaxInputLength = options.MaxInputLength,
             MaxTargetLength = options.MaxTargetLength,
+            ScoreAggregation = options.ScoreAggregation,
         };
     }
 
@@ -130,6 +131,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         Require(o.MaxTargetLength > 1, nameof(o.MaxTargetLength), $"must be at least 2, got {o.MaxTargetLength}.");
         Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
         Require(o.EarlyStoppingPatience >= 0, nameof(o.EarlyStoppingPatience), $"must not be negative, got {o.EarlyStoppingPatience}.");
+        Require(o.LengthBucketWindow >= 0, nameof(o.LengthBucketWindow), $"must be 0 (off) or a window of rows, got {o.LengthBucketWindow}.");
         Require(o.CheckpointEveryNSteps > 0, nameof(o.CheckpointEveryNSteps), $"must be positive, got {o.CheckpointEveryNSteps}.");
         Require(!o.Resume || o.CheckpointFolder is not null, nameof(o.Resume), "needs a CheckpointFolder to resume from.");
         Require(!(o.GenerateRationale && o.Mode == TrainingMode.Standard), nameof(o.GenerateRationale), "needs StepByStep or SingleTask mode (Standard never learns rationales).");

@@ -34,6 +34,9 @@ internal sealed record StudentHead
     [JsonPropertyName("max_input_length")] public int MaxInputLength { get; init; }
     [JsonPropertyName("max_target_length")] public int MaxTargetLength { get; init; }
 
+    /// <summary>How candidate scores aggregate token log-likelihoods; models saved before this field score by the sum.</summary>
+    [JsonPropertyName("score_aggregation")] public ScoreAggregation ScoreAggregation { get; init; } = ScoreAggregation.Sum;
+
     /// <summary>The class names Score and PredictedLabel use: the labels, or the choice letters a, b, c, ...</summary>
     [JsonIgnore]
     public string[] ClassNames => Kind switch

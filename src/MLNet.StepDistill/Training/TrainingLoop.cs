@@ -25,7 +25,9 @@ internal sealed class TrainingLoop(
     /// <exception cref="OperationCanceledException">The token was cancelled; the last written checkpoint is where a resume starts.</exception>
     public void Run(IReadOnlyList<TrainingRow> rows, IReadOnlyList<TrainingRow>? validation, CancellationToken cancellationToken)
     {
-        var plan = new BatchPlan(rows.Count, options.BatchSize, seed);
+        var plan = options.LengthBucketWindow > 1
+            ? new BatchPlan(rows.Count, options.BatchSize, seed, rows.Select(BucketLength).ToArray(), options.LengthBucketWindow)
+            : new BatchPlan(rows.Count, options.BatchSize, seed);
         var totalSteps = options.MaxSteps > 0 ? options.MaxSteps : options.Epochs * plan.StepsPerEpoch;
         var fingerprint = ResumeFingerprint.Of(options, seed, totalSteps, rows.Count);
         using var channel = host.Start("Training");
@@ -189,6 +191,13 @@ internal sealed class TrainingLoop(
 
         return (double)correct / validation.Count;
     }
+
+    /// <summary>
+    /// The length length-bucketed batches sort by: the characters of the input and of the longest target the row
+    /// trains (a tokenizer-free stand-in for token counts that orders rows the same way up to ties).
+    /// </summary>
+    internal static int BucketLength(TrainingRow row) =>
+        row.Input.Length + Math.Max(row.Label?.Length ?? 0, row.Rationale?.Length ?? 0);
 
     /// <summary>Exact match after trimming and collapsing whitespace, ignoring case.</summary>
     internal static bool SameAnswer(string gold, string predicted) =>
