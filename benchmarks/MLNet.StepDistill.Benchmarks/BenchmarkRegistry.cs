@@ -7,6 +7,10 @@ internal static class BenchmarkRegistry
     [
         new TeacherBenchmark(),
         new AnnotateBenchmark(),
-        new T5Benchmark(),
+        new BenchSuite(),
+        new TrainingMemoryBenchmark(),
+        new GpuCheckBenchmark(),
+        new AggregationBenchmark(),
+        new PaddingBenchmark(),
     ];
 }
