@@ -248,8 +248,8 @@ internal sealed class BenchSuite : IBenchmark
         return child.ExitCode == 0 && line is not null ? JsonDocument.Parse(line).RootElement.Clone() : null;
     }
 
-    private static string Describe(Figure f) => string.Create(CultureInfo.InvariantCulture,
-        $"{f.Name}: {f.Median:F1} {f.Unit} [{f.Min:F1}..{f.Max:F1}]" +
-        (f.FractionOfMatmul is { } fraction ? $", {f.Median * f.MatmulFlopsPerUnit!.Value / 1e9:F1} GFLOP/s = {fraction:P1} of matmul" : "") +
-        $" (matmul {f.MatmulGflops:F0} GFLOP/s; load {string.Join(' ', f.LoadAverage)})" + (f.Note is null ? "" : $"; {f.Note}"));
+    private static string Describe(Figure f) =>
+        FormattableString.Invariant($"{f.Name}: {f.Median:F1} {f.Unit} [{f.Min:F1}..{f.Max:F1}]") +
+        (f.FractionOfMatmul is { } fraction ? FormattableString.Invariant($", {f.Median * f.MatmulFlopsPerUnit!.Value / 1e9:F1} GFLOP/s = {fraction:P1} of matmul") : "") +
+        FormattableString.Invariant($" (matmul {f.MatmulGflops:F0} GFLOP/s; load {string.Join(' ', f.LoadAverage)})") + (f.Note is null ? "" : $"; {f.Note}");
 }

@@ -40,8 +40,8 @@ internal sealed record Figure(
             fractions[r] = flopsPerUnit is { } f ? rates[r] * f / (matmul[r] * 1e9) : double.NaN;
         }
 
-        return new Figure(name, unit, Median(rates), rates.Min(), rates.Max(), repeats, Median(matmul), flopsPerUnit,
-            flopsPerUnit is null ? null : Median(fractions), MachineDescription.LoadAverage(), note);
+        return new Figure(name, unit, MedianOf(rates), rates.Min(), rates.Max(), repeats, MedianOf(matmul), flopsPerUnit,
+            flopsPerUnit is null ? null : MedianOf(fractions), MachineDescription.LoadAverage(), note);
     }
 
     /// <summary>Times one call.</summary>
@@ -64,7 +64,7 @@ internal sealed record Figure(
         return 2.0 * 2048 * 2048 * 2048 / clock.Elapsed.TotalSeconds / 1e9;
     }
 
-    public static double Median(IReadOnlyList<double> values)
+    public static double MedianOf(IReadOnlyList<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
