@@ -36,7 +36,8 @@ internal sealed class TrainingMemoryBenchmark : IBenchmark
         var rows = all.OrderBy(r => r.Id, StringComparer.Ordinal).Where((_, i) => i % Math.Max(1, (int)Math.Round(1 / fraction)) == 0).ToArray();
         var ml = new MLContext(seed: 1);
         var baseline = ProcessMemory.Resident;
-        var perStep = new List<(int Step, long Resident, long LiveTensors)>();
+        var perStep = new List<(int Step, long Resident, long LiveTensors, double Seconds)>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var options = new MultiTaskSeq2SeqTrainer.Options
         {
             Student = preset,
@@ -45,7 +46,11 @@ internal sealed class TrainingMemoryBenchmark : IBenchmark
             MaxInputLength = 128,
             MaxTargetLength = 64,
             Seed = 1,
-            Progress = new Recorder(p => perStep.Add((p.Step, ProcessMemory.Resident, torch.Tensor.TotalCount))),
+            Progress = new Recorder(p =>
+            {
+                perStep.Add((p.Step, ProcessMemory.Resident, torch.Tensor.TotalCount, clock.Elapsed.TotalSeconds));
+                clock.Restart();
+            }),
         };
         switch (dataset.Manifest.Family)
         {
@@ -76,7 +81,10 @@ internal sealed class TrainingMemoryBenchmark : IBenchmark
             rows = rows.Length,
             parameters,
             torch_threads = get_num_threads(),
-            malloc_arena_max = Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX"),
+            malloc_settings_applied = GlibcMallocSettings.Applied,
+            malloc_env = string.Join(' ', new[] { "MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "STEPDISTILL_MALLOC" }
+                .Where(v => Environment.GetEnvironmentVariable(v) is not null).Select(v => $"{v}={Environment.GetEnvironmentVariable(v)}")),
+            step_seconds_median = Figure.MedianOf(perStep.Skip(1).Select(s => s.Seconds).ToArray()),
             baseline_rss_gib = Gib(baseline),
             peak_rss_gib = Gib(peak),
             weights_grads_adamw_gib = Gib(state),
@@ -94,7 +102,7 @@ internal sealed class TrainingMemoryBenchmark : IBenchmark
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{preset} batch {batch}, {steps} steps on {rows.Length} rows of {dataset.Manifest.Name}: peak RSS {result.peak_rss_gib:F2} GiB " +
-                $"(before training {result.baseline_rss_gib:F2}); estimate {result.estimate_gib:F2} GiB = weights+grads+AdamW {result.weights_grads_adamw_gib:F2} + activations {result.activations_estimate_gib:F2}; peak/estimate {result.peak_over_estimate:F2}"));
+                $"(before training {result.baseline_rss_gib:F2}; median step {result.step_seconds_median:F2} s); estimate {result.estimate_gib:F2} GiB = weights+grads+AdamW {result.weights_grads_adamw_gib:F2} + activations {result.activations_estimate_gib:F2}; peak/estimate {result.peak_over_estimate:F2}"));
             Console.WriteLine("RSS after each step (GiB): " + string.Join(' ', result.rss_after_step_gib.Select(g => g.ToString("F2", CultureInfo.InvariantCulture))));
             Console.WriteLine("live tensors after each step: " + string.Join(' ', result.live_tensors_after_step));
         }
