@@ -17,8 +17,12 @@ namespace MLNet.StepDistill.T5;
 /// </remarks>
 internal static class GlibcMallocSettings
 {
-    /// <summary>Blocks at least this large are mapped and unmapped on their own (glibc's initial default, kept fixed).</summary>
-    public const int MmapThreshold = 128 * 1024;
+    /// <summary>
+    /// Blocks at least this large are mapped and unmapped on their own. 1 MiB: t5-small training at batch 8 peaked at
+    /// 1.60 GiB with steps 16% faster than at glibc's initial 128 KiB (1.50 GiB), which maps and zeroes more buffers per
+    /// step; glibc's default (a threshold that climbs to 32 MiB) peaked at 2.37 GiB after 8 steps and kept growing.
+    /// </summary>
+    public const int MmapThreshold = 1024 * 1024;
 
     /// <summary>The most malloc arenas.</summary>
     public const int ArenaMax = 2;
