@@ -7,7 +7,11 @@ internal static class BenchmarkRegistry
     [
         new TeacherBenchmark(),
         new AnnotateBenchmark(),
-        new T5Benchmark(),
+        new BenchSuite(),
+        new TrainingMemoryBenchmark(),
+        new GpuCheckBenchmark(),
+        new AggregationBenchmark(),
+        new PaddingBenchmark(),
         new ThreadsBenchmark(),
         new OnnxBenchmark(),
     ];

@@ -53,6 +53,7 @@ public static class NativeTorch
     {
         try
         {
+            GlibcMallocSettings.Apply();
             torch.InitializeDeviceType(DeviceType.CPU);
             using var probe = torch.zeros(1);
             return null;

@@ -91,6 +91,11 @@ internal sealed class T5Attention : nn.Module
         }
         else if (cache?.CrossKey is { } cachedKey && cache.CrossValue is { } cachedValue)
         {
+            if (cachedKey.shape[0] != batch)
+            {
+                return GroupedCrossAttention(query, cachedKey, cachedValue, bias).MoveToOuterDisposeScope();
+            }
+
             (key, value) = (cachedKey, cachedValue);
         }
         else
@@ -109,6 +114,39 @@ internal sealed class T5Attention : nn.Module
         var weights = scores.to(float32).softmax(-1).to(value.dtype);
         weights = nn.functional.dropout(weights, dropoutRate, training);
         var context = autocast.MatMul(weights, value).transpose(1, 2).reshape(batch, queryLength, heads * headSize);
+        return autocast.Linear(o, context).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Cross-attention of B*G decoder rows to B cached encoder rows (G consecutive decoder rows per input, after
+    /// <see cref="T5LayerCache.RepeatSelfRows"/>): the G rows' queries are laid side by side as one longer query of their
+    /// input, which is exact because cross-attention has no position bias and its mask depends only on the input.
+    /// </summary>
+    private Tensor GroupedCrossAttention(Tensor query, Tensor key, Tensor value, Tensor? bias)
+    {
+        using var scope = NewDisposeScope();
+        var rows = query.shape[0];
+        var inputs = key.shape[0];
+        if (rows % inputs != 0)
+        {
+            throw new InvalidOperationException($"{rows} decoder rows cannot share {inputs} cached encoder rows.");
+        }
+
+        var group = rows / inputs;
+        var queryLength = query.shape[2];
+        var grouped = query.view(inputs, group, heads, queryLength, headSize).permute(0, 2, 1, 3, 4).reshape(inputs, heads, group * queryLength, headSize);
+        var scores = autocast.MatMul(grouped, key.transpose(2, 3));
+        if (bias is not null)
+        {
+            scores = scores + bias;
+        }
+
+        var weights = scores.to(float32).softmax(-1).to(value.dtype);
+        weights = nn.functional.dropout(weights, dropoutRate, training);
+        var context = autocast.MatMul(weights, value)
+            .view(inputs, heads, group, queryLength, headSize)
+            .permute(0, 2, 3, 1, 4)
+            .reshape(rows, queryLength, heads * headSize);
         return autocast.Linear(o, context).MoveToOuterDisposeScope();
     }
 

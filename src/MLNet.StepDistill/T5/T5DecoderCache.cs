@@ -17,6 +17,15 @@ internal sealed class T5DecoderCache : IDisposable
     /// <summary>Number of decoder positions already cached.</summary>
     public long Length => layers[0].Length;
 
+    /// <summary>Repeats every self-attention row of every layer <paramref name="times"/> times (see <see cref="T5LayerCache.RepeatSelfRows"/>).</summary>
+    public void RepeatSelfRows(long times)
+    {
+        foreach (var layer in layers)
+        {
+            layer.RepeatSelfRows(times);
+        }
+    }
+
     /// <summary>Reorders the batch rows of every layer (beam search).</summary>
     public void Reorder(Tensor rows)
     {

@@ -40,6 +40,18 @@ internal sealed class T5LayerCache : IDisposable
         CrossValue = value.DetachFromDisposeScope();
     }
 
+    /// <summary>
+    /// Repeats every self-attention row <paramref name="times"/> times in place (row i becomes rows i*times ..
+    /// i*times+times-1), so that several continuations of one prefix decode together. The cross-attention keys and values
+    /// stay one row per input: <see cref="T5Attention"/> lets each group of <paramref name="times"/> decoder rows attend
+    /// to its input's row without copying it.
+    /// </summary>
+    public void RepeatSelfRows(long times)
+    {
+        SelfKey = Repeat(SelfKey, times);
+        SelfValue = Repeat(SelfValue, times);
+    }
+
     /// <summary>Reorders the batch rows (beam search): row i becomes old row <paramref name="rows"/>[i].</summary>
     public void Reorder(Tensor rows)
     {
@@ -68,6 +80,18 @@ internal sealed class T5LayerCache : IDisposable
         var selected = tensor.index_select(0, rows).DetachFromDisposeScope();
         tensor.Dispose();
         return selected;
+    }
+
+    private static Tensor? Repeat(Tensor? tensor, long times)
+    {
+        if (tensor is null)
+        {
+            return null;
+        }
+
+        var repeated = tensor.repeat_interleave(times, dim: 0).DetachFromDisposeScope();
+        tensor.Dispose();
+        return repeated;
     }
 
     private static void Replace(Tensor? old, Tensor replacement)

@@ -15,8 +15,11 @@ internal interface ISeq2SeqStudent : IDisposable
     /// <summary>Mean cross-entropy over the target tokens of a batch (Hugging Face semantics, padding ignored), with grad.</summary>
     Tensor Loss(IReadOnlyList<string> inputs, IReadOnlyList<string> targets);
 
-    /// <summary>The summed token log-likelihood of each candidate target for its input (no grad).</summary>
-    float[][] ScoreTargets(IReadOnlyList<string> inputs, IReadOnlyList<IReadOnlyList<string>> candidates);
+    /// <summary>
+    /// The token log-likelihood of each candidate target for its input, summed or averaged over the candidate's tokens
+    /// (<paramref name="aggregation"/>; no grad). Implementations score the whole batch at once.
+    /// </summary>
+    float[][] ScoreTargets(IReadOnlyList<string> inputs, IReadOnlyList<IReadOnlyList<string>> candidates, ScoreAggregation aggregation = ScoreAggregation.Sum);
 
     /// <summary>Greedy generation, one text per input (no grad).</summary>
     string[] Generate(IReadOnlyList<string> inputs);

@@ -188,6 +188,23 @@ public sealed partial class MultiTaskSeq2SeqTrainer
         /// <summary>Whether the trained transformer also generates <c>PredictedRationale</c> (slower; step-by-step and single-task only). Default false.</summary>
         public bool GenerateRationale;
 
+        /// <summary>
+        /// How a closed-set candidate's token log-likelihoods become its score before the softmax over the candidates:
+        /// <see cref="Training.ScoreAggregation.Sum"/> (the whole text's log-likelihood) or
+        /// <see cref="Training.ScoreAggregation.Mean"/> (per token, length-normalised). Saved with the model. Default
+        /// <see cref="Training.ScoreAggregation.Mean"/>: on tiny students (300 steps, first 300 test rows; benchmark
+        /// <c>aggregation</c>) accuracy was the same (CQA 0.153 vs 0.157, e-SNLI 0.347 both) and the log-loss far lower
+        /// (CQA 1.99 vs 9.84, e-SNLI 1.105 vs 1.129); the sum picked the shortest CQA choice in 300 of 300 rows.
+        /// </summary>
+        public ScoreAggregation ScoreAggregation = ScoreAggregation.Mean;
+
+        /// <summary>
+        /// Length-bucketed batches: 0 (default) cuts each epoch's shuffled order into batches as it is; a window of N &gt; 1
+        /// rows sorts each consecutive window of the shuffled order by token length before cutting it, so a batch holds
+        /// rows of similar length and pads less. The batch order is still shuffled and still depends only on the seed.
+        /// </summary>
+        public int LengthBucketWindow;
+
         /// <summary>Receives a report after every optimiser step. Null (default) for none.</summary>
         public IProgress<TrainingProgress>? Progress;
 

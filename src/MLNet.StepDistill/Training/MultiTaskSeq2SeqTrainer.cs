@@ -151,6 +151,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
             MaxInputLength = options.MaxInputLength,
             MaxTargetLength = options.MaxTargetLength,
             Comparison = options.AnswerKind ?? AnswerKindOf(schema),
+            ScoreAggregation = options.ScoreAggregation,
         });
     }
 
@@ -205,6 +206,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         Require(!new[] { o.ScoreColumnName, o.PredictedLabelColumnName, o.PredictedTextColumnName, o.PredictedRationaleColumnName }.Any(string.IsNullOrWhiteSpace),
             "ScoreColumnName", "and the other output column names must not be empty.");
         Require(o.NumberOfThreads is null or >= 0, nameof(o.NumberOfThreads), $"must be positive, 0 (libtorch's own default) or null (the library's default), got {o.NumberOfThreads}.");
+        Require(o.LengthBucketWindow >= 0, nameof(o.LengthBucketWindow), $"must be 0 (off) or a window of rows, got {o.LengthBucketWindow}.");
         Require(o.CheckpointEveryNSteps > 0, nameof(o.CheckpointEveryNSteps), $"must be positive, got {o.CheckpointEveryNSteps}.");
         Require(!o.Resume || o.CheckpointFolder is not null, nameof(o.Resume), "needs a CheckpointFolder to resume from.");
         Require(!(o.GenerateRationale && o.Mode == TrainingMode.Standard), nameof(o.GenerateRationale), "needs StepByStep or SingleTask mode (Standard never learns rationales).");

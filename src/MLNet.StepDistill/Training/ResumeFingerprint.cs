@@ -30,6 +30,12 @@ internal static class ResumeFingerprint
             (nameof(options.Seed), seed),
             ("rows", rows),
         };
+        if (options.LengthBucketWindow > 1)
+        {
+            // Only when on, so that checkpoints written before the option existed still resume.
+            pairs = [.. pairs, (nameof(options.LengthBucketWindow), options.LengthBucketWindow)];
+        }
+
         return string.Join(", ", pairs.Select(p => $"{p.Name}={Convert.ToString(p.Value, CultureInfo.InvariantCulture)}"));
     }
 

@@ -41,6 +41,9 @@ internal sealed record StudentHead
     [JsonPropertyName("predicted_rationale_column")] public string PredictedRationaleColumnName { get; init; } = "PredictedRationale";
     [JsonPropertyName("prediction_batch_size")] public int PredictionBatchSize { get; init; } = 1;
 
+    /// <summary>How candidate scores aggregate token log-likelihoods; models saved before this field score by the sum.</summary>
+    [JsonPropertyName("score_aggregation")] public ScoreAggregation ScoreAggregation { get; init; } = ScoreAggregation.Sum;
+
     /// <summary>The class names Score and PredictedLabel use: the labels, or the choice letters a, b, c, ...</summary>
     [JsonIgnore]
     public string[] ClassNames => Kind switch

@@ -33,6 +33,7 @@ internal static class StudentHeadFile
             { Version: not StudentHead.FormatVersion } => $"has format version {head.Version}; this library reads {StudentHead.FormatVersion}",
             _ when !Enum.IsDefined(head.Mode) => $"\"mode\" = {(int)head.Mode} is not a training mode",
             _ when !Enum.IsDefined(head.Kind) => $"\"answer_kind\" = {(int)head.Kind} is not an answer kind",
+            _ when !Enum.IsDefined(head.ScoreAggregation) => $"\"score_aggregation\" = {(int)head.ScoreAggregation} is not a score aggregation",
             _ when !Enum.IsDefined(head.Comparison) => $"\"answer_kind_compared\" = {(int)head.Comparison} is not a task answer kind",
             { Labels: null } => "\"labels\" is null",
             _ when head.Labels.Any(l => string.IsNullOrEmpty(l)) => "\"labels\" holds an empty or null label",

@@ -38,7 +38,7 @@ internal sealed class StudentPredictor(ISeq2SeqStudent student, StudentHead head
         }
 
         var candidates = CandidatesPerRow(inputs.Count, choices);
-        var logLikelihoods = student.ScoreTargets(prefixed, candidates);
+        var logLikelihoods = student.ScoreTargets(prefixed, candidates, head.ScoreAggregation);
         return Enumerable.Range(0, inputs.Count)
             .Select(i => Classified(logLikelihoods[i], candidates[i], rationales[i]?.Trim() ?? ""))
             .ToArray();
@@ -57,7 +57,7 @@ internal sealed class StudentPredictor(ISeq2SeqStudent student, StudentHead head
         var joined = candidates
             .Select((row, i) => (IReadOnlyList<string>)row.Select(label => MultiTaskStep.SingleTaskTarget(split[i].Rationale, label)).ToArray())
             .ToArray();
-        var logLikelihoods = student.ScoreTargets(inputs, joined);
+        var logLikelihoods = student.ScoreTargets(inputs, joined, head.ScoreAggregation);
         return Enumerable.Range(0, inputs.Count)
             .Select(i => Classified(logLikelihoods[i], candidates[i], split[i].Rationale))
             .ToArray();

@@ -70,25 +70,103 @@ internal sealed class T5Student : ISeq2SeqStudent
         return output.Loss!;
     }
 
-    public float[][] ScoreTargets(IReadOnlyList<string> inputs, IReadOnlyList<IReadOnlyList<string>> candidates)
-    {
-        var result = new float[inputs.Count][];
-        for (var i = 0; i < inputs.Count; i++)
-        {
-            if (candidates[i].Count == 0)
-            {
-                result[i] = [];
-                continue;
-            }
+    /// <summary>
+    /// The most decoder logits (floats) one scoring pass may hold: a batch whose candidates would need more is scored in
+    /// consecutive chunks of rows (same numbers, bounded memory). 2^26 floats = 256 MB.
+    /// </summary>
+    internal long ScoringLogitBudget { get; init; } = 1L << 26;
 
+    /// <summary>The candidate texts' token ids, tokenised once per student.</summary>
+    internal CandidateTokenCache CandidateTokens => candidateTokens ??= new CandidateTokenCache(tokenizer, MaxTargetLength);
+
+    private CandidateTokenCache? candidateTokens;
+
+    /// <summary>
+    /// Scores a whole batch at once: the inputs are tokenised together and encoded once each, every row's candidates
+    /// (token ids from <see cref="CandidateTokens"/>) are scored in one decoder pass per chunk of rows by
+    /// <see cref="T5ForConditionalGeneration.ScoreCandidatesPerRow"/>. Rows may have different numbers of candidates
+    /// (a row with none gets an empty array). The numbers equal scoring each row on its own to float rounding.
+    /// </summary>
+    public float[][] ScoreTargets(IReadOnlyList<string> inputs, IReadOnlyList<IReadOnlyList<string>> candidates, ScoreAggregation aggregation = ScoreAggregation.Sum)
+    {
+        if (inputs.Count != candidates.Count)
+        {
+            throw new ArgumentException($"{inputs.Count} inputs but {candidates.Count} candidate lists.", nameof(candidates));
+        }
+
+        var result = new float[inputs.Count][];
+        var cache = CandidateTokens;
+        var ids = candidates.Select(row => row.Select(cache.Get).ToArray()).ToArray();
+        var rows = Enumerable.Range(0, inputs.Count).Where(i => ids[i].Length > 0).ToArray();
+        foreach (var i in Enumerable.Range(0, inputs.Count).Where(i => ids[i].Length == 0))
+        {
+            result[i] = [];
+        }
+
+        foreach (var chunk in Chunks(rows, ids, Model.Config.VocabSize, ScoringLogitBudget))
+        {
             using var scope = NewDisposeScope();
-            using var source = tokenizer.EncodeBatch([inputs[i]], MaxInputLength);
-            using var target = tokenizer.EncodeBatch(candidates[i], MaxTargetLength);
-            var scores = Model.ScoreCandidates(source.InputIds, source.AttentionMask, target.ToLabels());
-            result[i] = Enumerable.Range(0, candidates[i].Count).Select(c => scores[0, c].LogLikelihood).ToArray();
+            using var source = tokenizer.EncodeBatch(chunk.Select(i => inputs[i]).ToArray(), MaxInputLength);
+            using var targets = CandidateTensor(chunk.Select(i => ids[i]).ToArray());
+            var scores = Model.ScoreCandidatesPerRow(source.InputIds, source.AttentionMask, targets);
+            for (var r = 0; r < chunk.Length; r++)
+            {
+                result[chunk[r]] = Enumerable.Range(0, ids[chunk[r]].Length)
+                    .Select(c => aggregation == ScoreAggregation.Mean ? scores[r, c].MeanLogLikelihood : scores[r, c].LogLikelihood)
+                    .ToArray();
+            }
         }
 
         return result;
+    }
+
+    /// <summary>Consecutive runs of rows whose padded candidate logits stay within <see cref="ScoringLogitBudget"/>.</summary>
+    private static IEnumerable<int[]> Chunks(int[] rows, int[][][] ids, long vocabSize, long budget)
+    {
+        var chunk = new List<int>();
+        long candidates = 0, length = 0;
+        foreach (var row in rows)
+        {
+            var rowCandidates = Math.Max(candidates, ids[row].Length);
+            var rowLength = Math.Max(length, ids[row].Max(c => c.Length));
+            if (chunk.Count > 0 && (chunk.Count + 1) * rowCandidates * rowLength * vocabSize > budget)
+            {
+                yield return chunk.ToArray();
+                chunk.Clear();
+                rowCandidates = ids[row].Length;
+                rowLength = ids[row].Max(c => c.Length);
+            }
+
+            chunk.Add(row);
+            (candidates, length) = (rowCandidates, rowLength);
+        }
+
+        if (chunk.Count > 0)
+        {
+            yield return chunk.ToArray();
+        }
+    }
+
+    /// <summary>Candidate ids [rows, most candidates, longest candidate], -100 at padding (and for missing candidates).</summary>
+    private static Tensor CandidateTensor(int[][][] rows)
+    {
+        var candidates = rows.Max(r => r.Length);
+        var length = rows.Max(r => r.Max(c => c.Length));
+        var flat = new long[rows.Length * candidates * length];
+        Array.Fill(flat, T5ForConditionalGeneration.IgnoreIndex);
+        for (var i = 0; i < rows.Length; i++)
+        {
+            for (var c = 0; c < rows[i].Length; c++)
+            {
+                var at = (i * candidates + c) * length;
+                for (var t = 0; t < rows[i][c].Length; t++)
+                {
+                    flat[at + t] = rows[i][c][t];
+                }
+            }
+        }
+
+        return tensor(flat, rows.Length, candidates, length);
     }
 
     public string[] Generate(IReadOnlyList<string> inputs) =>

@@ -58,7 +58,7 @@ internal sealed class ScriptedStudent(params double[] validationAccuracies) : IS
         return inputs.Select((_, i) => i < right ? "yes" : "no").ToArray();
     }
 
-    public float[][] ScoreTargets(IReadOnlyList<string> inputs, IReadOnlyList<IReadOnlyList<string>> candidates) =>
+    public float[][] ScoreTargets(IReadOnlyList<string> inputs, IReadOnlyList<IReadOnlyList<string>> candidates, ScoreAggregation aggregation = ScoreAggregation.Sum) =>
         throw new NotSupportedException("open-text student");
 
     public void SavePretrained(string folder) => throw new NotSupportedException();
