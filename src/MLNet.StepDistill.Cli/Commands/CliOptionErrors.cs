@@ -24,6 +24,13 @@ internal static class CliOptionErrors
         ["CheckpointFolder"] = "--checkpoint-dir",
         ["CheckpointEveryNSteps"] = "--checkpoint-every",
         ["Resume"] = "--resume",
+        ["Methods"] = "--methods",
+        ["Fractions"] = "--fractions",
+        ["Seeds"] = "--seeds",
+        ["ValidationRows"] = "--validation-rows",
+        ["EvaluateEveryNSteps"] = "--eval-every",
+        ["TeacherPricePerMillionInputTokens"] = "--teacher-price-in",
+        ["TeacherPricePerMillionOutputTokens"] = "--teacher-price-out",
     };
 
     /// <summary>The error for <paramref name="command"/>, prefixed by the flag when the library named an option the CLI sets.</summary>

@@ -22,6 +22,10 @@ internal static class CommandRegistry
         config.AddCommand<PredictCommand>("predict")
             .WithDescription("Answers one input with a model zip, optionally with the student's rationale.")
             .WithExample("predict", "--model", "model.zip", "--text", "Where do you keep milk?", "--choices", "fridge|shelf|car|bed|roof", "--rationale");
+        config.AddCommand<ExperimentCommand>("experiment")
+            .WithDescription("The paper's experiment, CPU-sized by default: fine-tuning, task distillation and step-by-step (gold and teacher labels) over training fractions and seeds, one student and step budget, one test set; writes results.json (resumable), report.md and accuracy-vs-data.png.")
+            .WithExample("experiment", "--out", "experiment")
+            .WithExample("experiment", "--recipe", "paper", "--student", "models/t5-v1_1-base", "--device", "cuda", "--out", "paper-esnli");
         config.AddCommand<DistillCommand>("distill")
             .WithDescription("The whole experiment on shipped data, CPU-sized (e-SNLI by default): recorded-teacher annotations, a tiny student trained step-by-step and one trained standard with the same budget, evaluated against the majority-class baseline in one table.")
             .WithExample("distill")
