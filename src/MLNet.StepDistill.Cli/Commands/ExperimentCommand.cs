@@ -195,7 +195,8 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             throw CliOptionErrors.For("experiment", ex);
         }
 
-        var command = "stepdistill experiment " + string.Join(' ', context.Arguments.Skip(context.Arguments.Count > 0 && context.Arguments[0] == "experiment" ? 1 : 0));
+        var arguments = context?.Arguments ?? [];
+        var command = "stepdistill experiment " + string.Join(' ', arguments.Skip(arguments.Count > 0 && arguments[0] == "experiment" ? 1 : 0));
         var reportPath = Path.Combine(settings.Out, ExperimentMarkdownReport.FileName);
         ExperimentResultsFile.WriteText(reportPath, ExperimentMarkdownReport.Write(outcome, command.TrimEnd()));
         AccuracyPlot.Save(outcome, Path.Combine(settings.Out, AccuracyPlot.FileName));

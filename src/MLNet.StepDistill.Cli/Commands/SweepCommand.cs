@@ -102,10 +102,6 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
             throw new UserFacingException($"sweep: --time must be positive, got {settings.Time.ToString(CultureInfo.InvariantCulture)}");
         }
 
-        var dataset = CliDataset.OpenDataset("sweep", settings.Dataset);
-        var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
-        var train = CliDataset.ReadRows("sweep", dataset, split);
-        var test = settings.TestRows > 0 ? CliDataset.ReadRows("sweep", dataset, "test").Take(settings.TestRows).ToArray() : null;
         var space = new SweepSearchSpace
         {
             Students = List(settings.Students, "--students", s => s),
@@ -123,6 +119,10 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
             "macro-accuracy" => SweepMetric.MacroAccuracy,
             _ => throw new UserFacingException($"sweep: --metric \"{settings.Metric}\" is not one of accuracy, macro-accuracy"),
         };
+        var dataset = CliDataset.OpenDataset("sweep", settings.Dataset);
+        var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
+        var train = CliDataset.ReadRows("sweep", dataset, split);
+        var test = settings.TestRows > 0 ? CliDataset.ReadRows("sweep", dataset, "test").Take(settings.TestRows).ToArray() : null;
         Directory.CreateDirectory(settings.Out);
         var ml = new MLContext(settings.Seed);
         SweepResult result;

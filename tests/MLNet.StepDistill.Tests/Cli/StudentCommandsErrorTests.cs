@@ -23,6 +23,12 @@ public sealed class StudentCommandsErrorTests
     [InlineData("--model", "predict", "--model", "{self}", "--text", "hi")]
     [InlineData("--out", "train", "--dataset", "{cqa}", "--fraction", "0.01", "--steps", "1", "--out", "{missing}/model.zip")]
     [InlineData("--out", "distill", "--dataset", "{cqa}", "--out", "{missing}/model.zip")]
+    [InlineData("--methods", "experiment", "--methods", "fine-tuning,magic", "--out", "{missing}")]
+    [InlineData("--fractions", "experiment", "--fractions", "0.5,2", "--out", "{missing}")]
+    [InlineData("--seeds", "experiment", "--seeds", "1,x", "--out", "{missing}")]
+    [InlineData("--recipe", "experiment", "--recipe", "gpu-ish", "--out", "{missing}")]
+    [InlineData("--time", "sweep", "--time", "0", "--out", "{missing}")]
+    [InlineData("--steps", "sweep", "--steps", "400,100", "--out", "{missing}")]
     [InlineData("'stepz'", "train", "--dataset", "{cqa}", "--stepz", "1", "--out", "{out}")]
     public void ABadOption_ExitsWithTwo_NamingTheOption(string option, params string[] args)
     {
