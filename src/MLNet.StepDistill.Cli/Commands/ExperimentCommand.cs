@@ -35,7 +35,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         public string? TestSplit { get; set; }
 
         [CommandOption("--test-rows <N>")]
-        [Description("Score on the first N rows of the test split (0: all). Default 400 (cpu), all (paper).")]
+        [Description("Score on the first N rows of the test split (0: all). Default 1000 (cpu), all (paper).")]
         public int? TestRows { get; set; }
 
         [CommandOption("--validation-rows <N>")]
@@ -63,7 +63,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         public string? Tokenizer { get; set; }
 
         [CommandOption("--steps <N>")]
-        [Description("Optimiser steps of every run (equal steps whatever the fraction). Default 600 (cpu), 10000 (paper).")]
+        [Description("Optimiser steps of every run (equal steps whatever the fraction). Default 400 (cpu), 10000 (paper).")]
         public int? Steps { get; set; }
 
         [CommandOption("--batch-size <N>")]

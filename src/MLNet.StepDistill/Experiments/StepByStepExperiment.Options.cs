@@ -24,8 +24,8 @@ public sealed partial class StepByStepExperiment
         /// <summary>The held-out split every run is scored on. Default <c>"test"</c>.</summary>
         public string TestSplit = "test";
 
-        /// <summary>Score on the first this many rows of <see cref="TestSplit"/>; 0 scores all. Default 400.</summary>
-        public int TestRows = 400;
+        /// <summary>Score on the first this many rows of <see cref="TestSplit"/>; 0 scores all. Default 1000 (a Wilson half-width of about 0.03).</summary>
+        public int TestRows = 1000;
 
         /// <summary>Rows taken out of the pool (seeded, before any fraction) to validate on during training; 0 (default) for none.</summary>
         public int ValidationRows;
@@ -45,8 +45,8 @@ public sealed partial class StepByStepExperiment
         /// <summary>The SentencePiece model for a preset; null uses the shipped <c>datasets/tokenizer/spiece.model</c>.</summary>
         public string? TokenizerPath;
 
-        /// <summary>Optimiser steps of every run (the equal-steps rule). Default 600.</summary>
-        public int Steps = 600;
+        /// <summary>Optimiser steps of every run (the equal-steps rule). Default 400.</summary>
+        public int Steps = 400;
 
         /// <summary>Rows per step. Default 16.</summary>
         public int BatchSize = 16;
