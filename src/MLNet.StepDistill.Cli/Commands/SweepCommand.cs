@@ -45,8 +45,8 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         public string Students { get; set; } = "tiny";
 
         [CommandOption("--steps <MIN,MAX>")]
-        [Description("Range of optimiser steps per trial (log-uniform). Default 100,400.")]
-        public string Steps { get; set; } = "100,400";
+        [Description("Range of optimiser steps per trial (log-uniform). Default 50,300.")]
+        public string Steps { get; set; } = "50,300";
 
         [CommandOption("--lr <MIN,MAX>")]
         [Description("Range of learning rates (log-uniform). Default 3e-4,3e-3.")]
@@ -61,8 +61,8 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         public double ValidationFraction { get; set; } = 0.2;
 
         [CommandOption("--validation-rows <N>")]
-        [Description("The most validation rows. Default 500.")]
-        public int ValidationRows { get; set; } = 500;
+        [Description("The most validation rows. Default 300.")]
+        public int ValidationRows { get; set; } = 300;
 
         [CommandOption("--test-rows <N>")]
         [Description("Also report accuracy on the first N rows of the test split (0: none). Default 200.")]

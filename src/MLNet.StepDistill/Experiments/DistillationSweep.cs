@@ -22,7 +22,7 @@ public sealed class DistillationSweep
     private int maxTrials = int.MaxValue;
     private SweepSearchSpace searchSpace = new();
     private IReadOnlyList<AnnotatedRow>? validation;
-    private (double Fraction, int MaxRows) carve = (0.2, 500);
+    private (double Fraction, int MaxRows) carve = (0.2, 300);
     private IReadOnlyList<AnnotatedRow>? test;
     private SweepMetric metric = SweepMetric.Accuracy;
     private int seed;
@@ -81,9 +81,9 @@ public sealed class DistillationSweep
 
     /// <summary>
     /// Without <see cref="SetValidationData"/>: carve <paramref name="fraction"/> of the training rows (at most
-    /// <paramref name="maxRows"/>) for validation, chosen with the sweep's seed. Default 0.2, at most 500 rows.
+    /// <paramref name="maxRows"/>) for validation, chosen with the sweep's seed. Default 0.2, at most 300 rows.
     /// </summary>
-    public DistillationSweep SetValidationFraction(double fraction, int maxRows = 500)
+    public DistillationSweep SetValidationFraction(double fraction, int maxRows = 300)
     {
         if (fraction is <= 0 or >= 1)
         {

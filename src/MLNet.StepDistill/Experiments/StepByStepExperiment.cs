@@ -28,8 +28,8 @@ public sealed partial class StepByStepExperiment
     }
 
     /// <summary>
-    /// Runs every method x fraction x seed that <c>results.json</c> does not hold yet (seed by seed, fractions in the
-    /// given order, methods in the given order) and returns all results with their summary.
+    /// Runs every method x fraction x seed that <c>results.json</c> does not hold yet (seed by seed, the largest fraction
+    /// first, methods in the given order) and returns all results with their summary.
     /// </summary>
     /// <exception cref="DatasetFormatException">The dataset folder or a split file is malformed (the message names it).</exception>
     /// <exception cref="InvalidDataException">results.json in the output folder was written with other settings, or is malformed.</exception>
@@ -61,7 +61,7 @@ public sealed partial class StepByStepExperiment
         {
             var shuffled = pool.ToArray();
             new Random(seed).Shuffle(shuffled);
-            foreach (var fraction in options.Fractions)
+            foreach (var fraction in options.Fractions.OrderByDescending(f => f))   // the full-data comparison first: the most telling if interrupted
             {
                 var rows = shuffled.Take(Math.Max(1, (int)Math.Round(fraction * shuffled.Length))).ToArray();
                 var trainData = AnnotatedSplit.ToDataView(mlContext, rows);
