@@ -45,8 +45,8 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         public string Students { get; set; } = "tiny";
 
         [CommandOption("--steps <MIN,MAX>")]
-        [Description("Range of optimiser steps per trial (log-uniform). Default 50,300.")]
-        public string Steps { get; set; } = "50,300";
+        [Description("Range of optimiser steps per trial (log-uniform). Default 20,200.")]
+        public string Steps { get; set; } = "20,200";
 
         [CommandOption("--lr <MIN,MAX>")]
         [Description("Range of learning rates (log-uniform). Default 3e-4,3e-3.")]

@@ -19,8 +19,8 @@ public sealed class SweepSearchSpace
     /// <summary>The learning-rate range, drawn log-uniformly. Default 3e-4 to 3e-3 (from scratch; about 1e-5 to 3e-4 suits pretrained checkpoints).</summary>
     public (double Min, double Max) LearningRate { get; set; } = (3e-4, 3e-3);
 
-    /// <summary>The range of optimiser steps per trial, drawn log-uniformly. Default 50 to 300.</summary>
-    public (int Min, int Max) Steps { get; set; } = (50, 300);
+    /// <summary>The range of optimiser steps per trial, drawn log-uniformly. Default 20 to 200.</summary>
+    public (int Min, int Max) Steps { get; set; } = (20, 200);
 
     /// <summary>Batch sizes to choose from. Default 8, 16 and 32.</summary>
     public int[] BatchSizes { get; set; } = [8, 16, 32];
