@@ -79,7 +79,8 @@ public static class AccuracyPlot
         {
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(fractions,
                 [.. fractions.Select(f => (f * 100).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + "%")]);
-            plot.Axes.SetLimitsX(Math.Max(0, fractions[0] - 0.06), fractions[^1] + 0.06);
+            var pad = (fractions[^1] - fractions[0]) * 0.08 + fractions[^1] * 0.02;
+            plot.Axes.SetLimitsX(Math.Max(0, fractions[0] - pad), fractions[^1] + pad);
         }
 
         plot.Axes.SetLimitsY(0, 1);
@@ -87,7 +88,7 @@ public static class AccuracyPlot
         plot.Title($"{s.Dataset}: {s.Student} student, {s.Steps} steps, {s.TestRows} test rows");
         plot.XLabel("training data (share of the pool)");
         plot.YLabel("test accuracy (mean, 95% interval)");
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Right);   // beside the data, never over a line
         return plot;
     }
 }
