@@ -110,6 +110,10 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         [Description("Folder for results.json, report.md and accuracy-vs-data.png; run again with the same folder to resume. Default experiment.")]
         public string Out { get; set; } = "experiment";
 
+        [CommandOption("--report-only")]
+        [Description("Train nothing: write report.md, the plot and the table from the runs --out's results.json already holds (e.g. of an interrupted experiment).")]
+        public bool ReportOnly { get; set; }
+
         [CommandOption("--json")]
         [Description("Print results.json instead of progress and a table.")]
         public bool Json { get; set; }
@@ -144,6 +148,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.TeacherPricePerMillionInputTokens = PriceIn;
             options.TeacherPricePerMillionOutputTokens = PriceOut;
             options.OutputFolder = Out;
+            options.ReportOnly = ReportOnly;
             return options;
         }
 

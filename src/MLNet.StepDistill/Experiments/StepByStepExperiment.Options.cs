@@ -78,6 +78,12 @@ public sealed partial class StepByStepExperiment
         /// </summary>
         public string? OutputFolder;
 
+        /// <summary>
+        /// Train nothing: tabulate only the runs <see cref="OutputFolder"/>'s results.json already holds (e.g. to write the
+        /// report of an experiment that was interrupted). Default false.
+        /// </summary>
+        public bool ReportOnly;
+
         /// <summary>Teacher price per million prompt tokens (any currency) for the cost section; null (default) for none.</summary>
         public double? TeacherPricePerMillionInputTokens;
 

@@ -75,6 +75,11 @@ public sealed partial class StepByStepExperiment
                         continue;
                     }
 
+                    if (options.ReportOnly)
+                    {
+                        continue;
+                    }
+
                     var result = TrainAndScore(run, runCount, method, fraction, seed, family, labels, rows.Length, trainData, validationData, test, cancellationToken);
                     results.Add(result);
                     file?.Save(results);
@@ -85,7 +90,7 @@ public sealed partial class StepByStepExperiment
 
         var ordered = results.Where(r => IsPlanned(r)).ToArray();
         var outcome = new ExperimentOutcome(settings, ordered, baseline, teacher, cost, clock.Elapsed.TotalSeconds);
-        file?.Save(ordered, outcome);
+        file?.Save(results, outcome);   // every run the file held stays in it, planned this time or not
         return outcome;
     }
 
@@ -187,6 +192,7 @@ public sealed partial class StepByStepExperiment
         Require(o.BatchSize > 0, nameof(o.BatchSize), $"must be positive, got {o.BatchSize}.");
         Require(o.WarmupSteps is null or >= 0, nameof(o.WarmupSteps), $"must not be negative, got {o.WarmupSteps}.");
         Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
+        Require(!o.ReportOnly || o.OutputFolder is not null, nameof(o.ReportOnly), "needs an OutputFolder holding results.json.");
         Require(o.TeacherPricePerMillionInputTokens is null or >= 0, nameof(o.TeacherPricePerMillionInputTokens), $"must not be negative, got {o.TeacherPricePerMillionInputTokens}.");
         Require(o.TeacherPricePerMillionOutputTokens is null or >= 0, nameof(o.TeacherPricePerMillionOutputTokens), $"must not be negative, got {o.TeacherPricePerMillionOutputTokens}.");
     }

@@ -104,6 +104,28 @@ public sealed class StepByStepExperimentTests
     }
 
     [Fact]
+    public void Report_only_trains_nothing_and_keeps_every_run_in_the_file()
+    {
+        using var temp = new TempFolder();
+        var options = Small(temp.Path);
+        options.Methods = [ExperimentMethod.FineTuning];
+        options.Fractions = [0.001];
+        options.Seeds = [1, 2];
+        new StepByStepExperiment(new MLContext(1), options).Run();
+
+        options.Seeds = [1, 3];   // seed 3 never ran; seed 2 is not asked for
+        options.ReportOnly = true;
+        var steps = 0;
+        options.Progress = new Progress(p => steps += p.Step is null ? 0 : 1);
+        var outcome = new StepByStepExperiment(new MLContext(1), options).Run();
+
+        Assert.Equal(0, steps);
+        Assert.Equal([1], outcome.Runs.Select(r => r.Seed));
+        using var file = JsonDocument.Parse(File.ReadAllText(temp.File("results.json")));
+        Assert.Equal([1, 2], file.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("seed").GetInt32()));
+    }
+
+    [Fact]
     public void Options_out_of_range_are_named()
     {
         var options = Small("unused");
