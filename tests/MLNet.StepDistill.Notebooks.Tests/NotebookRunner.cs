@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
@@ -11,8 +12,9 @@ namespace MLNet.StepDistill.Notebooks.Tests;
 /// <summary>
 /// Runs the C# cells of a Polyglot (.ipynb) notebook in order on one C# kernel, as VS Code would.
 /// A <c>#r</c> of a DLL in <c>artifacts/notebooks/</c> (where every build of the CLI copies its output) is pointed at the
-/// same DLL in this test run's output,
-/// so the notebook is checked against the code in the same commit.
+/// same DLL in this test run's output, so the notebook is checked against the code in the same commit. With
+/// <c>STEPDISTILL_NOTEBOOK_OUTPUTS=1</c> the outputs of the run are written into the notebook's cells
+/// (eng/run-notebooks.sh), so readers on GitHub see a real run.
 /// </summary>
 internal static partial class NotebookRunner
 {
@@ -20,12 +22,14 @@ internal static partial class NotebookRunner
     {
         var cells = ReadCSharpCells(notebookPath);
         Assert.NotEmpty(cells);
-        using var kernel = new CSharpKernel();
+        using var kernel = new CSharpKernel().UseKernelHelpers();   // display(...), HTML(...) as in Polyglot
         var outputs = new List<string>();
+        var cellOutputs = new List<JsonArray>();
         for (var i = 0; i < cells.Count; i++)
         {
             var code = BuildOutputReference().Replace(cells[i], m => $"#r \"{Resolve(m.Groups["name"].Value, library)}\"");
             var result = await kernel.SendAsync(new SubmitCode(code));
+            var produced = new JsonArray();
             foreach (var e in result.Events)
             {
                 switch (e)
@@ -35,15 +39,66 @@ internal static partial class NotebookRunner
                             $"{Path.GetFileName(notebookPath)}: C# cell {i + 1} failed: {failed.Message}\n--- cell ---\n{cells[i]}", failed.Exception);
                     case StandardOutputValueProduced output:
                         outputs.Add(FormattedText(output));
+                        produced.Add(new JsonObject { ["output_type"] = "stream", ["name"] = "stdout", ["text"] = Lines(FormattedText(output)) });
                         break;
                     case DisplayEvent display:
                         outputs.Add(FormattedText(display));
+                        var data = new JsonObject();
+                        foreach (var value in display.FormattedValues)
+                        {
+                            data[value.MimeType] = Lines(value.Value);
+                        }
+
+                        produced.Add(new JsonObject { ["output_type"] = "display_data", ["data"] = data, ["metadata"] = new JsonObject() });
                         break;
                 }
             }
+
+            cellOutputs.Add(produced);
+        }
+
+        if (Environment.GetEnvironmentVariable("STEPDISTILL_NOTEBOOK_OUTPUTS") == "1")
+        {
+            WriteOutputs(notebookPath, cellOutputs);
         }
 
         return outputs;
+    }
+
+    /// <summary>Puts each C# cell's outputs (in run order) into the notebook file, numbering the cells as a run does.</summary>
+    private static void WriteOutputs(string notebookPath, IReadOnlyList<JsonArray> cellOutputs)
+    {
+        var notebook = JsonNode.Parse(File.ReadAllText(notebookPath))!;
+        var index = 0;
+        foreach (var cell in notebook["cells"]!.AsArray())
+        {
+            if (cell!["cell_type"]!.GetValue<string>() != "code")
+            {
+                continue;
+            }
+
+            cell["outputs"] = cellOutputs[index];
+            cell["execution_count"] = ++index;
+        }
+
+        var text = notebook.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        File.WriteAllText(notebookPath, text + "\n");
+    }
+
+    private static JsonArray Lines(string text)
+    {
+        var lines = new JsonArray();
+        var parts = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var line = i < parts.Length - 1 ? parts[i] + "\n" : parts[i];
+            if (line.Length > 0)
+            {
+                lines.Add(line);
+            }
+        }
+
+        return lines;
     }
 
     private static string FormattedText(DisplayEvent e) =>

@@ -27,6 +27,12 @@ internal static class CliOptionErrors
         ["Epochs"] = "--epochs",
         ["EvaluateEveryNSteps"] = "--eval-every",
         ["NumberOfThreads"] = "--threads",
+        ["Methods"] = "--methods",
+        ["Fractions"] = "--fractions",
+        ["Seeds"] = "--seeds",
+        ["ValidationRows"] = "--validation-rows",
+        ["TeacherPricePerMillionInputTokens"] = "--teacher-price-in",
+        ["TeacherPricePerMillionOutputTokens"] = "--teacher-price-out",
     };
 
     /// <summary>The error for <paramref name="command"/>, prefixed by the flag when the library named an option the CLI sets.</summary>

@@ -26,6 +26,13 @@ internal static class CommandRegistry
         config.AddCommand<ExportOnnxCommand>("export-onnx")
             .WithDescription("Exports a model zip's student as ONNX graphs (encoder, decoder with KV cache), tokenizer and manifest, served by ONNX Runtime without libtorch (MLNet.StepDistill.Onnx; evaluate/predict --model DIR).")
             .WithExample("export-onnx", "--model", "model.zip", "--out", "student-onnx");
+        config.AddCommand<ExperimentCommand>("experiment")
+            .WithDescription("The paper's experiment, CPU-sized by default: fine-tuning, task distillation and step-by-step (gold and teacher labels) over training fractions and seeds, one student and step budget, one test set; writes results.json (resumable), report.md and accuracy-vs-data.png.")
+            .WithExample("experiment", "--out", "experiment")
+            .WithExample("experiment", "--recipe", "paper", "--student", "models/t5-v1_1-base", "--device", "cuda", "--out", "paper-esnli");
+        config.AddCommand<SweepCommand>("sweep")
+            .WithDescription("Model Builder-style: give it a time budget, get the best student. Random search over method, alpha, learning rate, steps, batch and lengths, scored on a validation carve; writes leaderboard.json, leaderboard.md and best-model.zip.")
+            .WithExample("sweep", "--dataset", "datasets/esnli", "--time", "600", "--out", "sweep", "--json");
         config.AddCommand<DistillCommand>("distill")
             .WithDescription("The whole experiment on shipped data, CPU-sized (e-SNLI by default): recorded-teacher annotations, a tiny student trained step-by-step and one trained standard with the same budget, evaluated against the majority-class baseline in one table.")
             .WithExample("distill")

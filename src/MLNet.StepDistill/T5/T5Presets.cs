@@ -16,6 +16,7 @@ public static class T5Presets
         ["flan-t5-small"] = () => Architecture(gated: true, dModel: 512, dFf: 1024, layers: 8, heads: 6),
         ["flan-t5-base"] = () => Architecture(gated: true, dModel: 768, dFf: 2048, layers: 12, heads: 12),
         ["tiny"] = () => Tiny(32128),
+        ["mini"] = () => Mini(32128),
     };
 
     /// <summary>The preset names <see cref="Get"/> accepts.</summary>
@@ -23,7 +24,7 @@ public static class T5Presets
 
     /// <summary>
     /// The config of a named preset (a fresh copy). Names follow the Hugging Face model ids without the organisation:
-    /// t5-small, t5-base, t5-large, t5-v1_1-small, t5-v1_1-base, flan-t5-small, flan-t5-base, tiny.
+    /// t5-small, t5-base, t5-large, t5-v1_1-small, t5-v1_1-base, flan-t5-small, flan-t5-base, tiny, mini.
     /// </summary>
     /// <param name="name">Preset name (case-insensitive; a leading <c>google/</c> is accepted).</param>
     /// <param name="vocabSize">Overrides the vocabulary size (e.g. the tokenizer's size for <c>tiny</c>).</param>
@@ -62,6 +63,24 @@ public static class T5Presets
         DFf = 512,
         NumLayers = 2,
         NumDecoderLayers = 2,
+        FeedForwardProj = "relu",
+        TieWordEmbeddings = true,
+    };
+
+    /// <summary>
+    /// A larger CPU student trained from scratch, about six times <see cref="Tiny"/>'s compute per token: d_model 256,
+    /// 4 heads x 64, d_ff 1024 relu, 3 encoder + 3 decoder blocks, tied embeddings.
+    /// </summary>
+    /// <param name="vocabSize">The tokenizer's vocabulary size (with sentinels).</param>
+    public static T5Config Mini(int vocabSize) => new()
+    {
+        VocabSize = vocabSize,
+        DModel = 256,
+        DKv = 64,
+        NumHeads = 4,
+        DFf = 1024,
+        NumLayers = 3,
+        NumDecoderLayers = 3,
         FeedForwardProj = "relu",
         TieWordEmbeddings = true,
     };

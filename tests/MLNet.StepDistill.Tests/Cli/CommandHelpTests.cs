@@ -14,6 +14,8 @@ public sealed class CommandHelpTests
     [InlineData("evaluate")]
     [InlineData("predict")]
     [InlineData("distill")]
+    [InlineData("experiment")]
+    [InlineData("sweep")]
     public void Help_renders_and_exits_zero(params string[] command)
     {
         var (code, error) = ConsoleCollection.RunEntryPoint([.. command, "--help"]);

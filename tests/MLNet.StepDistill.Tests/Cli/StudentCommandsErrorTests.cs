@@ -30,6 +30,12 @@ public sealed class StudentCommandsErrorTests
     [InlineData("--eval-every", "train", "--dataset", "{cqa}", "--eval-every", "5", "--out", "{out}")]
     [InlineData("--annotated", "train", "--dataset", "{cqa}", "--split", "train", "--annotated", "{out}", "--out", "{out}")]
     [InlineData("--annotated", "train", "--dataset", "{cqa}", "--annotated", "{missing}/rows.jsonl", "--out", "{out}")]
+    [InlineData("--methods", "experiment", "--methods", "fine-tuning,magic", "--out", "{missing}")]
+    [InlineData("--fractions", "experiment", "--fractions", "0.5,2", "--out", "{missing}")]
+    [InlineData("--seeds", "experiment", "--seeds", "1,x", "--out", "{missing}")]
+    [InlineData("--recipe", "experiment", "--recipe", "gpu-ish", "--out", "{missing}")]
+    [InlineData("--time", "sweep", "--time", "0", "--out", "{missing}")]
+    [InlineData("--steps", "sweep", "--steps", "400,100", "--out", "{missing}")]
     [InlineData("'stepz'", "train", "--dataset", "{cqa}", "--stepz", "1", "--out", "{out}")]
     public void ABadOption_ExitsWithTwo_NamingTheOption(string option, params string[] args)
     {

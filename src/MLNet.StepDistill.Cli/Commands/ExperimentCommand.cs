@@ -1,0 +1,289 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using MLNet.StepDistill.Experiments;
+using MLNet.StepDistill.Tasks;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MLNet.StepDistill.Cli.Commands;
+
+/// <summary>
+/// `stepdistill experiment`: the paper's comparison (fine-tuning, task distillation, step-by-step with gold or teacher
+/// labels) over training fractions and seeds; writes results.json (after every run), report.md and accuracy-vs-data.png
+/// under --out, and resumes from results.json when run again with the same --out.
+/// </summary>
+internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
+{
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandOption("--recipe <NAME>")]
+        [Description("cpu (default: the CPU-sized configuration measured in the README) or paper (lr 5e-5, batch 64, max input 1024, alpha 0.5, 10,000 steps, validation every 250 steps keeping the best checkpoint, fractions 12.5/25/50/100%; pair it with --student <t5-v1_1-base folder> --device cuda).")]
+        public string Recipe { get; set; } = "cpu";
+
+        [CommandOption("--dataset <FOLDER>")]
+        [Description("Dataset folder holding dataset.json and recorded teacher completions. Default datasets/esnli.")]
+        public string? Dataset { get; set; }
+
+        [CommandOption("--split <NAME>")]
+        [Description("Training pool (default: train, or valid where the dataset has no train split: anli1, esnli).")]
+        public string? Split { get; set; }
+
+        [CommandOption("--test-split <NAME>")]
+        [Description("The held-out split every run is scored on. Default test.")]
+        public string? TestSplit { get; set; }
+
+        [CommandOption("--test-rows <N>")]
+        [Description("Score on the first N rows of the test split (0: all). Default 1000 (cpu), all (paper).")]
+        public int? TestRows { get; set; }
+
+        [CommandOption("--validation-rows <N>")]
+        [Description("Rows carved from the pool (seeded) to validate on during training. Default 0 (cpu), 1000 (paper).")]
+        public int? ValidationRows { get; set; }
+
+        [CommandOption("--methods <LIST>")]
+        [Description("Comma-separated: fine-tuning, distillation, step-by-step-gold, step-by-step-teacher, single-task. Default the first four.")]
+        public string? Methods { get; set; }
+
+        [CommandOption("--fractions <LIST>")]
+        [Description("Training fractions, comma-separated, each in (0, 1]]. Default 0.25,1 (cpu), 0.125,0.25,0.5,1 (paper).")]
+        public string? Fractions { get; set; }
+
+        [CommandOption("--seeds <LIST>")]
+        [Description("Seeds, comma-separated: the table shows mean and 95% interval over them. Default 1,2 (cpu), 0 (paper).")]
+        public string? Seeds { get; set; }
+
+        [CommandOption("--student <PRESET_OR_FOLDER>")]
+        [Description("A T5 preset trained from scratch (tiny, mini, t5-small, ...) or a Hugging Face checkpoint folder. Default tiny.")]
+        public string? Student { get; set; }
+
+        [CommandOption("--tokenizer <FILE>")]
+        [Description("spiece.model for a preset (default: datasets/tokenizer/spiece.model).")]
+        public string? Tokenizer { get; set; }
+
+        [CommandOption("--steps <N>")]
+        [Description("Optimiser steps of every run (equal steps whatever the fraction). Default 400 (cpu), 10000 (paper).")]
+        public int? Steps { get; set; }
+
+        [CommandOption("--batch-size <N>")]
+        [Description("Rows per step. Default 16 (cpu), 64 (paper).")]
+        public int? BatchSize { get; set; }
+
+        [CommandOption("--lr <RATE>")]
+        [Description("Learning rate (default 1e-3 for presets from scratch, 5e-5 for checkpoints and the paper recipe).")]
+        public double? LearningRate { get; set; }
+
+        [CommandOption("--warmup <N>")]
+        [Description("Linear warm-up steps (default: a tenth of --steps; paper: 0).")]
+        public int? Warmup { get; set; }
+
+        [CommandOption("--alpha <A>")]
+        [Description("Label-loss weight of the step-by-step methods. Default 0.5.")]
+        public float? Alpha { get; set; }
+
+        [CommandOption("--max-input <N>")]
+        [Description("Most input tokens. Default 96 (cpu), 1024 (paper).")]
+        public int? MaxInput { get; set; }
+
+        [CommandOption("--max-target <N>")]
+        [Description("Most target tokens (labels, rationales). Default 32 (cpu), 256 (paper).")]
+        public int? MaxTarget { get; set; }
+
+        [CommandOption("--eval-every <N>")]
+        [Description("With validation rows: validate every N steps and keep the best checkpoint. Default 0 (cpu: only at the end), 250 (paper).")]
+        public int? EvalEvery { get; set; }
+
+        [CommandOption("--device <DEVICE>")]
+        [Description("cpu, cuda, cuda:N. Default cpu (paper: cuda).")]
+        public string? Device { get; set; }
+
+        [CommandOption("--teacher-price-in <PRICE>")]
+        [Description("Teacher price per million prompt tokens, for the cost section of report.md.")]
+        public double? PriceIn { get; set; }
+
+        [CommandOption("--teacher-price-out <PRICE>")]
+        [Description("Teacher price per million completion tokens.")]
+        public double? PriceOut { get; set; }
+
+        [CommandOption("--out <FOLDER>")]
+        [Description("Folder for results.json, report.md and accuracy-vs-data.png; run again with the same folder to resume. Default experiment.")]
+        public string Out { get; set; } = "experiment";
+
+        [CommandOption("--report-only")]
+        [Description("Train nothing: write report.md, the plot and the table from the runs --out's results.json already holds (e.g. of an interrupted experiment).")]
+        public bool ReportOnly { get; set; }
+
+        [CommandOption("--json")]
+        [Description("Print results.json instead of progress and a table.")]
+        public bool Json { get; set; }
+
+        public StepByStepExperiment.Options ToOptions()
+        {
+            var options = Recipe.ToLowerInvariant() switch
+            {
+                "cpu" => new StepByStepExperiment.Options(),
+                "paper" => StepByStepExperiment.Options.PaperRecipe(Student ?? "t5-v1_1-base", Device ?? "cuda"),
+                _ => throw new UserFacingException($"experiment: --recipe \"{Recipe}\" is not one of cpu, paper"),
+            };
+            options.DatasetFolder = Dataset ?? options.DatasetFolder;
+            options.TrainSplit = Split ?? options.TrainSplit;
+            options.TestSplit = TestSplit ?? options.TestSplit;
+            options.TestRows = TestRows ?? options.TestRows;
+            options.ValidationRows = ValidationRows ?? options.ValidationRows;
+            options.Methods = Methods is null ? options.Methods : List(Methods, "--methods", ParseMethod);
+            options.Fractions = Fractions is null ? options.Fractions : List(Fractions, "--fractions", v => Number(v, "--fractions"));
+            options.Seeds = Seeds is null ? options.Seeds : List(Seeds, "--seeds", v => (int)Number(v, "--seeds"));
+            options.Student = Student ?? options.Student;
+            options.TokenizerPath = Tokenizer ?? options.TokenizerPath;
+            options.Steps = Steps ?? options.Steps;
+            options.BatchSize = BatchSize ?? options.BatchSize;
+            options.LearningRate = LearningRate ?? options.LearningRate;
+            options.WarmupSteps = Warmup ?? options.WarmupSteps;
+            options.Alpha = Alpha ?? options.Alpha;
+            options.MaxInputLength = MaxInput ?? options.MaxInputLength;
+            options.MaxTargetLength = MaxTarget ?? options.MaxTargetLength;
+            options.EvaluateEveryNSteps = EvalEvery ?? options.EvaluateEveryNSteps;
+            options.Device = Device ?? options.Device;
+            options.TeacherPricePerMillionInputTokens = PriceIn;
+            options.TeacherPricePerMillionOutputTokens = PriceOut;
+            options.OutputFolder = Out;
+            options.ReportOnly = ReportOnly;
+            return options;
+        }
+
+        private static T[] List<T>(string text, string flag, Func<string, T> parse)
+        {
+            var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return items.Length == 0 ? throw new UserFacingException($"experiment: {flag} is empty") : items.Select(parse).ToArray();
+        }
+
+        private static ExperimentMethod ParseMethod(string value)
+        {
+            try
+            {
+                return ExperimentMethods.Parse(value);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new UserFacingException($"experiment: --methods: {ex.Message[..(ex.Message.IndexOf(" (Parameter", StringComparison.Ordinal) is var i and >= 0 ? i : ex.Message.Length)]}");
+            }
+        }
+
+        private static double Number(string value, string flag) =>
+            double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+                ? number
+                : throw new UserFacingException($"experiment: {flag}: \"{value}\" is not a number");
+    }
+
+    private readonly TextWriter output;
+
+    public ExperimentCommand()
+        : this(Console.Out)
+    {
+    }
+
+    /// <summary>A command that prints to <paramref name="output"/> (tests capture it).</summary>
+    internal ExperimentCommand(TextWriter output) => this.output = output;
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var options = settings.ToOptions();
+        ExperimentOutcome outcome;
+        try
+        {
+            var experiment = new StepByStepExperiment(new MLContext(options.Seeds[0]), options);
+            outcome = settings.Json ? experiment.Run(cancellationToken) : WithProgress(experiment, options, cancellationToken);
+        }
+        catch (Exception ex) when (ex is ArgumentException or DatasetFormatException or IOException or KeyNotFoundException or InvalidDataException)
+        {
+            throw CliOptionErrors.For("experiment", ex);
+        }
+
+        var arguments = context?.Arguments ?? [];
+        var command = "stepdistill experiment " + string.Join(' ', arguments.Skip(arguments.Count > 0 && arguments[0] == "experiment" ? 1 : 0));
+        var reportPath = Path.Combine(settings.Out, ExperimentMarkdownReport.FileName);
+        ExperimentResultsFile.WriteText(reportPath, ExperimentMarkdownReport.Write(outcome, command.TrimEnd()));
+        AccuracyPlot.Save(outcome, Path.Combine(settings.Out, AccuracyPlot.FileName));
+        if (settings.Json)
+        {
+            output.WriteLine(File.ReadAllText(Path.Combine(settings.Out, ExperimentResultsFile.FileName)));
+            return 0;
+        }
+
+        var s = outcome.Settings;
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Distilling step-by-step on {s.Dataset}: {s.Student} student, {s.Steps} steps of {s.BatchSize} rows per run, {outcome.Runs.Count} runs, first {s.TestRows} rows of {s.TestSplit}."));
+        var table = new Table();
+        foreach (var column in ExperimentTable.Columns)
+        {
+            table.AddColumn(new TableColumn(Markup.Escape(column)));
+        }
+
+        foreach (var row in ExperimentTable.Cells(outcome))
+        {
+            table.AddRow(row.Select(Markup.Escape).ToArray());
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        console.Profile.Width = Math.Max(console.Profile.Width, 140);
+        console.Write(table);
+        foreach (var line in ExperimentMarkdownReport.Reading(outcome))
+        {
+            output.WriteLine("- " + line.Replace("`", "", StringComparison.Ordinal));
+        }
+
+        output.WriteLine();
+        output.WriteLine($"Wrote {Path.Combine(settings.Out, ExperimentResultsFile.FileName)}, {reportPath} and {Path.Combine(settings.Out, AccuracyPlot.FileName)}.");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total time {outcome.Seconds:F0} s."));
+        return 0;
+    }
+
+    /// <summary>One progress bar over all runs (run i of n, step, loss, ETA) on a terminal; a line per finished run and every tenth of the steps otherwise.</summary>
+    private static ExperimentOutcome WithProgress(StepByStepExperiment experiment, StepByStepExperiment.Options options, CancellationToken cancellationToken)
+    {
+        var totalSteps = (double)options.Seeds.Length * options.Fractions.Length * options.Methods.Length * options.Steps;
+        static string Describe(ExperimentRunProgress p) => string.Create(CultureInfo.InvariantCulture,
+            $"run {p.Run}/{p.RunCount} {ExperimentMethods.Name(p.Method)} {p.Fraction * 100:0.#}% seed {p.Seed}") +
+            (p.Step is { } step ? string.Create(CultureInfo.InvariantCulture, $": step {step.Step}/{step.TotalSteps} loss {step.Loss:F3}") : "");
+        double Done(ExperimentRunProgress p) => (p.Run - 1) * (double)options.Steps + (p.Step?.Step ?? (p.Finished is null ? 0 : options.Steps));
+
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            options.Progress = new SyncProgress(p =>
+            {
+                if (p.Finished is { } r)
+                {
+                    Console.Error.WriteLine(Describe(p) + (p.Skipped ? ": found in results.json, skipped" : string.Create(CultureInfo.InvariantCulture, $": accuracy {r.Accuracy:F3} [{r.AccuracyLow:F3}, {r.AccuracyHigh:F3}] in {r.Seconds:F0} s")));
+                }
+                else if (p.Step is { } step && (step.Step == 1 || step.Step % Math.Max(1, step.TotalSteps / 10) == 0))
+                {
+                    Console.Error.WriteLine(Describe(p));
+                }
+            });
+            return experiment.Run(cancellationToken);
+        }
+
+        ExperimentOutcome? outcome = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("experiment", maxValue: totalSteps);
+                options.Progress = new SyncProgress(p =>
+                {
+                    task.Value = Done(p);
+                    task.Description = Markup.Escape(Describe(p));
+                });
+                outcome = experiment.Run(cancellationToken);
+                task.Value = totalSteps;
+            });
+        return outcome!;
+    }
+
+    private sealed class SyncProgress(Action<ExperimentRunProgress> report) : IProgress<ExperimentRunProgress>
+    {
+        public void Report(ExperimentRunProgress value) => report(value);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+
+namespace MLNet.StepDistill.Experiments;
+
+/// <summary>
+/// What makes two runs of a <see cref="StepByStepExperiment"/> comparable: the data, the student and the training budget.
+/// A <c>results.json</c> written with other settings is not resumed. Methods, fractions and seeds are not part of it:
+/// a re-run may add seeds or fractions and trains only what is missing.
+/// </summary>
+/// <param name="Dataset">The dataset's name.</param>
+/// <param name="TrainSplit">The training pool's split.</param>
+/// <param name="PoolRows">Rows of the pool after the validation carve.</param>
+/// <param name="TestSplit">The test split.</param>
+/// <param name="TestRows">Test rows scored.</param>
+/// <param name="ValidationRows">Rows carved from the pool for validation.</param>
+/// <param name="Student">The student preset or checkpoint folder.</param>
+/// <param name="Steps">Optimiser steps of every run.</param>
+/// <param name="BatchSize">Rows per step.</param>
+/// <param name="LearningRate">The base learning rate, or null for the trainer's default.</param>
+/// <param name="WarmupSteps">Warm-up steps.</param>
+/// <param name="Alpha">The label-loss weight of step-by-step.</param>
+/// <param name="MaxInputLength">The most input tokens.</param>
+/// <param name="MaxTargetLength">The most target tokens.</param>
+/// <param name="EvaluateEveryNSteps">Validation interval (0: only at the end).</param>
+public sealed record ExperimentSettings(
+    string Dataset, string TrainSplit, int PoolRows, string TestSplit, int TestRows, int ValidationRows, string Student,
+    int Steps, int BatchSize, double? LearningRate, int WarmupSteps, float Alpha, int MaxInputLength, int MaxTargetLength, int EvaluateEveryNSteps)
+{
+    internal static ExperimentSettings From(StepByStepExperiment.Options o, string dataset, string trainSplit, int poolRows, int testRows) =>
+        new(dataset, trainSplit, poolRows, o.TestSplit, testRows, o.ValidationRows, o.Student, o.Steps, o.BatchSize, o.LearningRate,
+            o.WarmupSteps ?? o.Steps / 10, o.Alpha, o.MaxInputLength, o.MaxTargetLength, o.EvaluateEveryNSteps);
+
+    /// <summary>The settings that differ from <paramref name="other"/>, as "Name (file A, this run B)"; empty when none.</summary>
+    public IReadOnlyList<string> Differences(ExperimentSettings other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        var differences = new List<string>();
+        void Compare<T>(string name, T mine, T theirs)
+        {
+            if (!EqualityComparer<T>.Default.Equals(mine, theirs))
+            {
+                differences.Add(string.Create(CultureInfo.InvariantCulture, $"{name} (results.json {theirs?.ToString() ?? "default"}, this run {mine?.ToString() ?? "default"})"));
+            }
+        }
+
+        Compare(nameof(Dataset), Dataset, other.Dataset);
+        Compare(nameof(TrainSplit), TrainSplit, other.TrainSplit);
+        Compare(nameof(PoolRows), PoolRows, other.PoolRows);
+        Compare(nameof(TestSplit), TestSplit, other.TestSplit);
+        Compare(nameof(TestRows), TestRows, other.TestRows);
+        Compare(nameof(ValidationRows), ValidationRows, other.ValidationRows);
+        Compare(nameof(Student), Student, other.Student);
+        Compare(nameof(Steps), Steps, other.Steps);
+        Compare(nameof(BatchSize), BatchSize, other.BatchSize);
+        Compare(nameof(LearningRate), LearningRate, other.LearningRate);
+        Compare(nameof(WarmupSteps), WarmupSteps, other.WarmupSteps);
+        Compare(nameof(Alpha), Alpha, other.Alpha);
+        Compare(nameof(MaxInputLength), MaxInputLength, other.MaxInputLength);
+        Compare(nameof(MaxTargetLength), MaxTargetLength, other.MaxTargetLength);
+        Compare(nameof(EvaluateEveryNSteps), EvaluateEveryNSteps, other.EvaluateEveryNSteps);
+        return differences;
+    }
+}

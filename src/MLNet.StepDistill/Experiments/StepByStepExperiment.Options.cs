@@ -1,0 +1,120 @@
+namespace MLNet.StepDistill.Experiments;
+
+public sealed partial class StepByStepExperiment
+{
+    /// <summary>
+    /// What the experiment runs: every method x training fraction x seed, one student each, all with the same student,
+    /// lengths and step budget, all scored on the same test rows. The defaults are the CPU-sized configuration chosen by
+    /// measurement (see the README); <see cref="PaperRecipe"/> gives the paper's settings for a pretrained student on a GPU.
+    /// </summary>
+    /// <remarks>
+    /// The step-budget rule is <b>equal steps</b>: every run makes <see cref="Steps"/> optimiser steps of
+    /// <see cref="BatchSize"/> rows, whatever its fraction, so a smaller fraction sees its rows more often (the paper trains
+    /// every data size for the same number of steps). Training rows of a seed are nested: the rows of fraction 0.25 are
+    /// the first quarter of that seed's shuffle of the pool, and the rows of 0.5 include them.
+    /// </remarks>
+    public sealed class Options
+    {
+        /// <summary>A dataset folder holding <c>dataset.json</c> and recorded teacher completions. Default <c>"datasets/esnli"</c>.</summary>
+        public string DatasetFolder = "datasets/esnli";
+
+        /// <summary>The training pool; null (default) takes <c>train</c>, or <c>valid</c> where the dataset has no train split (anli1, esnli).</summary>
+        public string? TrainSplit;
+
+        /// <summary>The held-out split every run is scored on. Default <c>"test"</c>.</summary>
+        public string TestSplit = "test";
+
+        /// <summary>Score on the first this many rows of <see cref="TestSplit"/>; 0 scores all. Default 1000 (a Wilson half-width of about 0.03).</summary>
+        public int TestRows = 1000;
+
+        /// <summary>Rows taken out of the pool (seeded, before any fraction) to validate on during training; 0 (default) for none.</summary>
+        public int ValidationRows;
+
+        /// <summary>The methods, run and tabulated in this order. Default the paper's four (<see cref="ExperimentMethods.Paper"/>).</summary>
+        public ExperimentMethod[] Methods = [.. ExperimentMethods.Paper];
+
+        /// <summary>Shares of the pool to train on, each in (0, 1]. Default 0.25 and 1.</summary>
+        public double[] Fractions = [0.25, 1.0];
+
+        /// <summary>Seeds of the training sample, weights, dropout and batch order; the table shows mean and 95% interval over them. Default 1 and 2.</summary>
+        public int[] Seeds = [1, 2];
+
+        /// <summary>A T5 preset trained from scratch or a Hugging Face checkpoint folder. Default <c>"tiny"</c>.</summary>
+        public string Student = "tiny";
+
+        /// <summary>The SentencePiece model for a preset; null uses the shipped <c>datasets/tokenizer/spiece.model</c>.</summary>
+        public string? TokenizerPath;
+
+        /// <summary>Optimiser steps of every run (the equal-steps rule). Default 400.</summary>
+        public int Steps = 400;
+
+        /// <summary>Rows per step. Default 16.</summary>
+        public int BatchSize = 16;
+
+        /// <summary>Base learning rate; null (default) takes the trainer's default for the student (1e-3 from scratch, 5e-5 pretrained).</summary>
+        public double? LearningRate;
+
+        /// <summary>Linear warm-up steps; null (default) warms up over a tenth of <see cref="Steps"/>.</summary>
+        public int? WarmupSteps;
+
+        /// <summary>Label-loss weight of the step-by-step methods. Default 0.5 (the paper's).</summary>
+        public float Alpha = 0.5f;
+
+        /// <summary>The most input tokens. Default 96.</summary>
+        public int MaxInputLength = 96;
+
+        /// <summary>The most target tokens (labels and rationales). Default 32.</summary>
+        public int MaxTargetLength = 32;
+
+        /// <summary>With <see cref="ValidationRows"/>: validate every this many steps and keep the best checkpoint; 0 (default) only at the end.</summary>
+        public int EvaluateEveryNSteps;
+
+        /// <summary>The torch device: <c>"cpu"</c> (default), <c>"cuda"</c>, <c>"cuda:N"</c>.</summary>
+        public string Device = "cpu";
+
+        /// <summary>
+        /// A folder for <c>results.json</c> (written atomically after every run); a run found there with the same settings is
+        /// not trained again, so a killed experiment resumes. Null (default) keeps results in memory only.
+        /// </summary>
+        public string? OutputFolder;
+
+        /// <summary>
+        /// Train nothing: tabulate only the runs <see cref="OutputFolder"/>'s results.json already holds (e.g. to write the
+        /// report of an experiment that was interrupted). Default false.
+        /// </summary>
+        public bool ReportOnly;
+
+        /// <summary>Teacher price per million prompt tokens (any currency) for the cost section; null (default) for none.</summary>
+        public double? TeacherPricePerMillionInputTokens;
+
+        /// <summary>Teacher price per million completion tokens; null (default) for none.</summary>
+        public double? TeacherPricePerMillionOutputTokens;
+
+        /// <summary>Receives every optimiser step of every run, and every finished or skipped run. Null (default) for none.</summary>
+        public IProgress<ExperimentRunProgress>? Progress;
+
+        /// <summary>
+        /// The paper's protocol (Hsieh et al. 2023, section 4 and appendix): AdamW at learning rate 5e-5, batch 64, max input
+        /// 1024 tokens, alpha 0.5, 10,000 steps, evaluation every 250 steps with the best checkpoint on validation, the four
+        /// methods at 12.5%, 25%, 50% and 100% of the data. With <paramref name="student"/> a pretrained checkpoint folder
+        /// (e.g. <c>t5-v1_1-base</c>) and <paramref name="device"/> <c>"cuda"</c> this is the paper's experiment.
+        /// </summary>
+        public static Options PaperRecipe(string student = "t5-v1_1-base", string device = "cuda") => new()
+        {
+            Student = student,
+            Device = device,
+            LearningRate = 5e-5,
+            WarmupSteps = 0,
+            BatchSize = 64,
+            MaxInputLength = 1024,
+            MaxTargetLength = 256,
+            Alpha = 0.5f,
+            Steps = 10_000,
+            EvaluateEveryNSteps = 250,
+            ValidationRows = 1000,
+            Fractions = [0.125, 0.25, 0.5, 1.0],
+            Seeds = [0],
+            TestRows = 0,
+        };
+    }
+}

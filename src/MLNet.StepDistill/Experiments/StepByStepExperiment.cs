@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Training;
+
+namespace MLNet.StepDistill.Experiments;
+
+/// <summary>
+/// The paper's experiment (Hsieh et al. 2023, figures 2-5): standard fine-tuning, task distillation and distilling
+/// step-by-step (with gold or teacher labels) trained on growing shares of the data, several seeds each, one student and
+/// one step budget for all, scored on one held-out test set next to the majority-class baseline and the teacher's own
+/// accuracy. With an <see cref="Options.OutputFolder"/> every finished run is saved at once to <c>results.json</c>, and a
+/// re-run with the same folder and settings trains only the runs that are missing.
+/// </summary>
+public sealed partial class StepByStepExperiment
+{
+    private readonly MLContext mlContext;
+    private readonly Options options;
+
+    /// <summary>An experiment with <paramref name="options"/>; the options are checked now.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public StepByStepExperiment(MLContext mlContext, Options options)
+    {
+        this.mlContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
+        this.options = options ?? throw new ArgumentNullException(nameof(options));
+        Validate(options);
+    }
+
+    /// <summary>
+    /// Runs every method x fraction x seed that <c>results.json</c> does not hold yet (seed by seed, the largest fraction
+    /// first, methods in the given order) and returns all results with their summary.
+    /// </summary>
+    /// <exception cref="DatasetFormatException">The dataset folder or a split file is malformed (the message names it).</exception>
+    /// <exception cref="InvalidDataException">results.json in the output folder was written with other settings, or is malformed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the runs finished before stay in results.json.</exception>
+    public ExperimentOutcome Run(CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var dataset = TaskDataset.Open(options.DatasetFolder);
+        var trainSplit = options.TrainSplit ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
+        var family = dataset.Manifest.Family;
+        var labels = family is TaskFamily.Nli or TaskFamily.Classification && dataset.Schema.Labels is { Count: > 0 } l ? l.ToArray() : null;
+
+        var (pool, validation) = CarveValidation(AnnotatedSplit.Read(mlContext, dataset, trainSplit));
+        var wholeTest = AnnotatedSplit.Read(mlContext, dataset, options.TestSplit);
+        var test = options.TestRows > 0 ? wholeTest.Take(options.TestRows).ToArray() : wholeTest.ToArray();
+
+        var settings = ExperimentSettings.From(options, dataset.Manifest.Name, trainSplit, pool.Count, test.Length);
+        var file = options.OutputFolder is null ? null : ExperimentResultsFile.Open(options.OutputFolder, settings);
+        var results = new List<ExperimentRunResult>(file?.Runs ?? []);
+
+        var baseline = MajorityClassBaseline.Evaluate(mlContext, family, labels, pool, test, LabelSource.Gold);
+        var teacher = TeacherScore.OnTest(mlContext, dataset, options.TestSplit, test);
+        var cost = TeacherCost.Measure(dataset, trainSplit, pool, options.TeacherPricePerMillionInputTokens, options.TeacherPricePerMillionOutputTokens);
+        var validationData = validation.Count > 0 ? AnnotatedSplit.ToDataView(mlContext, validation) : null;
+
+        var runCount = options.Seeds.Length * options.Fractions.Length * options.Methods.Length;
+        var run = 0;
+        foreach (var seed in options.Seeds)
+        {
+            var shuffled = pool.ToArray();
+            new Random(seed).Shuffle(shuffled);
+            foreach (var fraction in options.Fractions.OrderByDescending(f => f))   // the full-data comparison first: the most telling if interrupted
+            {
+                var rows = shuffled.Take(Math.Max(1, (int)Math.Round(fraction * shuffled.Length))).ToArray();
+                var trainData = AnnotatedSplit.ToDataView(mlContext, rows);
+                foreach (var method in options.Methods)
+                {
+                    run++;
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (results.FirstOrDefault(r => r.IsRun(method, fraction, seed)) is { } done)
+                    {
+                        options.Progress?.Report(new ExperimentRunProgress(run, runCount, method, fraction, seed, null, done, Skipped: true));
+                        continue;
+                    }
+
+                    if (options.ReportOnly)
+                    {
+                        continue;
+                    }
+
+                    var result = TrainAndScore(run, runCount, method, fraction, seed, family, labels, rows.Length, trainData, validationData, test, cancellationToken);
+                    results.Add(result);
+                    file?.Save(results);
+                    options.Progress?.Report(new ExperimentRunProgress(run, runCount, method, fraction, seed, null, result, Skipped: false));
+                }
+            }
+        }
+
+        var ordered = results.Where(r => IsPlanned(r)).ToArray();
+        var outcome = new ExperimentOutcome(settings, ordered, baseline, teacher, cost, clock.Elapsed.TotalSeconds);
+        file?.Save(results, outcome);   // every run the file held stays in it, planned this time or not
+        return outcome;
+    }
+
+    private bool IsPlanned(ExperimentRunResult r) =>
+        options.Seeds.Contains(r.Seed) && options.Fractions.Any(f => Math.Abs(f - r.Fraction) < 1e-9) && options.Methods.Any(m => ExperimentMethods.Name(m) == r.Method);
+
+    private ExperimentRunResult TrainAndScore(int run, int runCount, ExperimentMethod method, double fraction, int seed, TaskFamily family, string[]? labels,
+        int trainRows, IDataView trainData, IDataView? validationData, IReadOnlyList<AnnotatedRow> test, CancellationToken cancellationToken)
+    {
+        var losses = new List<double>();
+        var progress = new StepReporter(step =>
+        {
+            losses.Add(step.Loss);
+            options.Progress?.Report(new ExperimentRunProgress(run, runCount, method, fraction, seed, step, null, Skipped: false));
+        });
+        var clock = Stopwatch.StartNew();
+        using var student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(family, labels, method, seed, progress))
+            .Fit(trainData, validationData, cancellationToken);
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        var scores = StudentScores.Evaluate(mlContext, student, family, test);
+        var evaluationSeconds = clock.Elapsed.TotalSeconds;
+        var correct = (int)Math.Round(scores.Accuracy * test.Count);
+        var interval = ConfidenceInterval.Wilson(correct, test.Count);
+        var final = losses.Count > 0 && double.IsFinite(losses[^1]) ? losses[^1] : (double?)null;
+        return new ExperimentRunResult(ExperimentMethods.Name(method), ExperimentMethods.Labels(method) == LabelSource.Gold ? "gold" : "teacher",
+            fraction, seed, trainRows, losses.Count, test.Count, correct, scores.Accuracy, interval.Low, interval.High,
+            scores.MacroAccuracy, scores.LogLoss, losses.Count > 0 ? losses[0] : null, final, trainSeconds, evaluationSeconds);
+    }
+
+    private (IReadOnlyList<AnnotatedRow> Pool, IReadOnlyList<AnnotatedRow> Validation) CarveValidation(IReadOnlyList<AnnotatedRow> rows)
+    {
+        if (options.ValidationRows == 0)
+        {
+            return (rows, []);
+        }
+
+        if (options.ValidationRows >= rows.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Options.ValidationRows), string.Create(CultureInfo.InvariantCulture,
+                $"Options.ValidationRows ({options.ValidationRows}) must leave training rows: the pool has {rows.Count}."));
+        }
+
+        var order = rows.ToArray();
+        new Random(ValidationSeed).Shuffle(order);
+        return (order.Skip(options.ValidationRows).ToArray(), order.Take(options.ValidationRows).ToArray());
+    }
+
+    /// <summary>The seed of the validation carve: fixed, so every seed's runs validate on the same rows.</summary>
+    private const int ValidationSeed = 20230502;
+
+    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(TaskFamily family, string[]? labels, ExperimentMethod method, int seed, IProgress<TrainingProgress> progress) => new()
+    {
+        Mode = ExperimentMethods.Mode(method),
+        LabelSource = ExperimentMethods.Labels(method),
+        Labels = labels,
+        ChoicesColumnName = family == TaskFamily.MultipleChoiceQa ? nameof(AnnotatedRow.Choices) : null,
+        Student = options.Student,
+        TokenizerPath = options.TokenizerPath,
+        MaxSteps = options.Steps,
+        BatchSize = options.BatchSize,
+        LearningRate = options.LearningRate,
+        WarmupSteps = options.WarmupSteps ?? options.Steps / 10,
+        Alpha = options.Alpha,
+        MaxInputLength = options.MaxInputLength,
+        MaxTargetLength = options.MaxTargetLength,
+        EvaluateEveryNSteps = options.EvaluateEveryNSteps,
+        KeepBestCheckpoint = true,
+        Seed = seed,
+        Device = options.Device,
+        Progress = progress,
+    };
+
+    private static void Validate(Options o)
+    {
+        void Require(bool ok, string option, string problem)
+        {
+            if (!ok)
+            {
+                throw new ArgumentOutOfRangeException(option, string.Create(CultureInfo.InvariantCulture, $"Options.{option} {problem}"));
+            }
+        }
+
+        Require(!string.IsNullOrWhiteSpace(o.DatasetFolder), nameof(o.DatasetFolder), "must name a dataset folder (holding dataset.json).");
+        Require(o.TestRows >= 0, nameof(o.TestRows), $"must be 0 (all) or positive, got {o.TestRows}.");
+        Require(o.ValidationRows >= 0, nameof(o.ValidationRows), $"must be 0 (none) or positive, got {o.ValidationRows}.");
+        Require(o.Methods is { Length: > 0 }, nameof(o.Methods), "must name at least one method.");
+        Require(o.Methods.Distinct().Count() == o.Methods.Length, nameof(o.Methods), "names a method twice.");
+        Require(o.Fractions is { Length: > 0 }, nameof(o.Fractions), "must hold at least one fraction.");
+        foreach (var f in o.Fractions ?? [])
+        {
+            Require(f is > 0 and <= 1, nameof(o.Fractions), $"must each be in (0, 1], got {f}.");
+        }
+
+        Require(o.Fractions?.Distinct().Count() == o.Fractions?.Length, nameof(o.Fractions), "holds a fraction twice.");
+        Require(o.Seeds is { Length: > 0 }, nameof(o.Seeds), "must hold at least one seed.");
+        Require(o.Seeds!.Distinct().Count() == o.Seeds.Length, nameof(o.Seeds), "holds a seed twice.");
+        Require(o.Steps > 0, nameof(o.Steps), $"must be positive, got {o.Steps}.");
+        Require(o.BatchSize > 0, nameof(o.BatchSize), $"must be positive, got {o.BatchSize}.");
+        Require(o.WarmupSteps is null or >= 0, nameof(o.WarmupSteps), $"must not be negative, got {o.WarmupSteps}.");
+        Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
+        Require(!o.ReportOnly || o.OutputFolder is not null, nameof(o.ReportOnly), "needs an OutputFolder holding results.json.");
+        Require(o.TeacherPricePerMillionInputTokens is null or >= 0, nameof(o.TeacherPricePerMillionInputTokens), $"must not be negative, got {o.TeacherPricePerMillionInputTokens}.");
+        Require(o.TeacherPricePerMillionOutputTokens is null or >= 0, nameof(o.TeacherPricePerMillionOutputTokens), $"must not be negative, got {o.TeacherPricePerMillionOutputTokens}.");
+    }
+
+    private sealed class StepReporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

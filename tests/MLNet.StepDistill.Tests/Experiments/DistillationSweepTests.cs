@@ -1,0 +1,113 @@
+using System.Text.Json;
+using Microsoft.ML;
+using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.Experiments;
+using MLNet.StepDistill.Tests.Training;
+using MLNet.StepDistill.Training;
+using Xunit;
+
+namespace MLNet.StepDistill.Tests.Experiments;
+
+/// <summary>The sweep end to end on a very small configuration: e-SNLI rows, a tiny student, two or three steps a trial.</summary>
+[Collection(TorchRandomStateCollection.Name)]
+public sealed class DistillationSweepTests
+{
+    private static readonly Lazy<(IReadOnlyList<AnnotatedRow> Train, IReadOnlyList<AnnotatedRow> Test)> Rows = new(() =>
+    {
+        var esnli = TrainingFixtures.Dataset("esnli");
+        return (AnnotatedSplit.Read(new MLContext(), esnli, "valid").Take(40).ToArray(), AnnotatedSplit.Read(new MLContext(), esnli, "test").Take(6).ToArray());
+    });
+
+    private static SweepSearchSpace Fast() => new()
+    {
+        Steps = (2, 3), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12],
+        Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
+    };
+
+    private static DistillationSweep Sweep(MLContext ml) => ml.StepDistill().CreateSweep(TrainingFixtures.Dataset("esnli"), Rows.Value.Train)
+        .SetSearchSpace(Fast())
+        .SetTokenizer(Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model"))
+        .SetValidationFraction(0.2, maxRows: 6)
+        .SetSeed(4);
+
+    [Fact]
+    public void Runs_the_trials_reports_progress_and_returns_the_leaderboard_with_the_best_student()
+    {
+        var ml = new MLContext(1);
+        var events = new List<SweepProgress>();
+        var metricCalls = 0;
+        using var result = Sweep(ml)
+            .SetMaxTrials(3)
+            .SetTestData(Rows.Value.Test)
+            .SetMetric(SweepMetric.Custom("shorter loss", (student, rows) =>
+            {
+                metricCalls++;
+                Assert.Equal(6, rows.Count);
+                return -metricCalls;   // the first trial is best by construction
+            }))
+            .SetProgress(new Progress(events.Add))
+            .Run();
+
+        Assert.Equal(3, result.Leaderboard.Count);
+        Assert.Equal(3, metricCalls);
+        Assert.All(result.Leaderboard, t => Assert.Equal(SweepTrial.Completed, t.Status));
+        Assert.Equal([1, 2, 3], result.Leaderboard.Select(t => t.Number));
+        Assert.Equal(1, result.BestTrial.Number);
+        Assert.Equal((34, 6, 6, "shorter loss"), (result.TrainRows, result.ValidationRows, result.TestRows, result.Metric));
+        Assert.All(result.Leaderboard, t => Assert.InRange(t.TestAccuracy!.Value, 0, 1));
+        Assert.All(result.Leaderboard, t => Assert.InRange(t.Settings.Steps, 2, 3));
+        Assert.Equal(3, events.Count(e => e.IsStart));
+        Assert.Equal(3, events.Count(e => e.Finished is not null));
+        Assert.Equal(result.Leaderboard.Sum(t => t.Settings.Steps), events.Count(e => e.Step is not null));
+
+        // The best student scores rows like any trained transformer, and the leaderboard has a JSON and a Markdown form.
+        var scored = result.BestModel.Transform(AnnotatedSplit.ToDataView(ml, Rows.Value.Test));
+        Assert.Contains(scored.Schema, c => c.Name == "PredictedLabel");
+        using var json = JsonDocument.Parse(result.ToJson("best-model.zip"));
+        Assert.Equal(3, json.RootElement.GetProperty("trials").GetArrayLength());
+        Assert.Equal(1, json.RootElement.GetProperty("best").GetProperty("trial").GetInt32());
+        Assert.Contains("| 1 | 1 |", result.ToMarkdown());
+    }
+
+    [Fact]
+    public void The_same_seed_draws_the_same_trials()
+    {
+        var space = new SweepSearchSpace();
+        var first = Enumerable.Range(0, 5).Select(_ => space.Sample(new Random(7))).ToArray();
+        var random = new Random(7);
+        var a = Enumerable.Range(0, 5).Select(_ => space.Sample(random)).ToArray();
+        random = new Random(7);
+        var b = Enumerable.Range(0, 5).Select(_ => space.Sample(random)).ToArray();
+
+        Assert.Equal(a, b);
+        Assert.All(a, s => Assert.InRange(s.LearningRate, 3e-4, 3e-3));
+        Assert.All(a, s => Assert.InRange(s.Steps, 20, 200));
+        Assert.All(a.Where(s => ExperimentMethods.Mode(s.Method) != TrainingMode.StepByStep), s => Assert.Equal(1f, s.Alpha));
+        Assert.Single(first.Distinct());
+    }
+
+    [Fact]
+    public void A_budget_too_short_for_any_trial_stops_it_and_says_so()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Sweep(new MLContext(1))
+            .SetSearchSpace(new SweepSearchSpace { Steps = (100_000, 100_000), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12] })
+            .SetTrainingTime(2)
+            .Run());
+
+        Assert.Contains("No trial finished within the training time of 2 s", error.Message);
+        Assert.Contains("trial 1 was stopped", error.Message);
+    }
+
+    [Fact]
+    public void A_bad_search_space_is_named()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new SweepSearchSpace { LearningRate = (1e-3, 1e-4) }.Validate());
+
+        Assert.Contains("SweepSearchSpace.LearningRate", error.Message);
+    }
+
+    private sealed class Progress(Action<SweepProgress> report) : IProgress<SweepProgress>
+    {
+        public void Report(SweepProgress value) => report(value);
+    }
+}

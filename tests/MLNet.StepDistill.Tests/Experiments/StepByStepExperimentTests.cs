@@ -1,0 +1,154 @@
+using System.Text.Json;
+using Microsoft.ML;
+using MLNet.StepDistill.Experiments;
+using MLNet.StepDistill.Tests.Training;
+using Xunit;
+
+namespace MLNet.StepDistill.Tests.Experiments;
+
+/// <summary>The experiment end to end on a very small configuration: e-SNLI, a tiny student, two steps a run.</summary>
+[Collection(TorchRandomStateCollection.Name)]
+public sealed class StepByStepExperimentTests
+{
+    private static StepByStepExperiment.Options Small(string outputFolder) => new()
+    {
+        DatasetFolder = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "esnli"),
+        TokenizerPath = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model"),
+        Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
+        Fractions = [0.001, 0.002],
+        Seeds = [1, 2],
+        TestRows = 6,
+        Steps = 2,
+        BatchSize = 4,
+        MaxInputLength = 32,
+        MaxTargetLength = 12,
+        OutputFolder = outputFolder,
+        TeacherPricePerMillionInputTokens = 1,
+        TeacherPricePerMillionOutputTokens = 2,
+    };
+
+    [Fact]
+    public void Interrupted_after_three_runs_a_rerun_trains_only_the_other_five_and_writes_the_report_and_plot()
+    {
+        using var temp = new TempFolder();
+        var options = Small(temp.Path);
+        using var cancel = new CancellationTokenSource();
+        var first = new List<ExperimentRunProgress>();
+        options.Progress = new Progress(p =>
+        {
+            first.Add(p);
+            if (first.Count(x => x.Finished is not null) == 3)
+            {
+                cancel.Cancel();
+            }
+        });
+
+        Assert.ThrowsAny<OperationCanceledException>(() => new StepByStepExperiment(new MLContext(1), options).Run(cancel.Token));
+        using (var partial = JsonDocument.Parse(File.ReadAllText(temp.File("results.json"))))
+        {
+            Assert.Equal(3, partial.RootElement.GetProperty("runs").GetArrayLength());
+        }
+
+        var second = new List<ExperimentRunProgress>();
+        options.Progress = new Progress(second.Add);
+        var outcome = new StepByStepExperiment(new MLContext(1), options).Run();
+
+        Assert.Equal([true, true, true, false, false, false, false, false], second.Where(p => p.Finished is not null).Select(p => p.Skipped));
+        Assert.DoesNotContain(second, p => p.Run <= 3 && p.Step is not null);   // the finished runs were not trained again
+        Assert.Equal(8, outcome.Runs.Count);
+        Assert.Equal(Enumerable.Range(1, 8), second.Where(p => p.Finished is not null).Select(p => p.Run));
+        Assert.All(outcome.Runs, r => Assert.Equal((2, 6), (r.Steps, r.TestRows)));
+        Assert.Equal([10, 20], outcome.Runs.Select(r => r.TrainRows).Distinct().Order());   // round(0.001 * 9842), round(0.002 * 9842)
+        Assert.All(outcome.Runs, r => Assert.Equal(ConfidenceInterval.Wilson(r.Correct, r.TestRows), new ConfidenceInterval(r.AccuracyLow, r.AccuracyHigh)));
+
+        var summary = outcome.Summary;
+        Assert.Equal(["fine-tuning", "fine-tuning", "step-by-step-teacher", "step-by-step-teacher"], summary.Select(r => r.Method));
+        Assert.All(summary, r => Assert.Equal(2, r.Seeds));
+        Assert.Equal(outcome.Runs.Where(r => r.Method == "fine-tuning" && r.Fraction == 0.001).Average(r => r.Accuracy), summary[0].MeanAccuracy, 12);
+        Assert.Equal(6, outcome.Teacher.TestRows);
+        Assert.InRange(outcome.Teacher.Accuracy!.Value, 0, 1);
+        Assert.True(outcome.Cost.PromptTokens > outcome.Cost.CompletionTokens);   // a few-shot prompt is longer than one answer
+        Assert.Equal(1000 * (outcome.Cost.PromptTokens * 1 + outcome.Cost.CompletionTokens * 2) / 1e6, outcome.Cost.CostPer1000Rows!.Value, 9);
+
+        using var results = JsonDocument.Parse(File.ReadAllText(temp.File("results.json")));
+        var runs = results.RootElement.GetProperty("runs").EnumerateArray().ToArray();
+        Assert.Equal(8, runs.Length);
+        Assert.Equal(outcome.Runs[7].Accuracy, runs[7].GetProperty("accuracy").GetDouble());
+        Assert.Equal(4, results.RootElement.GetProperty("summary").GetArrayLength());
+
+        var report = ExperimentMarkdownReport.Write(outcome, "stepdistill experiment --steps 2");
+        Assert.Contains("| fine-tuning | gold | 0.1% | 10 | 2 |", report);
+        Assert.Contains("| majority class | gold |", report);
+        Assert.Contains("**Teacher:** palm-540b", report);
+        Assert.Contains("## Is it worth it? Cost", report);
+        var png = temp.File(AccuracyPlot.FileName);
+        AccuracyPlot.Save(outcome, png);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png).Take(4));
+    }
+
+    [Fact]
+    public void A_results_file_made_with_other_settings_is_not_resumed()
+    {
+        using var temp = new TempFolder();
+        var options = Small(temp.Path);
+        options.Methods = [ExperimentMethod.FineTuning];
+        options.Fractions = [0.001];
+        options.Seeds = [1];
+        new StepByStepExperiment(new MLContext(1), options).Run();
+
+        options.Steps = 3;
+        var error = Assert.Throws<InvalidDataException>(() => new StepByStepExperiment(new MLContext(1), options).Run());
+
+        Assert.Contains("results.json", error.Message);
+        Assert.Contains("Steps (results.json 2, this run 3)", error.Message);
+    }
+
+    [Fact]
+    public void Report_only_trains_nothing_and_keeps_every_run_in_the_file()
+    {
+        using var temp = new TempFolder();
+        var options = Small(temp.Path);
+        options.Methods = [ExperimentMethod.FineTuning];
+        options.Fractions = [0.001];
+        options.Seeds = [1, 2];
+        new StepByStepExperiment(new MLContext(1), options).Run();
+
+        options.Seeds = [1, 3];   // seed 3 never ran; seed 2 is not asked for
+        options.ReportOnly = true;
+        var steps = 0;
+        options.Progress = new Progress(p => steps += p.Step is null ? 0 : 1);
+        var outcome = new StepByStepExperiment(new MLContext(1), options).Run();
+
+        Assert.Equal(0, steps);
+        Assert.Equal([1], outcome.Runs.Select(r => r.Seed));
+        using var file = JsonDocument.Parse(File.ReadAllText(temp.File("results.json")));
+        Assert.Equal([1, 2], file.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("seed").GetInt32()));
+    }
+
+    [Fact]
+    public void Options_out_of_range_are_named()
+    {
+        var options = Small("unused");
+        options.Fractions = [0.5, 1.5];
+        Assert.Contains("Options.Fractions", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        options = Small("unused");
+        options.Seeds = [1, 1];
+        Assert.Contains("Options.Seeds", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+    }
+
+    [Fact]
+    public void The_paper_recipe_is_the_papers_protocol()
+    {
+        var paper = StepByStepExperiment.Options.PaperRecipe("models/t5-v1_1-base");
+
+        Assert.Equal((5e-5, 64, 1024, 0.5f, 10_000, 250), (paper.LearningRate!.Value, paper.BatchSize, paper.MaxInputLength, paper.Alpha, paper.Steps, paper.EvaluateEveryNSteps));
+        Assert.Equal([0.125, 0.25, 0.5, 1.0], paper.Fractions);
+        Assert.True(paper.ValidationRows > 0);
+        Assert.Equal(("models/t5-v1_1-base", "cuda"), (paper.Student, paper.Device));
+    }
+
+    private sealed class Progress(Action<ExperimentRunProgress> report) : IProgress<ExperimentRunProgress>
+    {
+        public void Report(ExperimentRunProgress value) => report(value);
+    }
+}
