@@ -120,7 +120,20 @@ public sealed class OnnxStudent : IDisposable
     {
         var tokenizer = Model.Tokenizer;
         var encodedCandidates = candidates.Select(c => (IReadOnlyList<int[]>)c.Select(t => tokenizer.Encode(t, addEos: true, facts.MaxTargetLength)).ToArray()).ToArray();
-        return Model.ScoreCandidates(tokenizer.EncodePadded(inputs, facts.MaxInputLength), encodedCandidates);
+        var scores = Model.ScoreCandidates(tokenizer.EncodePadded(inputs, facts.MaxInputLength), encodedCandidates);
+        if (facts.ScoreAggregation == "Mean")
+        {
+            // Per-token mean, as the TorchSharp student scores with ScoreAggregation.Mean (EOS counted, as in the sum).
+            for (var i = 0; i < scores.Length; i++)
+            {
+                for (var c = 0; c < scores[i].Length; c++)
+                {
+                    scores[i][c] = encodedCandidates[i][c].Length == 0 ? 0f : scores[i][c] / encodedCandidates[i][c].Length;
+                }
+            }
+        }
+
+        return scores;
     }
 
     private IReadOnlyList<string>[] CandidatesPerRow(int count, IReadOnlyList<IReadOnlyList<string>>? choices)

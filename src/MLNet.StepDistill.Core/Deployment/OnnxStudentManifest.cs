@@ -204,6 +204,9 @@ public sealed record OnnxStudentFacts
     /// <summary>Whether the saved transformer generated rationales.</summary>
     [JsonPropertyName("generate_rationale")] public bool GenerateRationale { get; init; }
 
+    /// <summary>How a candidate's token log-likelihoods add up to its score: <c>"Sum"</c> (exports without the key) or <c>"Mean"</c> (per token).</summary>
+    [JsonPropertyName("score_aggregation")] public string ScoreAggregation { get; init; } = "Sum";
+
     internal void Validate(string path)
     {
         string[] modes = ["StepByStep", "Standard", "SingleTask"];
@@ -216,6 +219,11 @@ public sealed record OnnxStudentFacts
         if (!kinds.Contains(AnswerKind))
         {
             throw new InvalidDataException($"{path}: key \"student.answer_kind\" is \"{AnswerKind}\"; use one of {string.Join(", ", kinds)}.");
+        }
+
+        if (ScoreAggregation is not ("Sum" or "Mean"))
+        {
+            throw new InvalidDataException($"{path}: key \"student.score_aggregation\" is \"{ScoreAggregation}\"; use Sum or Mean.");
         }
 
         if (AnswerKind == "FixedLabels" && Labels.Length == 0)

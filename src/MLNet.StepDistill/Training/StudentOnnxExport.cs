@@ -33,5 +33,6 @@ public static class StudentOnnxExport
         MaxInputLength = head.MaxInputLength,
         MaxTargetLength = head.MaxTargetLength,
         GenerateRationale = generateRationale,
+        ScoreAggregation = head.ScoreAggregation.ToString(),
     };
 }
