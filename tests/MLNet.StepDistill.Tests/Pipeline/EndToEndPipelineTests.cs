@@ -20,9 +20,7 @@ public sealed class EndToEndPipelineTests
     {
         var ml = new MLContext(seed: 1);
         var esnli = TrainingFixtures.Dataset("esnli");
-        var pool = ml.Data.TakeRows(esnli.LoadSplit(ml, "valid"), 32);
-        var teacher = RecordedTeacher.Open(esnli.Manifest, "valid", "palm-540b");
-        var annotated = ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(esnli.Manifest)).Fit(pool).Transform(pool);
+        var annotated = Annotated(ml, esnli, "valid", 32);
 
         var pipeline = ml.StepDistill().Transforms.FormatStudentInput(esnli.Schema)
             .Append(ml.Transforms.Conversion.MapValueToKey("Label", "label"))
@@ -57,9 +55,7 @@ public sealed class EndToEndPipelineTests
     {
         var ml = new MLContext(seed: 2);
         var cqa = TrainingFixtures.Dataset("cqa");
-        var train = ml.Data.TakeRows(cqa.LoadSplit(ml, "train"), 24);
-        var teacher = RecordedTeacher.Open(cqa.Manifest, "train", "palm-540b");
-        var annotated = ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(cqa.Manifest)).Fit(train).Transform(train);
+        var annotated = Annotated(ml, cqa, "train", 24);
 
         var options = SmallOptions();
         options.LabelColumnName = "answer";
@@ -93,9 +89,7 @@ public sealed class EndToEndPipelineTests
     {
         var ml = new MLContext(seed: 3);
         var esnli = TrainingFixtures.Dataset("esnli");
-        var pool = ml.Data.TakeRows(esnli.LoadSplit(ml, "valid"), 24);
-        var teacher = RecordedTeacher.Open(esnli.Manifest, "valid", "palm-540b");
-        var annotated = ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(esnli.Manifest)).Fit(pool).Transform(pool);
+        var annotated = Annotated(ml, esnli, "valid", 24);
         var formatted = ml.StepDistill().Transforms.FormatStudentInput(esnli.Schema).Fit(annotated).Transform(annotated);
         string[] labels = ["entailment", "neutral", "contradiction"];
 
@@ -154,9 +148,7 @@ public sealed class EndToEndPipelineTests
     {
         var ml = new MLContext(seed: 5);
         var esnli = TrainingFixtures.Dataset("esnli");
-        var pool = ml.Data.TakeRows(esnli.LoadSplit(ml, "valid"), 8);
-        var teacher = RecordedTeacher.Open(esnli.Manifest, "valid", "palm-540b");
-        var annotated = ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(esnli.Manifest)).Fit(pool).Transform(pool);
+        var annotated = Annotated(ml, esnli, "valid", 8);
         var options = SmallOptions();
         options.MaxSteps = 1;
         var model = ml.StepDistill().Transforms.FormatStudentInput(esnli.Schema)
@@ -224,6 +216,14 @@ public sealed class EndToEndPipelineTests
         using var loaded = ml.StepDistill().LoadModel(zip, out _);
         var input = loaded.Transform(pool).GetColumn<string>("Input").First();
         Assert.Equal(esnli.ReadExamples("valid").First().Inputs[0] + "</s>" + esnli.ReadExamples("valid").First().Inputs[1], input);
+    }
+
+    /// <summary>The first <paramref name="rows"/> rows of a split, annotated by the dataset's recorded PaLM teacher.</summary>
+    private static IDataView Annotated(MLContext ml, TaskDataset dataset, string split, int rows)
+    {
+        var raw = ml.Data.TakeRows(dataset.LoadSplit(ml, split), rows);
+        var teacher = RecordedTeacher.Open(dataset.Manifest, split, "palm-540b");
+        return ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(dataset.Manifest)).Fit(raw).Transform(raw);
     }
 
     internal static MultiTaskSeq2SeqTrainer.Options SmallOptions() => new()
