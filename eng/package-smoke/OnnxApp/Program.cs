@@ -1,12 +1,18 @@
-// Serves an exported student (stepdistill export-onnx) through ML.NET's PredictionEngine, and proves that no libtorch
-// was loaded into the process. Usage: OnnxApp <exported folder> <question> <choice|choice|...>
+// Serves an exported student (stepdistill export-onnx) through ML.NET's PredictionEngine on a raw CommonsenseQA row
+// (the paper's input format in front, as the TorchSharp zip has it), and proves that no libtorch was loaded into the
+// process. Usage: OnnxApp <exported folder> <question> <choice|choice|...>
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNet.StepDistill.Onnx;
+using MLNet.StepDistill.Tasks;
 
 var ml = new MLContext(0);
 using var student = ml.StepDistillOnnx().LoadStudent(args[0]);
-var engine = ml.Model.CreatePredictionEngine<Question, Answer>(student);
-var answer = engine.Predict(new Question { Input = args[1], Choices = args[2].Split('|') });
+var cqa = new TaskSchema { Family = TaskFamily.MultipleChoiceQa, IdField = "id", InputFields = ["question"], ChoicesField = "choices" };
+var empty = ml.Data.LoadFromEnumerable(Array.Empty<Question>());
+var model = ml.StepDistillOnnx().FormatStudentInput(cqa).Fit(empty).Append(student);
+var engine = ml.Model.CreatePredictionEngine<Question, Answer>(model);
+var answer = engine.Predict(new Question { Text = args[1], Choices = args[2].Split('|') });
 Console.WriteLine($"prediction {answer.PredictedText}");
 Console.WriteLine($"scores {string.Join(" ", answer.Score.Select(s => s.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}");
 if (OperatingSystem.IsLinux())
@@ -25,8 +31,8 @@ return 0;
 
 internal sealed class Question
 {
-    public string Input { get; set; } = "";
-    public string[] Choices { get; set; } = [];
+    [ColumnName("question")] public string Text { get; set; } = "";
+    [ColumnName("choices")] public string[] Choices { get; set; } = [];
 }
 
 internal sealed class Answer

@@ -1,12 +1,13 @@
-// Serves a model zip (stepdistill train) with TorchSharp through ML.NET's PredictionEngine.
-// Usage: TorchApp <model.zip> <question> <choice|choice|...>
+// Serves a model zip (stepdistill train: the input format, then the student) with TorchSharp through ML.NET's
+// PredictionEngine, on a raw CommonsenseQA row. Usage: TorchApp <model.zip> <question> <choice|choice|...>
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNet.StepDistill;
 
 var ml = new MLContext(0);
 var model = ml.StepDistill().LoadModel(args[0], out _);
 var engine = ml.Model.CreatePredictionEngine<Question, Answer>(model);
-var answer = engine.Predict(new Question { Input = args[1], Choices = args[2].Split('|') });
+var answer = engine.Predict(new Question { Text = args[1], Choices = args[2].Split('|') });
 Console.WriteLine($"prediction {answer.PredictedText}");
 Console.WriteLine($"scores {string.Join(" ", answer.Score.Select(s => s.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}");
 (model as IDisposable)?.Dispose();
@@ -14,8 +15,8 @@ return 0;
 
 internal sealed class Question
 {
-    public string Input { get; set; } = "";
-    public string[] Choices { get; set; } = [];
+    [ColumnName("question")] public string Text { get; set; } = "";
+    [ColumnName("choices")] public string[] Choices { get; set; } = [];
 }
 
 internal sealed class Answer
