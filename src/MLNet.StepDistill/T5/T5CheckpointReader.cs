@@ -76,11 +76,12 @@ internal static class T5CheckpointReader
         }
     }
 
-    /// <summary>All tensors of the checkpoint and a description of the file(s) they came from (not checked against a config).</summary>
-    internal static (Dictionary<string, Tensor> Weights, string Source) ReadStateDict(string folder) => ReadStateDict(folder, null, null, null);
-
+    /// <summary>
+    /// All tensors of the checkpoint and a description of the file(s) they came from, checked against the config: for
+    /// safetensors from the headers before any tensor is read; for pickles after the zip's CRC-32s and before the model.
+    /// </summary>
     private static (Dictionary<string, Tensor> Weights, string Source) ReadStateDict(
-        string folder, T5Config? config, string? configPath, IReadOnlyDictionary<string, long[]>? expected)
+        string folder, T5Config config, string configPath, IReadOnlyDictionary<string, long[]> expected)
     {
         var safetensors = Path.Combine(folder, SafetensorsName);
         var pickle = Path.Combine(folder, PickleName);
@@ -123,15 +124,12 @@ internal static class T5CheckpointReader
                 }
             }
 
-            if (expected is not null)
-            {
-                CheckFitsInFiles(config!, configPath!, files, source);
-                CheckLayout(config!, configPath!, expected, layout, source);
-            }
+            CheckFitsInFiles(config, configPath, files, source);
+            CheckLayout(config, configPath, expected, layout, source);
         }
-        else if (config is not null)
+        else
         {
-            CheckFitsInFiles(config, configPath!, files, source);
+            CheckFitsInFiles(config, configPath, files, source);
         }
 
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -154,9 +152,9 @@ internal static class T5CheckpointReader
                 CheckIndexCovered(source, weights);
             }
 
-            if (!isSafetensors && expected is not null)
+            if (!isSafetensors)
             {
-                CheckLayout(config!, configPath!, expected, weights.ToDictionary(w => w.Key, w => (DtypeName(w.Value.dtype), w.Value.shape), StringComparer.Ordinal), source);
+                CheckLayout(config, configPath, expected, weights.ToDictionary(w => w.Key, w => (DtypeName(w.Value.dtype), w.Value.shape), StringComparer.Ordinal), source);
             }
 
             return (weights, source);

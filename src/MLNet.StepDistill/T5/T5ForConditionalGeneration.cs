@@ -84,7 +84,8 @@ public sealed class T5ForConditionalGeneration : nn.Module
     /// <param name="device">Where to put the model; default <see cref="T5Devices.Default"/> (CUDA when available).</param>
     /// <param name="precision">Default: bf16 on CUDA, float32 on CPU.</param>
     /// <exception cref="FileNotFoundException">No config or no weights in the folder.</exception>
-    /// <exception cref="InvalidDataException">Bad config, malformed or truncated weights, missing/unexpected keys or wrong shapes (the message names the file and keys).</exception>
+    /// <exception cref="ModelFormatException">Bad config or one beyond <see cref="T5Config"/>'s limits, malformed or truncated weights, missing/unexpected keys, wrong dtypes or shapes (checked before the model is built; the message names the file and keys).</exception>
+    /// <exception cref="FileIntegrityException"><c>pytorch_model.bin</c> fails a zip entry's CRC-32.</exception>
     public static T5ForConditionalGeneration FromPretrained(string folder, Device? device = null, T5Precision? precision = null) =>
         T5CheckpointReader.Load(folder, device ?? T5Devices.Default, precision);
 

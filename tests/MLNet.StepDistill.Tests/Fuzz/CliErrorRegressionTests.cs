@@ -52,6 +52,41 @@ public sealed class CliErrorRegressionTests
     }
 
     [Fact]
+    public void Evaluate_on_40_corrupt_model_zips_never_aborts_and_always_prints_one_line()
+    {
+        using var folder = new TempFolder();
+        var zip = folder.File("model.zip");
+        var original = File.ReadAllBytes(IssueExamples.ModelZip);
+        var codes = new Dictionary<int, int>();
+        for (var i = 0; i < 40; i++)
+        {
+            var rng = new Random(1211 * 1000 + i);
+            if (i % 2 == 0)
+            {
+                File.WriteAllBytes(zip, FuzzMutator.MutateBytes(original, rng));
+            }
+            else
+            {
+                var victim = rng.Next(12);
+                var index = 0;
+                IssueExamples.RewriteZip(IssueExamples.ModelZip, zip, (_, bytes) => index++ == victim ? FuzzMutator.MutateText(bytes, rng) : bytes);
+            }
+
+            var (code, error, _) = Run("evaluate", "--model", zip, "--dataset", RepoPaths.Dataset("cqa"), "--limit", "1");
+            codes[code] = codes.GetValueOrDefault(code) + 1;
+            Assert.True(code is CliErrors.Ok or CliErrors.BadInput or CliErrors.Integrity, $"case {i}: exit {code}: {error}");
+            if (code != CliErrors.Ok)
+            {
+                Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+                Assert.StartsWith("stepdistill: ", error);
+                Assert.Contains(zip, error);
+            }
+        }
+
+        Assert.True(codes.GetValueOrDefault(CliErrors.Integrity) > 0 && codes.GetValueOrDefault(CliErrors.BadInput) > 0, string.Join(", ", codes));
+    }
+
+    [Fact]
     public void Every_library_error_has_a_documented_exit_code()
     {
         Assert.Equal(CliErrors.Integrity, CliErrors.Describe(new InvalidOperationException("x", new FileIntegrityException("m.zip", "bad CRC"))).Code);
