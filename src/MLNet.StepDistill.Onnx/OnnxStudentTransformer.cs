@@ -4,6 +4,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
+using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Onnx;
 
@@ -27,7 +28,7 @@ public sealed class OnnxStudentTransformer : IArchivedComponent, IDisposable
     private const string ModelFolder = "model/";
 
     private readonly MLContext mlContext;
-    private readonly RowMapping<OnnxQuestion, OnnxStudentAnswer> mapping;
+    private readonly RowMapping<StudentQuestion, OnnxStudentAnswer> mapping;
     private readonly bool ownsStudent;
     private readonly string? ownedFolder;
     private readonly OnnxStudentTransformer? owner;
@@ -183,7 +184,7 @@ public sealed class OnnxStudentTransformer : IArchivedComponent, IDisposable
         }
     }
 
-    private RowMapping<OnnxQuestion, OnnxStudentAnswer> CreateMapping()
+    private RowMapping<StudentQuestion, OnnxStudentAnswer> CreateMapping()
     {
         var facts = Student.Facts;
         var outputs = new List<OutputColumn<OnnxStudentAnswer>>();
@@ -195,9 +196,9 @@ public sealed class OnnxStudentTransformer : IArchivedComponent, IDisposable
 
         outputs.Add(OutputColumns.Text<OnnxStudentAnswer>("PredictedText", a => a.PredictedText));
         outputs.Add(OutputColumns.Text<OnnxStudentAnswer>("PredictedRationale", a => a.Rationale));
-        return new RowMapping<OnnxQuestion, OnnxStudentAnswer>
+        return new RowMapping<StudentQuestion, OnnxStudentAnswer>
         {
-            Bind = schema => OnnxQuestion.Bind(schema, facts.InputColumn, IsMultipleChoice ? facts.ChoicesColumn ?? "Choices" : null),
+            Bind = schema => StudentQuestion.Bind(schema, facts.InputColumn, IsMultipleChoice ? facts.ChoicesColumn ?? "Choices" : null),
             Outputs = outputs,
             Map = rows => Student.Answer(rows.Select(r => r.Input).ToArray(), IsMultipleChoice ? rows.Select(r => r.Choices).ToArray() : null, GeneratesRationale),
             BatchSize = BatchSize,

@@ -13,9 +13,8 @@ internal sealed class ServedStudent : IDisposable
     private readonly Func<ServedStudent> withRationale;
     private readonly IDisposable? owned;
 
-    private ServedStudent(ITransformer model, ITransformer student, IReadOnlyList<string> classNames, bool isOpenTarget, bool isMultipleChoice, Func<ServedStudent> withRationale, IDisposable? owned)
+    private ServedStudent(ITransformer student, IReadOnlyList<string> classNames, bool isOpenTarget, bool isMultipleChoice, Func<ServedStudent> withRationale, IDisposable? owned)
     {
-        Model = model;
         Student = student;
         ClassNames = classNames;
         IsOpenTarget = isOpenTarget;
@@ -24,10 +23,7 @@ internal sealed class ServedStudent : IDisposable
         this.owned = owned;
     }
 
-    /// <summary>What transforms formatted rows (the zip's student, or the ONNX student).</summary>
-    public ITransformer Model { get; }
-
-    /// <summary>The student transformer alone (what predict applies to its one row).</summary>
+    /// <summary>The student transformer alone (the zip's, or the ONNX one): what the commands give formatted rows.</summary>
     public ITransformer Student { get; }
 
     public IReadOnlyList<string> ClassNames { get; }
@@ -40,17 +36,13 @@ internal sealed class ServedStudent : IDisposable
     /// <exception cref="ArgumentException">The student was trained in Standard mode.</exception>
     public ServedStudent WithRationale() => withRationale();
 
-    /// <summary>A model zip's student (found inside its pipeline).</summary>
-    public static ServedStudent From(Seq2SeqStudentTransformer student, ITransformer model, IDisposable? owned = null) =>
-        new(model, student, student.ClassNames, student.IsOpenTarget, student.IsMultipleChoice, () =>
-        {
-            var explaining = student.WithRationale();
-            return From(explaining, explaining);
-        }, owned);
+    /// <summary>A model zip's student (found inside its pipeline); the commands give it formatted rows.</summary>
+    public static ServedStudent From(Seq2SeqStudentTransformer student, IDisposable? owned = null) =>
+        new(student, student.ClassNames, student.IsOpenTarget, student.IsMultipleChoice, () => From(student.WithRationale()), owned);
 
     /// <summary>An exported folder's student.</summary>
     public static ServedStudent From(OnnxStudentTransformer student, IDisposable? owned = null) =>
-        new(student, student, student.ClassNames, student.IsOpenTarget, student.IsMultipleChoice, () => From(student.WithRationale()), owned);
+        new(student, student.ClassNames, student.IsOpenTarget, student.IsMultipleChoice, () => From(student.WithRationale()), owned);
 
     /// <summary>Loads <paramref name="path"/>: a folder is an ONNX export, a file a model zip.</summary>
     public static ServedStudent Load(string command, MLContext ml, string path)
@@ -71,7 +63,7 @@ internal sealed class ServedStudent : IDisposable
         // The zip's pipeline may put the input format in front; the commands give the student formatted rows.
         var model = ModelFiles.Load(command, ml, path);
         var student = StudentEvaluation.FindStudent(model);
-        return From(student, student, model as IDisposable);
+        return From(student, model as IDisposable);
     }
 
     public void Dispose() => owned?.Dispose();

@@ -13,7 +13,7 @@ internal static class StudentEvaluation
     /// <summary>Accuracy of a student served by either runtime (a TorchSharp zip or an exported ONNX folder) on annotated rows (their input already formatted), with the family's comparison.</summary>
     public static EvaluationSummary Evaluate(MLContext ml, ServedStudent student, TaskDataset dataset, IReadOnlyList<AnnotatedRow> rows)
     {
-        var model = student.Model;
+        var model = student.Student;
         var data = AnnotatedSplit.ToDataView(ml, rows);
         if (student.IsOpenTarget)
         {

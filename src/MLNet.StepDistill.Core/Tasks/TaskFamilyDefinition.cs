@@ -51,7 +51,4 @@ public sealed class TaskFamilyDefinition
 
     /// <summary>The paper's input format (NLI joins premise and hypothesis with <paramref name="endOfSequence"/>).</summary>
     public ITaskFormat Format(string endOfSequence = NliFormat.T5EndOfSequence) => format(endOfSequence);
-
-    /// <summary>Whether two answers of this family are the same (<see cref="AnswerComparer.Same(TaskAnswerKind, string?, string?)"/>).</summary>
-    public bool SameAnswer(string? predicted, string? gold) => AnswerComparer.Same(AnswerKind, predicted, gold);
 }

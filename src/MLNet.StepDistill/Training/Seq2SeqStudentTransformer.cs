@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
+using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Training;
 
@@ -205,7 +206,7 @@ public sealed class Seq2SeqStudentTransformer : IArchivedComponent, IDisposable
         outputs.Add(OutputColumns.Text<StudentAnswer>(head.PredictedRationaleColumnName, a => a.Rationale));
         return new RowMapping<StudentQuestion, StudentAnswer>
         {
-            Bind = schema => StudentQuestion.Bind(schema, head),
+            Bind = schema => StudentQuestion.Bind(schema, head.InputColumnName, head.Kind == AnswerKind.Choices ? head.ChoicesColumnName ?? "Choices" : null),
             Outputs = outputs,
             Map = rows => Predictor.Answer(
                 rows.Select(r => r.Input).ToArray(),

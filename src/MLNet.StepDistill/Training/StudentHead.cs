@@ -49,10 +49,8 @@ internal sealed record StudentHead
     public string[] ClassNames => Kind switch
     {
         AnswerKind.FixedLabels => Labels,
-        AnswerKind.Choices => ChoiceLetters(ChoiceCount),
+        AnswerKind.Choices => MultipleChoiceFormat.ChoiceLetters(ChoiceCount),
         _ => [],
     };
 
-    /// <summary>The letters a, b, c, ... of <paramref name="count"/> choice positions.</summary>
-    public static string[] ChoiceLetters(int count) => MultipleChoiceFormat.ChoiceLetters(count);
 }

@@ -30,21 +30,7 @@ public sealed class EndToEndPipelineTests
         Assert.Equal(3, student.ClassNames.Count);
 
         var rows = esnli.ReadExamples("test").Take(5).Select(e => new NliRow { Premise = e.Inputs[0], Hypothesis = e.Inputs[1] }).ToArray();
-        var inMemory = Scores(model.Transform(ml.Data.LoadFromEnumerable(rows)));
-
-        using var folder = new TempFolder();
-        var zip = Path.Combine(folder.Path, "nli.zip");
-        ml.StepDistill().SaveModel(model, annotated.Schema, zip);
-
-        var fresh = new MLContext();
-        using var loaded = fresh.StepDistill().LoadModel(zip, out _);
-        var engine = fresh.Model.CreatePredictionEngine<NliRow, ClassPrediction>(loaded);
-        for (var i = 0; i < rows.Length; i++)
-        {
-            var served = engine.Predict(rows[i]);
-            Assert.Equal(inMemory[i], served.Score, new FloatTolerance(1e-6f));
-            Assert.Contains(served.PredictedText, student.ClassNames);
-        }
+        var inMemory = ServedMatchesInMemory(ml, model, annotated.Schema, rows, (_, served) => Assert.Contains(served.PredictedText, student.ClassNames));
 
         // The served rows differ, so the engine must not hand back one cached answer.
         Assert.NotEqual(inMemory[0], inMemory.Skip(1).First(s => !s.SequenceEqual(inMemory[0])));
@@ -68,20 +54,7 @@ public sealed class EndToEndPipelineTests
         Assert.True(student.IsMultipleChoice);
 
         var rows = cqa.ReadExamples("test").Take(4).Select(e => new CqaRow { Question = e.Text, Choices = [.. e.Choices] }).ToArray();
-        var inMemory = Scores(model.Transform(ml.Data.LoadFromEnumerable(rows)));
-
-        using var folder = new TempFolder();
-        var zip = Path.Combine(folder.Path, "cqa.zip");
-        ml.StepDistill().SaveModel(model, annotated.Schema, zip);
-        var fresh = new MLContext();
-        using var loaded = fresh.StepDistill().LoadModel(zip, out _);
-        var engine = fresh.Model.CreatePredictionEngine<CqaRow, ClassPrediction>(loaded);
-        for (var i = 0; i < rows.Length; i++)
-        {
-            var served = engine.Predict(rows[i]);
-            Assert.Equal(inMemory[i], served.Score, new FloatTolerance(1e-6f));
-            Assert.Contains(served.PredictedText, rows[i].Choices);
-        }
+        ServedMatchesInMemory(ml, model, annotated.Schema, rows, (row, served) => Assert.Contains(served.PredictedText, row.Choices));
     }
 
     [Fact]
@@ -216,6 +189,32 @@ public sealed class EndToEndPipelineTests
         using var loaded = ml.StepDistill().LoadModel(zip, out _);
         var input = loaded.Transform(pool).GetColumn<string>("Input").First();
         Assert.Equal(esnli.ReadExamples("valid").First().Inputs[0] + "</s>" + esnli.ReadExamples("valid").First().Inputs[1], input);
+    }
+
+    /// <summary>
+    /// Saves <paramref name="model"/>, loads it in a fresh MLContext and serves <paramref name="rows"/> one at a time through a
+    /// PredictionEngine: each row's scores equal the in-memory (batched) transform's within 1e-6, and
+    /// <paramref name="check"/> looks at the answer. Returns the in-memory scores.
+    /// </summary>
+    private static float[][] ServedMatchesInMemory<TRow>(MLContext ml, ITransformer model, DataViewSchema schema, TRow[] rows, Action<TRow, ClassPrediction> check)
+        where TRow : class, new()
+    {
+        var inMemory = Scores(model.Transform(ml.Data.LoadFromEnumerable(rows)));
+        using var folder = new TempFolder();
+        var zip = Path.Combine(folder.Path, "model.zip");
+        ml.StepDistill().SaveModel(model, schema, zip);
+
+        var fresh = new MLContext();
+        using var loaded = fresh.StepDistill().LoadModel(zip, out _);
+        var engine = fresh.Model.CreatePredictionEngine<TRow, ClassPrediction>(loaded);
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var served = engine.Predict(rows[i]);
+            Assert.Equal(inMemory[i], served.Score, new FloatTolerance(1e-6f));
+            check(rows[i], served);
+        }
+
+        return inMemory;
     }
 
     /// <summary>The first <paramref name="rows"/> rows of a split, annotated by the dataset's recorded PaLM teacher.</summary>
