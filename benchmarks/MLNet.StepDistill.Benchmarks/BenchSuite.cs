@@ -162,6 +162,14 @@ internal sealed class BenchSuite : IBenchmark
                 () => Figure.Time(() => { model.ScoreCandidates(inputs, mask, ids); return batch; }), note: $"batch {batch}, {source} source tokens"));
             figures.Add(Figure.Measure($"tiny likelihood scoring, {name}, encoder output repeated per candidate (before)", "rows/s", repeats, device,
                 () => Figure.Time(() => { model.ScoreCandidatesByRepeating(inputs, mask, ids); return batch; }), note: $"batch {batch}, {source} source tokens"));
+            if (candidates.All(c => c.Length == 2))
+            {
+                // ScoreAggregation.FirstToken: the candidates cut to their first token, read from the first decoder step.
+                using var firstTokens = ids[.., ..1].contiguous();
+                figures.Add(Figure.Measure($"tiny likelihood scoring, {name}, first token only (ScoreAggregation.FirstToken)", "rows/s", repeats, device,
+                    () => Figure.Time(() => { model.ScoreCandidates(inputs, mask, firstTokens); return batch; }), note: $"batch {batch}, {source} source tokens"));
+            }
+
             var generation = new T5GenerationOptions { MaxNewTokens = length };
             figures.Add(Figure.Measure($"tiny greedy generation of the label, {name}", "rows/s", repeats, device,
                 () => Figure.Time(() => { using var scope = NewDisposeScope(); model.Generate(inputs, mask, generation); return batch; }),

@@ -119,7 +119,10 @@ public sealed class OnnxStudent : IDisposable
     private float[][] Score(IReadOnlyList<string> inputs, IReadOnlyList<IReadOnlyList<string>> candidates)
     {
         var tokenizer = Model.Tokenizer;
-        var encodedCandidates = candidates.Select(c => (IReadOnlyList<int[]>)c.Select(t => tokenizer.Encode(t, addEos: true, facts.MaxTargetLength)).ToArray()).ToArray();
+        var firstTokenOnly = facts.ScoreAggregation == "FirstToken";
+        var encodedCandidates = candidates
+            .Select(c => (IReadOnlyList<int[]>)c.Select(t => FirstTokenOr(tokenizer.Encode(t, addEos: true, facts.MaxTargetLength), firstTokenOnly)).ToArray())
+            .ToArray();
         var scores = Model.ScoreCandidates(tokenizer.EncodePadded(inputs, facts.MaxInputLength), encodedCandidates);
         if (facts.ScoreAggregation == "Mean")
         {
@@ -135,6 +138,8 @@ public sealed class OnnxStudent : IDisposable
 
         return scores;
     }
+
+    private static int[] FirstTokenOr(int[] ids, bool firstTokenOnly) => firstTokenOnly ? ids[..1] : ids;
 
     private IReadOnlyList<string>[] CandidatesPerRow(int count, IReadOnlyList<IReadOnlyList<string>>? choices)
     {

@@ -204,7 +204,10 @@ public sealed record OnnxStudentFacts
     /// <summary>Whether the saved transformer generated rationales.</summary>
     [JsonPropertyName("generate_rationale")] public bool GenerateRationale { get; init; }
 
-    /// <summary>How a candidate's token log-likelihoods add up to its score: <c>"Sum"</c> (exports without the key) or <c>"Mean"</c> (per token).</summary>
+    /// <summary>
+    /// How a candidate's token log-likelihoods add up to its score: <c>"Sum"</c> (exports without the key), <c>"Mean"</c>
+    /// (per token) or <c>"FirstToken"</c> (the first token's alone).
+    /// </summary>
     [JsonPropertyName("score_aggregation")] public string ScoreAggregation { get; init; } = "Sum";
 
     internal void Validate(string path)
@@ -221,9 +224,9 @@ public sealed record OnnxStudentFacts
             throw new InvalidDataException($"{path}: key \"student.answer_kind\" is \"{AnswerKind}\"; use one of {string.Join(", ", kinds)}.");
         }
 
-        if (ScoreAggregation is not ("Sum" or "Mean"))
+        if (ScoreAggregation is not ("Sum" or "Mean" or "FirstToken"))
         {
-            throw new InvalidDataException($"{path}: key \"student.score_aggregation\" is \"{ScoreAggregation}\"; use Sum or Mean.");
+            throw new InvalidDataException($"{path}: key \"student.score_aggregation\" is \"{ScoreAggregation}\"; use Sum, Mean or FirstToken.");
         }
 
         if (AnswerKind == "FixedLabels" && Labels.Length == 0)

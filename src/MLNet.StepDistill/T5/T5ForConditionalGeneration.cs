@@ -194,7 +194,8 @@ public sealed class T5ForConditionalGeneration : nn.Module
     /// (its logits score every candidate's first token at once, and its cross-attention keys and values are projected once
     /// per input); the remaining positions then run once for all candidates together, attending to their input's cached
     /// cross-attention keys and values without copying them per candidate. When every candidate is one token plus EOS
-    /// (single-token labels), that second pass is a single decoder position. The numbers equal
+    /// (single-token labels), that second pass is a single decoder position. The vocabulary projection runs only on the
+    /// positions that score a token, not on the padding of shorter candidates. The numbers equal
     /// <see cref="ScoreTargets"/> on each pair to float rounding.
     /// </remarks>
     /// <param name="inputIds">Source ids [batch, source length].</param>
@@ -239,10 +240,16 @@ public sealed class T5ForConditionalGeneration : nn.Module
             var rows = batch * candidates;
             var previous = targets[.., .., ..^1].reshape(rows, length - 1);
             var decoderInputs = previous.masked_fill(previous.eq(IgnoreIndex), Config.PadTokenId);
-            var logits = DecodeLogits(decoderInputs, encoded, encoderMask, cache);
-            var next = targets[.., .., 1..].reshape(rows, length - 1);
-            var picked = PickedLogProbabilities(logits, next.clamp_min(0)) * next.ne(IgnoreIndex).to(float32);
-            total = total + picked.sum(1).view(batch, candidates);
+            var hidden = DecodeHidden(decoderInputs, encoded, encoderMask, cache);
+
+            // The vocabulary projection (the largest matmul per position) runs only where a token is scored: padding of
+            // shorter candidates is skipped, and the scored log-probabilities are added back to their candidate.
+            var next = targets[.., .., 1..].reshape(rows * (length - 1));
+            var at = next.ne(IgnoreIndex).nonzero().squeeze(1);
+            var logits = VocabularyLogits(hidden.reshape(rows * (length - 1), -1).index_select(0, at));
+            var picked = PickedLogProbabilities(logits.unsqueeze(0), next.index_select(0, at).unsqueeze(0)).squeeze(0);
+            var owner = at.div(length - 1, rounding_mode: RoundingMode.floor);
+            total = total + zeros(rows, dtype: float32, device: Device).index_add(0, owner, picked, 1).view(batch, candidates);
         }
 
         var sums = total.cpu().data<float>().ToArray();
@@ -323,10 +330,26 @@ public sealed class T5ForConditionalGeneration : nn.Module
     internal Tensor DecodeLogits(Tensor decoderIds, Tensor encoderHidden, Tensor encoderMask, T5DecoderCache? cache)
     {
         using var scope = NewDisposeScope();
+        return VocabularyLogits(DecodeHidden(decoderIds, encoderHidden, encoderMask, cache)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The decoder's last hidden states [batch, q, d_model] for decoder ids [batch, q], continuing after the cached positions.</summary>
+    private Tensor DecodeHidden(Tensor decoderIds, Tensor encoderHidden, Tensor encoderMask, T5DecoderCache? cache)
+    {
+        using var scope = NewDisposeScope();
         var embeddings = shared.forward(decoderIds.to(int64));
         var offset = cache?.Length ?? 0;
         var causal = CausalMask(decoderIds.shape[1], offset);
-        var hidden = decoder.Forward(embeddings, causal, encoderHidden, encoderMask, cache);
+        return decoder.Forward(embeddings, causal, encoderHidden, encoderMask, cache).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The language-model head on decoder hidden states [..., d_model]: float32 logits [..., vocab] (the tied embedding,
+    /// scaled by d_model^-0.5, or the separate head). Row-wise, so it may be applied to any subset of positions.
+    /// </summary>
+    private Tensor VocabularyLogits(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
         Tensor logits;
         if (lm_head is null)
         {

@@ -70,6 +70,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
             predictor = new StudentPredictor(student, head);
             try
             {
+                CheckFirstTokenScoring(student, head);
                 new TrainingLoop(student, predictor, options, seed, host).Run(rows, validation, cancellationToken);
             }
             catch
@@ -153,6 +154,36 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
             Comparison = options.AnswerKind ?? AnswerKindOf(schema),
             ScoreAggregation = options.ScoreAggregation,
         });
+    }
+
+    /// <summary>
+    /// <see cref="ScoreAggregation.FirstToken"/> tells candidates apart by their first token, so it needs a label set whose
+    /// labels begin with different tokens, scored without a rationale before them.
+    /// </summary>
+    private static void CheckFirstTokenScoring(T5Student student, StudentHead head)
+    {
+        if (head.ScoreAggregation != ScoreAggregation.FirstToken)
+        {
+            return;
+        }
+
+        const string option = $"Options.{nameof(Options.ScoreAggregation)} = {nameof(ScoreAggregation.FirstToken)}";
+        if (head.Kind != AnswerKind.FixedLabels || head.Mode == TrainingMode.SingleTask)
+        {
+            throw new ArgumentException(head.Mode == TrainingMode.SingleTask
+                ? $"{option} does not suit single-task students (every label follows the same generated rationale); use Mean or Sum."
+                : $"{option} needs a fixed label set; {head.Kind} answers are not one (multiple-choice choices vary by row); use Mean or Sum.");
+        }
+
+        var first = new Dictionary<int, string>();
+        foreach (var label in head.Labels)
+        {
+            var token = student.CandidateTokens.Get(label)[0];
+            if (!first.TryAdd(token, label))
+            {
+                throw new ArgumentException($"{option} needs labels that begin with different tokens; \"{first[token]}\" and \"{label}\" both begin with token {token}; use Mean or Sum.");
+            }
+        }
     }
 
     private StudentHead WithColumnNames(StudentHead head) => head with

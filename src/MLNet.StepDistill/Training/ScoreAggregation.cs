@@ -8,4 +8,11 @@ public enum ScoreAggregation
 
     /// <summary>The mean over the candidate's tokens, EOS included: the length-normalised log-likelihood.</summary>
     Mean,
+
+    /// <summary>
+    /// The log-probability of the candidate's first token only (rank classification): every candidate is read from the
+    /// decoder's first step, one decoder position per row, so it is the cheapest closed-set scoring. Needs candidates whose
+    /// first tokens differ (the trainer checks a label set; it is refused for multiple-choice rows, whose choices vary).
+    /// </summary>
+    FirstToken,
 }

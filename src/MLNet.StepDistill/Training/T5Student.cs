@@ -96,7 +96,11 @@ internal sealed class T5Student : ISeq2SeqStudent
 
         var result = new float[inputs.Count][];
         var cache = CandidateTokens;
-        var ids = candidates.Select(row => row.Select(cache.Get).ToArray()).ToArray();
+        // FirstToken scores each candidate by its first token alone: the candidates become one token each, so the decoder
+        // runs only its first position (see ScoreCandidatesPerRow).
+        var ids = candidates
+            .Select(row => row.Select(text => aggregation == ScoreAggregation.FirstToken ? cache.Get(text)[..1] : cache.Get(text)).ToArray())
+            .ToArray();
         var rows = Enumerable.Range(0, inputs.Count).Where(i => ids[i].Length > 0).ToArray();
         foreach (var i in Enumerable.Range(0, inputs.Count).Where(i => ids[i].Length == 0))
         {

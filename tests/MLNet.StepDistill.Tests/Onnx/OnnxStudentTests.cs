@@ -82,6 +82,35 @@ public sealed class OnnxStudentTests
         Assert.Throws<InvalidOperationException>(() => { ml.Model.Save(onnx, test.Schema, folder.File("plain.zip")); });
     }
 
+    [Fact]
+    public void A_first_token_scoring_student_exports_and_scores_as_torchsharp_does()
+    {
+        var ml = new MLContext(seed: 1);
+        var dataset = TrainingFixtures.Dataset("esnli");
+        var train = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "valid").Take(32).ToArray());
+        var test = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "test").Take(6).ToArray());
+        var options = new MultiTaskSeq2SeqTrainer.Options
+        {
+            Mode = TrainingMode.Standard, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
+            TokenizerPath = TrainingFixtures.CqaOptions(TrainingMode.Standard, 1).TokenizerPath, MaxSteps = 6, BatchSize = 16,
+            MaxInputLength = 64, MaxTargetLength = 8, Seed = 5, NumberOfThreads = 1, ScoreAggregation = ScoreAggregation.FirstToken,
+        };
+        using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train);
+        using var folder = new TempFolder();
+        student.ExportOnnx(Path.Combine(folder.Path, "onnx"));
+        using var onnx = ml.StepDistillOnnx().LoadStudent(Path.Combine(folder.Path, "onnx"), new OnnxRuntimeOptions { Threads = 1 });
+
+        var expected = ml.Data.CreateEnumerable<Answer>(student.Transform(test), reuseRowObject: false).ToArray();
+        var actual = ml.Data.CreateEnumerable<Answer>(onnx.Transform(test), reuseRowObject: false).ToArray();
+
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            AssertScoresClose(expected[i].Score, actual[i].Score, $"row {i}");
+            Assert.Equal(expected[i].PredictedText, actual[i].PredictedText);
+        }
+    }
+
     private sealed class KeyRow
     {
         public uint PredictedLabel { get; set; }

@@ -47,6 +47,31 @@ public sealed class BatchedScoringTests
     }
 
     [Fact]
+    public void First_token_scores_are_the_first_decoder_steps_log_softmax_at_each_candidates_first_token()
+    {
+        using var student = TinyStudent();
+        var scores = student.ScoreTargets(Inputs, Candidates, ScoreAggregation.FirstToken);
+        var tokenizer = student.Model.Tokenizer!;
+        for (var i = 0; i < Inputs.Length; i++)
+        {
+            // Reference: one teacher-forced decoder position (the start token) through Forward, log-softmaxed here.
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var source = tokenizer.EncodeBatch([Inputs[i]], student.MaxInputLength);
+            var start = zeros(1, 1, dtype: ScalarType.Int64);
+            var logits = student.Model.Forward(source.InputIds, source.AttentionMask, decoderInputIds: start).Logits[0, 0].data<float>().ToArray();
+            var max = logits.Max();
+            var logSum = Math.Log(logits.Sum(v => Math.Exp(v - max))) + max;
+            Assert.Equal(Candidates[i].Count, scores[i].Length);
+            for (var c = 0; c < Candidates[i].Count; c++)
+            {
+                var first = tokenizer.Encode(Candidates[i][c])[0];
+                Assert.Equal(logits[first] - logSum, scores[i][c], 1e-4);
+            }
+        }
+    }
+
+    [Fact]
     public void A_small_logit_budget_scores_in_chunks_with_the_same_numbers()
     {
         using var student = TinyStudent();
