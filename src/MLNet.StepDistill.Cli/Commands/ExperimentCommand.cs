@@ -51,7 +51,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         public string? Fractions { get; set; }
 
         [CommandOption("--seeds <LIST>")]
-        [Description("Seeds, comma-separated: the table shows mean and 95% interval over them. Default 1,2 (cpu), 0 (paper).")]
+        [Description("Seeds, comma-separated: the table shows mean and 95% interval over them. Default 1 (cpu), 0 (paper).")]
         public string? Seeds { get; set; }
 
         [CommandOption("--student <PRESET_OR_FOLDER>")]
@@ -63,7 +63,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         public string? Tokenizer { get; set; }
 
         [CommandOption("--steps <N>")]
-        [Description("Optimiser steps of every run (equal steps whatever the fraction). Default 400 (cpu), 10000 (paper).")]
+        [Description("Optimiser steps of every run (equal steps whatever the fraction). Default 1000 (cpu), 10000 (paper).")]
         public int? Steps { get; set; }
 
         [CommandOption("--batch-size <N>")]
@@ -71,7 +71,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         public int? BatchSize { get; set; }
 
         [CommandOption("--lr <RATE>")]
-        [Description("Learning rate (default 1e-3 for presets from scratch, 5e-5 for checkpoints and the paper recipe).")]
+        [Description("Learning rate (default 5e-4 for presets from scratch, measured; 5e-5 for checkpoints and the paper recipe).")]
         public double? LearningRate { get; set; }
 
         [CommandOption("--warmup <N>")]

@@ -153,7 +153,7 @@ public sealed partial class StepByStepExperiment
         TokenizerPath = options.TokenizerPath,
         MaxSteps = options.Steps,
         BatchSize = options.BatchSize,
-        LearningRate = options.LearningRate,
+        LearningRate = options.EffectiveLearningRate,
         WarmupSteps = options.WarmupSteps ?? options.Steps / 10,
         Alpha = options.Alpha,
         MaxInputLength = options.MaxInputLength,
