@@ -38,21 +38,45 @@ internal sealed class MappedDataView<TIn, TOut> : IDataView
 
         mapping.EnsureUsable();
 
-        // Batches read their inputs ahead on a second cursor over the same rows (cursors without a random source give the
-        // rows in the same order); a shuffled cursor maps row by row.
-        var batchSize = rand is null ? Math.Max(1, mapping.BatchSize) : 1;
+        var batchSize = Math.Max(1, mapping.BatchSize);
         if (batchSize == 1)
         {
             var main = input.GetRowCursor(passThrough.Concat(bound.Columns).DistinctBy(c => c.Index), rand);
             return new MappedCursor<TIn, TOut>(Schema, mapping, main, null, bound, active, batchSize);
         }
 
+        // A shuffled cursor cannot be repeated by a second cursor: it keeps each batch's pass-through values itself.
+        if (rand is not null)
+        {
+            var shuffled = input.GetRowCursor(passThrough.Concat(bound.Columns).DistinctBy(c => c.Index), rand);
+            return new BufferedMappedCursor<TIn, TOut>(Schema, mapping, shuffled, bound, passThrough, active, batchSize);
+        }
+
+        // Batches read their inputs ahead on a second cursor over the same rows (cursors without a random source give the
+        // rows in the same order), so the main cursor serves the pass-through columns without copying them.
         var ahead = input.GetRowCursor(bound.Columns);
         return new MappedCursor<TIn, TOut>(Schema, mapping, input.GetRowCursor(passThrough), ahead, bound, active, batchSize);
     }
 
-    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
-        [GetRowCursor(columnsNeeded, rand)];
+    /// <summary>
+    /// Up to <paramref name="n"/> cursors over disjoint parts of the rows (as the input splits them), each mapping its own
+    /// batches; the consumer may move them on different threads, and their batches are then mapped concurrently.
+    /// </summary>
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
+    {
+        var active = ActiveOutputs(columnsNeeded);
+        if (n <= 1 || !active.Any(a => a))
+        {
+            return [GetRowCursor(columnsNeeded, rand)];
+        }
+
+        mapping.EnsureUsable();
+        var passThrough = columnsNeeded.Where(c => c.Index < input.Schema.Count).Select(c => input.Schema[c.Index]).ToArray();
+        var parts = input.GetRowCursorSet(passThrough.Concat(bound.Columns).DistinctBy(c => c.Index), n, rand);
+        return parts
+            .Select(part => (DataViewRowCursor)new BufferedMappedCursor<TIn, TOut>(Schema, mapping, part, bound, passThrough, active, mapping.BatchSize))
+            .ToArray();
+    }
 
     private bool[] ActiveOutputs(IEnumerable<DataViewSchema.Column> columnsNeeded)
     {

@@ -7,10 +7,13 @@ namespace MLNet.StepDistill.Training;
 /// closed sets score each class's text by its likelihood (<see cref="ClassScores"/>), open targets generate.
 /// Single-task students first generate "rationale So the answer is ..." and then score each label after their own rationale.
 /// </summary>
+/// <remarks>
+/// Not serialised: the cursors of a cursor set call <see cref="Answer"/> from several threads at once. Each call works in
+/// its own dispose scope, grad mode and decoder cache (all per thread or per call in TorchSharp and this library), and
+/// only reads the weights; switching the module to eval mode is idempotent.
+/// </remarks>
 internal sealed class StudentPredictor(ISeq2SeqStudent student, StudentHead head)
 {
-    private readonly object gate = new();
-
     public StudentHead Head => head;
 
     public ISeq2SeqStudent Student => student;
@@ -18,11 +21,8 @@ internal sealed class StudentPredictor(ISeq2SeqStudent student, StudentHead head
     /// <summary>Answers a batch of rows; <paramref name="choices"/> holds each row's choices (multiple-choice only).</summary>
     public StudentAnswer[] Answer(IReadOnlyList<string> inputs, IReadOnlyList<IReadOnlyList<string>>? choices, bool withRationale)
     {
-        lock (gate)
-        {
-            student.Module.eval();
-            return head.Mode == TrainingMode.SingleTask ? AnswerSingleTask(inputs, choices) : AnswerMultiTask(inputs, choices, withRationale);
-        }
+        student.Module.eval();
+        return head.Mode == TrainingMode.SingleTask ? AnswerSingleTask(inputs, choices) : AnswerMultiTask(inputs, choices, withRationale);
     }
 
     private StudentAnswer[] AnswerMultiTask(IReadOnlyList<string> inputs, IReadOnlyList<IReadOnlyList<string>>? choices, bool withRationale)
