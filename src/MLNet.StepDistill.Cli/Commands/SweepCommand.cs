@@ -52,6 +52,10 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         [Description("Range of learning rates (log-uniform). Default 3e-4,3e-3.")]
         public string LearningRate { get; set; } = "3e-4,3e-3";
 
+        [CommandOption("--tuner <NAME>")]
+        [Description("random (default: every setting drawn at random) or halving (successive halving over the steps: short trials first, the best third trained three times longer).")]
+        public string Tuner { get; set; } = "random";
+
         [CommandOption("--metric <NAME>")]
         [Description("accuracy or macro-accuracy, on the validation rows. Default accuracy.")]
         public string Metric { get; set; } = "accuracy";
@@ -134,7 +138,13 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
                 .SetValidationFraction(settings.ValidationFraction, settings.ValidationRows)
                 .SetMetric(metric)
                 .SetSeed(settings.Seed)
-                .SetDevice(settings.Device);
+                .SetDevice(settings.Device)
+                .SetTuner(settings.Tuner.ToLowerInvariant() switch
+                {
+                    "random" => SweepTuner.Random,
+                    "halving" or "successive-halving" => SweepTuner.SuccessiveHalving,
+                    _ => throw new UserFacingException($"sweep: --tuner \"{settings.Tuner}\" is not one of random, halving"),
+                });
             if (settings.MaxTrials is { } max)
             {
                 sweep.SetMaxTrials(max);

@@ -10,8 +10,9 @@ namespace MLNet.StepDistill.Experiments;
 /// <summary>
 /// A Model Builder-style search for the best student in a time budget, shaped like ML.NET AutoML's experiment:
 /// <c>ml.StepDistill().CreateSweep(dataset, train).SetTrainingTime(600).SetMaxTrials(20).Run()</c>. Trials run one after
-/// another, each with settings drawn at random (seeded) from the <see cref="SweepSearchSpace"/>; each is scored on the
-/// validation rows by the <see cref="SweepMetric"/>. A trial still training when the budget ends is stopped there (and
+/// another, each with settings from the <see cref="SweepTuner"/> (drawn at random, seeded, from the
+/// <see cref="SweepSearchSpace"/>, or by successive halving over the steps); each is scored on the validation rows by the
+/// <see cref="SweepMetric"/>. A trial still training when the budget ends is stopped there (and
 /// listed as stopped); the best trial's fitted student is returned with the leaderboard.
 /// </summary>
 public sealed class DistillationSweep
@@ -30,6 +31,8 @@ public sealed class DistillationSweep
     private string device = "cpu";
     private string? tokenizerPath;
     private IProgress<SweepProgress>? progress;
+    private SweepTuner tuner = SweepTuner.Random;
+    private int reductionFactor = 3;
 
     internal DistillationSweep(MLContext mlContext, TaskDataset dataset, IReadOnlyList<AnnotatedRow> train)
     {
@@ -132,6 +135,24 @@ public sealed class DistillationSweep
         return this;
     }
 
+    /// <summary>
+    /// How the next trial's settings are chosen: <see cref="SweepTuner.Random"/> (default) or
+    /// <see cref="SweepTuner.SuccessiveHalving"/> with <paramref name="reductionFactor"/> η (default 3: a third of each
+    /// rung goes on, with three times the steps).
+    /// </summary>
+    public DistillationSweep SetTuner(SweepTuner value, int reductionFactor = 3)
+    {
+        if (!Enum.IsDefined(value))
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), value, "Not a sweep tuner.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(reductionFactor, 2);
+        tuner = value;
+        this.reductionFactor = reductionFactor;
+        return this;
+    }
+
     /// <summary>Receives trial started, every step, and trial finished (with its metric).</summary>
     public DistillationSweep SetProgress(IProgress<SweepProgress>? value)
     {
@@ -157,6 +178,7 @@ public sealed class DistillationSweep
         Seq2SeqStudentTransformer? best = null;
         SweepTrial? bestTrial = null;
         var cancelled = false;
+        var halving = tuner == SweepTuner.SuccessiveHalving ? new SuccessiveHalvingTuner(searchSpace, random, reductionFactor) : null;
         try
         {
             for (var number = 1; number <= maxTrials; number++)
@@ -173,7 +195,7 @@ public sealed class DistillationSweep
                     break;
                 }
 
-                var settings = searchSpace.Sample(random);
+                var settings = halving?.Next() ?? searchSpace.Sample(random);
                 progress?.Report(new SweepProgress(number, settings, null, null));
                 using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 budget.CancelAfter(TimeSpan.FromSeconds(remaining));
@@ -204,6 +226,7 @@ public sealed class DistillationSweep
                 var trial = new SweepTrial(number, settings, SweepTrial.Completed, value, testAccuracy,
                     losses.Count > 0 && double.IsFinite(losses[^1]) ? losses[^1] : null, trialClock.Elapsed.TotalSeconds);
                 trials.Add(trial);
+                halving?.Report(settings, value);
                 if (bestTrial is null || value > bestTrial.ValidationMetric)
                 {
                     best?.Dispose();
@@ -233,7 +256,7 @@ public sealed class DistillationSweep
         }
 
         var leaderboard = trials.OrderByDescending(t => t.ValidationMetric ?? double.NegativeInfinity).ThenBy(t => t.Number).ToArray();
-        return new SweepResult(dataset.Manifest.Name, metric.Name, trainRows.Count, validationRows.Count, test?.Count ?? 0, leaderboard, bestTrial, best,
+        return new SweepResult(dataset.Manifest.Name, metric.Name, tuner, trainRows.Count, validationRows.Count, test?.Count ?? 0, leaderboard, bestTrial, best,
             AnnotatedSplit.ToDataView(mlContext, trainRows.Take(1)).Schema, clock.Elapsed.TotalSeconds, trainingSeconds, cancelled);
     }
 

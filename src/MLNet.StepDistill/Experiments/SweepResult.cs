@@ -10,11 +10,12 @@ namespace MLNet.StepDistill.Experiments;
 /// <summary>What a <see cref="DistillationSweep"/> found: the leaderboard (best first) and the best trial's fitted student (dispose the result to free it).</summary>
 public sealed class SweepResult : IDisposable
 {
-    internal SweepResult(string dataset, string metric, int trainRows, int validationRows, int testRows, IReadOnlyList<SweepTrial> leaderboard,
+    internal SweepResult(string dataset, string metric, SweepTuner tuner, int trainRows, int validationRows, int testRows, IReadOnlyList<SweepTrial> leaderboard,
         SweepTrial bestTrial, Seq2SeqStudentTransformer bestModel, DataViewSchema inputSchema, double seconds, double budgetSeconds, bool cancelled)
     {
         Dataset = dataset;
         Metric = metric;
+        Tuner = tuner;
         TrainRows = trainRows;
         ValidationRows = validationRows;
         TestRows = testRows;
@@ -63,7 +64,10 @@ public sealed class SweepResult : IDisposable
     /// <summary>Whether the caller cancelled the sweep before its budget ran out.</summary>
     public bool Cancelled { get; }
 
-    /// <summary>The leaderboard as JSON (dataset, metric, rows, budget, trials, best).</summary>
+    /// <summary>How the trials' settings were chosen.</summary>
+    public SweepTuner Tuner { get; }
+
+    /// <summary>The leaderboard as JSON (dataset, metric, tuner, rows, budget, trials, best).</summary>
     public string ToJson(string? modelPath = null)
     {
         JsonObject Trial(SweepTrial t) => new()
@@ -87,6 +91,7 @@ public sealed class SweepResult : IDisposable
         {
             ["dataset"] = Dataset,
             ["metric"] = Metric,
+            ["tuner"] = Tuner.ToString(),
             ["trainRows"] = TrainRows,
             ["validationRows"] = ValidationRows,
             ["testRows"] = TestRows,
@@ -108,7 +113,7 @@ public sealed class SweepResult : IDisposable
         text.AppendLine(CultureInfo.InvariantCulture, $"# Sweep on {Dataset}");
         text.AppendLine();
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Leaderboard.Count} trials in {Seconds:F0} s (budget {BudgetSeconds:F0} s){(Cancelled ? ", cancelled" : "")}; {TrainRows} training rows, validation {Metric} on {ValidationRows} rows") +
+            $"{Leaderboard.Count} trials ({Tuner}) in {Seconds:F0} s (budget {BudgetSeconds:F0} s){(Cancelled ? ", cancelled" : "")}; {TrainRows} training rows, validation {Metric} on {ValidationRows} rows") +
             (TestRows > 0 ? string.Create(CultureInfo.InvariantCulture, $", test accuracy on {TestRows} rows (reported, not used to choose).") : "."));
         text.AppendLine();
         text.AppendLine($"| rank | trial | method | student | alpha | learning rate | steps | batch | max input | max target | validation {Metric} | test accuracy | seconds | status |");
