@@ -63,8 +63,12 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         public string? Tokenizer { get; set; }
 
         [CommandOption("--steps <N>")]
-        [Description("Optimiser steps of every run (equal steps whatever the fraction). Default 1000 (cpu), 10000 (paper).")]
+        [Description("Optimiser steps of every run (of a run on the whole pool with --step-budget equal-epochs). Default 1000 (cpu), 10000 (paper).")]
         public int? Steps { get; set; }
+
+        [CommandOption("--step-budget <RULE>")]
+        [Description("equal-steps (default: every run --steps steps, the paper's rule) or equal-epochs (a fraction f trains f x --steps steps).")]
+        public string? StepBudget { get; set; }
 
         [CommandOption("--batch-size <N>")]
         [Description("Rows per step. Default 16 (cpu), 64 (paper).")]
@@ -137,6 +141,13 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.Student = Student ?? options.Student;
             options.TokenizerPath = Tokenizer ?? options.TokenizerPath;
             options.Steps = Steps ?? options.Steps;
+            options.StepBudget = StepBudget?.ToLowerInvariant() switch
+            {
+                null => options.StepBudget,
+                "equal-steps" => ExperimentStepBudget.EqualSteps,
+                "equal-epochs" => ExperimentStepBudget.EqualEpochs,
+                _ => throw new UserFacingException($"experiment: --step-budget \"{StepBudget}\" is not one of equal-steps, equal-epochs"),
+            };
             options.BatchSize = BatchSize ?? options.BatchSize;
             options.LearningRate = LearningRate ?? options.LearningRate;
             options.WarmupSteps = Warmup ?? options.WarmupSteps;

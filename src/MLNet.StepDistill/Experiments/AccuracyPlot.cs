@@ -85,7 +85,7 @@ public static class AccuracyPlot
 
         plot.Axes.SetLimitsY(0, 1);
         var s = outcome.Settings;
-        plot.Title($"{s.Dataset}: {s.Student} student, {s.Steps} steps, {s.TestRows} test rows");
+        plot.Title($"{s.Dataset}: {s.Student} student, {s.Steps} steps{(s.StepBudget == ExperimentStepBudget.EqualEpochs ? " at 100% (equal epochs)" : "")}, {s.TestRows} test rows");
         plot.XLabel("training data (share of the pool)");
         plot.YLabel("test accuracy (mean, 95% interval)");
         plot.ShowLegend(Edge.Right);   // beside the data, never over a line

@@ -29,7 +29,10 @@ public static class ExperimentMarkdownReport
         }
 
         var seeds = outcome.Runs.Select(r => r.Seed).Distinct().Count();
-        text.AppendLine(Invariant($"Student `{s.Student}`, every run {s.Steps} optimiser steps of {s.BatchSize} rows (equal steps whatever the data size), ") +
+        var budget = s.StepBudget == ExperimentStepBudget.EqualEpochs
+            ? Invariant($"{s.Steps} optimiser steps of {s.BatchSize} rows on the whole pool and the fraction of them on a fraction (equal epochs)")
+            : Invariant($"every run {s.Steps} optimiser steps of {s.BatchSize} rows (equal steps whatever the data size)");
+        text.AppendLine(Invariant($"Student `{s.Student}`, {budget}, ") +
                         Invariant($"max input {s.MaxInputLength} / target {s.MaxTargetLength} tokens, alpha {s.Alpha}; training pool: `{s.TrainSplit}` ({s.PoolRows} rows), ") +
                         Invariant($"scored on the first {s.TestRows} rows of `{s.TestSplit}`; {outcome.Runs.Count} runs over {seeds} seed(s). ") +
                         "Accuracy is the mean over seeds; its 95% interval is the union of Student's t interval over the seeds and the Wilson interval " +

@@ -22,6 +22,7 @@ public sealed class ExperimentResultsFile
         PropertyNameCaseInsensitive = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
     };
 
     private readonly ExperimentSettings settings;

@@ -14,7 +14,7 @@ namespace MLNet.StepDistill.Experiments;
 /// <param name="TestRows">Test rows scored.</param>
 /// <param name="ValidationRows">Rows carved from the pool for validation.</param>
 /// <param name="Student">The student preset or checkpoint folder.</param>
-/// <param name="Steps">Optimiser steps of every run.</param>
+/// <param name="Steps">Optimiser steps of every run (of a run on the whole pool under equal epochs).</param>
 /// <param name="BatchSize">Rows per step.</param>
 /// <param name="LearningRate">The base learning rate, or null for the trainer's default.</param>
 /// <param name="WarmupSteps">Warm-up steps.</param>
@@ -22,13 +22,15 @@ namespace MLNet.StepDistill.Experiments;
 /// <param name="MaxInputLength">The most input tokens.</param>
 /// <param name="MaxTargetLength">The most target tokens.</param>
 /// <param name="EvaluateEveryNSteps">Validation interval (0: only at the end).</param>
+/// <param name="StepBudget">How a run's steps follow from <paramref name="Steps"/> and its fraction (files written before it existed: equal steps).</param>
 public sealed record ExperimentSettings(
     string Dataset, string TrainSplit, int PoolRows, string TestSplit, int TestRows, int ValidationRows, string Student,
-    int Steps, int BatchSize, double? LearningRate, int WarmupSteps, float Alpha, int MaxInputLength, int MaxTargetLength, int EvaluateEveryNSteps)
+    int Steps, int BatchSize, double? LearningRate, int WarmupSteps, float Alpha, int MaxInputLength, int MaxTargetLength, int EvaluateEveryNSteps,
+    ExperimentStepBudget StepBudget = ExperimentStepBudget.EqualSteps)
 {
     internal static ExperimentSettings From(StepByStepExperiment.Options o, string dataset, string trainSplit, int poolRows, int testRows) =>
         new(dataset, trainSplit, poolRows, o.TestSplit, testRows, o.ValidationRows, o.Student, o.Steps, o.BatchSize, o.EffectiveLearningRate,
-            o.WarmupSteps ?? o.Steps / 10, o.Alpha, o.MaxInputLength, o.MaxTargetLength, o.EvaluateEveryNSteps);
+            o.WarmupSteps ?? o.Steps / 10, o.Alpha, o.MaxInputLength, o.MaxTargetLength, o.EvaluateEveryNSteps, o.StepBudget);
 
     /// <summary>The settings that differ from <paramref name="other"/>, as "Name (file A, this run B)"; empty when none.</summary>
     public IReadOnlyList<string> Differences(ExperimentSettings other)
@@ -58,6 +60,7 @@ public sealed record ExperimentSettings(
         Compare(nameof(MaxInputLength), MaxInputLength, other.MaxInputLength);
         Compare(nameof(MaxTargetLength), MaxTargetLength, other.MaxTargetLength);
         Compare(nameof(EvaluateEveryNSteps), EvaluateEveryNSteps, other.EvaluateEveryNSteps);
+        Compare(nameof(StepBudget), StepBudget, other.StepBudget);
         return differences;
     }
 }

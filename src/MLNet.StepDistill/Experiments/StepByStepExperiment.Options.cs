@@ -8,9 +8,9 @@ public sealed partial class StepByStepExperiment
     /// measurement (see the README); <see cref="PaperRecipe"/> gives the paper's settings for a pretrained student on a GPU.
     /// </summary>
     /// <remarks>
-    /// The step-budget rule is <b>equal steps</b>: every run makes <see cref="Steps"/> optimiser steps of
-    /// <see cref="BatchSize"/> rows, whatever its fraction, so a smaller fraction sees its rows more often (the paper trains
-    /// every data size for the same number of steps). Training rows of a seed are nested: the rows of fraction 0.25 are
+    /// The step-budget rule is <see cref="StepBudget"/>: by default <b>equal steps</b>, every run makes <see cref="Steps"/>
+    /// optimiser steps of <see cref="BatchSize"/> rows, whatever its fraction, so a smaller fraction sees its rows more
+    /// often (the paper trains every data size for the same number of steps); or equal epochs. Training rows of a seed are nested: the rows of fraction 0.25 are
     /// the first quarter of that seed's shuffle of the pool, and the rows of 0.5 include them.
     /// </remarks>
     public sealed class Options
@@ -49,8 +49,15 @@ public sealed partial class StepByStepExperiment
         /// <summary>The SentencePiece model for a preset; null uses the shipped <c>datasets/tokenizer/spiece.model</c>.</summary>
         public string? TokenizerPath;
 
-        /// <summary>Optimiser steps of every run (the equal-steps rule). Default 1000 (fewer do not get full-data fine-tuning of <c>tiny</c> past the majority baseline; see the README).</summary>
+        /// <summary>How the steps of a run follow from <see cref="Steps"/> and its fraction. Default <see cref="ExperimentStepBudget.EqualSteps"/>.</summary>
+        public ExperimentStepBudget StepBudget = ExperimentStepBudget.EqualSteps;
+
+        /// <summary>Optimiser steps of every run (of the whole pool under <see cref="ExperimentStepBudget.EqualEpochs"/>). Default 1000 (fewer do not get full-data fine-tuning of <c>tiny</c> past the majority baseline; see the README).</summary>
         public int Steps = 1000;
+
+        /// <summary>The steps of a run on <paramref name="fraction"/> of the pool under <see cref="StepBudget"/>.</summary>
+        internal int StepsFor(double fraction) =>
+            StepBudget == ExperimentStepBudget.EqualEpochs ? Math.Max(1, (int)Math.Round(Steps * fraction)) : Steps;
 
         /// <summary>Rows per step. Default 16.</summary>
         public int BatchSize = 16;

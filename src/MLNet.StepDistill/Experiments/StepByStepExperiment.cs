@@ -108,7 +108,7 @@ public sealed partial class StepByStepExperiment
             options.Progress?.Report(new ExperimentRunProgress(run, runCount, method, fraction, seed, step, null, Skipped: false));
         });
         var clock = Stopwatch.StartNew();
-        using var student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(family, labels, method, seed, progress))
+        using var student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(family, labels, method, fraction, seed, progress))
             .Fit(trainData, validationData, cancellationToken);
         var trainSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
@@ -143,7 +143,7 @@ public sealed partial class StepByStepExperiment
     /// <summary>The seed of the validation carve: fixed, so every seed's runs validate on the same rows.</summary>
     private const int ValidationSeed = 20230502;
 
-    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(TaskFamily family, string[]? labels, ExperimentMethod method, int seed, IProgress<TrainingProgress> progress) => new()
+    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(TaskFamily family, string[]? labels, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) => new()
     {
         Mode = ExperimentMethods.Mode(method),
         LabelSource = ExperimentMethods.Labels(method),
@@ -151,10 +151,10 @@ public sealed partial class StepByStepExperiment
         ChoicesColumnName = family == TaskFamily.MultipleChoiceQa ? nameof(AnnotatedRow.Choices) : null,
         Student = options.Student,
         TokenizerPath = options.TokenizerPath,
-        MaxSteps = options.Steps,
+        MaxSteps = options.StepsFor(fraction),
         BatchSize = options.BatchSize,
         LearningRate = options.EffectiveLearningRate,
-        WarmupSteps = options.WarmupSteps ?? options.Steps / 10,
+        WarmupSteps = options.WarmupSteps ?? options.StepsFor(fraction) / 10,
         Alpha = options.Alpha,
         MaxInputLength = options.MaxInputLength,
         MaxTargetLength = options.MaxTargetLength,

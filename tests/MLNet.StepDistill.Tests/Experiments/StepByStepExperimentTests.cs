@@ -28,6 +28,27 @@ public sealed class StepByStepExperimentTests
     };
 
     [Fact]
+    public void Equal_epochs_gives_each_fraction_its_share_of_the_steps_and_a_results_file_of_the_other_rule_is_refused()
+    {
+        using var temp = new TempFolder();
+        var options = Small(temp.Path);
+        options.Methods = [ExperimentMethod.FineTuning];
+        options.Fractions = [0.002, 0.004];
+        options.Seeds = [1];
+        options.Steps = 1000;   // on the whole pool: 0.004 of it trains 4 steps
+        options.StepBudget = ExperimentStepBudget.EqualEpochs;
+
+        var outcome = new StepByStepExperiment(new MLContext(1), options).Run();
+
+        Assert.Equal([(0.004, 4), (0.002, 2)], outcome.Runs.Select(r => (r.Fraction, r.Steps)));
+        Assert.Contains("\"stepBudget\": \"EqualEpochs\"", File.ReadAllText(temp.File("results.json")));
+        Assert.Contains("equal epochs", ExperimentMarkdownReport.Write(outcome));
+        options.StepBudget = ExperimentStepBudget.EqualSteps;
+        var refused = Assert.Throws<InvalidDataException>(() => new StepByStepExperiment(new MLContext(1), options).Run());
+        Assert.Contains("StepBudget (results.json EqualEpochs, this run EqualSteps)", refused.Message);
+    }
+
+    [Fact]
     public void Interrupted_after_three_runs_a_rerun_trains_only_the_other_five_and_writes_the_report_and_plot()
     {
         using var temp = new TempFolder();
