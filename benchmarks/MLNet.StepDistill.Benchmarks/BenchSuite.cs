@@ -220,6 +220,32 @@ internal sealed class BenchSuite : IBenchmark
             return rows;
         }), note: $"{test.Length} test rows");
         figures.Add(transform);
+
+        // A cursor set of two over a cached view, each cursor moved on its own thread (one torch thread each).
+        var cached = ml.Data.Cache(testView);
+        figures.Add(Figure.Measure("ML.NET Transform, cursor set of 2 on two threads, same student", "rows/s", repeats, device, () => Figure.Time(() =>
+        {
+            var scored = student.Transform(cached);
+            var column = scored.Schema["Score"];
+            var cursors = scored.GetRowCursorSet([column], 2);
+            var counts = new int[cursors.Length];
+            var threads = cursors.Select((cursor, i) => new Thread(() =>
+            {
+                using (cursor)
+                {
+                    var getter = cursor.GetGetter<VBuffer<float>>(column);
+                    var score = default(VBuffer<float>);
+                    while (cursor.MoveNext())
+                    {
+                        getter(ref score);
+                        counts[i]++;
+                    }
+                }
+            })).ToArray();
+            Array.ForEach(threads, t => t.Start());
+            Array.ForEach(threads, t => t.Join());
+            return counts.Sum();
+        }), note: $"{test.Length} test rows, {Environment.ProcessorCount} logical cores"));
         const int chunk = 32;
         var raw = Figure.Measure("raw batched predictor (batches of 32), same student", "rows/s", repeats, device, () => Figure.Time(() =>
         {

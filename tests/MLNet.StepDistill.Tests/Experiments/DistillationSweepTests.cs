@@ -80,7 +80,7 @@ public sealed class DistillationSweepTests
         var b = Enumerable.Range(0, 5).Select(_ => space.Sample(random)).ToArray();
 
         Assert.Equal(a, b);
-        Assert.All(a, s => Assert.InRange(s.LearningRate, 3e-4, 3e-3));
+        Assert.All(a, s => Assert.InRange(s.LearningRate, 2e-4, 1.5e-3));
         Assert.All(a, s => Assert.InRange(s.Steps, 20, 200));
         Assert.All(a.Where(s => ExperimentMethods.Mode(s.Method) != TrainingMode.StepByStep), s => Assert.Equal(1f, s.Alpha));
         Assert.Single(first.Distinct());
