@@ -72,7 +72,10 @@ public sealed class MultiTaskSeq2SeqTrainerEndToEndTests
             var engine = ml.Model.CreatePredictionEngine<Question, Answer>(loaded);
             var row = TrainingFixtures.CqaTestRows(1)[0];
             var predicted = engine.Predict(new Question { Input = row.Input, Choices = row.Choices });
-            Assert.Equal(before[0].Score, predicted.Score);
+            // One row alone against the batched transform: the same numbers to float rounding (the vocabulary projection
+            // runs over a different number of positions, so the matmul may round differently).
+            Assert.Equal(before[0].Score.Length, predicted.Score.Length);
+            Assert.All(Enumerable.Range(0, before[0].Score.Length), c => Assert.Equal(before[0].Score[c], predicted.Score[c], 1e-6));
             Assert.Contains(predicted.PredictedText, row.Choices);
 
             var folder = Directory.CreateTempSubdirectory("stepdistill-hf-").FullName;
