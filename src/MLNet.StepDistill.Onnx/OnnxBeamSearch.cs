@@ -91,7 +91,7 @@ internal static class OnnxBeamSearch
             }
         }
 
-        return Finalize(sequences, beamScores, hypotheses, done, beams, maxLength, facts.PadTokenId, facts.EosTokenId);
+        return T5BeamHypotheses.Finish(sequences, beamScores, hypotheses, done, beams, maxLength, facts.PadTokenId, facts.EosTokenId).Sequences;
     }
 
     /// <summary>The <paramref name="k"/> largest values, best first; on ties the lower index first.</summary>
@@ -126,41 +126,5 @@ internal static class OnnxBeamSearch
         }
 
         return (scores, indices);
-    }
-
-    private static long[][] Finalize(long[][] sequences, float[] beamScores, T5BeamHypotheses[] hypotheses, bool[] done, int beams, int maxLength, long pad, long eos)
-    {
-        var batch = hypotheses.Length;
-        for (var b = 0; b < batch; b++)
-        {
-            if (done[b])
-            {
-                continue;
-            }
-
-            for (var k = 0; k < beams; k++)
-            {
-                var row = sequences[b * beams + k];
-                hypotheses[b].Add(row, beamScores[b * beams + k], generatedLength: row.Length - 1);
-            }
-        }
-
-        var best = hypotheses.Select(h => h.Best()).ToArray();
-        var lengths = best.Select(h => h.Tokens.Length).ToArray();
-        var width = Math.Min(lengths.Max() + 1, maxLength);
-        var output = new long[batch][];
-        for (var b = 0; b < batch; b++)
-        {
-            var row = Enumerable.Repeat(pad, width).ToArray();
-            best[b].Tokens.AsSpan(0, Math.Min(lengths[b], width)).CopyTo(row);
-            if (lengths[b] < width)
-            {
-                row[lengths[b]] = eos;
-            }
-
-            output[b] = row;
-        }
-
-        return output;
     }
 }

@@ -30,7 +30,7 @@ internal sealed class MappedDataView<TIn, TOut> : IDataView
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
         var active = ActiveOutputs(columnsNeeded);
-        var passThrough = columnsNeeded.Where(c => c.Index < input.Schema.Count).Select(c => input.Schema[c.Index]);
+        var passThrough = PassThrough(columnsNeeded);
         if (!active.Any(a => a))
         {
             return new MappedCursor<TIn, TOut>(Schema, mapping, input.GetRowCursor(passThrough, rand), null, bound, active, batchSize: 1);
@@ -41,14 +41,14 @@ internal sealed class MappedDataView<TIn, TOut> : IDataView
         var batchSize = Math.Max(1, mapping.BatchSize);
         if (batchSize == 1)
         {
-            var main = input.GetRowCursor(passThrough.Concat(bound.Columns).DistinctBy(c => c.Index), rand);
+            var main = input.GetRowCursor(WithBound(passThrough), rand);
             return new MappedCursor<TIn, TOut>(Schema, mapping, main, null, bound, active, batchSize);
         }
 
         // A shuffled cursor cannot be repeated by a second cursor: it keeps each batch's pass-through values itself.
         if (rand is not null)
         {
-            var shuffled = input.GetRowCursor(passThrough.Concat(bound.Columns).DistinctBy(c => c.Index), rand);
+            var shuffled = input.GetRowCursor(WithBound(passThrough), rand);
             return new BufferedMappedCursor<TIn, TOut>(Schema, mapping, shuffled, bound, passThrough, active, batchSize);
         }
 
@@ -71,12 +71,20 @@ internal sealed class MappedDataView<TIn, TOut> : IDataView
         }
 
         mapping.EnsureUsable();
-        var passThrough = columnsNeeded.Where(c => c.Index < input.Schema.Count).Select(c => input.Schema[c.Index]).ToArray();
-        var parts = input.GetRowCursorSet(passThrough.Concat(bound.Columns).DistinctBy(c => c.Index), n, rand);
+        var passThrough = PassThrough(columnsNeeded);
+        var parts = input.GetRowCursorSet(WithBound(passThrough), n, rand);
         return parts
             .Select(part => (DataViewRowCursor)new BufferedMappedCursor<TIn, TOut>(Schema, mapping, part, bound, passThrough, active, mapping.BatchSize))
             .ToArray();
     }
+
+    /// <summary>The input's columns among <paramref name="columnsNeeded"/>: those a cursor passes through.</summary>
+    private DataViewSchema.Column[] PassThrough(IEnumerable<DataViewSchema.Column> columnsNeeded) =>
+        columnsNeeded.Where(c => c.Index < input.Schema.Count).Select(c => input.Schema[c.Index]).ToArray();
+
+    /// <summary>The pass-through columns and the ones the mapping reads, each once.</summary>
+    private IEnumerable<DataViewSchema.Column> WithBound(IEnumerable<DataViewSchema.Column> passThrough) =>
+        passThrough.Concat(bound.Columns).DistinctBy(c => c.Index);
 
     private bool[] ActiveOutputs(IEnumerable<DataViewSchema.Column> columnsNeeded)
     {

@@ -91,42 +91,7 @@ internal static class T5BeamSearch
             }
         }
 
-        return Finalize(sequences, beamScores, hypotheses, done, beams, maxLength, config);
-    }
-
-    private static T5GenerationResult Finalize(long[][] sequences, float[] beamScores, T5BeamHypotheses[] hypotheses, bool[] done, int beams, int maxLength, T5Config config)
-    {
-        var batch = hypotheses.Length;
-        for (var b = 0; b < batch; b++)
-        {
-            if (done[b])
-            {
-                continue;
-            }
-
-            for (var k = 0; k < beams; k++)
-            {
-                var row = sequences[b * beams + k];
-                hypotheses[b].Add(row, beamScores[b * beams + k], generatedLength: row.Length - 1);
-            }
-        }
-
-        var best = hypotheses.Select(h => h.Best()).ToArray();
-        var lengths = best.Select(h => h.Tokens.Length).ToArray();
-        var width = Math.Min(lengths.Max() + 1, maxLength);
-        var output = new long[batch][];
-        for (var b = 0; b < batch; b++)
-        {
-            var row = Enumerable.Repeat((long)config.PadTokenId, width).ToArray();
-            best[b].Tokens.AsSpan(0, Math.Min(lengths[b], width)).CopyTo(row);
-            if (lengths[b] < width)
-            {
-                row[lengths[b]] = config.EosTokenId;
-            }
-
-            output[b] = row;
-        }
-
-        return new T5GenerationResult(output, best.Select(h => (float)h.Score).ToArray());
+        var (output, bestScores) = T5BeamHypotheses.Finish(sequences, beamScores, hypotheses, done, beams, maxLength, config.PadTokenId, config.EosTokenId);
+        return new T5GenerationResult(output, bestScores);
     }
 }

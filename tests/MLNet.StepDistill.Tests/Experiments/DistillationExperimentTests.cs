@@ -13,7 +13,7 @@ public sealed class DistillationExperimentTests
     private static DistillationExperiment.Options SmallEsnli() => new()
     {
         DatasetFolder = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "esnli"),
-        TokenizerPath = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model"),
+        TokenizerPath = TrainingFixtures.TokenizerPath,
         TrainRows = 24,
         TestRows = 6,
         Steps = 2,

@@ -26,7 +26,7 @@ public sealed class DistillationSweepTests
 
     private static DistillationSweep Sweep(MLContext ml) => ml.StepDistill().CreateSweep(TrainingFixtures.Dataset("esnli"), Rows.Value.Train)
         .SetSearchSpace(Fast())
-        .SetTokenizer(Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model"))
+        .SetTokenizer(TrainingFixtures.TokenizerPath)
         .SetValidationFraction(0.2, maxRows: 6)
         .SetSeed(4);
 

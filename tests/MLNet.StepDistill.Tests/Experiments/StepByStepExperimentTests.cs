@@ -13,7 +13,7 @@ public sealed class StepByStepExperimentTests
     private static StepByStepExperiment.Options Small(string outputFolder) => new()
     {
         DatasetFolder = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "esnli"),
-        TokenizerPath = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model"),
+        TokenizerPath = TrainingFixtures.TokenizerPath,
         Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
         Fractions = [0.001, 0.002],
         Seeds = [1, 2],

@@ -63,7 +63,7 @@ public sealed class SuccessiveHalvingTests
                 Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
             })
             .SetTuner(SweepTuner.SuccessiveHalving, reductionFactor: 2)
-            .SetTokenizer(Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model"))
+            .SetTokenizer(TrainingFixtures.TokenizerPath)
             .SetValidationFraction(0.2, maxRows: 6)
             .SetMaxTrials(7)
             .SetSeed(4)

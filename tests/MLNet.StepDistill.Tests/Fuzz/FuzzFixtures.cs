@@ -63,7 +63,7 @@ internal static class FuzzFixtures
     /// <summary>Trains a micro student one step on four CQA rows and saves it as a model zip; returns the student's weights.</summary>
     public static Dictionary<string, float[]> WriteModelZip(string folder, string zipPath)
     {
-        var tokenizerPath = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model");
+        var tokenizerPath = TrainingFixtures.TokenizerPath;
         var tokenizer = T5Tokenizer.FromFile(tokenizerPath);
         var studentFolder = Path.Combine(folder, "micro-student");
         Directory.CreateDirectory(studentFolder);

@@ -92,7 +92,7 @@ public sealed class OnnxStudentTests
         var options = new MultiTaskSeq2SeqTrainer.Options
         {
             Mode = TrainingMode.Standard, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
-            TokenizerPath = TrainingFixtures.CqaOptions(TrainingMode.Standard, 1).TokenizerPath, MaxSteps = 6, BatchSize = 16,
+            TokenizerPath = TrainingFixtures.TokenizerPath, MaxSteps = 6, BatchSize = 16,
             MaxInputLength = 64, MaxTargetLength = 8, Seed = 5, NumberOfThreads = 1, ScoreAggregation = ScoreAggregation.FirstToken,
         };
         using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train);

@@ -22,9 +22,7 @@ public sealed class EndToEndPipelineTests
         var esnli = TrainingFixtures.Dataset("esnli");
         var annotated = Annotated(ml, esnli, "valid", 32);
 
-        var pipeline = ml.StepDistill().Transforms.FormatStudentInput(esnli.Schema)
-            .Append(ml.Transforms.Conversion.MapValueToKey("Label", "label"))
-            .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(SmallOptions()));
+        var pipeline = Chain(ml, esnli, SmallOptions());
         var model = pipeline.Fit(annotated);
         using var student = model.LastTransformer;
         Assert.Equal(3, student.ClassNames.Count);
@@ -104,10 +102,7 @@ public sealed class EndToEndPipelineTests
         options.ScoreColumnName = "Probabilities";
         options.PredictedLabelColumnName = "Guess";
         options.PredictedTextColumnName = "GuessText";
-        var model = ml.StepDistill().Transforms.FormatStudentInput(esnli.Schema)
-            .Append(ml.Transforms.Conversion.MapValueToKey("Label", "label"))
-            .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(options))
-            .Fit(pool);
+        var model = Chain(ml, esnli, options).Fit(pool);
         using var student = model.LastTransformer;
         var schema = model.Transform(pool).Schema;
         Assert.NotNull(schema.GetColumnOrNull("Probabilities"));
@@ -124,10 +119,7 @@ public sealed class EndToEndPipelineTests
         var annotated = Annotated(ml, esnli, "valid", 8);
         var options = SmallOptions();
         options.MaxSteps = 1;
-        var model = ml.StepDistill().Transforms.FormatStudentInput(esnli.Schema)
-            .Append(ml.Transforms.Conversion.MapValueToKey("Label", "label"))
-            .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(options))
-            .Fit(annotated);
+        var model = Chain(ml, esnli, options).Fit(annotated);
         var student = model.LastTransformer;
         var view = student.WithRationale();
         Assert.Same(student, view.Owner);
@@ -151,10 +143,7 @@ public sealed class EndToEndPipelineTests
         options.MaxSteps = 1;
         options.LabelSource = LabelSource.Gold;
         options.Mode = TrainingMode.Standard;
-        var model = ml.StepDistill().Transforms.FormatStudentInput(esnli.Schema)
-            .Append(ml.Transforms.Conversion.MapValueToKey("Label", "label"))
-            .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(options))
-            .Fit(pool);
+        var model = Chain(ml, esnli, options).Fit(pool);
         using var folder = new TempFolder();
         var zip = Path.Combine(folder.Path, "m.zip");
         ml.StepDistill().SaveModel(model, pool.Schema, zip);
@@ -225,12 +214,18 @@ public sealed class EndToEndPipelineTests
         return ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(dataset.Manifest)).Fit(raw).Transform(raw);
     }
 
+    /// <summary>The README's chain: FormatStudentInput -> MapValueToKey("Label", "label") -> the trainer.</summary>
+    private static EstimatorChain<Seq2SeqStudentTransformer> Chain(MLContext ml, TaskDataset dataset, MultiTaskSeq2SeqTrainer.Options options) =>
+        ml.StepDistill().Transforms.FormatStudentInput(dataset.Schema)
+            .Append(ml.Transforms.Conversion.MapValueToKey("Label", "label"))
+            .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(options));
+
     internal static MultiTaskSeq2SeqTrainer.Options SmallOptions() => new()
     {
         Mode = TrainingMode.StepByStep,
         LabelSource = LabelSource.Teacher,
         Student = "tiny",
-        TokenizerPath = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model"),
+        TokenizerPath = TrainingFixtures.TokenizerPath,
         MaxSteps = 3,
         BatchSize = 8,
         LearningRate = 1e-3,

@@ -113,7 +113,7 @@ public class MappedCursorTests
     private static List<Mapped> Read(IDataView view, DataViewRowCursor[] cursors, bool sort = true)
     {
         var rows = new ConcurrentBag<(int Part, int Index, Mapped Row)>();
-        var threads = Enumerable.Range(0, cursors.Length).Select(part => new Thread(() =>
+        OwnThreads.Run(cursors.Length, part =>
         {
             using var cursor = cursors[part];
             var id = cursor.GetGetter<int>(view.Schema["Id"]);
@@ -136,16 +136,7 @@ public class MappedCursorTests
                 rowId(ref rowIdValue);
                 rows.Add((part, i++, new Mapped(idValue, textValue.ToString(), vector.GetValues()[0], upperValue.ToString(), lengthValue, rowIdValue.Low)));
             }
-        })).ToArray();
-        foreach (var thread in threads)
-        {
-            thread.Start();
-        }
-
-        foreach (var thread in threads)
-        {
-            thread.Join();
-        }
+        });
 
         var ordered = rows.OrderBy(r => r.Part).ThenBy(r => r.Index).Select(r => r.Row);
         return (sort ? ordered.OrderBy(r => r.Id) : ordered).ToList();

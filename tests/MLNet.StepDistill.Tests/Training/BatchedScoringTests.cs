@@ -112,7 +112,7 @@ public sealed class BatchedScoringTests
 
     private static T5Student TinyStudent()
     {
-        var tokenizer = T5Tokenizer.FromFile(Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model"));
+        var tokenizer = T5Tokenizer.FromFile(TrainingFixtures.TokenizerPath);
         manual_seed(11);
         var model = new T5ForConditionalGeneration(T5Presets.Get("tiny", tokenizer.VocabSize), tokenizer);
         model.eval();

@@ -14,8 +14,6 @@ namespace MLNet.StepDistill.Tests.Training;
 [Collection(TorchRandomStateCollection.Name)]
 public class FirstTokenScoringTests
 {
-    private static readonly string Tokenizer = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model");
-
     [Fact]
     public void A_label_set_scores_by_the_first_tokens_and_the_scores_are_their_softmax()
     {
@@ -78,7 +76,7 @@ public class FirstTokenScoringTests
         Mode = mode,
         LabelSource = LabelSource.Gold,
         Labels = labels,
-        TokenizerPath = Tokenizer,
+        TokenizerPath = TrainingFixtures.TokenizerPath,
         MaxSteps = 2,
         BatchSize = 8,
         MaxInputLength = 48,

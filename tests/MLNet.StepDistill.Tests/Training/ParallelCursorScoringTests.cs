@@ -20,7 +20,7 @@ public sealed class ParallelCursorScoringTests
         var options = new MultiTaskSeq2SeqTrainer.Options
         {
             Mode = TrainingMode.Standard, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
-            TokenizerPath = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model"),
+            TokenizerPath = TrainingFixtures.TokenizerPath,
             MaxSteps = 4, BatchSize = 16, MaxInputLength = 64, MaxTargetLength = 8, Seed = 2, NumberOfThreads = 1, PredictionBatchSize = 8,
         };
         using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train);
@@ -47,36 +47,25 @@ public sealed class ParallelCursorScoringTests
     {
         var rows = new ConcurrentDictionary<string, (string, float[])>();
         var repeated = 0;
-        var threads = cursors.Select(cursor => new Thread(() =>
+        OwnThreads.Run(cursors.Length, part =>
         {
-            using (cursor)
+            using var cursor = cursors[part];
+            var id = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["Id"]);
+            var text = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["PredictedText"]);
+            var score = cursor.GetGetter<VBuffer<float>>(view.Schema["Score"]);
+            ReadOnlyMemory<char> idValue = default, textValue = default;
+            VBuffer<float> scoreValue = default;
+            while (cursor.MoveNext())
             {
-                var id = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["Id"]);
-                var text = cursor.GetGetter<ReadOnlyMemory<char>>(view.Schema["PredictedText"]);
-                var score = cursor.GetGetter<VBuffer<float>>(view.Schema["Score"]);
-                ReadOnlyMemory<char> idValue = default, textValue = default;
-                VBuffer<float> scoreValue = default;
-                while (cursor.MoveNext())
+                id(ref idValue);
+                text(ref textValue);
+                score(ref scoreValue);
+                if (!rows.TryAdd(idValue.ToString(), (textValue.ToString(), scoreValue.DenseValues().ToArray())))
                 {
-                    id(ref idValue);
-                    text(ref textValue);
-                    score(ref scoreValue);
-                    if (!rows.TryAdd(idValue.ToString(), (textValue.ToString(), scoreValue.DenseValues().ToArray())))
-                    {
-                        Interlocked.Increment(ref repeated);
-                    }
+                    Interlocked.Increment(ref repeated);
                 }
             }
-        })).ToArray();
-        foreach (var thread in threads)
-        {
-            thread.Start();
-        }
-
-        foreach (var thread in threads)
-        {
-            thread.Join();
-        }
+        });
 
         Assert.Equal(0, repeated);   // no row came from two cursors
         return new Dictionary<string, (string, float[])>(rows);

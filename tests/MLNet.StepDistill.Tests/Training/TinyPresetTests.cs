@@ -11,7 +11,7 @@ public sealed class TinyPresetTests
     [Fact]
     public void Tiny_student_from_scratch_starts_near_the_uniform_loss_ln_vocab()
     {
-        var tokenizer = T5Tokenizer.FromFile(Path.Combine(TrainingFixtures.RepoRoot, "datasets", "tokenizer", "spiece.model"));
+        var tokenizer = T5Tokenizer.FromFile(TrainingFixtures.TokenizerPath);
         var config = T5Presets.Get("tiny", tokenizer.VocabSize);
         Assert.True(config.TieWordEmbeddings);
         manual_seed(3);

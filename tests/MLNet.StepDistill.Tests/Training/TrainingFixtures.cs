@@ -14,6 +14,9 @@ internal static class TrainingFixtures
 
     public static string RepoRoot => MLNet.StepDistill.Tests.Tasks.RepoPaths.Root;
 
+    /// <summary>The shipped SentencePiece model (<c>datasets/tokenizer/spiece.model</c>).</summary>
+    public static string TokenizerPath => Path.Combine(RepoRoot, "datasets", "tokenizer", "spiece.model");
+
     public static TaskDataset Dataset(string name) => TaskDataset.Open(Path.Combine(RepoRoot, "datasets", name));
 
     public static IReadOnlyList<AnnotatedRow> CqaTrainRows(int count) => CqaTrain.Value.Take(count).ToArray();
@@ -27,7 +30,7 @@ internal static class TrainingFixtures
         LabelSource = LabelSource.Gold,
         ChoicesColumnName = "Choices",
         Student = "tiny",
-        TokenizerPath = Path.Combine(RepoRoot, "datasets", "tokenizer", "spiece.model"),
+        TokenizerPath = TrainingFixtures.TokenizerPath,
         MaxSteps = steps,
         BatchSize = 16,
         LearningRate = 1e-3,
