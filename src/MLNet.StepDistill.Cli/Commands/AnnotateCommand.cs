@@ -243,7 +243,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
 
         if (settings.Out is { } outPath)
         {
-            WriteRows(outPath, rows, result.Rows, TaskFormats.For(dataset.Manifest.Family));
+            WriteRows(outPath, rows, result.Rows, dataset.Manifest.Family.CreateFormat());
         }
 
         if (settings.Json)
@@ -440,7 +440,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         var json = new
         {
             dataset = manifest.Name,
-            family = manifest.Family.ToName(),
+            family = manifest.Family.Name,
             split,
             teacher = report.Teacher,
             rows = report.Rows,
@@ -476,7 +476,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             : report.GoldRows > 0 ? $"n/a (none of the {report.GoldRows} rows with gold was answered)" : "n/a (no gold targets)";
         var cost = report.Cost is { } c ? string.Create(CultureInfo.InvariantCulture, $", cost {c:0.######}") : "";
         var batch = report.BatchedCalls > 0 || report.BatchesCreated > 0 ? $", {report.BatchedCalls} through {report.BatchesCreated} new batch(es)" : "";
-        _output.WriteLine($"dataset           {manifest.Name} ({manifest.Family.ToName()}), split {split}, teacher {report.Teacher}");
+        _output.WriteLine($"dataset           {manifest.Name} ({manifest.Family.Name}), split {split}, teacher {report.Teacher}");
         _output.WriteLine($"rows              {report.Rows}");
         _output.WriteLine($"annotated         {report.Ok}");
         _output.WriteLine($"parse failures    {report.ParseFailed} (no label found {report.NoLabelFound}, label rejected {report.ParseFailed - report.NoLabelFound})");

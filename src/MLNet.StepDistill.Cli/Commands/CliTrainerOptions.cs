@@ -9,18 +9,12 @@ internal static class CliTrainerOptions
     /// <summary>Options whose answer kind fits the dataset's family: choices for multiple-choice, the label set for NLI and classification, open text for math.</summary>
     public static MultiTaskSeq2SeqTrainer.Options OptionsFor(TaskDataset dataset)
     {
-        var options = new MultiTaskSeq2SeqTrainer.Options();
-        switch (dataset.Manifest.Family)
+        var family = dataset.Manifest.Family;
+        return new MultiTaskSeq2SeqTrainer.Options
         {
-            case TaskFamily.MultipleChoiceQa:
-                options.ChoicesColumnName = nameof(AnnotatedRow.Choices);
-                break;
-            case TaskFamily.Nli or TaskFamily.Classification when dataset.Schema.Labels is { Count: > 0 } labels:
-                options.Labels = labels.ToArray();
-                break;
-        }
-
-        return options;
+            ChoicesColumnName = family.HasChoices ? nameof(AnnotatedRow.Choices) : null,
+            Labels = family.ClosedLabels(dataset.Schema)?.ToArray(),
+        };
     }
 
     /// <summary>A training mode as the CLI spells it; <paramref name="flag"/> names the option in the error.</summary>

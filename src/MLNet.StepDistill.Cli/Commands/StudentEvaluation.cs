@@ -17,7 +17,7 @@ internal static class StudentEvaluation
         var data = AnnotatedSplit.ToDataView(ml, rows);
         if (student.IsOpenTarget)
         {
-            var generated = ml.StepDistill().EvaluateGeneratedText(model.Transform(data), compareAsEquations: dataset.Manifest.Family == TaskFamily.Math);
+            var generated = ml.StepDistill().EvaluateGeneratedText(model.Transform(data), compareAsEquations: dataset.Manifest.Family.AnswerKind == TaskAnswerKind.Equation);
             if (generated.Count == 0)
             {
                 throw NothingScored(dataset, rows.Count, "every row's gold text is empty");

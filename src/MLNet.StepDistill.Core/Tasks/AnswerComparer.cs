@@ -23,8 +23,8 @@ public static class AnswerComparer
             : Normalize(predicted) == Normalize(gold);
     }
 
-    /// <summary>The same comparison for a task family (<see cref="TaskFamilyDefinition.AnswerKind"/>).</summary>
-    public static bool Same(TaskFamily family, string? predicted, string? gold) => Same(TaskFamilyDefinition.For(family).AnswerKind, predicted, gold);
+    /// <summary>The same comparison for a task family (<see cref="TaskFamily.AnswerKind"/>).</summary>
+    public static bool Same(TaskFamily family, string? predicted, string? gold) => Same((family ?? throw new ArgumentNullException(nameof(family))).AnswerKind, predicted, gold);
 
     /// <summary>
     /// Text as compared: lower-case (invariant), runs of white space as one space, trimmed, and trailing full stops

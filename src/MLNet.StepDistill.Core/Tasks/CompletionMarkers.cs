@@ -14,5 +14,5 @@ public sealed record CompletionMarkers(string AnswerMarker, string? CutAt)
     /// math <c>"The answer is"</c> cut at <c>"Q:"</c>; nli <c>"So the answer is"</c> cut at <c>"Premise:"</c>
     /// (e-SNLI's prompt differs: its manifest sets <c>"Answer:"</c> cut at <c>"Premise"</c>).
     /// </summary>
-    public static CompletionMarkers DefaultFor(TaskFamily family) => TaskFamilyDefinition.For(family).DefaultMarkers;
+    public static CompletionMarkers DefaultFor(TaskFamily family) => (family ?? throw new ArgumentNullException(nameof(family))).DefaultMarkers;
 }

@@ -28,6 +28,18 @@ public sealed record DatasetManifest
     /// <summary>Where the teacher's completions hold rationale and answer; the family default unless the manifest says otherwise.</summary>
     public required CompletionMarkers Completion { get; init; }
 
+    /// <summary>What the task is, in words (<c>description</c>); the teacher's prompt says it. Null when not given.</summary>
+    public string? Description { get; init; }
+
+    /// <summary>Label -&gt; what it means (<c>labelDescriptions</c>); each appears in the teacher's prompt. Null when not given.</summary>
+    public IReadOnlyDictionary<string, string>? LabelDescriptions { get; init; }
+
+    /// <summary>
+    /// The absolute path of the dataset's few-shot exemplar file (<c>exemplars</c>, relative to the dataset folder in
+    /// the manifest; the format of <see cref="ExemplarFile"/>), or null for the family's default exemplars.
+    /// </summary>
+    public string? ExemplarsPath { get; init; }
+
     /// <summary>The manifest file this was read from, or null when built in code.</summary>
     public string? SourcePath { get; init; }
 
@@ -91,9 +103,9 @@ public sealed record DatasetManifest
             Fail("name", "missing: give the dataset a name");
         }
 
-        if (!TaskFamilyNames.TryParse(doc.Family, out var family))
+        if (!TaskFamily.TryParse(doc.Family, out var family))
         {
-            Fail("family", $"\"{doc.Family}\" is not a task family; use one of {string.Join(", ", TaskFamilyNames.All)}");
+            Fail("family", $"\"{doc.Family}\" is not a task family; use one of {string.Join(", ", TaskFamily.Names)} (a family of your own must be registered with TaskFamily.Register first)");
         }
 
         var schema = new TaskSchema
@@ -165,9 +177,43 @@ public sealed record DatasetManifest
             markers = new CompletionMarkers(c.AnswerMarker!, string.IsNullOrEmpty(c.CutAt) ? null : c.CutAt);
         }
 
+        if (doc.LabelDescriptions is { } described)
+        {
+            foreach (var (label, meaning) in described)
+            {
+                if (schema.Labels is { } labels && !labels.Contains(label, StringComparer.Ordinal))
+                {
+                    Fail($"labelDescriptions.{label}", $"\"{label}\" is not one of the labels ({string.Join(", ", labels)})");
+                }
+
+                if (string.IsNullOrWhiteSpace(meaning))
+                {
+                    Fail($"labelDescriptions.{label}", "must say what the label means");
+                }
+            }
+        }
+
+        string? exemplars = null;
+        if (doc.Exemplars is { } relativeExemplars)
+        {
+            if (string.IsNullOrWhiteSpace(relativeExemplars) || !relativeExemplars.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            {
+                Fail("exemplars", "must name a .json file of {\"exemplars\": [...]} (relative to the dataset folder)");
+            }
+
+            exemplars = Path.GetFullPath(Path.Combine(folder, relativeExemplars));
+            if (!File.Exists(exemplars))
+            {
+                Fail("exemplars", $"no such file: {exemplars}");
+            }
+        }
+
         return new DatasetManifest
         {
             Name = doc.Name!,
+            Description = string.IsNullOrWhiteSpace(doc.Description) ? null : doc.Description.Trim(),
+            LabelDescriptions = doc.LabelDescriptions,
+            ExemplarsPath = exemplars,
             Schema = schema,
             Splits = splits,
             Teachers = teachers,
@@ -222,6 +268,8 @@ public sealed record DatasetManifest
         [JsonPropertyName("teachers")] public Dictionary<string, Dictionary<string, string>?>? Teachers { get; set; }
         [JsonPropertyName("completion")] public CompletionDocument? Completion { get; set; }
         [JsonPropertyName("description")] public string? Description { get; set; }
+        [JsonPropertyName("labelDescriptions")] public Dictionary<string, string>? LabelDescriptions { get; set; }
+        [JsonPropertyName("exemplars")] public string? Exemplars { get; set; }
     }
 
     private sealed class CompletionDocument

@@ -49,7 +49,7 @@ public sealed class FormatStudentInputEstimator : IEstimator<StudentInputFormatt
         {
             if (!inputSchema.Any(c => c.Name == field && c.ItemType is TextDataViewType && c.Kind == SchemaShape.Column.VectorKind.Scalar))
             {
-                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The data needs the text column \"{field}\" (an input field of the {schema.Family.ToName()} task).");
+                throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The data needs the text column \"{field}\" (an input field of the {schema.Family.Name} task).");
             }
         }
 

@@ -43,9 +43,9 @@ public sealed class StudentInputFormatter : IArchivedComponent
         OutputColumnName = outputColumnName;
         ChoicesColumnName = choicesColumnName;
         EndOfSequence = endOfSequence;
-        format = TaskFamilyDefinition.For(schema.Family).Format(endOfSequence);
+        format = schema.Family.CreateFormat(endOfSequence);
         var annotations = new DataViewSchema.Annotations.Builder();
-        var answerKind = TaskFamilyDefinition.For(schema.Family).AnswerKind.ToString().AsMemory();
+        var answerKind = schema.Family.AnswerKind.ToString().AsMemory();
         annotations.Add(AnswerKindAnnotation, TextDataViewType.Instance, (ref ReadOnlyMemory<char> value) => value = answerKind);
         var outputs = new List<OutputColumn<Formatted>> { OutputColumns.Text<Formatted>(outputColumnName, f => f.Input, annotations.ToAnnotations()) };
         if (schema.HasChoices)
@@ -96,7 +96,7 @@ public sealed class StudentInputFormatter : IArchivedComponent
     void IArchivedComponent.WriteArchive(ArchiveFolder folder) =>
         folder.Write(EntryName, stream => JsonSerializer.Serialize(stream, new SavedFormat
         {
-            Family = Schema.Family.ToName(),
+            Family = Schema.Family.Name,
             InputFields = [.. Schema.InputFields],
             ChoicesField = Schema.ChoicesField,
             ChoiceFields = Schema.ChoiceFields?.ToArray(),
@@ -120,7 +120,12 @@ public sealed class StudentInputFormatter : IArchivedComponent
             throw new ModelFormatException(folder.ArchivePath, $"entry {folder.EntryName(EntryName)}: {ex.Message.Split(" Path:", 2)[0]}", ex);
         }
 
-        if (!TaskFamilyNames.TryParse(saved.Family, out var family) || saved.InputFields is not { Length: > 0 } || saved.InputFields.Any(string.IsNullOrEmpty)
+        if (!string.IsNullOrEmpty(saved.Family) && !TaskFamily.TryParse(saved.Family, out _))
+        {
+            throw new ModelFormatException(folder.ArchivePath, $"entry {folder.EntryName(EntryName)}: the model's task family \"{saved.Family}\" is not registered in this process (known: {string.Join(", ", TaskFamily.Names)}); call TaskFamily.Register with that family before loading the model.");
+        }
+
+        if (!TaskFamily.TryParse(saved.Family, out var family) || saved.InputFields is not { Length: > 0 } || saved.InputFields.Any(string.IsNullOrEmpty)
             || string.IsNullOrEmpty(saved.OutputColumn) || string.IsNullOrEmpty(saved.ChoicesColumn))
         {
             throw new ModelFormatException(folder.ArchivePath, $"entry {folder.EntryName(EntryName)} lacks its family, input fields or column names.");

@@ -99,23 +99,30 @@ public sealed record TaskSchema
             Fail("choicesSeparator", "must not be empty");
         }
 
-        switch (Family)
+        if (Family is null)
         {
-            case TaskFamily.MultipleChoiceQa when !HasChoices:
-                Fail("choicesField", "a multiple-choice-qa dataset needs choicesField or choiceFields");
-                break;
-            case not TaskFamily.MultipleChoiceQa when HasChoices:
-                Fail("choicesField", $"only multiple-choice-qa datasets have choices, this one is {Family.ToName()}");
-                break;
-            case TaskFamily.Nli when InputFields!.Count != 2:
-                Fail("inputFields", $"an nli dataset takes exactly two input fields (premise, hypothesis), found {InputFields.Count}");
-                break;
-            case TaskFamily.Nli when Labels is not { Count: > 0 }:
-                Fail("labels", "an nli dataset needs its closed label set, e.g. [\"entailment\", \"neutral\", \"contradiction\"]");
-                break;
-            case TaskFamily.Math or TaskFamily.MultipleChoiceQa when Labels is not null:
-                Fail("labels", $"a {Family.ToName()} dataset has no closed label set; leave labels out");
-                break;
+            Fail("family", $"must name a task family ({string.Join(", ", TaskFamily.Names)})");
+        }
+
+        if (Family!.HasChoices && !HasChoices)
+        {
+            Fail("choicesField", $"a {Family.Name} dataset needs choicesField or choiceFields");
+        }
+        else if (!Family.HasChoices && HasChoices)
+        {
+            Fail("choicesField", $"only datasets whose rows carry choices (multiple-choice-qa) have choices, this one is {Family.Name}");
+        }
+        else if (Family.InputFieldCount is { } inputCount && InputFields!.Count != inputCount)
+        {
+            Fail("inputFields", $"a {Family.Name} dataset takes exactly {inputCount} input fields{(Family == TaskFamily.Nli ? " (premise, hypothesis)" : "")}, found {InputFields.Count}");
+        }
+        else if (Family.LabelSet == LabelSetRule.Required && Labels is not { Count: > 0 })
+        {
+            Fail("labels", $"a {Family.Name} dataset needs its closed label set, e.g. [\"entailment\", \"neutral\", \"contradiction\"]");
+        }
+        else if (Family.LabelSet == LabelSetRule.None && Labels is not null)
+        {
+            Fail("labels", $"a {Family.Name} dataset has no closed label set; leave labels out");
         }
 
         if (Labels is not null)

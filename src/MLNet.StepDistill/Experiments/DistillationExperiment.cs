@@ -37,7 +37,7 @@ public sealed partial class DistillationExperiment
         var wholeTest = AnnotatedSplit.Read(mlContext, dataset, options.TestSplit);
         var test = options.TestRows > 0 ? wholeTest.Take(options.TestRows).ToArray() : wholeTest;
         var family = dataset.Manifest.Family;
-        var labels = family is TaskFamily.Nli or TaskFamily.Classification && dataset.Schema.Labels is { Count: > 0 } l ? l.ToArray() : null;
+        var labels = family.ClosedLabels(dataset.Schema)?.ToArray();
 
         var results = new List<ExperimentResult> { MajorityClassBaseline.Evaluate(mlContext, family, labels, train, test, options.LabelSource) };
         var trainData = AnnotatedSplit.ToDataView(mlContext, train);
@@ -104,7 +104,7 @@ public sealed partial class DistillationExperiment
         Mode = mode,
         LabelSource = options.LabelSource,
         Labels = labels,
-        ChoicesColumnName = family == TaskFamily.MultipleChoiceQa ? nameof(AnnotatedRow.Choices) : null,
+        ChoicesColumnName = family.HasChoices ? nameof(AnnotatedRow.Choices) : null,
         Student = options.Student,
         TokenizerPath = options.TokenizerPath,
         MaxSteps = options.Steps,

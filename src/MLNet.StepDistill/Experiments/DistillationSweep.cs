@@ -172,7 +172,7 @@ public sealed class DistillationSweep
         var random = new Random(seed);
         var (trainRows, validationRows) = Split();
         var family = dataset.Manifest.Family;
-        var labels = family is TaskFamily.Nli or TaskFamily.Classification && dataset.Schema.Labels is { Count: > 0 } l ? l.ToArray() : null;
+        var labels = family.ClosedLabels(dataset.Schema)?.ToArray();
         var trainData = AnnotatedSplit.ToDataView(mlContext, trainRows);
         var trials = new List<SweepTrial>();
         Seq2SeqStudentTransformer? best = null;
@@ -278,7 +278,7 @@ public sealed class DistillationSweep
         Mode = ExperimentMethods.Mode(s.Method),
         LabelSource = ExperimentMethods.Labels(s.Method),
         Labels = labels,
-        ChoicesColumnName = family == TaskFamily.MultipleChoiceQa ? nameof(AnnotatedRow.Choices) : null,
+        ChoicesColumnName = family.HasChoices ? nameof(AnnotatedRow.Choices) : null,
         Student = s.Student,
         TokenizerPath = tokenizerPath,
         MaxSteps = s.Steps,

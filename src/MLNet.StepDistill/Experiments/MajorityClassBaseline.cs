@@ -16,12 +16,12 @@ internal static class MajorityClassBaseline
         var started = DateTime.UtcNow;
         var source = labelSource == LabelSource.Teacher ? "teacher" : "gold";
         var trainLabels = train.Select(r => TrainingLabel(r, labelSource)).Where(l => l.Length > 0).ToArray();
-        if (family == TaskFamily.MultipleChoiceQa || labels is { Length: > 0 })
+        if (family.HasChoices || labels is { Length: > 0 })
         {
-            string? ClassOf(AnnotatedRow row, string label) => family == TaskFamily.MultipleChoiceQa
+            string? ClassOf(AnnotatedRow row, string label) => family.HasChoices
                 ? Array.IndexOf(row.Choices, label) is var i and >= 0 ? i.ToString(System.Globalization.CultureInfo.InvariantCulture) : null
                 : labels!.Contains(label) ? label : null;
-            var classCount = family == TaskFamily.MultipleChoiceQa ? Math.Max(1, train.Concat(test).Max(r => r.Choices.Length)) : labels!.Length;
+            var classCount = family.HasChoices ? Math.Max(1, train.Concat(test).Max(r => r.Choices.Length)) : labels!.Length;
             var trainClasses = train.Select(r => ClassOf(r, TrainingLabel(r, labelSource))).OfType<string>().ToArray();
             var counts = trainClasses.GroupBy(c => c).ToDictionary(g => g.Key, g => g.Count());
             var majority = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key).FirstOrDefault();
@@ -37,7 +37,7 @@ internal static class MajorityClassBaseline
 
         var mostFrequent = trainLabels.GroupBy(l => l).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault() ?? "";
         var answered = ml.Data.LoadFromEnumerable(test.Select(r => new AnsweredRow { Label = r.Label, PredictedText = mostFrequent }));
-        var metrics = ml.StepDistill().EvaluateGeneratedText(answered, compareAsEquations: family == TaskFamily.Math);
+        var metrics = ml.StepDistill().EvaluateGeneratedText(answered, compareAsEquations: family.AnswerKind == TaskAnswerKind.Equation);
         return new ExperimentResult("majority class", source, 0, train.Count, test.Count, metrics.Accuracy, null, null, null, null,
             (DateTime.UtcNow - started).TotalSeconds);
     }

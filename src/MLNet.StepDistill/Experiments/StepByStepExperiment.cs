@@ -41,7 +41,7 @@ public sealed partial class StepByStepExperiment
         var dataset = TaskDataset.Open(options.DatasetFolder);
         var trainSplit = options.TrainSplit ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
         var family = dataset.Manifest.Family;
-        var labels = family is TaskFamily.Nli or TaskFamily.Classification && dataset.Schema.Labels is { Count: > 0 } l ? l.ToArray() : null;
+        var labels = family.ClosedLabels(dataset.Schema)?.ToArray();
 
         var (pool, validation) = CarveValidation(AnnotatedSplit.Read(mlContext, dataset, trainSplit));
         var wholeTest = AnnotatedSplit.Read(mlContext, dataset, options.TestSplit);
@@ -148,7 +148,7 @@ public sealed partial class StepByStepExperiment
         Mode = ExperimentMethods.Mode(method),
         LabelSource = ExperimentMethods.Labels(method),
         Labels = labels,
-        ChoicesColumnName = family == TaskFamily.MultipleChoiceQa ? nameof(AnnotatedRow.Choices) : null,
+        ChoicesColumnName = family.HasChoices ? nameof(AnnotatedRow.Choices) : null,
         Student = options.Student,
         TokenizerPath = options.TokenizerPath,
         MaxSteps = options.StepsFor(fraction),

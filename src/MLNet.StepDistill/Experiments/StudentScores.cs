@@ -17,7 +17,7 @@ internal sealed record StudentScores(double Accuracy, double? MacroAccuracy, dou
         var data = AnnotatedSplit.ToDataView(ml, rows);
         if (student.IsOpenTarget)
         {
-            var generated = ml.StepDistill().EvaluateGeneratedText(student.Transform(data), nameof(AnnotatedRow.Label), compareAsEquations: family == TaskFamily.Math);
+            var generated = ml.StepDistill().EvaluateGeneratedText(student.Transform(data), nameof(AnnotatedRow.Label), compareAsEquations: family.AnswerKind == TaskAnswerKind.Equation);
             return new StudentScores(generated.Accuracy, null, null);
         }
 

@@ -25,7 +25,7 @@ public sealed record TeacherScore(string? Name, int TestRows, double? Accuracy, 
             Label = r.Label,
             PredictedText = string.Equals(r.AnnotationStatus, "ok", StringComparison.OrdinalIgnoreCase) ? r.TeacherLabel : "",
         }));
-        var metrics = ml.StepDistill().EvaluateGeneratedText(answered, compareAsEquations: dataset.Manifest.Family == TaskFamily.Math);
+        var metrics = ml.StepDistill().EvaluateGeneratedText(answered, compareAsEquations: dataset.Manifest.Family.AnswerKind == TaskAnswerKind.Equation);
         var correct = (int)Math.Round(metrics.Accuracy * test.Count);
         return new TeacherScore(name, test.Count, metrics.Accuracy, ConfidenceInterval.Wilson(correct, test.Count));
     }

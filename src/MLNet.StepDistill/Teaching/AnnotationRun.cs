@@ -29,7 +29,7 @@ internal sealed class AnnotationRun
     {
         var schema = _options.Schema!;
         var markers = _options.Markers ?? CompletionMarkers.DefaultFor(schema.Family);
-        var annotator = new CompletionAnnotator(schema.Family, CompletionParsers.For(schema, markers));
+        var annotator = new CompletionAnnotator(schema.Family, schema.Family.CreateParser(schema, markers));
         var prompt = _options.Prompt ?? RationalePrompt.ForFamily(schema, markers);
         var sampling = _options.Sampling;
         var concurrency = _options.MaxConcurrency ?? (_teacher is ChatClientTeacher chat ? chat.Options.MaxConcurrency : 8);
@@ -254,7 +254,7 @@ internal sealed class AnnotationRun
 
         var parsed = completions.Select(c => annotator.Parser.Parse(c.Text, example)).ToArray();
         var vote = SelfConsistencyVote.Decide(annotator.Family, parsed);
-        bool? correct = example.Target is null ? null : vote is { } v && AnswerComparer.Same(annotator.Family, v.Winner.Label, example.Target);
+        bool? correct = example.Target is null ? null : vote is { } v && annotator.Family.SameAnswer(v.Winner.Label, example.Target);
         if (vote is not { } decided)
         {
             var first = parsed.Length > 0 ? parsed[0] : ParsedCompletion.Failed(ParseFailure.EmptyCompletion, "the teacher returned no completion");
@@ -266,7 +266,9 @@ internal sealed class AnnotationRun
             var reason = $"teacher label \"{label}\" disagrees with the gold label \"{example.Target}\"";
             return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length)), false);
         }
-        return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Ok, null, correct, decided.Votes, parsed.Length)), false);
+        var status = decided.Winner.IsOk ? AnnotationStatus.Ok : AnnotationStatus.LabelOnly;
+        var why = decided.Winner.IsOk ? null : "the teacher gave a label but no rationale";
+        return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, status, why, correct, decided.Votes, parsed.Length)), false);
     }
 
     /// <summary>Adds a row's tokens (the server's usage, else estimated), its cached samples and what this run paid for it.</summary>

@@ -6,7 +6,13 @@ public static class AnnotationStatus
     /// <summary>The teacher gave a rationale and a label: use the row for training.</summary>
     public const string Ok = "ok";
 
-    /// <summary>The teacher answered but its completion holds no usable rationale or label.</summary>
+    /// <summary>
+    /// The teacher gave a label but no rationale: the row's teacher label is usable by the methods that learn labels
+    /// only (distillation), not by the rationale task.
+    /// </summary>
+    public const string LabelOnly = "label-only";
+
+    /// <summary>The teacher answered but its completion holds no usable label.</summary>
     public const string ParseFailed = "parse-failed";
 
     /// <summary>Every call for the row failed (retries spent, or refused); a re-run with the same cache retries only these.</summary>
@@ -16,5 +22,5 @@ public static class AnnotationStatus
     public const string Filtered = "filtered";
 
     /// <summary>All statuses, in report order.</summary>
-    public static IReadOnlyList<string> All { get; } = [Ok, ParseFailed, CallFailed, Filtered];
+    public static IReadOnlyList<string> All { get; } = [Ok, LabelOnly, ParseFailed, CallFailed, Filtered];
 }

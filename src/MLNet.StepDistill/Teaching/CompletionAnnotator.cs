@@ -14,7 +14,7 @@ public sealed class CompletionAnnotator(TaskFamily family, ICompletionParser par
     public static CompletionAnnotator For(DatasetManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        return new CompletionAnnotator(manifest.Family, CompletionParsers.For(manifest));
+        return new CompletionAnnotator(manifest.Family, manifest.Family.CreateParser(manifest.Schema, manifest.Completion));
     }
 
     /// <summary>The task family.</summary>
@@ -28,7 +28,7 @@ public sealed class CompletionAnnotator(TaskFamily family, ICompletionParser par
     {
         ArgumentNullException.ThrowIfNull(example);
         var parsed = Parser.Parse(completion, example);
-        bool? correct = example.Target is null ? null : parsed.IsOk && AnswerComparer.Same(Family, parsed.Label, example.Target);
+        bool? correct = example.Target is null ? null : parsed.HasLabel && Family.SameAnswer(parsed.Label, example.Target);
         return new AnnotatedExample(example, completion ?? "", parsed, correct);
     }
 

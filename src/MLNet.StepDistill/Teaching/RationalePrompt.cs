@@ -7,8 +7,9 @@ namespace MLNet.StepDistill.Teaching;
 /// task row into the <see cref="TeacherPrompt"/> a teacher answers.
 /// </summary>
 /// <example><code>
-/// var prompt = RationalePrompt.ForDataset(TaskDataset.Open("datasets/cqa").Manifest);   // Wei et al.'s 7 CQA exemplars
-/// var mine = prompt with { Exemplars = RationalePrompt.LoadExemplars("my-exemplars.json", TaskFamily.MultipleChoiceQa) };
+/// var cqa = TaskDataset.Open("datasets/cqa");
+/// var prompt = RationalePrompt.ForDataset(cqa.Manifest);   // Wei et al.'s 7 CQA exemplars
+/// var mine = prompt with { Exemplars = ExemplarFile.Read("my-exemplars.json", cqa.Manifest.Schema) };
 /// </code></example>
 /// <param name="Template">The layout.</param>
 /// <param name="Exemplars">The worked examples, in order (may be empty for a zero-shot prompt).</param>
@@ -22,71 +23,57 @@ public sealed record RationalePrompt(PromptTemplate Template, IReadOnlyList<Prom
     }
 
     /// <summary>
-    /// The default prompt of a dataset: its family's layout with the answer marker of its manifest and the shipped
-    /// exemplars (see <see cref="ForFamily"/>).
+    /// The prompt that asks the teacher to explain a known answer instead of predicting one (the <c>explain-gold</c>
+    /// rationale mode and exemplar bootstrapping): the usual prompt, with a line before the row's question that gives
+    /// the gold answer and asks for the reasoning that leads to it, ending with the answer sentence as usual. The reply
+    /// parses with the family's parser, so a reply that argues for another answer is caught.
     /// </summary>
-    public static RationalePrompt ForDataset(DatasetManifest manifest)
+    /// <param name="example">The row; its <see cref="TaskExample.Target"/> is the answer to explain.</param>
+    /// <exception cref="ArgumentException">The row has no gold target.</exception>
+    public TeacherPrompt BuildExplaining(TaskExample example)
     {
-        ArgumentNullException.ThrowIfNull(manifest);
-        return ForFamily(manifest.Schema, manifest.Completion);
+        ArgumentNullException.ThrowIfNull(example);
+        if (string.IsNullOrWhiteSpace(example.Target))
+        {
+            throw new ArgumentException($"row \"{example.Id}\" has no gold answer to explain", nameof(example));
+        }
+
+        var letter = AnswerComparer.PositionAmong(example.Target, example.Choices) is var position and >= 0
+            ? $"({MultipleChoiceFormat.ChoiceLetter(position)}) "
+            : "";
+        var hint = $"The correct answer to the next question is {letter}{example.Target.Trim()}. Explain step by step why it is correct, then state it as the answer in the usual way.";
+        var user = Template.RenderUser(Exemplars, example.Inputs, example.Choices);
+        var question = Template.RenderQuestion(example.Inputs, example.Choices);
+        return new TeacherPrompt(example.Id, Template.System, user[..^question.Length] + hint + "\n" + question);
     }
 
     /// <summary>
-    /// The default prompt of a family. Multiple-choice: the 7 CommonsenseQA exemplars of Wei et al. (2022),
-    /// <c>Q: ...\nAnswer Choices:\n(a) ...\nA: &lt;rationale&gt; So the answer is (c) television.</c>. Math: their 8 math
-    /// exemplars, <c>Q: ...\nA: &lt;rationale&gt; The answer is (21 - 15).</c>. NLI: our ANLI exemplars,
-    /// <c>Premise: ...\nHypothesis: ...\nAnswer: &lt;rationale&gt; So the answer is contradiction.</c>, or, when the answer
-    /// marker is <c>"Answer:"</c>, our e-SNLI ones, <c>Premise: ...\nHypothesis: ...\nReasonings: &lt;rationale&gt;\nAnswer: entailment</c>.
-    /// Classification: zero-shot <c>Q: ...\nA:</c> with the label set in a header. The answer sentence uses
-    /// <paramref name="markers"/>' answer marker, so the teacher's reply parses with the same rules.
+    /// The default prompt of a dataset: its family's layout (<see cref="TaskFamily.DefaultTemplate"/>) with the answer
+    /// marker of its manifest, the task described by its <c>description</c> and <c>labelDescriptions</c>
+    /// (<see cref="PromptTemplate.DescribeTask"/>), and its exemplars: the manifest's <c>exemplars</c> file when it names
+    /// one, else the family's defaults (the paper's shipped exemplars; none for classification).
+    /// </summary>
+    /// <exception cref="DatasetFormatException">The manifest's exemplar file is missing or malformed.</exception>
+    public static RationalePrompt ForDataset(DatasetManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var prompt = ForFamily(manifest.Schema, manifest.Completion);
+        return new RationalePrompt(
+            prompt.Template.DescribeTask(manifest.Schema, manifest.Completion, manifest.Description, manifest.LabelDescriptions),
+            manifest.ExemplarsPath is { } path ? ExemplarFile.Read(path, manifest.Schema) : prompt.Exemplars);
+    }
+
+    /// <summary>
+    /// The default prompt of a family: <see cref="TaskFamily.DefaultTemplate"/> and
+    /// <see cref="TaskFamily.DefaultExemplars"/>. The answer sentence uses <paramref name="markers"/>' answer marker, so
+    /// the teacher's reply parses with the same rules.
     /// </summary>
     /// <param name="schema">The task schema (family, and the label set for classification).</param>
     /// <param name="markers">The completion markers; <c>null</c> for the family's default.</param>
     public static RationalePrompt ForFamily(TaskSchema schema, CompletionMarkers? markers = null)
     {
         ArgumentNullException.ThrowIfNull(schema);
-        markers ??= CompletionMarkers.DefaultFor(schema.Family);
-        var marker = markers.AnswerMarker.Trim();
-        return schema.Family switch
-        {
-            TaskFamily.MultipleChoiceQa => new(
-                new PromptTemplate("Q: {input}\nAnswer Choices:\n{choices}\nA:", " {rationale} " + marker + " ({letter}) {label}."),
-                ShippedExemplars.Cqa),
-            TaskFamily.Math => new(
-                new PromptTemplate("Q: {input}\nA:", " {rationale} " + marker + " ({label})."),
-                ShippedExemplars.Svamp),
-            TaskFamily.Nli when marker == "Answer:" => new(
-                new PromptTemplate("Premise: {input1}\nHypothesis: {input2}\nReasonings:", " {rationale}\n" + marker + " {label}"),
-                ShippedExemplars.Esnli),
-            TaskFamily.Nli => new(
-                new PromptTemplate("Premise: {input1}\nHypothesis: {input2}\nAnswer:", " {rationale} " + marker + " {label}."),
-                ShippedExemplars.Anli),
-            TaskFamily.Classification => new(
-                new PromptTemplate("Q: {input}\nA:", " {rationale} " + marker + " {label}.")
-                {
-                    Header = "Answer each question step by step, then end with \"" + marker + " <label>.\""
-                        + (schema.Labels is { Count: > 0 } labels ? " The label is one of: " + string.Join(", ", labels) + "." : ""),
-                },
-                []),
-            _ => throw new ArgumentOutOfRangeException(nameof(schema), schema.Family, "unknown task family"),
-        };
-    }
-
-    /// <summary>
-    /// Reads exemplars from a JSON file shaped like the shipped ones: <c>{"exemplars": [{...}, ...]}</c> where each
-    /// exemplar has <c>"rationale"</c>, a label (<c>"label"</c>, <c>"answer"</c> or <c>"equation"</c>), its inputs
-    /// (<c>"inputs": [...]</c>, or by the family: <c>"question"</c>; <c>"premise"</c> and <c>"hypothesis"</c>; <c>"text"</c>)
-    /// and, for multiple-choice, <c>"choices"</c>.
-    /// </summary>
-    /// <exception cref="DatasetFormatException">The file is missing or an exemplar lacks a field (the message names file and field).</exception>
-    public static IReadOnlyList<PromptExemplar> LoadExemplars(string path, TaskFamily family)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (!File.Exists(path))
-        {
-            throw new DatasetFormatException(path, null, null, "no such exemplar file");
-        }
-        using var stream = File.OpenRead(path);
-        return ExemplarFile.Read(stream, path, family);
+        markers ??= schema.Family.DefaultMarkers;
+        return new(schema.Family.DefaultTemplate(schema, markers), schema.Family.DefaultExemplars(markers));
     }
 }

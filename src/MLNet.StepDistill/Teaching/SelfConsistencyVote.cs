@@ -9,13 +9,17 @@ namespace MLNet.StepDistill.Teaching;
 /// </summary>
 internal static class SelfConsistencyVote
 {
-    /// <summary>The winning sample and how many samples agree with it; <c>null</c> when no sample parsed.</summary>
+    /// <summary>
+    /// The winning sample and how many samples agree with it; <c>null</c> when no sample gave a label. Samples with a
+    /// rationale vote first; only when none has one do the label-only samples vote (the winner is then label-only).
+    /// </summary>
     public static (ParsedCompletion Winner, int Votes)? Decide(TaskFamily family, IReadOnlyList<ParsedCompletion> samples)
     {
+        var voters = samples.Any(s => s.IsOk) ? samples.Where(s => s.IsOk) : samples.Where(s => s.HasLabel);
         var groups = new List<(ParsedCompletion First, int Votes)>();
-        foreach (var sample in samples.Where(s => s.IsOk))
+        foreach (var sample in voters)
         {
-            var index = groups.FindIndex(g => AnswerComparer.Same(family, sample.Label, g.First.Label));
+            var index = groups.FindIndex(g => family.SameAnswer(sample.Label, g.First.Label));
             if (index < 0)
             {
                 groups.Add((sample, 1));

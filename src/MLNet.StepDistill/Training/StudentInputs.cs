@@ -57,7 +57,7 @@ public static class StudentInputs
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(schema);
         var examples = TaskExampleReader.Read(data, schema);
-        var format = TaskFormats.For(schema.Family, endOfSequence);
+        var format = schema.Family.CreateFormat(endOfSequence);
         var annotations = ReadAnnotations(data, schema, rationaleColumnName, teacherLabelColumnName, statusColumnName);
         return examples.Select((example, i) => new AnnotatedRow
         {

@@ -117,7 +117,7 @@ public class T5SpecialTokenTests
     public void Nli_student_input_has_eos_between_premise_and_hypothesis_and_at_the_end()
     {
         var row = TaskDataset.Open(RepoPaths.Dataset("esnli")).ReadExamples("valid")[0];
-        var input = TaskPrefixes.Predict + TaskFormats.For(TaskFamily.Nli).FormatInput(row);
+        var input = TaskPrefixes.Predict + TaskFamily.Nli.CreateFormat().FormatInput(row);
         var tokenizer = T5Tokenizer.FromFile(ShippedModel, modelVocabSize: 4000);
         using var batch = tokenizer.EncodeBatch([input]);
 

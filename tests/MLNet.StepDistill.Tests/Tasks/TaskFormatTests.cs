@@ -13,7 +13,7 @@ public class TaskFormatTests
 
         Assert.Equal(
             "A beaver is know for building prowess, their supplies come from where?\nAnswer Choices:\n(a) british columbia\n(b) body of water\n(c) wooded area\n(d) pay debts\n(e) zoo",
-            TaskFormats.For(cqa.Manifest.Family).FormatInput(row));
+            cqa.Manifest.Family.CreateFormat().FormatInput(row));
     }
 
     [Fact]
@@ -23,7 +23,7 @@ public class TaskFormatTests
 
         Assert.Equal(
             "Paige was helping her mom plant flowers and together they planted some seeds. They put 10 seeds in each flower bed. If there are 45 flowerbeds\nHow many seeds did they plant?",
-            TaskFormats.For(TaskFamily.Math).FormatInput(row));
+            TaskFamily.Math.CreateFormat().FormatInput(row));
     }
 
     [Fact]
@@ -33,14 +33,14 @@ public class TaskFormatTests
 
         Assert.Equal(
             "Two women are embracing while holding to go packages.</s>The sisters are hugging goodbye while holding to go packages after just eating lunch.",
-            TaskFormats.For(TaskFamily.Nli).FormatInput(row));
+            TaskFamily.Nli.CreateFormat().FormatInput(row));
         Assert.Equal("p[SEP]h", new NliFormat("[SEP]").FormatInput(new TaskExample("x", ["p", "h"], [], null)));
     }
 
     [Fact]
     public void Classification_is_the_text_and_prefixes_are_the_papers()
     {
-        Assert.Equal("Great film", TaskFormats.For(TaskFamily.Classification).FormatInput(new TaskExample("r", ["Great film"], [], "positive")));
+        Assert.Equal("Great film", TaskFamily.Classification.CreateFormat().FormatInput(new TaskExample("r", ["Great film"], [], "positive")));
         Assert.Equal("predict: ", TaskPrefixes.Predict);
         Assert.Equal("explain: ", TaskPrefixes.Explain);
     }

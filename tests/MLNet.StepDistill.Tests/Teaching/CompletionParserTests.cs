@@ -45,7 +45,6 @@ public class CompletionParserTests
     [InlineData("Reasons. So the answer is", ParseFailure.NoLabel)]
     [InlineData("Reasons. So the answer is one of these four.", ParseFailure.NoLabel)]
     [InlineData("Reasons. So the answer is (g) moon.", ParseFailure.InvalidLabel)]
-    [InlineData("So the answer is (c) wooded area.", ParseFailure.NoRationale)]
     public void Cqa_malformed_completions_are_failures_not_exceptions(string completion, ParseFailure failure)
     {
         var parsed = new MultipleChoiceCompletionParser().Parse(completion, Beaver);
@@ -75,7 +74,7 @@ public class CompletionParserTests
     }
 
     [Theory]
-    [InlineData("Reasons. The answer is 42.", ParseFailure.NoLabel)]
+    [InlineData("Reasons. The answer is forty-two.", ParseFailure.NoLabel)]
     [InlineData("Reasons. The answer is ((415 - 309) - (41", ParseFailure.InvalidLabel)]
     [InlineData("Reasons. The answer is (23 + x).", ParseFailure.InvalidLabel)]
     [InlineData("Reasons. The answer is (14, 21).", ParseFailure.InvalidLabel)]
@@ -131,7 +130,8 @@ public class CompletionParserTests
     [Fact]
     public void Classification_without_a_label_set_takes_the_first_answer_line()
     {
-        var parser = CompletionParsers.For(new TaskSchema { Family = TaskFamily.Classification, IdField = "id", InputFields = ["text"] });
+        var schema = new TaskSchema { Family = TaskFamily.Classification, IdField = "id", InputFields = ["text"] };
+        var parser = schema.Family.CreateParser(schema);
         Assert.Equal("very positive", parser.Parse("Loved it. So the answer is very positive.\nQ: next", Nli).Label);
     }
 }

@@ -52,7 +52,7 @@ public class PromptTests
     {
         var manifest = RecordedSplit.Open(name, split).Dataset.Manifest;
         var prompt = RationalePrompt.ForDataset(manifest);
-        var parser = CompletionParsers.For(manifest);
+        var parser = manifest.Family.CreateParser(manifest.Schema, manifest.Completion);
 
         Assert.All(prompt.Exemplars, exemplar =>
         {
@@ -68,7 +68,7 @@ public class PromptTests
     [InlineData("esnli.json", "esnli")]
     public void Our_nli_exemplars_are_shipped_validation_rows_with_their_gold_labels(string file, string dataset)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "MLNet.StepDistill", "Teaching", "Prompts", file)));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "MLNet.StepDistill.Core", "Tasks", "Prompts", file)));
         var valid = RecordedSplit.Open(dataset, "valid");
 
         Assert.Contains("MLNet.StepDistill's own", doc.RootElement.GetProperty("source").GetString());
@@ -88,15 +88,16 @@ public class PromptTests
         var file = temp.Write("mine.json", """{"exemplars": [{"text": "I loved it", "rationale": "Loving is positive.", "label": "positive"}]}""");
         var broken = temp.Write("broken.json", """{"exemplars": [{"text": "I loved it", "label": "positive"}]}""");
         var template = new PromptTemplate("Review: {input1}\nVerdict:", " {rationale} So the answer is {label}.") { System = "You grade reviews.", Header = "Grade these." };
+        var schema = new TaskSchema { Family = TaskFamily.Classification, IdField = "id", InputFields = ["review"] };
 
-        var prompt = new RationalePrompt(template, RationalePrompt.LoadExemplars(file, TaskFamily.Classification))
+        var prompt = new RationalePrompt(template, ExemplarFile.Read(file, schema))
             .Build(new TaskExample("r1", ["Awful {label} food"], [], null));
 
         Assert.Equal("You grade reviews.", prompt.System);
         Assert.Equal("Grade these.\n\nReview: I loved it\nVerdict: Loving is positive. So the answer is positive.\n\nReview: Awful {label} food\nVerdict:", prompt.User);
         Assert.Contains("{inputs}", Assert.Throws<ArgumentException>(() => new PromptTemplate("Q: {inputs}", " {rationale} {label}")).Message);
         Assert.Contains("{rationale}", Assert.Throws<ArgumentException>(() => new PromptTemplate("Q: {input}", " {label}")).Message);
-        var error = Assert.Throws<DatasetFormatException>(() => RationalePrompt.LoadExemplars(broken, TaskFamily.Classification));
+        var error = Assert.Throws<DatasetFormatException>(() => ExemplarFile.Read(broken, schema));
         Assert.Contains("exemplars[0].rationale", error.Message);
         Assert.Contains("broken.json", error.Message);
     }

@@ -23,7 +23,7 @@ public class StudentInputsTests
         // Expected: the task format and the parser applied directly to each example and its recorded completion.
         var examples = cqa.ReadExamples("test");
         var parser = CompletionAnnotator.For(cqa.Manifest);
-        var format = TaskFormats.For(TaskFamily.MultipleChoiceQa);
+        var format = TaskFamily.MultipleChoiceQa.CreateFormat();
         Assert.Equal(examples.Count, rows.Count);
         for (var i = 0; i < examples.Count; i++)
         {

@@ -1,4 +1,4 @@
-namespace MLNet.StepDistill.Teaching;
+namespace MLNet.StepDistill.Tasks;
 
 /// <summary>Why a completion did not parse (<see cref="None"/> when it did).</summary>
 public enum ParseFailure
@@ -18,6 +18,6 @@ public enum ParseFailure
     /// <summary>A label was read but is not acceptable: not one of the row's choices, not in the closed label set, or an expression that is unbalanced or not arithmetic.</summary>
     InvalidLabel,
 
-    /// <summary>A label was found but there is no rationale before it.</summary>
-    NoRationale,
+    /// <summary>The answer names two different labels or choices (<c>either (c) forest or (e) rural area</c>): a hedge is not a label.</summary>
+    TwoAnswers,
 }

@@ -1,6 +1,5 @@
-using MLNet.StepDistill.Tasks;
 
-namespace MLNet.StepDistill.Teaching;
+namespace MLNet.StepDistill.Tasks;
 
 /// <summary>
 /// Splits a teacher's raw completion into rationale and label by its task family's rules. Never throws on a malformed

@@ -1,4 +1,4 @@
-namespace MLNet.StepDistill.Teaching;
+namespace MLNet.StepDistill.Tasks;
 
 /// <summary>
 /// One worked example of a few-shot prompt: a question (its input fields, and choices for multiple-choice), the

@@ -1,4 +1,4 @@
-namespace MLNet.StepDistill.Teaching;
+namespace MLNet.StepDistill.Tasks;
 
 /// <summary>A teacher completion split into rationale and label.</summary>
 /// <param name="Rationale">The chain of thought before the answer (trimmed); what the student learns to explain. Empty when none was found.</param>
@@ -31,7 +31,9 @@ public sealed record ParsedCompletion(string Rationale, string? Label, ParseStat
         return new(rationale, null, ParseStatus.ParseFailed, failure, reason);
     }
 
-    /// <summary>Ok when there is a rationale; otherwise a <see cref="ParseFailure.NoRationale"/> failure.</summary>
-    internal static ParsedCompletion OkIfRationale(string rationale, string label) =>
-        rationale.Length == 0 ? Failed(ParseFailure.NoRationale, "no rationale before the answer") : Ok(rationale, label);
+    /// <summary>A label without a rationale (<see cref="ParseStatus.LabelOnly"/>).</summary>
+    public static ParsedCompletion LabelOnly(string label) => new("", label ?? throw new ArgumentNullException(nameof(label)), ParseStatus.LabelOnly, ParseFailure.None, null);
+
+    /// <summary>True when a label was found (<see cref="ParseStatus.Ok"/> or <see cref="ParseStatus.LabelOnly"/>).</summary>
+    public bool HasLabel => Status is ParseStatus.Ok or ParseStatus.LabelOnly;
 }

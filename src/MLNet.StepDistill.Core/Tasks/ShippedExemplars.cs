@@ -1,6 +1,5 @@
-using MLNet.StepDistill.Tasks;
 
-namespace MLNet.StepDistill.Teaching;
+namespace MLNet.StepDistill.Tasks;
 
 /// <summary>The exemplar files embedded in the library (Teaching/Prompts/*.json), read once.</summary>
 internal static class ShippedExemplars
@@ -20,7 +19,7 @@ internal static class ShippedExemplars
 
     private static IReadOnlyList<PromptExemplar> Load(string file, TaskFamily family)
     {
-        var name = "MLNet.StepDistill.Teaching.Prompts." + file;
+        var name = "MLNet.StepDistill.Tasks.Prompts." + file;
         using var stream = typeof(ShippedExemplars).Assembly.GetManifestResourceStream(name)
             ?? throw new InvalidOperationException($"embedded prompt file {name} is missing from the assembly");
         return ExemplarFile.Read(stream, name, family);
