@@ -184,6 +184,11 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         }
 
         leave();
+        if (_options.RejectResponseFormat && request.ResponseFormat is not null)
+        {
+            await WriteErrorAsync(context, 400, "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", "invalid_request_error").ConfigureAwait(false);
+            return;
+        }
         if (ChooseFault(attempt) is { } fault)
         {
             await WriteFaultAsync(context, fault).ConfigureAwait(false);
@@ -265,7 +270,10 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         int? maxTokens = root.TryGetProperty("max_completion_tokens", out var mct) && mct.ValueKind == JsonValueKind.Number ? mct.GetInt32()
             : root.TryGetProperty("max_tokens", out var mt) && mt.ValueKind == JsonValueKind.Number ? mt.GetInt32()
             : null;
-        return new FakeChatRequest(model, messages, temperature, maxTokens, _clock.Elapsed);
+        return new FakeChatRequest(model, messages, temperature, maxTokens, _clock.Elapsed)
+        {
+            ResponseFormat = root.TryGetProperty("response_format", out var format) && format.ValueKind == JsonValueKind.Object ? format.GetRawText() : null,
+        };
     }
 
     /// <summary>Message content is a string, or an array of parts of which the text parts count.</summary>

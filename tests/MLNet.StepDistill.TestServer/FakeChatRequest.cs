@@ -16,6 +16,9 @@ public sealed record FakeChatRequest(string? Model, IReadOnlyList<FakeChatMessag
     /// <summary>The last user message: what the server counts requests by.</summary>
     public string UserPrompt => Messages.LastOrDefault(m => m.Role == "user")?.Content ?? "";
 
+    /// <summary>The <c>response_format</c> field as JSON text (e.g. a <c>json_schema</c>), when sent; else null.</summary>
+    public string? ResponseFormat { get; init; }
+
     /// <summary>The system message, when there is one.</summary>
     public string? SystemPrompt => Messages.FirstOrDefault(m => m.Role == "system")?.Content;
 }

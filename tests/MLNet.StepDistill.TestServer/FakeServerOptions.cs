@@ -81,6 +81,9 @@ public sealed class FakeServerOptions
     /// <summary>Requests inside a batch that fail (an error-file line with status 500) instead of being answered; <c>null</c> for none.</summary>
     public Func<FakeChatRequest, bool>? BatchRequestFails { get; init; }
 
+    /// <summary>Answers every request that carries a <c>response_format</c> with 400, like a server or model without structured outputs. Default false.</summary>
+    public bool RejectResponseFormat { get; init; }
+
     /// <summary>
     /// Makes the 401 body quote the Authorization header it got, like a careless server, so tests can check that
     /// callers keep the key out of their errors. Default false.

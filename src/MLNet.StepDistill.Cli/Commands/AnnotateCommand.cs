@@ -88,9 +88,40 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         public double Timeout { get; init; } = 120;
 
         [CommandOption("--max-failed-fraction <F>")]
-        [Description("Exit non-zero when more than this fraction of rows end call-failed (and always when every row did).")]
-        [DefaultValue(0.1)]
-        public double MaxFailedFraction { get; init; } = 0.1;
+        [Description("Exit non-zero when more than this fraction of rows end without a usable label (parse-failed or call-failed), and always when no row did; one failing reply is printed with the reason.")]
+        [DefaultValue(0.5)]
+        public double MaxFailedFraction { get; init; } = 0.5;
+
+        [CommandOption("--exemplars <FILE>")]
+        [Description("Few-shot exemplars for the teacher's prompt ({\"exemplars\": [{\"text\" (or the input fields), \"rationale\", \"label\"}]}); overrides dataset.json's \"exemplars\" and the family's defaults.")]
+        public string? Exemplars { get; init; }
+
+        [CommandOption("--prompt <FILE>")]
+        [Description("Your own prompt template: a JSON file {\"question\", \"answer\", \"system\", \"header\", \"separator\"} (see the README, \"Your own task\").")]
+        public string? Prompt { get; init; }
+
+        [CommandOption("--system <TEXT>")]
+        [Description("The system message sent with every prompt (replaces the template's).")]
+        public string? System { get; init; }
+
+        [CommandOption("--bootstrap-exemplars <K>")]
+        [Description("Let the teacher write the exemplars: K gold-labelled rows (spread over the labels) are sent with their gold label first, and the explanations that parse back to it become the few-shot exemplars of every later prompt.")]
+        [DefaultValue(0)]
+        public int BootstrapExemplars { get; init; }
+
+        [CommandOption("--save-exemplars <FILE>")]
+        [Description("Write the exemplars the run's prompts used (e.g. the bootstrapped ones) to FILE, for review and reuse with --exemplars.")]
+        public string? SaveExemplars { get; init; }
+
+        [CommandOption("--rationales <MODE>")]
+        [Description("teacher-label (the teacher predicts a label and explains it, the paper's way) or explain-gold (the teacher explains each row's gold label).")]
+        [DefaultValue("teacher-label")]
+        public string Rationales { get; init; } = "teacher-label";
+
+        [CommandOption("--response-format <FORMAT>")]
+        [Description("text (default), or json: the request carries a JSON schema (rationale, label as an enum of the labels or choices) and the reply is read as JSON.")]
+        [DefaultValue("text")]
+        public string ResponseFormat { get; init; } = "text";
 
         [CommandOption("--price-in <PRICE>")]
         [Description("Price of a million prompt tokens (e.g. US dollars); with --price-out, reports cost.")]
@@ -200,6 +231,21 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
 
         using var teacher = OpenTeacher(settings, dataset.Manifest);
         var options = RationaleAnnotatorOptions.ForDataset(dataset.Manifest);
+        options.Prompt = PromptFor(settings, dataset.Manifest, options.Prompt!);
+        options.BootstrapExemplars = settings.BootstrapExemplars;
+        options.Rationales = RationaleModeNames.TryParse(settings.Rationales, out var mode)
+            ? mode
+            : throw new UserFacingException($"annotate: --rationales \"{settings.Rationales}\" is not one of teacher-label, explain-gold");
+        options.ResponseFormat = settings.ResponseFormat.ToLowerInvariant() switch
+        {
+            "text" => TeacherResponseFormat.Text,
+            "json" => TeacherResponseFormat.Json,
+            _ => throw new UserFacingException($"annotate: --response-format \"{settings.ResponseFormat}\" is not one of text, json"),
+        };
+        if (options.ResponseFormat == TeacherResponseFormat.Json && teacher.Owned is null)
+        {
+            throw new UserFacingException("annotate: --response-format json needs a live teacher (--teacher openai); recorded completions are text");
+        }
         options.CacheFolder = settings.Cache;
         options.MaxConcurrency = settings.Concurrency;
         options.Samples = settings.Samples;
@@ -240,6 +286,16 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         {
             throw new UserFacingException($"annotate: {ex.Message}");
         }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException && ex.Message.StartsWith("RationaleAnnotatorOptions.", StringComparison.Ordinal))
+        {
+            throw new UserFacingException($"annotate: {ex.Message.Replace("RationaleAnnotatorOptions.BootstrapExemplars", "--bootstrap-exemplars", StringComparison.Ordinal).Replace("RationaleAnnotatorOptions.Rationales = ExplainGold", "--rationales explain-gold", StringComparison.Ordinal)}");
+        }
+
+        if (settings.SaveExemplars is { } exemplarsPath)
+        {
+            ExemplarFile.Write(exemplarsPath, result.Exemplars, dataset.Schema);
+            _error.WriteLine($"annotate: wrote {result.Exemplars.Count} exemplars to {exemplarsPath}");
+        }
 
         if (settings.Out is { } outPath)
         {
@@ -255,11 +311,46 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             WriteText(dataset.Manifest, settings.Split, result.Report, result.Rows);
         }
 
-        return Verdict(result.Report, settings);
+        return Verdict(result.Report, result.Rows, settings);
     }
 
-    /// <summary>0 when the run did its job; 1 (with the reason on stderr) when too many rows ended call-failed.</summary>
-    private int Verdict(AnnotationReport report, Settings settings)
+    /// <summary>
+    /// The teacher's prompt from the options: the dataset's (family layout, description, exemplars), with
+    /// <c>--prompt</c>'s template, <c>--exemplars</c>' exemplars and <c>--system</c>'s message in place where given.
+    /// </summary>
+    private static RationalePrompt PromptFor(Settings settings, DatasetManifest manifest, RationalePrompt prompt)
+    {
+        try
+        {
+            if (settings.Prompt is { } templateFile)
+            {
+                prompt = prompt with { Template = PromptTemplate.Load(templateFile).DescribeTask(manifest.Schema, manifest.Completion, manifest.Description, manifest.LabelDescriptions) };
+            }
+
+            if (settings.Exemplars is { } exemplarFile)
+            {
+                prompt = prompt with { Exemplars = ExemplarFile.Read(exemplarFile, manifest.Schema) };
+            }
+        }
+        catch (DatasetFormatException ex)
+        {
+            throw new UserFacingException($"annotate: {(settings.Exemplars is not null && ex.FilePath == settings.Exemplars ? "--exemplars" : "--prompt")}: {ex.Message}");
+        }
+
+        if (settings.System is { } system)
+        {
+            prompt = prompt with { Template = prompt.Template with { System = string.IsNullOrWhiteSpace(system) ? null : system } };
+        }
+
+        return prompt;
+    }
+
+    /// <summary>
+    /// 0 when the run did its job; 1 (with the reason on stderr) when no row has a usable label, or more than
+    /// <c>--max-failed-fraction</c> of the rows ended without one (parse-failed or call-failed). A failing reply is
+    /// printed, shortened, with the parser's reason, so a prompt or parser mismatch shows at once.
+    /// </summary>
+    private int Verdict(AnnotationReport report, IReadOnlyList<RowAnnotation> rows, Settings settings)
     {
         if (report.BudgetReached)
         {
@@ -271,11 +362,24 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             _error.WriteLine($"annotate: every row ended call-failed; the first reason: {FirstFailure(report)}");
             return 1;
         }
-        var fraction = report.Rows == 0 ? 0 : (double)report.CallFailed / report.Rows;
-        if (fraction > settings.MaxFailedFraction)
+        var failed = report.CallFailed + report.ParseFailed;
+        var fraction = report.Rows == 0 ? 0 : (double)failed / report.Rows;
+        var noneUsable = report.Rows > 0 && report.Ok + report.LabelOnly + report.Filtered == 0;
+        if (fraction > settings.MaxFailedFraction || noneUsable)
         {
+            var why = noneUsable ? "no row gave a usable label" : string.Create(CultureInfo.InvariantCulture, $"more than --max-failed-fraction {settings.MaxFailedFraction}");
             _error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"annotate: {report.CallFailed} of {report.Rows} rows ended call-failed ({fraction:0.###}, more than --max-failed-fraction {settings.MaxFailedFraction}); run again to finish them."));
+                $"annotate: {failed} of {report.Rows} rows ended without a usable label ({report.ParseFailed} parse-failed, {report.CallFailed} call-failed; {fraction:0.###}, {why})."));
+            if (rows.FirstOrDefault(r => r.Status == AnnotationStatus.ParseFailed) is { } example)
+            {
+                _error.WriteLine($"annotate: row {example.Id} did not parse: {example.Reason}");
+                _error.WriteLine($"annotate: its reply: {example.ShortReply}");
+                _error.WriteLine("annotate: if the teacher answers in another layout, give it a prompt that shows the layout (--prompt, --exemplars, --bootstrap-exemplars) or ask for JSON (--response-format json).");
+            }
+            else
+            {
+                _error.WriteLine($"annotate: the first call failure: {FirstFailure(report)}; run again to finish the call-failed rows (the cache keeps the rest).");
+            }
             return 1;
         }
         return 0;
@@ -317,6 +421,10 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         if (settings.CompletionTokens is < 0)
         {
             throw new UserFacingException($"annotate: --completion-tokens must be 0 or more, got {settings.CompletionTokens}");
+        }
+        if (settings.BootstrapExemplars < 0)
+        {
+            throw new UserFacingException($"annotate: --bootstrap-exemplars must be 0 or more, got {settings.BootstrapExemplars}");
         }
         if (settings.Batch && !string.Equals(settings.Teacher, "openai", StringComparison.OrdinalIgnoreCase))
         {
@@ -445,6 +553,10 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             teacher = report.Teacher,
             rows = report.Rows,
             annotated = report.Ok,
+            labelOnly = report.LabelOnly,
+            rationales = report.Rationales.ToName(),
+            bootstrappedExemplars = report.BootstrappedExemplars,
+            bootstrapCalls = report.BootstrapCalls,
             parseFailures = report.ParseFailed,
             noLabelFound = report.NoLabelFound,
             callFailures = report.CallFailed,
@@ -471,14 +583,18 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
 
     private void WriteText(DatasetManifest manifest, string split, AnnotationReport report, IReadOnlyList<RowAnnotation> rows)
     {
-        var accuracy = report.TeacherAccuracy is { } a
+        var accuracy = report.Rationales == RationaleMode.ExplainGold
+            ? "n/a (explain-gold: the teacher was told the gold labels)"
+            : report.TeacherAccuracy is { } a
             ? $"{a.ToString("0.0000", CultureInfo.InvariantCulture)} ({report.TeacherCorrect} of {report.RowsWithGold} answered rows with gold)"
             : report.GoldRows > 0 ? $"n/a (none of the {report.GoldRows} rows with gold was answered)" : "n/a (no gold targets)";
         var cost = report.Cost is { } c ? string.Create(CultureInfo.InvariantCulture, $", cost {c:0.######}") : "";
         var batch = report.BatchedCalls > 0 || report.BatchesCreated > 0 ? $", {report.BatchedCalls} through {report.BatchesCreated} new batch(es)" : "";
         _output.WriteLine($"dataset           {manifest.Name} ({manifest.Family.Name}), split {split}, teacher {report.Teacher}");
         _output.WriteLine($"rows              {report.Rows}");
+        _output.WriteLine($"rationales        {report.Rationales.ToName()}{(report.BootstrappedExemplars > 0 ? $", {report.BootstrappedExemplars} exemplars written by the teacher ({report.BootstrapCalls} calls)" : "")}");
         _output.WriteLine($"annotated         {report.Ok}");
+        _output.WriteLine($"label only        {report.LabelOnly} (a label without a rationale: usable by the label-only methods)");
         _output.WriteLine($"parse failures    {report.ParseFailed} (no label found {report.NoLabelFound}, label rejected {report.ParseFailed - report.NoLabelFound})");
         _output.WriteLine($"call failures     {report.CallFailed}");
         _output.WriteLine($"filtered          {report.Filtered}");
@@ -525,7 +641,8 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
                 id = row.Id,
                 input = format.FormatInput(examples[i]),
                 rationale = row.Rationale,
-                teacherLabel = row.Status is AnnotationStatus.Ok or AnnotationStatus.Filtered ? row.TeacherLabel : null,
+                teacherLabel = row.Status is AnnotationStatus.Ok or AnnotationStatus.LabelOnly or AnnotationStatus.Filtered ? row.TeacherLabel : null,
+                rationales = row.Rationales.ToName(),
                 status = row.Status,
                 failureReason = row.Reason,
                 gold = examples[i].Target,

@@ -37,8 +37,20 @@ public sealed record AnnotationReport(
     /// <summary>Provider batches this run created (resumed ones not counted).</summary>
     public int BatchesCreated { get; init; }
 
+    /// <summary>How the rationales were asked for (<see cref="RationaleAnnotatorOptions.Rationales"/>); with <see cref="RationaleMode.ExplainGold"/> there is no teacher accuracy.</summary>
+    public RationaleMode Rationales { get; init; }
+
+    /// <summary>Exemplars the teacher wrote for this run (<see cref="RationaleAnnotatorOptions.BootstrapExemplars"/>); 0 when none were asked for.</summary>
+    public int BootstrappedExemplars { get; init; }
+
+    /// <summary>Of <see cref="Calls"/>, those made to bootstrap exemplars.</summary>
+    public long BootstrapCalls { get; init; }
+
     /// <summary>Rows that ended <c>ok</c>.</summary>
     public int Ok => Count(AnnotationStatus.Ok);
+
+    /// <summary>Rows that ended <c>label-only</c> (a label without a rationale).</summary>
+    public int LabelOnly => Count(AnnotationStatus.LabelOnly);
 
     /// <summary>Rows that ended <c>parse-failed</c>.</summary>
     public int ParseFailed => Count(AnnotationStatus.ParseFailed);

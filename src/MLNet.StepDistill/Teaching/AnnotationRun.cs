@@ -25,7 +25,7 @@ internal sealed class AnnotationRun
         _log = log;
     }
 
-    public async Task<(RowAnnotation[] Rows, AnnotationReport Report)> RunAsync(IReadOnlyList<TaskExample> examples, CancellationToken cancellationToken)
+    public async Task<(RowAnnotation[] Rows, AnnotationReport Report, IReadOnlyList<PromptExemplar> Exemplars)> RunAsync(IReadOnlyList<TaskExample> examples, CancellationToken cancellationToken)
     {
         var schema = _options.Schema!;
         var markers = _options.Markers ?? CompletionMarkers.DefaultFor(schema.Family);
@@ -53,6 +53,15 @@ internal sealed class AnnotationRun
             }
             _options.OnWarning?.Invoke(message);
         };
+        var explain = _options.Rationales == RationaleMode.ExplainGold;
+        if (explain && examples.FirstOrDefault(e => string.IsNullOrWhiteSpace(e.Target)) is { } ungraded)
+        {
+            throw new ArgumentException($"RationaleAnnotatorOptions.Rationales = ExplainGold needs a gold label on every row; row \"{ungraded.Id}\" has none ({examples.Count(e => string.IsNullOrWhiteSpace(e.Target))} rows lack one).", nameof(_options.Rationales));
+        }
+        if (_options.BootstrapExemplars > 0 && _teacher is RecordedTeacher)
+        {
+            throw new ArgumentException("RationaleAnnotatorOptions.BootstrapExemplars needs a live teacher: recorded completions answer the dataset's own prompts only.", nameof(_options.BootstrapExemplars));
+        }
         if (budget is not null && _teacher is CachingTeacher)
         {
             throw new ArgumentException("RationaleAnnotatorOptions.MaxCost needs the annotator to own the cache: pass the chat teacher itself, not a CachingTeacher (set CacheFolder instead).", nameof(_options.MaxCost));
@@ -68,7 +77,14 @@ internal sealed class AnnotationRun
 
         try
         {
-            var prompts = examples.Select(prompt.Build).ToArray();
+            var bootstrap = _options.BootstrapExemplars > 0
+                ? await BootstrapAsync(teacher, prompt, annotator, examples, sampling with { Samples = 1 }, prices, log, cancellationToken).ConfigureAwait(false)
+                : null;
+            if (bootstrap is not null)
+            {
+                prompt = prompt with { Exemplars = bootstrap.Exemplars };
+            }
+            var prompts = examples.Select(e => PromptFor(prompt, e, explain)).ToArray();
             log(string.Create(CultureInfo.InvariantCulture, $"annotating {examples.Count} rows with teacher {teacher.CacheIdentity}: {sampling.Samples} sample(s) per row, temperature {sampling.Temperature}, {concurrency} rows at once{(_options.Batch is null ? "" : ", through the provider's batch API")}"));
             var clock = Stopwatch.StartNew();
             BatchOutcome batch;
@@ -106,7 +122,7 @@ internal sealed class AnnotationRun
                         }
                         try
                         {
-                            (rows[i], noLabel[i]) = await AnnotateRowAsync(teacher, counter, annotator, prompts[i], examples[i], sampling, prices, batch.AnsweredKeys, token).ConfigureAwait(false);
+                            (rows[i], noLabel[i]) = await AnnotateRowAsync(teacher, counter, annotator, prompts[i], examples[i], sampling, prices, batch.AnsweredKeys, explain, token).ConfigureAwait(false);
                         }
                         catch (TeacherCallFailedException e) when (e.TeacherUnreachable)
                         {
@@ -143,8 +159,22 @@ internal sealed class AnnotationRun
             }
             clock.Stop();
             var report = Report(teacher.CacheIdentity, rows, noLabel, examples, counter.Stats, batch, prices, budget, clock.Elapsed);
+            if (bootstrap is not null)
+            {
+                report = report with
+                {
+                    Calls = report.Calls + bootstrap.Calls,
+                    CacheHits = report.CacheHits + bootstrap.CacheHits,
+                    PromptTokens = report.PromptTokens + bootstrap.PromptTokens,
+                    CompletionTokens = report.CompletionTokens + bootstrap.CompletionTokens,
+                    Cost = report.Cost is { } cost ? cost + bootstrap.Cost : null,
+                    BootstrappedExemplars = bootstrap.Exemplars.Count,
+                    BootstrapCalls = bootstrap.Calls,
+                };
+            }
+            report = report with { Rationales = _options.Rationales };
             log("done: " + report);
-            return (rows, report);
+            return (rows, report, prompt.Exemplars);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -171,9 +201,10 @@ internal sealed class AnnotationRun
         var cache = (_teacher as CachingTeacher)?.Cache ?? ownCache;
         long requests = 0, cached = 0, promptTokens = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var explain = _options.Rationales == RationaleMode.ExplainGold;
         foreach (var example in examples)
         {
-            var built = prompt.Build(example);
+            var built = PromptFor(prompt, example, explain);
             var tokens = TokenEstimator.PromptTokens(built);
             for (var s = 0; s < sampling.Samples; s++)
             {
@@ -228,7 +259,7 @@ internal sealed class AnnotationRun
 
     private async Task<(RowAnnotation Row, bool NoLabelFound)> AnnotateRowAsync(
         ITeacher teacher, CallCounter counter, CompletionAnnotator annotator, TeacherPrompt prompt, TaskExample example, TeacherSampling sampling,
-        TeacherPrices? prices, IReadOnlySet<string> batchedKeys, CancellationToken token)
+        TeacherPrices? prices, IReadOnlySet<string> batchedKeys, bool explain, CancellationToken token)
     {
         IReadOnlyList<TeacherCompletion> completions;
         try
@@ -254,22 +285,114 @@ internal sealed class AnnotationRun
 
         var parsed = completions.Select(c => annotator.Parser.Parse(c.Text, example)).ToArray();
         var vote = SelfConsistencyVote.Decide(annotator.Family, parsed);
-        bool? correct = example.Target is null ? null : vote is { } v && annotator.Family.SameAnswer(v.Winner.Label, example.Target);
+        var agrees = example.Target is null ? (bool?)null : vote is { } v && annotator.Family.SameAnswer(v.Winner.Label, example.Target);
+        // Told the answer, the teacher's agreement with it is no accuracy.
+        var correct = explain ? null : agrees;
         if (vote is not { } decided)
         {
             var first = parsed.Length > 0 ? parsed[0] : ParsedCompletion.Failed(ParseFailure.EmptyCompletion, "the teacher returned no completion");
-            return (usage(new RowAnnotation(example.Id, first.Rationale, "", AnnotationStatus.ParseFailed, first.FailureReason, correct, 0, parsed.Length)), first.NoLabelFound);
+            return (usage(new RowAnnotation(example.Id, first.Rationale, "", AnnotationStatus.ParseFailed, first.FailureReason, correct, 0, parsed.Length)
+            {
+                Reply = completions.Count > 0 ? completions[0].Text : "",
+                Rationales = _options.Rationales,
+            }), first.NoLabelFound);
         }
         var label = decided.Winner.Label!;
+        if (explain && agrees == false)
+        {
+            var reason = $"asked to explain the gold label \"{example.Target}\", the teacher argued for \"{label}\"";
+            return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length) { Rationales = _options.Rationales }), false);
+        }
         if (_options.FilterByGoldLabel && correct == false)
         {
             var reason = $"teacher label \"{label}\" disagrees with the gold label \"{example.Target}\"";
-            return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length)), false);
+            return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length) { Rationales = _options.Rationales }), false);
         }
         var status = decided.Winner.IsOk ? AnnotationStatus.Ok : AnnotationStatus.LabelOnly;
         var why = decided.Winner.IsOk ? null : "the teacher gave a label but no rationale";
-        return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, status, why, correct, decided.Votes, parsed.Length)), false);
+        return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, status, why, correct, decided.Votes, parsed.Length) { Rationales = _options.Rationales }), false);
     }
+
+    /// <summary>
+    /// The prompt of one row as this run asks it: the row's question, or (explain-gold) its gold label to explain; with
+    /// the JSON response format, the reply's schema and an instruction that names its fields.
+    /// </summary>
+    private TeacherPrompt PromptFor(RationalePrompt prompt, TaskExample example, bool explain)
+    {
+        var built = explain ? prompt.BuildExplaining(example) : prompt.Build(example);
+        return _options.ResponseFormat != TeacherResponseFormat.Json
+            ? built
+            : built with
+            {
+                System = string.IsNullOrEmpty(built.System) ? AnswerSchema.Instruction : built.System + "\n\n" + AnswerSchema.Instruction,
+                ResponseSchema = AnswerSchema.For(_options.Schema!, example),
+            };
+    }
+
+    /// <summary>
+    /// Exemplars the teacher writes: up to <see cref="RationaleAnnotatorOptions.BootstrapExemplars"/> gold-labelled rows,
+    /// taken in turn from each gold answer (in row order), are asked to explain their gold label; the replies that parse
+    /// back to it, with a rationale, become the exemplars (inputs, rationale, gold label in the parser's spelling).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No reply explained its gold label (the message quotes one reply and its reason).</exception>
+    private async Task<Bootstrap> BootstrapAsync(ITeacher teacher, RationalePrompt prompt, CompletionAnnotator annotator, IReadOnlyList<TaskExample> examples,
+        TeacherSampling sampling, TeacherPrices? prices, Action<string> log, CancellationToken cancellationToken)
+    {
+        var wanted = _options.BootstrapExemplars;
+        var queues = examples.Where(e => !string.IsNullOrWhiteSpace(e.Target))
+            .GroupBy(e => AnswerComparer.Normalize(e.Target!))
+            .Select(g => new Queue<TaskExample>(g))
+            .ToList();
+        var chosen = new List<TaskExample>();
+        while (chosen.Count < wanted && queues.Any(q => q.Count > 0))
+        {
+            foreach (var queue in queues.Where(q => q.Count > 0))
+            {
+                if (chosen.Count < wanted)
+                {
+                    chosen.Add(queue.Dequeue());
+                }
+            }
+        }
+        if (chosen.Count == 0)
+        {
+            throw new InvalidOperationException("RationaleAnnotatorOptions.BootstrapExemplars: no row has a gold label to explain.");
+        }
+        var counter = new CallCounter(teacher as CachingTeacher);
+        var exemplars = new List<PromptExemplar>();
+        long promptTokens = 0, completionTokens = 0;
+        double cost = 0;
+        string? firstFailure = null;
+        var zeroShot = prompt with { Exemplars = [] };
+        foreach (var example in chosen)
+        {
+            var request = PromptFor(zeroShot, example, explain: true);
+            var completions = await counter.CompleteAsync(teacher, request, sampling, cancellationToken).ConfigureAwait(false);
+            var paid = Usage(request, completions, prices)(new RowAnnotation(example.Id, "", "", AnnotationStatus.Ok, null, null, 0, 0));
+            promptTokens += paid.PaidPromptTokens;
+            completionTokens += paid.PaidCompletionTokens;
+            cost += paid.Cost ?? 0;
+            var reply = completions.Count > 0 ? completions[0].Text : "";
+            var parsed = annotator.Parser.Parse(reply, example);
+            if (parsed.IsOk && annotator.Family.SameAnswer(parsed.Label, example.Target))
+            {
+                exemplars.Add(new PromptExemplar(example.Inputs, parsed.Rationale, parsed.Label!, example.Choices));
+            }
+            else
+            {
+                firstFailure ??= $"row {example.Id}: {(parsed.IsOk ? $"argued for \"{parsed.Label}\", not the gold \"{example.Target}\"" : parsed.Status == ParseStatus.LabelOnly ? "no rationale" : parsed.FailureReason)}; reply: {RowAnnotation.Shorten(reply)}";
+            }
+        }
+        log($"bootstrap: {exemplars.Count} of {chosen.Count} explanations parse back to their gold label and become the exemplars");
+        if (exemplars.Count == 0)
+        {
+            throw new InvalidOperationException($"RationaleAnnotatorOptions.BootstrapExemplars: none of the {chosen.Count} replies explained its gold label, so there are no exemplars; the first: {firstFailure}");
+        }
+        var stats = counter.Stats;
+        return new Bootstrap(exemplars, stats.Calls, stats.CacheHits, promptTokens, completionTokens, cost);
+    }
+
+    private sealed record Bootstrap(IReadOnlyList<PromptExemplar> Exemplars, long Calls, long CacheHits, long PromptTokens, long CompletionTokens, double Cost);
 
     /// <summary>Adds a row's tokens (the server's usage, else estimated), its cached samples and what this run paid for it.</summary>
     private static Func<RowAnnotation, RowAnnotation> Usage(TeacherPrompt prompt, IReadOnlyList<TeacherCompletion> completions, TeacherPrices? prices)

@@ -16,6 +16,10 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
     private readonly bool _ownsClient;
     private readonly string? _secret;
     private volatile bool _anySucceeded;
+    private volatile bool _askedForSchema;
+
+    /// <summary>The name the JSON schema of a structured reply has in requests.</summary>
+    internal const string ResponseSchemaName = "teacher_answer";
 
     /// <summary>Creates a teacher over a chat client the caller owns (and disposes).</summary>
     /// <param name="chatClient">The chat client; its own retries, if any, add to ours.</param>
@@ -178,6 +182,13 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
         }
         messages.Add(new ChatMessage(ChatRole.User, prompt.User));
         var options = ChatOptionsFor(sampling);
+        if (prompt.ResponseSchema is { } schema)
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(schema);
+            options.ResponseFormat = ChatResponseFormat.ForJsonSchema(document.RootElement.Clone(), ResponseSchemaName, "The teacher's rationale and label.");
+            _askedForSchema = true;
+        }
+
         var response = await _client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         _anySucceeded = true;
         return new TeacherCompletion(response.Text, ToInt(response.Usage?.InputTokenCount), ToInt(response.Usage?.OutputTokenCount));
@@ -187,6 +198,14 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
     {
         var failure = TeacherFailure.Of(last);
         var inner = _secret is not null && last.ToString().Contains(_secret, StringComparison.Ordinal) ? null : last;
+        if (_askedForSchema && !_anySucceeded && failure.Status is 400 or 415 or 422)
+        {
+            var endpoint = Endpoint is { } uri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(the chat client's endpoint)";
+            var said = string.Join(' ', last.Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+            var rejected = Redact($"The teacher rejected the JSON schema response format: endpoint {endpoint}, model {Model}, HTTP {failure.Status}. This server or model does not accept a response_format with a JSON schema: drop --response-format json (RationaleAnnotatorOptions.ResponseFormat = Text) and the replies are read as text. The server said: {said}");
+            return new TeacherCallFailedException(rejected, attempts, failure.Status, inner) { TeacherUnreachable = true };
+        }
+
         if (failure.IsFatal(_anySucceeded))
         {
             var endpoint = Endpoint is { } uri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(the chat client's endpoint)";

@@ -21,7 +21,14 @@ public interface ITeacher
 /// <param name="RowId">The id of the data row the prompt is about (recorded teachers look completions up by it).</param>
 /// <param name="System">An optional system message.</param>
 /// <param name="User">The user message: few-shot exemplars followed by the row's question.</param>
-public sealed record TeacherPrompt(string RowId, string? System, string User);
+public sealed record TeacherPrompt(string RowId, string? System, string User)
+{
+    /// <summary>
+    /// The JSON schema the reply must follow (<see cref="TeacherResponseFormat.Json"/>, see <see cref="AnswerSchema"/>),
+    /// as JSON text; <c>null</c> (default) for a free-text reply. Part of the cache key when set.
+    /// </summary>
+    public string? ResponseSchema { get; init; }
+}
 
 /// <summary>How a teacher samples.</summary>
 /// <param name="Temperature">Sampling temperature; 0 asks for greedy decoding.</param>

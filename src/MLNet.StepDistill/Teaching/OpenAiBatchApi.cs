@@ -61,6 +61,14 @@ internal sealed class OpenAiBatchApi
                 ["max_completion_tokens"] = sampling.MaxOutputTokens,
             },
         };
+        if (prompt.ResponseSchema is { } schema)
+        {
+            line["body"]!["response_format"] = new JsonObject
+            {
+                ["type"] = "json_schema",
+                ["json_schema"] = new JsonObject { ["name"] = ChatClientTeacher.ResponseSchemaName, ["schema"] = JsonNode.Parse(schema), ["strict"] = true },
+            };
+        }
         return line.ToJsonString();
     }
 

@@ -19,6 +19,27 @@ public sealed class RationaleAnnotatorOptions
     public RationalePrompt? Prompt { get; set; }
 
     /// <summary>
+    /// How the teacher is asked to shape its reply: free text (default), or a JSON object enforced by a JSON schema in
+    /// the request (<see cref="TeacherResponseFormat.Json"/>).
+    /// </summary>
+    public TeacherResponseFormat ResponseFormat { get; set; } = TeacherResponseFormat.Text;
+
+    /// <summary>
+    /// Where the rationales come from: the teacher predicts and explains (default), or explains each row's gold label
+    /// (<see cref="RationaleMode.ExplainGold"/>, which needs a gold label on every row).
+    /// </summary>
+    public RationaleMode Rationales { get; set; } = RationaleMode.TeacherLabel;
+
+    /// <summary>
+    /// Exemplars the teacher writes: when above 0, that many gold-labelled rows (spread over the labels or answers, in
+    /// row order) are first sent with their gold label, asking the teacher to explain it; the explanations that parse
+    /// back to the gold label replace <see cref="Prompt"/>'s exemplars for every later prompt of the run (see
+    /// <see cref="AnnotationResult.Exemplars"/>). Their calls go through the same cache and count in the report's cost.
+    /// The rows stay in the data. Default 0 (the prompt's own exemplars).
+    /// </summary>
+    public int BootstrapExemplars { get; set; }
+
+    /// <summary>
     /// Completions per row. Above 1 this is self-consistency: the label most samples agree on wins, and the rationale
     /// of the first sample that gives it is kept. Default 1.
     /// </summary>
@@ -126,6 +147,18 @@ public sealed class RationaleAnnotatorOptions
         if (MaxOutputTokens < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxOutputTokens), MaxOutputTokens, "RationaleAnnotatorOptions.MaxOutputTokens must be at least 1.");
+        }
+        if (BootstrapExemplars < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BootstrapExemplars), BootstrapExemplars, "RationaleAnnotatorOptions.BootstrapExemplars must be 0 or more.");
+        }
+        if (!Enum.IsDefined(ResponseFormat))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ResponseFormat), ResponseFormat, "RationaleAnnotatorOptions.ResponseFormat must be Text or Json.");
+        }
+        if (!Enum.IsDefined(Rationales))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Rationales), Rationales, "RationaleAnnotatorOptions.Rationales must be TeacherLabel or ExplainGold.");
         }
         if (MaxConcurrency is < 1)
         {

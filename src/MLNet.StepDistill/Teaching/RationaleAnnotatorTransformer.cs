@@ -92,11 +92,11 @@ public sealed class RationaleAnnotatorTransformer : ITransformer
         await Task.Yield();
         var schema = _options.Schema!;
         var examples = TaskExampleReader.Read(input, schema);
-        var (rows, report) = await new AnnotationRun(_teacher, _options, _mlContext).RunAsync(examples, cancellationToken).ConfigureAwait(false);
+        var (rows, report, exemplars) = await new AnnotationRun(_teacher, _options, _mlContext).RunAsync(examples, cancellationToken).ConfigureAwait(false);
         var keep = rows.Select(r => !_options.DropUnusableRows || r.Status is not (AnnotationStatus.ParseFailed or AnnotationStatus.Filtered)).ToArray();
         report = report with { RowsDropped = keep.Count(k => !k) };
         LastReport = report;
-        return new AnnotationResult(new AnnotatedDataView(input, schema.IdField, rows, keep, _options), rows, report);
+        return new AnnotationResult(new AnnotatedDataView(input, schema.IdField, rows, keep, _options), rows, report) { Exemplars = exemplars };
     }
 
     internal static void RequireColumns(DataViewSchema input, TaskSchema schema)

@@ -11,6 +11,15 @@ namespace MLNet.StepDistill.Teaching;
 /// <param name="Samples">How many completions were parsed for the row (0 when its calls failed).</param>
 public sealed record RowAnnotation(string Id, string Rationale, string TeacherLabel, string Status, string? Reason, bool? TeacherCorrect, int Votes, int Samples)
 {
+    /// <summary>The teacher's first reply, for rows whose reply did not parse (<c>parse-failed</c>), so the reason can be shown next to it; else null.</summary>
+    public string? Reply { get; init; }
+
+    /// <summary><see cref="Reply"/> for a message: quoted, on one line, its first 300 characters; null when there is no reply.</summary>
+    public string? ShortReply => Reply is null ? null : Shorten(Reply);
+
+    /// <summary>How the row's rationale was asked for (<see cref="RationaleAnnotatorOptions.Rationales"/>).</summary>
+    public RationaleMode Rationales { get; init; }
+
     /// <summary>Prompt tokens of the row's completions (all samples, cached or not); 0 when its calls failed.</summary>
     public long PromptTokens { get; init; }
 
@@ -31,4 +40,11 @@ public sealed record RowAnnotation(string Id, string Rationale, string TeacherLa
     internal long PaidCompletionTokens { get; init; }
 
     internal int PaidBatched { get; init; }
+
+    /// <summary>A reply shortened for a message: quoted, on one line, its first 300 characters.</summary>
+    internal static string Shorten(string text)
+    {
+        var line = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return line.Length <= 300 ? $"\"{line}\"" : $"\"{line[..300]}...\" ({text.Length} characters)";
+    }
 }

@@ -100,6 +100,12 @@ public sealed class TeacherCallCache : IDisposable
             json.WriteStringValue(sampling.Temperature.ToString("R", CultureInfo.InvariantCulture));
             json.WriteNumberValue(sampling.MaxOutputTokens);
             json.WriteNumberValue(sampleIndex);
+            if (prompt.ResponseSchema is { } responseSchema)
+            {
+                // Only when set, so the keys of free-text calls stay those of earlier versions.
+                json.WriteStringValue(responseSchema);
+            }
+
             json.WriteEndArray();
         }
         return Convert.ToHexStringLower(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
