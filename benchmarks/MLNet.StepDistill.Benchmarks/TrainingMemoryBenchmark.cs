@@ -53,15 +53,8 @@ internal sealed class TrainingMemoryBenchmark : IBenchmark
                 clock.Restart();
             }),
         };
-        switch (dataset.Manifest.Family)
-        {
-            case TaskFamily.MultipleChoiceQa:
-                options.ChoicesColumnName = nameof(AnnotatedRow.Choices);
-                break;
-            case TaskFamily.Nli or TaskFamily.Classification when dataset.Schema.Labels is { Count: > 0 } labels:
-                options.Labels = labels.ToArray();
-                break;
-        }
+        options.ChoicesColumnName = dataset.Manifest.Family.HasChoices ? nameof(AnnotatedRow.Choices) : null;
+        options.Labels = dataset.Manifest.Family.ClosedLabels(dataset.Schema)?.ToArray();
 
         using var model = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(AnnotatedSplit.ToDataView(ml, rows));
         var peak = ProcessMemory.PeakResident;

@@ -140,6 +140,10 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         [Description("Stop before the run could spend more than this (needs --price-in/--price-out); run again with a higher budget to continue.")]
         public double? MaxCost { get; init; }
 
+        [CommandOption("--show-prompt")]
+        [Description("Print the messages the teacher receives for the split's first row (system, user, JSON schema) and send nothing.")]
+        public bool ShowPrompt { get; init; }
+
         [CommandOption("--dry-run")]
         [Description("Count the requests the cache lacks, their prompt tokens and the estimated cost, without calling the teacher.")]
         public bool DryRun { get; init; }
@@ -270,6 +274,23 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         }
         var data = TaskDataset.ToDataView(rows, dataset.Schema);
         var annotator = mlContext.StepDistill().AnnotateRationales(teacher.Teacher, options);
+
+        if (settings.ShowPrompt)
+        {
+            if (rows.Count == 0)
+            {
+                throw new UserFacingException($"annotate: --show-prompt: split {settings.Split} has no rows");
+            }
+
+            var preview = annotator.PreviewPrompt(rows[0]);
+            _output.WriteLine($"--- system ---\n{preview.System ?? "(none)"}\n--- user ---\n{preview.User}");
+            if (preview.ResponseSchema is { } responseSchema)
+            {
+                _output.WriteLine($"--- JSON schema of the reply ---\n{responseSchema}");
+            }
+
+            return 0;
+        }
 
         if (settings.DryRun)
         {

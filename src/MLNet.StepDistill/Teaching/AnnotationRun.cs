@@ -313,6 +313,14 @@ internal sealed class AnnotationRun
         return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, status, why, correct, decided.Votes, parsed.Length) { Rationales = _options.Rationales }), false);
     }
 
+    /// <summary>The prompt one row is sent as, without calling anything (exemplars bootstrapped by the run are not in it yet).</summary>
+    public TeacherPrompt Preview(TaskExample example)
+    {
+        var schema = _options.Schema!;
+        var prompt = _options.Prompt ?? RationalePrompt.ForFamily(schema, _options.Markers ?? CompletionMarkers.DefaultFor(schema.Family));
+        return PromptFor(prompt, example, _options.Rationales == RationaleMode.ExplainGold);
+    }
+
     /// <summary>
     /// The prompt of one row as this run asks it: the row's question, or (explain-gold) its gold label to explain; with
     /// the JSON response format, the reply's schema and an instruction that names its fields.

@@ -88,6 +88,17 @@ public sealed class RationaleAnnotator : IEstimator<RationaleAnnotatorTransforme
         return new AnnotationRun(_teacher, _options, _mlContext).Estimate(examples);
     }
 
+    /// <summary>
+    /// The messages the teacher receives for <paramref name="example"/> (system, user, and the JSON schema with
+    /// <see cref="TeacherResponseFormat.Json"/>), built as the run builds them, without calling anything. With
+    /// <see cref="RationaleAnnotatorOptions.BootstrapExemplars"/> the run's exemplars are the teacher's and come later.
+    /// </summary>
+    public TeacherPrompt PreviewPrompt(Tasks.TaskExample example)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        return new AnnotationRun(_teacher, _options, null).Preview(example);
+    }
+
     /// <summary>The input shape with <c>Rationale</c>, <c>TeacherLabel</c> and <c>AnnotationStatus</c> text columns added.</summary>
     /// <exception cref="ArgumentException">A column of the task schema is missing or not text.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

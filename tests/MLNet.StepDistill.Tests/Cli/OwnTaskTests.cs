@@ -33,6 +33,14 @@ public class OwnTaskTests
         Assert.Contains("The label is one of: spam, ham.", prompt);
         Assert.Contains(server.Requests, r => r.UserPrompt.EndsWith("\n\nQ: WIN a FREE cruise now\nClaim your prize today\nA:", StringComparison.Ordinal));
         Assert.All(File.ReadLines(outFile), line => Assert.Contains("\"status\":\"ok\"", line));
+
+        // --show-prompt prints exactly what the first row is sent, and sends nothing.
+        var sent = server.Requests.Count;
+        var (shown, preview, _) = await AnnotateAsync(server, dataset, temp.Path, showPrompt: true);
+        var firstRow = server.Requests.Single(r => r.UserPrompt.EndsWith("Q: WIN a FREE cruise now\nClaim your prize today\nA:", StringComparison.Ordinal));
+        Assert.Equal(0, shown);
+        Assert.Equal($"--- system ---\n(none)\n--- user ---\n{firstRow.UserPrompt}\n", preview.ReplaceLineEndings("\n"));
+        Assert.Equal(sent, server.Requests.Count);
     }
 
     [Fact]
@@ -200,14 +208,14 @@ public class OwnTaskTests
 
     private static async Task<(int Code, string Output, string Error)> AnnotateAsync(
         FakeChatCompletionsServer server, string dataset, string folder, string? @out = null, string responseFormat = "text", double maxFailedFraction = 0.5,
-        int bootstrapExemplars = 0, string? saveExemplars = null, string rationales = "teacher-label", string? exemplars = null, string? prompt = null, string? system = null)
+        int bootstrapExemplars = 0, string? saveExemplars = null, string rationales = "teacher-label", string? exemplars = null, string? prompt = null, string? system = null, bool showPrompt = false)
     {
         var settings = new AnnotateCommand.Settings
         {
             Dataset = dataset, Split = "train", Teacher = "openai", Endpoint = server.BaseUri.ToString(), Model = "chat-model",
             ApiKeyEnv = "OWN_TASK_KEY", Cache = Path.Combine(folder, "cache-" + Guid.NewGuid().ToString("N")), Json = true,
             Out = @out, ResponseFormat = responseFormat, MaxFailedFraction = maxFailedFraction, BootstrapExemplars = bootstrapExemplars,
-            SaveExemplars = saveExemplars, Rationales = rationales, Exemplars = exemplars, Prompt = prompt, System = system,
+            SaveExemplars = saveExemplars, Rationales = rationales, Exemplars = exemplars, Prompt = prompt, System = system, ShowPrompt = showPrompt,
         };
         var output = new StringWriter();
         var error = new StringWriter();
