@@ -93,11 +93,11 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         public double MaxFailedFraction { get; init; } = 0.5;
 
         [CommandOption("--exemplars <FILE>")]
-        [Description("Few-shot exemplars for the teacher's prompt ({\"exemplars\": [{\"text\" (or the input fields), \"rationale\", \"label\"}]}); overrides dataset.json's \"exemplars\" and the family's defaults.")]
+        [Description("Few-shot exemplars for the teacher's prompt: a JSON file of \"exemplars\", each with its input fields (or \"text\"), \"rationale\" and \"label\"; overrides dataset.json's \"exemplars\" and the family's defaults.")]
         public string? Exemplars { get; init; }
 
         [CommandOption("--prompt <FILE>")]
-        [Description("Your own prompt template: a JSON file {\"question\", \"answer\", \"system\", \"header\", \"separator\"} (see the README, \"Your own task\").")]
+        [Description("Your own prompt template: a JSON file with \"question\", \"answer\" and optionally \"system\", \"header\", \"separator\" (see the README, \"Your own task\").")]
         public string? Prompt { get; init; }
 
         [CommandOption("--system <TEXT>")]
@@ -377,6 +377,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         {
             _error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"annotate: the budget (--max-cost {settings.MaxCost}) was reached; {report.CallFailed} rows were not annotated. Run again with a higher --max-cost to continue (the cache keeps what was paid for)."));
+            return 1;
         }
         if (report.Rows > 0 && report.CallFailed == report.Rows)
         {
