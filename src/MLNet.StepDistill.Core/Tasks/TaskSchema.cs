@@ -125,10 +125,11 @@ public sealed record TaskSchema
                 Fail("labels", "must list at least one non-empty label");
             }
 
-            var duplicate = Labels.GroupBy(l => l.Trim(), StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+            // Gold labels are matched to the set as AnswerComparer normalises answers: two labels the same after that are one.
+            var duplicate = Labels.GroupBy(AnswerComparer.Normalize, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null)
             {
-                Fail("labels", $"label \"{duplicate.Key}\" appears more than once");
+                Fail("labels", $"label \"{duplicate.First()}\" appears more than once (labels are compared ignoring case, spaces and a trailing full stop)");
             }
         }
 
