@@ -46,7 +46,10 @@ public sealed record TaskSchema
 
     /// <summary>
     /// The closed label set (e.g. entailment / neutral / contradiction), or null where there is none
-    /// (multiple-choice: the row's choices are its label set; math: an expression).
+    /// (multiple-choice: the row's choices are its label set; math: an expression). Its order is the class order of a
+    /// student trained on it (the CLI, the experiments and <c>MapLabelToKey(schema.Labels, ...)</c> keep it): the order of
+    /// <c>Score</c>'s slots. Every gold label must be one of these (compared as <see cref="AnswerComparer.Normalize"/>
+    /// compares) and is read in this spelling (<see cref="TaskReadOptions"/>).
     /// </summary>
     public IReadOnlyList<string>? Labels { get; init; }
 
