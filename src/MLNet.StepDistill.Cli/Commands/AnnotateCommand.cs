@@ -25,6 +25,10 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         [Description("Split to annotate (e.g. train, test, valid).")]
         public string? Split { get; init; }
 
+        [CommandOption("--drop-unknown-labels")]
+        [Description(CliDataset.DropUnknownLabelsHelp)]
+        public bool DropUnknownLabels { get; init; }
+
         [CommandOption("--teacher <KIND>")]
         [Description("Teacher kind: 'recorded' reads the completions shipped with the dataset; 'openai' asks an OpenAI-compatible chat server (--endpoint, --model, --api-key-env).")]
         [DefaultValue("recorded")]
@@ -225,8 +229,10 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         IReadOnlyList<TaskExample> rows;
         try
         {
-            dataset = TaskDataset.Open(settings.Dataset);
-            rows = dataset.ReadExamples(settings.Split);
+            dataset = TaskDataset.Open(settings.Dataset, new TaskReadOptions { DropUnknownLabels = settings.DropUnknownLabels });
+            var read = dataset.ReadExamples(settings.Split);
+            CliDataset.TellDropped("annotate", dataset, settings.Split, read, _error);
+            rows = read;
         }
         catch (Exception ex) when (ex is DatasetFormatException or KeyNotFoundException)
         {

@@ -9,7 +9,12 @@ namespace MLNet.StepDistill.Cli.Commands;
 /// <summary>Opening a dataset folder and reading (a sample of) an annotated split, with errors that name the option.</summary>
 internal static class CliDataset
 {
-    public static TaskDataset OpenDataset(string command, string? folder)
+    /// <summary>The help text of <c>--drop-unknown-labels</c> (train, evaluate, annotate, experiment, sweep).</summary>
+    public const string DropUnknownLabelsHelp =
+        "Skip rows whose gold label is not in dataset.json's labels (multiple-choice: none of the row's choices) and say how many, instead of stopping at the first one.";
+
+    /// <summary>Opens <paramref name="folder"/>; with <paramref name="dropUnknownLabels"/> its splits skip rows whose gold label is outside the label set.</summary>
+    public static TaskDataset OpenDataset(string command, string? folder, bool dropUnknownLabels = false)
     {
         if (string.IsNullOrWhiteSpace(folder))
         {
@@ -18,7 +23,7 @@ internal static class CliDataset
 
         try
         {
-            return TaskDataset.Open(folder);
+            return TaskDataset.Open(folder, new TaskReadOptions { DropUnknownLabels = dropUnknownLabels });
         }
         catch (Exception ex) when (ex is DatasetFormatException or ArgumentException or IOException)
         {
@@ -36,6 +41,45 @@ internal static class CliDataset
         catch (Exception ex) when (ex is DatasetFormatException or ArgumentException or IOException or KeyNotFoundException)
         {
             throw new UserFacingException($"{command}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="split"/> that <c>--drop-unknown-labels</c> skips (none unless the dataset was opened with
+    /// it), after telling <paramref name="error"/> how many and which: one line, so a --json output stays one JSON object.
+    /// </summary>
+    public static IReadOnlyList<DroppedTaskRow> ReportDropped(string command, TaskDataset dataset, string split, TextWriter error)
+    {
+        if (!dataset.ReadOptions.DropUnknownLabels)
+        {
+            return [];
+        }
+
+        TaskRows rows;
+        try
+        {
+            rows = dataset.ReadExamples(split);
+        }
+        catch (Exception ex) when (ex is DatasetFormatException or KeyNotFoundException)
+        {
+            throw new UserFacingException($"{command}: {ex.Message}", ex);
+        }
+
+        TellDropped(command, dataset, split, rows, error);
+        return rows.DroppedRows;
+    }
+
+    /// <summary>One line on <paramref name="error"/> saying how many rows of the split --drop-unknown-labels skipped, and the first few; nothing when none.</summary>
+    public static void TellDropped(string command, TaskDataset dataset, string split, TaskRows rows, TextWriter error)
+    {
+        if (rows.DroppedRows.Count > 0)
+        {
+            const int shown = 3;
+            var which = string.Join(", ", rows.DroppedRows.Take(shown).Select(d => $"line {d.Line} \"{d.Label}\""));
+            var more = rows.DroppedRows.Count > shown ? ", ..." : "";
+            var why = dataset.Schema.Labels is null && dataset.Schema.HasChoices ? "whose gold answer is none of the row's choices" : "whose gold label is not in the label set";
+            error.WriteLine($"{command}: --drop-unknown-labels dropped {rows.DroppedRows.Count} of the {rows.Count + rows.DroppedRows.Count} rows of split {split} " +
+                $"({dataset.Manifest.SplitPath(split)}) {why}: {which}{more}");
         }
     }
 

@@ -29,8 +29,12 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         public int? Limit { get; set; }
 
         [CommandOption("--json")]
-        [Description("Print one JSON object (accuracy, ...).")]
+        [Description("Print one JSON object (accuracy, ..., and per class in the model's class order: rows, predicted, precision, recall).")]
         public bool Json { get; set; }
+
+        [CommandOption("--drop-unknown-labels")]
+        [Description(CliDataset.DropUnknownLabelsHelp)]
+        public bool DropUnknownLabels { get; set; }
 
         [CommandOption("--threads <N>")]
         [Description(CliThreads.Help)]
@@ -38,14 +42,19 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
     }
 
     private readonly TextWriter output;
+    private readonly TextWriter error;
 
     public EvaluateCommand()
-        : this(Console.Out)
+        : this(Console.Out, Console.Error)
     {
     }
 
-    /// <summary>A command that prints to <paramref name="output"/> (tests capture it).</summary>
-    internal EvaluateCommand(TextWriter output) => this.output = output;
+    /// <summary>A command that prints to <paramref name="output"/>, and notices (rows dropped) to <paramref name="error"/> (tests capture them).</summary>
+    internal EvaluateCommand(TextWriter output, TextWriter? error = null)
+    {
+        this.output = output;
+        this.error = error ?? Console.Error;
+    }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
@@ -60,7 +69,8 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         }
 
         CliThreads.Apply("evaluate", settings.Threads);
-        var dataset = CliDataset.OpenDataset("evaluate", settings.Dataset);
+        var dataset = CliDataset.OpenDataset("evaluate", settings.Dataset, settings.DropUnknownLabels);
+        var dropped = CliDataset.ReportDropped("evaluate", dataset, settings.Split, error);
         var rows = CliDataset.ReadRows("evaluate", dataset, settings.Split);
         if (settings.Limit is { } limit)
         {
@@ -70,11 +80,11 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         var ml = new MLContext(0);
         using var student = ServedStudent.Load("evaluate", ml, settings.Model);
         var summary = StudentEvaluation.Evaluate(ml, student, dataset, rows);
-        Print(summary, dataset.Manifest.Name, settings.Split, settings.Json);
+        Print(summary, dataset.Manifest.Name, settings.Split, settings.Json, dropped.Count);
         return 0;
     }
 
-    internal void Print(EvaluationSummary summary, string dataset, string split, bool json)
+    internal void Print(EvaluationSummary summary, string dataset, string split, bool json, int droppedRows = 0)
     {
         if (json)
         {
@@ -83,12 +93,14 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
                 dataset,
                 split,
                 rows = summary.Rows,
+                droppedRows,
                 scoredRows = summary.ScoredRows,
                 accuracy = summary.Accuracy,
                 exactMatch = summary.ExactMatch,
                 equationAccuracy = summary.EquationAccuracy,
                 macroAccuracy = summary.MacroAccuracy,
                 logLoss = summary.LogLoss,
+                classes = summary.Classes.Select(c => new { name = c.Name, rows = c.Rows, predicted = c.Predicted, precision = c.Precision, recall = c.Recall }),
             }));
             return;
         }
@@ -106,6 +118,17 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         {
             output.WriteLine($"macro accuracy  {F(summary.MacroAccuracy)}");
             output.WriteLine($"log-loss        {F(summary.LogLoss)}");
+        }
+
+        if (summary.Classes.Count > 0)
+        {
+            // The model's class order: its Score slots and PredictedLabel keys (a trained dataset's labels in dataset.json's order).
+            var width = Math.Max(5, summary.Classes.Max(c => c.Name.Length));
+            output.WriteLine($"{"class".PadRight(width)}  {"rows",6}  {"predicted",9}  {"precision",9}  {"recall",9}");
+            foreach (var c in summary.Classes)
+            {
+                output.WriteLine($"{c.Name.PadRight(width)}  {c.Rows,6}  {c.Predicted,9}  {F(c.Precision),9}  {F(c.Recall),9}");
+            }
         }
     }
 }

@@ -114,6 +114,10 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         [Description("Folder for results.json, report.md and accuracy-vs-data.png; run again with the same folder to resume. Default experiment.")]
         public string Out { get; set; } = "experiment";
 
+        [CommandOption("--drop-unknown-labels")]
+        [Description(CliDataset.DropUnknownLabelsHelp)]
+        public bool DropUnknownLabels { get; set; }
+
         [CommandOption("--report-only")]
         [Description("Train nothing: write report.md, the plot and the table from the runs --out's results.json already holds (e.g. of an interrupted experiment).")]
         public bool ReportOnly { get; set; }
@@ -160,6 +164,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.TeacherPricePerMillionOutputTokens = PriceOut;
             options.OutputFolder = Out;
             options.ReportOnly = ReportOnly;
+            options.DropUnknownLabels = DropUnknownLabels;
             return options;
         }
 
@@ -200,6 +205,13 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var options = settings.ToOptions();
+        if (options.DropUnknownLabels)
+        {
+            var dataset = CliDataset.OpenDataset("experiment", options.DatasetFolder, dropUnknownLabels: true);
+            CliDataset.ReportDropped("experiment", dataset, options.TrainSplit ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid"), Console.Error);
+            CliDataset.ReportDropped("experiment", dataset, options.TestSplit, Console.Error);
+        }
+
         ExperimentOutcome outcome;
         try
         {

@@ -41,7 +41,25 @@ internal static class StudentEvaluation
         }
 
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(keyed), labelColumnName: "LabelKey");
-        return new EvaluationSummary(rows.Count, scoredRows, metrics.MicroAccuracy, null, null, metrics.MacroAccuracy, metrics.LogLoss);
+        return new EvaluationSummary(rows.Count, scoredRows, metrics.MicroAccuracy, null, null, metrics.MacroAccuracy, metrics.LogLoss)
+        {
+            Classes = PerClass(student.ClassNames, metrics.ConfusionMatrix),
+        };
+    }
+
+    /// <summary>
+    /// Each class's scored rows, precision and recall from ML.NET's confusion matrix (rows: gold class, columns:
+    /// predicted), in the model's class order: the order of its Score slots and PredictedLabel keys.
+    /// </summary>
+    internal static IReadOnlyList<ClassFigures> PerClass(IReadOnlyList<string> classNames, ConfusionMatrix matrix)
+    {
+        static double? Finite(double value) => double.IsFinite(value) ? value : null;
+        return classNames.Select((name, i) => new ClassFigures(
+            name,
+            i < matrix.Counts.Count ? (int)matrix.Counts[i].Sum() : 0,
+            i < matrix.Counts.Count ? (int)matrix.Counts.Sum(gold => gold[i]) : 0,
+            i < matrix.PerClassPrecision.Count ? Finite(matrix.PerClassPrecision[i]) : null,
+            i < matrix.PerClassRecall.Count ? Finite(matrix.PerClassRecall[i]) : null)).ToArray();
     }
 
     private static UserFacingException NothingScored(TaskDataset dataset, int rowCount, string why)
@@ -62,4 +80,11 @@ internal static class StudentEvaluation
 }
 
 /// <summary>What evaluate and distill print: <paramref name="ScoredRows"/> of <paramref name="Rows"/> had a gold label the metrics could use.</summary>
-internal sealed record EvaluationSummary(int Rows, int ScoredRows, double Accuracy, double? ExactMatch, double? EquationAccuracy, double? MacroAccuracy, double? LogLoss);
+internal sealed record EvaluationSummary(int Rows, int ScoredRows, double Accuracy, double? ExactMatch, double? EquationAccuracy, double? MacroAccuracy, double? LogLoss)
+{
+    /// <summary>Per class, in the model's class order (closed label sets and choice positions); empty for generated answers.</summary>
+    public IReadOnlyList<ClassFigures> Classes { get; init; } = [];
+}
+
+/// <summary>One class's figures over the scored rows: <paramref name="Rows"/> with this gold class, <paramref name="Predicted"/> rows predicted as it, precision and recall (null where undefined).</summary>
+internal sealed record ClassFigures(string Name, int Rows, int Predicted, double? Precision, double? Recall);

@@ -87,6 +87,10 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         [CommandOption("--json")]
         [Description("Print the leaderboard and the best trial as JSON.")]
         public bool Json { get; set; }
+
+        [CommandOption("--drop-unknown-labels")]
+        [Description(CliDataset.DropUnknownLabelsHelp)]
+        public bool DropUnknownLabels { get; set; }
     }
 
     private readonly TextWriter output;
@@ -123,8 +127,14 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
             "macro-accuracy" => SweepMetric.MacroAccuracy,
             _ => throw new UserFacingException($"sweep: --metric \"{settings.Metric}\" is not one of accuracy, macro-accuracy"),
         };
-        var dataset = CliDataset.OpenDataset("sweep", settings.Dataset);
+        var dataset = CliDataset.OpenDataset("sweep", settings.Dataset, settings.DropUnknownLabels);
         var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
+        CliDataset.ReportDropped("sweep", dataset, split, Console.Error);
+        if (settings.TestRows > 0)
+        {
+            CliDataset.ReportDropped("sweep", dataset, "test", Console.Error);
+        }
+
         var train = CliDataset.ReadRows("sweep", dataset, split);
         var test = settings.TestRows > 0 ? CliDataset.ReadRows("sweep", dataset, "test").Take(settings.TestRows).ToArray() : null;
         Directory.CreateDirectory(settings.Out);

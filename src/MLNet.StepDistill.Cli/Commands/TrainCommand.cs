@@ -127,6 +127,10 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("--json")]
         [Description("Print a JSON summary instead of a progress bar and text.")]
         public bool Json { get; set; }
+
+        [CommandOption("--drop-unknown-labels")]
+        [Description(CliDataset.DropUnknownLabelsHelp)]
+        public bool DropUnknownLabels { get; set; }
     }
 
     private readonly TextWriter output;
@@ -154,20 +158,29 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         }
         else
         {
-            var validation = result.validationAccuracy is { } v ? $"; validation accuracy {v.ToString("F4", CultureInfo.InvariantCulture)} (best {result.bestValidationAccuracy?.ToString("F4", CultureInfo.InvariantCulture)})" : "";
-            output.WriteLine($"trained {result.mode} student on {result.rows} rows of {result.dataset}/{result.split} ({result.labelRows} train the label, {result.rationaleRows} the rationale; {result.labels} labels) for {result.steps} steps; final loss {result.finalLoss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-"}{validation}; saved {result.model}");
+            output.WriteLine(Summary(result, annotated: settings.Annotated is not null));
         }
 
         return 0;
     }
 
-    internal static TrainResult Run(Settings settings, CancellationToken cancellationToken)
+    /// <summary>The line train prints without --json. A split is named within its dataset (cqa/train); an --annotated file by its own path.</summary>
+    internal static string Summary(TrainResult result, bool annotated)
     {
+        var validation = result.validationAccuracy is { } v ? $"; validation accuracy {v.ToString("F4", CultureInfo.InvariantCulture)} (best {result.bestValidationAccuracy?.ToString("F4", CultureInfo.InvariantCulture)})" : "";
+        var source = annotated ? $"{result.split} (dataset {result.dataset})" : $"{result.dataset}/{result.split}";
+        return $"trained {result.mode} student on {result.rows} rows of {source} ({result.labelRows} train the label, {result.rationaleRows} the rationale; {result.labels} labels) for {result.steps} steps; final loss {result.finalLoss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-"}{validation}; saved {result.model}";
+    }
+
+    /// <summary>Trains and saves; notices (rows --drop-unknown-labels skipped) go to <paramref name="notices"/>, by default stderr.</summary>
+    internal static TrainResult Run(Settings settings, CancellationToken cancellationToken, TextWriter? notices = null)
+    {
+        notices ??= Console.Error;
         var mode = CliTrainerOptions.ParseMode(settings.Mode);
         CheckOptions(settings);
         CliThreads.Apply("train", settings.Threads);
-        var dataset = CliDataset.OpenDataset("train", settings.Dataset);
-        var (source, allRows) = ReadTrainingRows(settings, dataset);
+        var dataset = CliDataset.OpenDataset("train", settings.Dataset, settings.DropUnknownLabels);
+        var (source, allRows, droppedRows) = ReadTrainingRows(settings, dataset, notices);
         var rows = CliDataset.Sample("train", allRows, settings.Fraction ?? 1.0, settings.Seed);
         var labels = settings.Labels ?? (rows.Any(r => r.TeacherLabel.Length > 0) ? "teacher" : "gold");
         var options = CliTrainerOptions.OptionsFor(dataset);
@@ -193,6 +206,11 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         options.Progress = new ProgressRecorder(reports);
         var ml = new MLContext(settings.Seed);
         var train = AnnotatedSplit.ToDataView(ml, rows);
+        if (settings.ValidationSplit is { } validationSplitName)
+        {
+            CliDataset.ReportDropped("train", dataset, validationSplitName, notices);
+        }
+
         var validationRows = settings.ValidationSplit is { } validationSplit
             ? CliDataset.ReadRows("train", dataset, validationSplit, teacherName: "") // gold labels only: no teacher needed
             : null;
@@ -210,12 +228,13 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             throw CliOptionErrors.For("train", ex);
         }
 
-        // The saved model takes the dataset's raw rows, as a served model should: the paper's input format goes in front.
-        var raw = ml.Data.TakeRows(dataset.LoadSplit(ml, dataset.Manifest.Splits.Keys.First()), 1);
+        // The saved model takes the dataset's raw rows, as a served model should: the paper's input format goes in front
+        // (it needs only the raw columns, so no split is read for it).
+        var raw = TaskDataset.ToDataView(Array.Empty<TaskExample>(), dataset.Schema);
         var model = new TransformerChain<ITransformer>(ml.StepDistill().Transforms.FormatStudentInput(dataset.Schema).Fit(raw), student);
         ModelFiles.Save("train", ml, model, raw.Schema, settings.Out!);
         var measured = reports.Where(r => r.ValidationAccuracy is not null).Select(r => r.ValidationAccuracy!.Value).ToArray();
-        return new TrainResult(dataset.Manifest.Name, source, CliTrainerOptions.ModeName(mode), labels, rows.Count, counts.LabelRows, counts.RationaleRows,
+        return new TrainResult(dataset.Manifest.Name, source, CliTrainerOptions.ModeName(mode), labels, rows.Count, droppedRows, counts.LabelRows, counts.RationaleRows,
             reports.Count, reports.Count > 0 ? reports[0].Step : 0, Finite(reports.LastOrDefault()?.Loss), Finite(reports.FirstOrDefault()?.Loss),
             validationRows?.Count, measured.Length > 0 ? measured[^1] : null, measured.Length > 0 ? measured.Max() : null, settings.Out!, student);
     }
@@ -238,18 +257,19 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         Require(settings.EvalEvery is null or > 0, $"--eval-every must be at least 1, got {settings.EvalEvery}");
     }
 
-    /// <summary>The rows to train on and where they came from (the split's name, or the annotated file).</summary>
-    private static (string Source, IReadOnlyList<AnnotatedRow> Rows) ReadTrainingRows(Settings settings, TaskDataset dataset)
+    /// <summary>The rows to train on, where they came from (the split's name, or the annotated file) and how many rows of the split --drop-unknown-labels skipped.</summary>
+    private static (string Source, IReadOnlyList<AnnotatedRow> Rows, int DroppedRows) ReadTrainingRows(Settings settings, TaskDataset dataset, TextWriter notices)
     {
         if (settings.Annotated is { } file)
         {
-            return (file, AnnotatedRowsFile.Read("train", file, dataset.Schema));
+            return (file, AnnotatedRowsFile.Read("train", file, dataset.Schema), 0);
         }
 
         var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
+        var dropped = CliDataset.ReportDropped("train", dataset, split, notices);
         // A dataset with its own rationales uses them unless a recorded teacher is asked for by name.
         var teacher = settings.RecordedName ?? (dataset.Schema.RationaleField is null ? null : "");
-        return (split, CliDataset.ReadRows("train", dataset, split, teacher));
+        return (split, CliDataset.ReadRows("train", dataset, split, teacher), dropped.Count);
     }
 
     /// <summary>A run that would learn nothing it was asked to is an error, not a silent label-only (or empty) run.</summary>
@@ -288,6 +308,8 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 /// <param name="firstStep">The first of them: 1, or the step after the checkpoint a resumed run started from.</param>
 /// <param name="finalLoss">The last step's loss; null when no step ran (a resume at the end) or the loss is not finite.</param>
 /// <param name="split">The training split, or the --annotated file.</param>
+/// <param name="rows">The rows trained on (after --fraction).</param>
+/// <param name="droppedRows">Rows of the training split --drop-unknown-labels skipped (a gold label outside the label set).</param>
 /// <param name="mode">The mode trained (canonical name).</param>
 /// <param name="labels">The label source used (gold or teacher; the default resolved).</param>
 /// <param name="labelRows">Rows that trained the label task.</param>
@@ -295,6 +317,6 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 /// <param name="validationRows">Rows of --validation-split, or null without one.</param>
 /// <param name="validationAccuracy">The last validation accuracy measured, or null.</param>
 /// <param name="bestValidationAccuracy">The best validation accuracy measured (its weights are kept), or null.</param>
-internal sealed record TrainResult(string dataset, string split, string mode, string labels, int rows, int labelRows, int rationaleRows, int steps, int firstStep,
+internal sealed record TrainResult(string dataset, string split, string mode, string labels, int rows, int droppedRows, int labelRows, int rationaleRows, int steps, int firstStep,
     double? finalLoss, double? firstLoss, int? validationRows, double? validationAccuracy, double? bestValidationAccuracy, string model,
     [property: System.Text.Json.Serialization.JsonIgnore] Seq2SeqStudentTransformer Student);

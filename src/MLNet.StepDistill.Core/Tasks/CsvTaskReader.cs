@@ -4,11 +4,12 @@ namespace MLNet.StepDistill.Tasks;
 /// Reads task rows from an RFC 4180 CSV file with a header row. The schema's fields are header names; choices come
 /// from one field split at <see cref="TaskSchema.ChoicesSeparator"/> or from several <see cref="TaskSchema.ChoiceFields"/>.
 /// A missing or repeated header column, a record with the wrong number of fields, an empty or repeated id, text that is
-/// not UTF-8 (naming line and column) and a file with no rows are errors naming file and line.
+/// not UTF-8 (naming line and column), a gold label outside the label set (<see cref="GoldLabelCheck"/>) and a file with
+/// no rows are errors naming file and line.
 /// </summary>
 internal static class CsvTaskReader
 {
-    public static List<TaskExample> Read(string path, TaskSchema schema)
+    public static TaskRows Read(string path, TaskSchema schema, TaskReadOptions? options)
     {
         if (!File.Exists(path))
         {
@@ -32,6 +33,7 @@ internal static class CsvTaskReader
 
         var columns = new FlatRowMapper(schema, header.Fields, path, header.Line);
         var ids = new DatasetIds(path, schema.IdField);
+        var labels = new GoldLabelCheck(schema, options);
         var rows = new List<TaskExample>();
         while (records.MoveNext())
         {
@@ -44,15 +46,18 @@ internal static class CsvTaskReader
 
             var row = columns.Map(i => record.Fields[i], path, record.Line);
             ids.Add(row.Id, record.Line);
-            rows.Add(row);
+            if (labels.Check(row, path, record.Line) is { } kept)
+            {
+                rows.Add(kept);
+            }
         }
 
-        if (rows.Count == 0)
+        if (rows.Count == 0 && labels.Dropped.Count == 0)
         {
             throw new DatasetFormatException(path, null, null, "the file has a header but no rows (a split needs at least one)");
         }
 
-        return rows;
+        return labels.Result(rows, path);
     }
 
     /// <summary>The file's text; bytes that are not UTF-8 are an error naming the line and the column they are in.</summary>

@@ -7,13 +7,13 @@ namespace MLNet.StepDistill.Tasks;
 /// Reads task rows from a <see cref="DataFrame"/>: columns named as the schema's fields; input and choice columns hold
 /// strings, id and target columns strings or numbers. Choices come from one string column split at
 /// <see cref="TaskSchema.ChoicesSeparator"/> or from several <see cref="TaskSchema.ChoiceFields"/> columns.
-/// A null cell is an error naming the row (1-based) and column.
+/// A null cell, and a gold label outside the label set (<see cref="GoldLabelCheck"/>), are errors naming the row (1-based) and column.
 /// </summary>
 internal static class DataFrameTaskReader
 {
     public const string Source = "DataFrame";
 
-    public static List<TaskExample> Read(DataFrame frame, TaskSchema schema)
+    public static TaskRows Read(DataFrame frame, TaskSchema schema, TaskReadOptions? options)
     {
         var names = frame.Columns.Select(c => c.Name).ToArray();
         var mapper = new FlatRowMapper(schema, names, Source, null);
@@ -40,14 +40,19 @@ internal static class DataFrameTaskReader
         }
 
         var columns = frame.Columns.ToArray();
+        var labels = new GoldLabelCheck(schema, options);
         var rows = new List<TaskExample>((int)frame.Rows.Count);
         for (long row = 0; row < frame.Rows.Count; row++)
         {
             var r = row;
-            rows.Add(mapper.Map(i => columns[i][r] is { } v ? Convert.ToString(v, CultureInfo.InvariantCulture) : null, Source, row + 1));
+            var example = mapper.Map(i => columns[i][r] is { } v ? Convert.ToString(v, CultureInfo.InvariantCulture) : null, Source, row + 1);
+            if (labels.Check(example, Source, row + 1) is { } kept)
+            {
+                rows.Add(kept);
+            }
         }
 
-        return rows;
+        return labels.Result(rows, Source);
     }
 
     private static bool IsNumber(Type type) =>

@@ -71,6 +71,12 @@ public sealed record DatasetManifest
         }
         catch (JsonException ex)
         {
+            // A key the manifest does not know: name it, its line and the nearest valid key, not the serializer's .NET types.
+            if (ManifestKeys.FirstUnknown(bytes, file, typeof(ManifestDocument), typeof(CompletionDocument), ex) is { } unknown)
+            {
+                throw unknown;
+            }
+
             long? line = ex.LineNumber is { } l ? l + 1 : null;
             var position = ex.BytePositionInLine is { } b ? $" (byte {b + 1} of the line)" : "";
             var at = ex.Path is { Length: > 1 } p ? $" at {p}" : "";

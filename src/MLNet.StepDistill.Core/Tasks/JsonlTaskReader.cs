@@ -7,13 +7,14 @@ namespace MLNet.StepDistill.Tasks;
 /// Id and target may be strings or numbers; input fields are strings; the choices field is an array of strings
 /// (or, with <see cref="TaskSchema.ChoiceFields"/>, one string field per choice); the rationale field, when the
 /// schema has one, is a string a row may leave out, null or empty.
-/// Every problem is a <see cref="DatasetFormatException"/> naming file, line and field; no row is skipped. Text must be
+/// Every problem is a <see cref="DatasetFormatException"/> naming file, line and field; no row is skipped (except, with
+/// <see cref="TaskReadOptions.DropUnknownLabels"/>, rows whose gold label is outside the label set: <see cref="GoldLabelCheck"/>). Text must be
 /// valid UTF-8 without lone UTF-16 surrogate escapes; a key repeated in one object, an empty or repeated id, and a
 /// file with no rows are errors.
 /// </summary>
 internal static class JsonlTaskReader
 {
-    public static List<TaskExample> Read(string path, TaskSchema schema)
+    public static TaskRows Read(string path, TaskSchema schema, TaskReadOptions? options)
     {
         if (!File.Exists(path))
         {
@@ -23,6 +24,7 @@ internal static class JsonlTaskReader
         var bytes = File.ReadAllBytes(path);
         var rows = new List<TaskExample>();
         var ids = new DatasetIds(path, schema.IdField);
+        var labels = new GoldLabelCheck(schema, options);
         long lineNumber = 0;
         var start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
         while (start <= bytes.Length)
@@ -40,7 +42,10 @@ internal static class JsonlTaskReader
             {
                 var row = ReadLine(path, lineNumber, line, schema);
                 ids.Add(row.Id, lineNumber);
-                rows.Add(row);
+                if (labels.Check(row, path, lineNumber) is { } kept)
+                {
+                    rows.Add(kept);
+                }
             }
 
             if (newline < 0)
@@ -51,12 +56,12 @@ internal static class JsonlTaskReader
             start = newline + 1;
         }
 
-        if (rows.Count == 0)
+        if (rows.Count == 0 && labels.Dropped.Count == 0)
         {
             throw new DatasetFormatException(path, null, null, "the file holds no rows (a split needs at least one)");
         }
 
-        return rows;
+        return labels.Result(rows, path);
     }
 
     private static bool IsBlank(ReadOnlySpan<byte> line)

@@ -6,7 +6,8 @@ namespace MLNet.StepDistill.Tasks;
 /// <summary>
 /// A dataset on disk: its <see cref="DatasetManifest"/> and the split files it names. The entry point for loading task
 /// rows, as an ML.NET <see cref="IDataView"/> (<see cref="LoadSplit"/>) or as plain <see cref="TaskExample"/> rows
-/// (<see cref="ReadExamples"/>).
+/// (<see cref="ReadExamples"/>). Gold labels are checked as rows are read and come back in the label set's own spelling
+/// (<see cref="TaskReadOptions"/>).
 /// </summary>
 /// <example><code>
 /// var cqa = TaskDataset.Open("datasets/cqa");
@@ -15,7 +16,11 @@ namespace MLNet.StepDistill.Tasks;
 /// </code></example>
 public sealed class TaskDataset
 {
-    private TaskDataset(DatasetManifest manifest) => Manifest = manifest;
+    private TaskDataset(DatasetManifest manifest, TaskReadOptions? readOptions)
+    {
+        Manifest = manifest;
+        ReadOptions = readOptions ?? TaskReadOptions.Default;
+    }
 
     /// <summary>The dataset's manifest.</summary>
     public DatasetManifest Manifest { get; }
@@ -23,21 +28,35 @@ public sealed class TaskDataset
     /// <summary>The dataset's schema, for short: <c>Manifest.Schema</c>.</summary>
     public TaskSchema Schema => Manifest.Schema;
 
+    /// <summary>How <see cref="ReadExamples"/> and <see cref="LoadSplit"/> read the splits (e.g. whether rows with a gold label outside the label set are dropped).</summary>
+    public TaskReadOptions ReadOptions { get; }
+
     /// <summary>Opens a dataset from its folder (holding <c>dataset.json</c>) or from the manifest file itself.</summary>
+    /// <param name="folderOrManifest">The dataset folder or its <c>dataset.json</c>.</param>
+    /// <param name="readOptions">How its splits are read; default <see cref="TaskReadOptions.Default"/> (a gold label outside the label set is an error).</param>
     /// <exception cref="DatasetFormatException">The manifest is missing or invalid.</exception>
-    public static TaskDataset Open(string folderOrManifest) => new(DatasetManifest.Load(folderOrManifest));
+    public static TaskDataset Open(string folderOrManifest, TaskReadOptions? readOptions = null) => new(DatasetManifest.Load(folderOrManifest), readOptions);
 
     /// <summary>Wraps a manifest built in code.</summary>
-    public static TaskDataset FromManifest(DatasetManifest manifest) => new(manifest ?? throw new ArgumentNullException(nameof(manifest)));
+    /// <param name="manifest">The manifest.</param>
+    /// <param name="readOptions">How its splits are read; default <see cref="TaskReadOptions.Default"/>.</param>
+    public static TaskDataset FromManifest(DatasetManifest manifest, TaskReadOptions? readOptions = null) =>
+        new(manifest ?? throw new ArgumentNullException(nameof(manifest)), readOptions);
 
-    /// <summary>Reads a split's rows (JSONL or CSV, by the file's extension) as plain values, in file order.</summary>
+    /// <summary>
+    /// Reads a split's rows (JSONL or CSV, by the file's extension) as plain values, in file order, with
+    /// <see cref="ReadOptions"/>; <see cref="TaskRows.DroppedRows"/> lists the rows skipped for a gold label outside the label set.
+    /// </summary>
     /// <exception cref="KeyNotFoundException">No such split.</exception>
-    /// <exception cref="DatasetFormatException">The file is malformed (the message names file, line and field).</exception>
-    public IReadOnlyList<TaskExample> ReadExamples(string split) => ReadFile(Manifest.SplitPath(split), Schema);
+    /// <exception cref="DatasetFormatException">The file is malformed, or a gold label is outside the label set (the message names file, line and field).</exception>
+    public TaskRows ReadExamples(string split) => ReadFile(Manifest.SplitPath(split), Schema, ReadOptions);
 
-    /// <summary>Loads a split as an <see cref="IDataView"/> with text columns named as the schema's fields (choices: a text vector column).</summary>
+    /// <summary>
+    /// Loads a split as an <see cref="IDataView"/> with text columns named as the schema's fields (choices: a text vector
+    /// column): <see cref="ToDataView"/> of <see cref="ReadExamples"/>, so gold labels are in the label set's spelling.
+    /// </summary>
     /// <exception cref="KeyNotFoundException">No such split.</exception>
-    /// <exception cref="DatasetFormatException">The file is malformed.</exception>
+    /// <exception cref="DatasetFormatException">The file is malformed, or a gold label is outside the label set.</exception>
     public IDataView LoadSplit(MLContext mlContext, string split)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
@@ -45,25 +64,31 @@ public sealed class TaskDataset
     }
 
     /// <summary>Reads a JSONL (<c>.jsonl</c>) or CSV (<c>.csv</c>) file of task rows through a schema.</summary>
-    /// <exception cref="DatasetFormatException">The file is missing, has another extension, or is malformed.</exception>
-    public static IReadOnlyList<TaskExample> ReadFile(string path, TaskSchema schema)
+    /// <param name="path">The file.</param>
+    /// <param name="schema">Which field plays which role.</param>
+    /// <param name="options">What to do with a gold label outside the label set; default: it is an error.</param>
+    /// <exception cref="DatasetFormatException">The file is missing, has another extension, or is malformed, or a gold label is outside the label set.</exception>
+    public static TaskRows ReadFile(string path, TaskSchema schema, TaskReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(schema);
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
-            ".jsonl" => JsonlTaskReader.Read(path, schema),
-            ".csv" => CsvTaskReader.Read(path, schema),
+            ".jsonl" => JsonlTaskReader.Read(path, schema, options),
+            ".csv" => CsvTaskReader.Read(path, schema, options),
             _ => throw new DatasetFormatException(path, null, null, "unknown file type; use .jsonl (one JSON object a line) or .csv (RFC 4180 with a header row)"),
         };
     }
 
     /// <summary>Reads task rows from a <see cref="DataFrame"/> whose columns are named as the schema's fields.</summary>
-    /// <exception cref="DatasetFormatException">A column is missing or has the wrong type, or a cell is null (the message names row and column).</exception>
-    public static IReadOnlyList<TaskExample> ReadDataFrame(DataFrame frame, TaskSchema schema)
+    /// <param name="frame">The rows.</param>
+    /// <param name="schema">Which column plays which role.</param>
+    /// <param name="options">What to do with a gold label outside the label set; default: it is an error.</param>
+    /// <exception cref="DatasetFormatException">A column is missing or has the wrong type, a cell is null, or a gold label is outside the label set (the message names row and column).</exception>
+    public static TaskRows ReadDataFrame(DataFrame frame, TaskSchema schema, TaskReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(frame);
         ArgumentNullException.ThrowIfNull(schema);
-        return DataFrameTaskReader.Read(frame, schema);
+        return DataFrameTaskReader.Read(frame, schema, options);
     }
 
     /// <summary>

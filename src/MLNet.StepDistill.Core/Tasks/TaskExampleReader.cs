@@ -13,9 +13,15 @@ public static class TaskExampleReader
     /// rationale is none); the choices may be a text
     /// vector column (<see cref="TaskSchema.ChoicesColumn"/>, as <see cref="TaskDataset.LoadSplit"/> makes it), one text
     /// column split at <see cref="TaskSchema.ChoicesSeparator"/>, or the <see cref="TaskSchema.ChoiceFields"/> text columns.
+    /// Gold labels are checked against the label set (or the row's choices) and come back in its spelling, as
+    /// <see cref="TaskReadOptions"/> describes.
     /// </summary>
-    /// <exception cref="DatasetFormatException">A column is missing or has the wrong type (the message names it).</exception>
-    public static IReadOnlyList<TaskExample> Read(IDataView data, TaskSchema schema)
+    /// <param name="data">The rows.</param>
+    /// <param name="schema">Which column plays which role.</param>
+    /// <param name="options">What to do with a gold label outside the label set; default: it is an error.</param>
+    /// <exception cref="DatasetFormatException">A column is missing or has the wrong type (the message names it), or a
+    /// gold label is outside the label set (the message names the 1-based row and the value).</exception>
+    public static TaskRows Read(IDataView data, TaskSchema schema, TaskReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(schema);
@@ -40,6 +46,8 @@ public static class TaskExampleReader
         }
 
         var rows = new List<TaskExample>();
+        var labels = new GoldLabelCheck(schema, options);
+        long rowNumber = 0;
         using var cursor = data.GetRowCursor(needed.Distinct());
         var getId = cursor.GetGetter<ReadOnlyMemory<char>>(id);
         var getInputs = inputs.Select(c => cursor.GetGetter<ReadOnlyMemory<char>>(c)).ToArray();
@@ -73,10 +81,14 @@ public static class TaskExampleReader
                 own = text.Span.IsWhiteSpace() ? null : text.ToString();
             }
 
-            rows.Add(new TaskExample(rowId, values, getChoices(), gold) { Rationale = own });
+            var example = new TaskExample(rowId, values, getChoices(), gold) { Rationale = own };
+            if (labels.Check(example, Source, ++rowNumber) is { } kept)
+            {
+                rows.Add(kept);
+            }
         }
 
-        return rows;
+        return labels.Result(rows, Source);
     }
 
     internal static DataViewSchema.Column TextColumn(IDataView data, string name) => TextColumn(data.Schema, name);

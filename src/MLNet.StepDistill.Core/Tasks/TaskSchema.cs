@@ -46,7 +46,10 @@ public sealed record TaskSchema
 
     /// <summary>
     /// The closed label set (e.g. entailment / neutral / contradiction), or null where there is none
-    /// (multiple-choice: the row's choices are its label set; math: an expression).
+    /// (multiple-choice: the row's choices are its label set; math: an expression). Its order is the class order of a
+    /// student trained on it (the CLI, the experiments and <c>MapLabelToKey(schema.Labels, ...)</c> keep it): the order of
+    /// <c>Score</c>'s slots. Every gold label must be one of these (compared as <see cref="AnswerComparer.Normalize"/>
+    /// compares) and is read in this spelling (<see cref="TaskReadOptions"/>).
     /// </summary>
     public IReadOnlyList<string>? Labels { get; init; }
 
@@ -132,10 +135,11 @@ public sealed record TaskSchema
                 Fail("labels", "must list at least one non-empty label");
             }
 
-            var duplicate = Labels.GroupBy(l => l.Trim(), StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+            // Gold labels are matched to the set as AnswerComparer normalises answers: two labels the same after that are one.
+            var duplicate = Labels.GroupBy(AnswerComparer.Normalize, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null)
             {
-                Fail("labels", $"label \"{duplicate.Key}\" appears more than once");
+                Fail("labels", $"label \"{duplicate.First()}\" appears more than once (labels are compared ignoring case, spaces and a trailing full stop)");
             }
         }
 

@@ -24,6 +24,12 @@ public sealed partial class StepByStepExperiment
         /// <summary>The held-out split every run is scored on. Default <c>"test"</c>.</summary>
         public string TestSplit = "test";
 
+        /// <summary>
+        /// Skip rows (of the pool and the test split) whose gold label is outside the dataset's label set instead of failing
+        /// (<see cref="Tasks.TaskReadOptions.DropUnknownLabels"/>; <c>TaskDataset.ReadExamples(split).DroppedRows</c> lists them). Default false.
+        /// </summary>
+        public bool DropUnknownLabels;
+
         /// <summary>Score on the first this many rows of <see cref="TestSplit"/>; 0 scores all. Default 1000 (a Wilson half-width of about 0.03).</summary>
         public int TestRows = 1000;
 

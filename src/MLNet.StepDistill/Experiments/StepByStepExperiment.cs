@@ -38,7 +38,7 @@ public sealed partial class StepByStepExperiment
     public ExperimentOutcome Run(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        var dataset = TaskDataset.Open(options.DatasetFolder);
+        var dataset = TaskDataset.Open(options.DatasetFolder, new TaskReadOptions { DropUnknownLabels = options.DropUnknownLabels });
         var trainSplit = options.TrainSplit ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
         var family = dataset.Manifest.Family;
         var labels = family.ClosedLabels(dataset.Schema)?.ToArray();

@@ -214,10 +214,10 @@ public sealed class EndToEndPipelineTests
         return ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(dataset.Manifest)).Fit(raw).Transform(raw);
     }
 
-    /// <summary>The README's chain: FormatStudentInput -> MapValueToKey("Label", "label") -> the trainer.</summary>
+    /// <summary>The README's chain: FormatStudentInput -> MapLabelToKey(dataset.json's labels, "Label", "label") -> the trainer.</summary>
     private static EstimatorChain<Seq2SeqStudentTransformer> Chain(MLContext ml, TaskDataset dataset, MultiTaskSeq2SeqTrainer.Options options) =>
         ml.StepDistill().Transforms.FormatStudentInput(dataset.Schema)
-            .Append(ml.Transforms.Conversion.MapValueToKey("Label", "label"))
+            .Append(ml.StepDistill().MapLabelToKey(dataset.Schema.Labels!, "Label", "label"))
             .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(options));
 
     internal static MultiTaskSeq2SeqTrainer.Options SmallOptions() => new()

@@ -34,8 +34,9 @@ public class ReadmeExampleTests
         Directory.SetCurrentDirectory(RepoPaths.Root);
         try
         {
-            var (metrics, served) = ReadmePipelineExample.Run();
+            var (metrics, served, classes) = ReadmePipelineExample.Run();
 
+            Assert.Equal(["entailment", "neutral", "contradiction"], classes);   // dataset.json's order; the rows first show neutral
             Assert.Equal(3, metrics.ConfusionMatrix.NumberOfClasses);
             Assert.InRange(metrics.MicroAccuracy, 0, 1);
             Assert.True(double.IsFinite(metrics.LogLoss));

@@ -16,7 +16,7 @@ namespace MLNet.StepDistill.Tests.Readme;
 /// </summary>
 internal static class ReadmePipelineExample
 {
-    public static (MulticlassClassificationMetrics Metrics, NliPrediction Served) Run()
+    public static (MulticlassClassificationMetrics Metrics, NliPrediction Served, string[] Classes) Run()
     {
         // README:begin
         var ml = new MLContext(seed: 1);
@@ -31,9 +31,10 @@ internal static class ReadmePipelineExample
         IDataView annotated = annotator.Fit(pool).Transform(pool);   // + Rationale, TeacherLabel, AnnotationStatus
 
         // 2. One pipeline: the paper's input format (saved in the model), ML.NET's key label, the student, which learns
-        //    "predict: x" -> label and "explain: x" -> rationale at once.
+        //    "predict: x" -> label and "explain: x" -> rationale at once. The keys are dataset.json's labels in its order
+        //    (ML.NET's own MapValueToKey would number them in the order the rows first show them).
         var pipeline = ml.StepDistill().Transforms.FormatStudentInput(esnli.Schema)   // premise, hypothesis -> Input
-            .Append(ml.Transforms.Conversion.MapValueToKey("Label", "label"))         // the classes, as ML.NET keys
+            .Append(ml.StepDistill().MapLabelToKey(esnli.Schema.Labels!, "Label", "label"))   // the classes, as ML.NET keys
             .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(new MultiTaskSeq2SeqTrainer.Options
             {
                 Mode = TrainingMode.StepByStep, LabelSource = LabelSource.Teacher, Alpha = 0.5f,
@@ -43,8 +44,13 @@ internal static class ReadmePipelineExample
         var model = pipeline.Fit(annotated);
 
         // 3. ML.NET's metrics on raw test rows: Score holds one probability per class, PredictedLabel has Label's keys.
-        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
-        Console.WriteLine($"accuracy {metrics.MicroAccuracy:F3}, log-loss {metrics.LogLoss:F3}");
+        //    Score's slot names say which class each slot is: here entailment, neutral, contradiction.
+        IDataView scored = model.Transform(test);
+        var metrics = ml.MulticlassClassification.Evaluate(scored);
+        VBuffer<ReadOnlyMemory<char>> slotNames = default;
+        scored.Schema["Score"].GetSlotNames(ref slotNames);
+        string[] classes = slotNames.DenseValues().Select(name => name.ToString()).ToArray();
+        Console.WriteLine($"accuracy {metrics.MicroAccuracy:F3}, log-loss {metrics.LogLoss:F3}, classes {string.Join(", ", classes)}");
 
         // 4. Save, load and serve raw rows: the format and the student's weights travel inside the model zip.
         var zip = Path.Combine(Path.GetTempPath(), "esnli-student.zip");
@@ -53,9 +59,9 @@ internal static class ReadmePipelineExample
         using var loaded = ml.StepDistill().LoadModel(zip, out _);      // owns its student: disposing frees it
         var engine = ml.Model.CreatePredictionEngine<NliRow, NliPrediction>(loaded);
         var served = engine.Predict(new NliRow { Premise = "A man sleeps on a bench.", Hypothesis = "A person is resting." });
-        Console.WriteLine($"{served.PredictedText}: {string.Join(", ", served.Score.Select(s => s.ToString("F2")))}");
+        Console.WriteLine($"{served.PredictedText}: {string.Join(", ", classes.Zip(served.Score, (c, s) => $"{c} {s:F2}"))}");
         // README:end
-        return (metrics, served);
+        return (metrics, served, classes);
     }
 }
 
