@@ -243,7 +243,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     {
         if (settings.Annotated is { } file)
         {
-            return (file, AnnotatedRowsFile.Read("train", file, dataset.Schema));
+            return (file, CliDataset.ReadAnnotated("train", file, dataset).ToAnnotatedRows());
         }
 
         var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");

@@ -15,6 +15,12 @@ public static class AnnotationStatus
     /// <summary>Parsed, but removed by a filter (the teacher's label disagrees with the gold label).</summary>
     public const string Filtered = "filtered";
 
+    /// <summary>
+    /// The teacher gave a label but no rationale: its teacher label is usable by the label-only methods (task
+    /// distillation), not by the rationale task.
+    /// </summary>
+    public const string LabelOnly = "label-only";
+
     /// <summary>All statuses, in report order.</summary>
-    public static IReadOnlyList<string> All { get; } = [Ok, ParseFailed, CallFailed, Filtered];
+    public static IReadOnlyList<string> All { get; } = [Ok, ParseFailed, CallFailed, Filtered, LabelOnly];
 }
