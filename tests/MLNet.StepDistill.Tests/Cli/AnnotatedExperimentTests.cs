@@ -78,6 +78,40 @@ public sealed class AnnotatedExperimentTests
     }
 
     [Fact]
+    public async Task The_file_annotate_writes_from_a_recorded_teacher_trains_exactly_as_the_split_it_came_from()
+    {
+        using var temp = new TempFolder();
+        var folder = TrainRationaleSourcesTests.AnliSlice(temp, rows: 40);
+        var file = temp.File("anli-valid.jsonl");
+        var annotate = await new AnnotateCommand(TextWriter.Null).RunAsync(new AnnotateCommand.Settings
+        {
+            Dataset = folder, Split = "valid", Json = true, Out = file,
+        }, CancellationToken.None);
+        ExperimentCommand.Settings Settings(string? split, string? annotated, string output) => new()
+        {
+            Dataset = folder, Split = split, Annotated = annotated, TestSplit = "valid", Methods = "distillation,step-by-step-teacher",
+            Fractions = "0.5,1", Seeds = "1", TestRows = 8, Steps = 2, BatchSize = 4, MaxInput = 32, MaxTarget = 12, Out = temp.File(output), Json = true,
+        };
+
+        Assert.Equal(0, annotate);
+        Assert.Equal(0, new ExperimentCommand(TextWriter.Null).Execute(null!, Settings("valid", null, "from-split"), CancellationToken.None));
+        Assert.Equal(0, new ExperimentCommand(TextWriter.Null).Execute(null!, Settings(null, file, "from-file"), CancellationToken.None));
+        using var fromSplit = JsonDocument.Parse(File.ReadAllText(temp.File("from-split/results.json")));
+        using var fromFile = JsonDocument.Parse(File.ReadAllText(temp.File("from-file/results.json")));
+
+        // The same rows, statuses, teacher labels and rationales in the same order: the same losses to the last bit.
+        static IEnumerable<string> Runs(JsonDocument results) => results.RootElement.GetProperty("runs").EnumerateArray().Select(r =>
+            $"{r.GetProperty("method").GetString()} {r.GetProperty("fraction").GetDouble()} {r.GetProperty("trainRows").GetInt32()} " +
+            $"{r.GetProperty("firstLoss").GetDouble():R} {r.GetProperty("finalLoss").GetDouble():R} {r.GetProperty("accuracy").GetDouble():R}");
+        Assert.Equal(4, Runs(fromFile).Count());
+        Assert.Equal(Runs(fromSplit), Runs(fromFile));
+        Assert.Equal("valid", fromSplit.RootElement.GetProperty("settings").GetProperty("trainSplit").GetString());
+        Assert.Equal(file, fromFile.RootElement.GetProperty("settings").GetProperty("annotatedRowsPath").GetString());
+        Assert.Equal(fromSplit.RootElement.GetProperty("teacher").GetProperty("accuracy").GetDouble(),
+            fromFile.RootElement.GetProperty("teacher").GetProperty("accuracy").GetDouble());
+    }
+
+    [Fact]
     public async Task Sweep_trains_its_trials_on_the_annotated_file_and_scores_them_on_the_dataset_test_split()
     {
         using var temp = new TempFolder();

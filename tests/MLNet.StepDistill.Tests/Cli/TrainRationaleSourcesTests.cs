@@ -110,7 +110,7 @@ public sealed class TrainRationaleSourcesTests
     }
 
     /// <summary>A copy of the first <paramref name="rows"/> rows of ANLI R1 valid with their recorded completions.</summary>
-    private static string AnliSlice(TempFolder temp, int rows)
+    internal static string AnliSlice(TempFolder temp, int rows)
     {
         var source = RepoPaths.Dataset("anli1");
         var lines = File.ReadLines(Path.Combine(source, "valid.jsonl")).Take(rows).ToArray();
