@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
 using Spectre.Console;
@@ -74,7 +75,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         public bool Json { get; init; }
 
         [CommandOption("--out <FILE>")]
-        [Description("Also write the annotated rows as JSONL (id, input, rationale, teacherLabel, status, gold, choices, tokens, cost ...); `train --annotated FILE` trains on it.")]
+        [Description("Also write the annotated rows as JSONL (v, id, input, rationale, teacherLabel, status, rationales, gold, choices, tokens, cost ...); `train`, `experiment` and `sweep --annotated FILE` train on it.")]
         public string? Out { get; init; }
 
         [CommandOption("--teacher-id <NAME>")]
@@ -638,52 +639,13 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
 
     private static void WriteRows(string path, IReadOnlyList<TaskExample> examples, IReadOnlyList<RowAnnotation> annotated, ITaskFormat format)
     {
-        // Written beside the target and moved into place when complete: an interrupted run leaves the old file intact.
-        var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
-            using (var writer = new StreamWriter(temp))
-            {
-                WriteRowsTo(writer, examples, annotated, format);
-            }
-
-            File.Move(temp, path, overwrite: true);
+            AnnotatedRowsFile.Write(path, examples.Select((example, i) => AnnotatedFileRow.From(example, format.FormatInput(example), annotated[i])));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new UserFacingException($"annotate: --out {path}: {ex.Message}");
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
-
-    private static void WriteRowsTo(StreamWriter writer, IReadOnlyList<TaskExample> examples, IReadOnlyList<RowAnnotation> annotated, ITaskFormat format)
-    {
-        for (var i = 0; i < examples.Count; i++)
-        {
-            var row = annotated[i];
-            writer.WriteLine(JsonSerializer.Serialize(new
-            {
-                id = row.Id,
-                input = format.FormatInput(examples[i]),
-                rationale = row.Rationale,
-                teacherLabel = row.Status is AnnotationStatus.Ok or AnnotationStatus.LabelOnly or AnnotationStatus.Filtered ? row.TeacherLabel : null,
-                rationales = row.Rationales.ToName(),
-                status = row.Status,
-                failureReason = row.Reason,
-                gold = examples[i].Target,
-                choices = examples[i].Choices,
-                teacherCorrect = row.TeacherCorrect,
-                votes = row.Votes,
-                samples = row.Samples,
-                promptTokens = row.PromptTokens,
-                completionTokens = row.CompletionTokens,
-                tokensEstimated = row.TokensEstimated,
-                cachedSamples = row.CachedSamples,
-                cost = row.Cost,
-            }));
         }
     }
 

@@ -83,6 +83,19 @@ internal static class CliDataset
         }
     }
 
+    /// <summary>The annotated-rows file <paramref name="path"/> (the value of --annotated), read with <paramref name="dataset"/>'s schema.</summary>
+    public static AnnotatedRowsFile ReadAnnotated(string command, string path, TaskDataset dataset)
+    {
+        try
+        {
+            return AnnotatedRowsFile.Read(path, dataset.Schema);
+        }
+        catch (DatasetFormatException ex)
+        {
+            throw new UserFacingException($"{command}: --annotated {ex.Message}", ex);
+        }
+    }
+
     /// <summary>A seeded, reproducible sample of <paramref name="fraction"/> of the rows (at least one).</summary>
     public static IReadOnlyList<AnnotatedRow> Sample(string command, IReadOnlyList<AnnotatedRow> rows, double fraction, int seed)
     {

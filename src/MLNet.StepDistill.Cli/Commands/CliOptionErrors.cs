@@ -33,6 +33,7 @@ internal static class CliOptionErrors
         ["ValidationRows"] = "--validation-rows",
         ["TeacherPricePerMillionInputTokens"] = "--teacher-price-in",
         ["TeacherPricePerMillionOutputTokens"] = "--teacher-price-out",
+        ["AnnotatedRowsPath"] = "--annotated",
     };
 
     /// <summary>The error for <paramref name="command"/>, prefixed by the flag when the library named an option the CLI sets.</summary>
@@ -41,6 +42,13 @@ internal static class CliOptionErrors
         var option = error is ArgumentException { ParamName: { } name } ? name
             : error.Message.StartsWith("Options.", StringComparison.Ordinal) ? new string(error.Message[8..].TakeWhile(char.IsLetter).ToArray())
             : null;
+        if (error is InvalidDataException)
+        {
+            // results.json refused for other settings: name each differing setting by its flag ("--steps (results.json 2, this run 3)").
+            var message = FlagOf.Aggregate(error.Message, (text, pair) => text.Replace($" {pair.Key} (results.json ", $" {pair.Value} (results.json ", StringComparison.Ordinal));
+            return new UserFacingException($"{command}: {message}", error);
+        }
+
         return option is not null && FlagOf.TryGetValue(option, out var flag)
             ? new UserFacingException($"{command}: {flag}: {error.Message}", error)
             : new UserFacingException($"{command}: {error.Message}", error);

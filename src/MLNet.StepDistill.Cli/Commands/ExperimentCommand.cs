@@ -30,6 +30,10 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         [Description("Training pool (default: train, or valid where the dataset has no train split: anli1, esnli).")]
         public string? Split { get; set; }
 
+        [CommandOption("--annotated <FILE>")]
+        [Description("Train on the rows `stepdistill annotate --out FILE` wrote (any teacher) instead of a split of --dataset; the test rows still come from --dataset. results.json records the file's SHA-256: resuming with another file is refused.")]
+        public string? Annotated { get; set; }
+
         [CommandOption("--test-split <NAME>")]
         [Description("The held-out split every run is scored on. Default test.")]
         public string? TestSplit { get; set; }
@@ -136,6 +140,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             };
             options.DatasetFolder = Dataset ?? options.DatasetFolder;
             options.TrainSplit = Split ?? options.TrainSplit;
+            options.AnnotatedRowsPath = Annotated;
             options.TestSplit = TestSplit ?? options.TestSplit;
             options.TestRows = TestRows ?? options.TestRows;
             options.ValidationRows = ValidationRows ?? options.ValidationRows;
@@ -217,6 +222,10 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         {
             var experiment = new StepByStepExperiment(new MLContext(options.Seeds[0]), options);
             outcome = settings.Json ? experiment.Run(cancellationToken) : WithProgress(experiment, options, cancellationToken);
+        }
+        catch (DatasetFormatException ex) when (ex.FilePath == options.AnnotatedRowsPath)
+        {
+            throw new UserFacingException($"experiment: --annotated {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is ArgumentException or DatasetFormatException or IOException or KeyNotFoundException or InvalidDataException)
         {

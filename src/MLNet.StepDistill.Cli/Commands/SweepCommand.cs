@@ -28,6 +28,10 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         [Description("Training rows (default: train, or valid where the dataset has no train split).")]
         public string? Split { get; set; }
 
+        [CommandOption("--annotated <FILE>")]
+        [Description("Train on the rows `stepdistill annotate --out FILE` wrote (any teacher) instead of a split of --dataset; the test rows still come from --dataset.")]
+        public string? Annotated { get; set; }
+
         [CommandOption("--time <SECONDS>")]
         [Description("Time budget for all trials; a trial still training at the end is stopped. Default 600.")]
         public double Time { get; set; } = 600;
@@ -127,15 +131,28 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
             "macro-accuracy" => SweepMetric.MacroAccuracy,
             _ => throw new UserFacingException($"sweep: --metric \"{settings.Metric}\" is not one of accuracy, macro-accuracy"),
         };
+        if (settings.Annotated is not null && settings.Split is not null)
+        {
+            throw new UserFacingException("sweep: give --split (rows of the dataset) or --annotated (rows annotate --out wrote), not both");
+        }
+
         var dataset = CliDataset.OpenDataset("sweep", settings.Dataset, settings.DropUnknownLabels);
-        var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
-        CliDataset.ReportDropped("sweep", dataset, split, Console.Error);
         if (settings.TestRows > 0)
         {
             CliDataset.ReportDropped("sweep", dataset, "test", Console.Error);
         }
 
-        var train = CliDataset.ReadRows("sweep", dataset, split);
+        IReadOnlyList<AnnotatedRow> train;
+        if (settings.Annotated is { } annotated)
+        {
+            train = CliDataset.ReadAnnotated("sweep", annotated, dataset).ToAnnotatedRows();
+        }
+        else
+        {
+            var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
+            CliDataset.ReportDropped("sweep", dataset, split, Console.Error);
+            train = CliDataset.ReadRows("sweep", dataset, split);
+        }
         var test = settings.TestRows > 0 ? CliDataset.ReadRows("sweep", dataset, "test").Take(settings.TestRows).ToArray() : null;
         Directory.CreateDirectory(settings.Out);
         var ml = new MLContext(settings.Seed);

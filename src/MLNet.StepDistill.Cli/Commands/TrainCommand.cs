@@ -262,7 +262,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     {
         if (settings.Annotated is { } file)
         {
-            return (file, AnnotatedRowsFile.Read("train", file, dataset.Schema), 0);
+            return (file, CliDataset.ReadAnnotated("train", file, dataset).ToAnnotatedRows(), 0);
         }
 
         var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");

@@ -33,7 +33,7 @@ public static class ExperimentMarkdownReport
             ? Invariant($"{s.Steps} optimiser steps of {s.BatchSize} rows on the whole pool and the fraction of them on a fraction (equal epochs)")
             : Invariant($"every run {s.Steps} optimiser steps of {s.BatchSize} rows (equal steps whatever the data size)");
         text.AppendLine(Invariant($"Student `{s.Student}`, {budget}, ") +
-                        Invariant($"max input {s.MaxInputLength} / target {s.MaxTargetLength} tokens, alpha {s.Alpha}; training pool: `{s.TrainSplit}` ({s.PoolRows} rows), ") +
+                        Invariant($"max input {s.MaxInputLength} / target {s.MaxTargetLength} tokens, alpha {s.Alpha}; training pool: {(s.AnnotatedRowsPath is { } path ? $"the annotated file `{path}`" : $"`{s.TrainSplit}`")} ({s.PoolRows} rows), ") +
                         Invariant($"scored on the first {s.TestRows} rows of `{s.TestSplit}`; {outcome.Runs.Count} runs over {seeds} seed(s). ") +
                         "Accuracy is the mean over seeds; its 95% interval is the union of Student's t interval over the seeds and the Wilson interval " +
                         "of the mean over the test rows (one seed, and the baseline and teacher rows: the Wilson interval alone). " +
@@ -126,6 +126,10 @@ public static class ExperimentMarkdownReport
         {
             lines.Add(Invariant($"The best student ({best.Method}, {Fixed(best.MeanAccuracy)}) reaches {Percent(best.MeanAccuracy / teacher)} of the teacher's accuracy ({Fixed(teacher)})."));
         }
+        else if (outcome.Teacher.Accuracy is null)
+        {
+            lines.Add(Invariant($"The teacher's accuracy on the test rows is unknown: the dataset has no recorded teacher completions for `{outcome.Settings.TestSplit}` (dataset.json `teachers`)."));
+        }
 
         var seeds = summary.Max(r => r.Seeds);
         lines.Add(Invariant($"What this does not show: with {seeds} seed(s) and {outcome.Settings.TestRows} test rows only differences larger than the intervals are real; ") +
@@ -139,7 +143,9 @@ public static class ExperimentMarkdownReport
         var cost = outcome.Cost;
         if (cost.Rows == 0)
         {
-            yield return "The training pool has no recorded teacher completions to measure.";
+            yield return outcome.Settings.AnnotatedRowsPath is { } path
+                ? $"The training pool is the annotated file `{path}`: its teacher's tokens and cost are in its rows (`promptTokens`, `completionTokens`, `cost`) and in the summary `stepdistill annotate` printed."
+                : "The training pool has no recorded teacher completions to measure.";
         }
         else
         {

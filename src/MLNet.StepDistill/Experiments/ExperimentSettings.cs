@@ -1,4 +1,5 @@
 using System.Globalization;
+using MLNet.StepDistill.Recipes;
 
 namespace MLNet.StepDistill.Experiments;
 
@@ -8,7 +9,7 @@ namespace MLNet.StepDistill.Experiments;
 /// a re-run may add seeds or fractions and trains only what is missing.
 /// </summary>
 /// <param name="Dataset">The dataset's name.</param>
-/// <param name="TrainSplit">The training pool's split.</param>
+/// <param name="TrainSplit">The training pool's split; null when the pool is an annotated-rows file (<paramref name="AnnotatedRowsPath"/>).</param>
 /// <param name="PoolRows">Rows of the pool after the validation carve.</param>
 /// <param name="TestSplit">The test split.</param>
 /// <param name="TestRows">Test rows scored.</param>
@@ -23,14 +24,19 @@ namespace MLNet.StepDistill.Experiments;
 /// <param name="MaxTargetLength">The most target tokens.</param>
 /// <param name="EvaluateEveryNSteps">Validation interval (0: only at the end).</param>
 /// <param name="StepBudget">How a run's steps follow from <paramref name="Steps"/> and its fraction (files written before it existed: equal steps).</param>
+/// <param name="AnnotatedRowsPath">The annotated-rows file the pool came from, as given; null when it came from <paramref name="TrainSplit"/>.</param>
+/// <param name="AnnotatedRowsSha256">
+/// That file's SHA-256 (lower-case hex): runs are comparable when the contents are the same, wherever the file lies.
+/// </param>
 public sealed record ExperimentSettings(
-    string Dataset, string TrainSplit, int PoolRows, string TestSplit, int TestRows, int ValidationRows, string Student,
+    string Dataset, string? TrainSplit, int PoolRows, string TestSplit, int TestRows, int ValidationRows, string Student,
     int Steps, int BatchSize, double? LearningRate, int WarmupSteps, float Alpha, int MaxInputLength, int MaxTargetLength, int EvaluateEveryNSteps,
-    ExperimentStepBudget StepBudget = ExperimentStepBudget.EqualSteps)
+    ExperimentStepBudget StepBudget = ExperimentStepBudget.EqualSteps, string? AnnotatedRowsPath = null, string? AnnotatedRowsSha256 = null)
 {
-    internal static ExperimentSettings From(StepByStepExperiment.Options o, string dataset, string trainSplit, int poolRows, int testRows) =>
+    internal static ExperimentSettings From(StepByStepExperiment.Options o, string dataset, string? trainSplit, AnnotatedRowsFile? annotated, int poolRows, int testRows) =>
         new(dataset, trainSplit, poolRows, o.TestSplit, testRows, o.ValidationRows, o.Student, o.Steps, o.BatchSize, o.EffectiveLearningRate,
-            o.WarmupSteps ?? o.Steps / 10, o.Alpha, o.MaxInputLength, o.MaxTargetLength, o.EvaluateEveryNSteps, o.StepBudget);
+            o.WarmupSteps ?? o.Steps / 10, o.Alpha, o.MaxInputLength, o.MaxTargetLength, o.EvaluateEveryNSteps, o.StepBudget,
+            annotated?.Path, annotated?.Sha256);
 
     /// <summary>The settings that differ from <paramref name="other"/>, as "Name (file A, this run B)"; empty when none.</summary>
     public IReadOnlyList<string> Differences(ExperimentSettings other)
@@ -46,7 +52,17 @@ public sealed record ExperimentSettings(
         }
 
         Compare(nameof(Dataset), Dataset, other.Dataset);
-        Compare(nameof(TrainSplit), TrainSplit, other.TrainSplit);
+        if (AnnotatedRowsSha256 != other.AnnotatedRowsSha256)
+        {
+            // Named after the experiment's option; the contents decide, so a moved or renamed file still resumes.
+            static string Pool(ExperimentSettings s) => s.AnnotatedRowsPath is null ? $"split {s.TrainSplit}" : $"{s.AnnotatedRowsPath}, SHA-256 {s.AnnotatedRowsSha256}";
+            differences.Add($"{nameof(StepByStepExperiment.Options.AnnotatedRowsPath)} (results.json {Pool(other)}, this run {Pool(this)})");
+        }
+        else if (AnnotatedRowsSha256 is null)
+        {
+            Compare(nameof(TrainSplit), TrainSplit, other.TrainSplit);
+        }
+
         Compare(nameof(PoolRows), PoolRows, other.PoolRows);
         Compare(nameof(TestSplit), TestSplit, other.TestSplit);
         Compare(nameof(TestRows), TestRows, other.TestRows);

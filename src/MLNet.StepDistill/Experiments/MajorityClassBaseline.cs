@@ -43,7 +43,7 @@ internal static class MajorityClassBaseline
     }
 
     private static string TrainingLabel(AnnotatedRow row, LabelSource source) =>
-        (source == LabelSource.Teacher ? (string.Equals(row.AnnotationStatus, "ok", StringComparison.OrdinalIgnoreCase) ? row.TeacherLabel : "") : row.Label).Trim();
+        (source == LabelSource.Teacher ? row.UsableTeacherLabel : row.Label).Trim();
 
     private sealed class AnsweredRow
     {

@@ -21,6 +21,15 @@ public sealed partial class StepByStepExperiment
         /// <summary>The training pool; null (default) takes <c>train</c>, or <c>valid</c> where the dataset has no train split (anli1, esnli).</summary>
         public string? TrainSplit;
 
+        /// <summary>
+        /// An annotated-rows file (<see cref="Recipes.AnnotatedRowsFile"/>: what <c>stepdistill annotate --out</c> writes, any
+        /// teacher) to take the training pool from, instead of <see cref="TrainSplit"/> annotated by the dataset's recorded
+        /// teacher; null (default) for the split. The test rows, and the teacher's test accuracy, still come from
+        /// <see cref="DatasetFolder"/>'s <see cref="TestSplit"/>. <c>results.json</c> records the file's path and SHA-256, so
+        /// resuming with another file is refused.
+        /// </summary>
+        public string? AnnotatedRowsPath;
+
         /// <summary>The held-out split every run is scored on. Default <c>"test"</c>.</summary>
         public string TestSplit = "test";
 

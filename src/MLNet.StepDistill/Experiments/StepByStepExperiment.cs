@@ -32,28 +32,31 @@ public sealed partial class StepByStepExperiment
     /// Runs every method x fraction x seed that <c>results.json</c> does not hold yet (seed by seed, the largest fraction
     /// first, methods in the given order) and returns all results with their summary.
     /// </summary>
-    /// <exception cref="DatasetFormatException">The dataset folder or a split file is malformed (the message names it).</exception>
+    /// <exception cref="DatasetFormatException">The dataset folder, a split file or the annotated-rows file is malformed (the message names it).</exception>
     /// <exception cref="InvalidDataException">results.json in the output folder was written with other settings, or is malformed.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the runs finished before stay in results.json.</exception>
     public ExperimentOutcome Run(CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         var dataset = TaskDataset.Open(options.DatasetFolder, new TaskReadOptions { DropUnknownLabels = options.DropUnknownLabels });
-        var trainSplit = options.TrainSplit ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
+        var annotated = options.AnnotatedRowsPath is { } path ? AnnotatedRowsFile.Read(path, dataset.Schema) : null;
+        var trainSplit = annotated is not null ? null : options.TrainSplit ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
         var family = dataset.Manifest.Family;
         var labels = family.ClosedLabels(dataset.Schema)?.ToArray();
 
-        var (pool, validation) = CarveValidation(AnnotatedSplit.Read(mlContext, dataset, trainSplit));
+        var (pool, validation) = CarveValidation(annotated?.ToAnnotatedRows() ?? AnnotatedSplit.Read(mlContext, dataset, trainSplit!));
         var wholeTest = AnnotatedSplit.Read(mlContext, dataset, options.TestSplit);
         var test = options.TestRows > 0 ? wholeTest.Take(options.TestRows).ToArray() : wholeTest.ToArray();
 
-        var settings = ExperimentSettings.From(options, dataset.Manifest.Name, trainSplit, pool.Count, test.Length);
+        var settings = ExperimentSettings.From(options, dataset.Manifest.Name, trainSplit, annotated, pool.Count, test.Length);
         var file = options.OutputFolder is null ? null : ExperimentResultsFile.Open(options.OutputFolder, settings);
         var results = new List<ExperimentRunResult>(file?.Runs ?? []);
 
         var baseline = MajorityClassBaseline.Evaluate(mlContext, family, labels, pool, test, LabelSource.Gold);
         var teacher = TeacherScore.OnTest(mlContext, dataset, options.TestSplit, test);
-        var cost = TeacherCost.Measure(dataset, trainSplit, pool, options.TeacherPricePerMillionInputTokens, options.TeacherPricePerMillionOutputTokens);
+        var cost = trainSplit is null
+            ? TeacherCost.None(options.TeacherPricePerMillionInputTokens, options.TeacherPricePerMillionOutputTokens)   // the file's own tokens and cost are in its rows
+            : TeacherCost.Measure(dataset, trainSplit, pool, options.TeacherPricePerMillionInputTokens, options.TeacherPricePerMillionOutputTokens);
         var validationData = validation.Count > 0 ? AnnotatedSplit.ToDataView(mlContext, validation) : null;
 
         var runCount = options.Seeds.Length * options.Fractions.Length * options.Methods.Length;
@@ -176,6 +179,9 @@ public sealed partial class StepByStepExperiment
         }
 
         Require(!string.IsNullOrWhiteSpace(o.DatasetFolder), nameof(o.DatasetFolder), "must name a dataset folder (holding dataset.json).");
+        Require(o.AnnotatedRowsPath is null || !string.IsNullOrWhiteSpace(o.AnnotatedRowsPath), nameof(o.AnnotatedRowsPath), "must name a file (written by `stepdistill annotate --out`) or be null.");
+        Require(o.AnnotatedRowsPath is null || o.TrainSplit is null, nameof(o.AnnotatedRowsPath),
+            "and Options.TrainSplit both name the training pool: give the annotated file or the split, not both.");
         Require(o.TestRows >= 0, nameof(o.TestRows), $"must be 0 (all) or positive, got {o.TestRows}.");
         Require(o.ValidationRows >= 0, nameof(o.ValidationRows), $"must be 0 (none) or positive, got {o.ValidationRows}.");
         Require(o.Methods is { Length: > 0 }, nameof(o.Methods), "must name at least one method.");

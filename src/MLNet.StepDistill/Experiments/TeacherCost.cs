@@ -34,12 +34,15 @@ public sealed record TeacherCost(
         ? 1000 * (PromptTokens * input + CompletionTokens * output) / 1e6
         : null;
 
+    /// <summary>Nothing measured (the pool has no recorded completions), with the prices given.</summary>
+    internal static TeacherCost None(double? priceIn, double? priceOut) => new(0, 0, 0, 0, 0, priceIn, priceOut);
+
     internal static TeacherCost Measure(TaskDataset dataset, string trainSplit, IReadOnlyList<AnnotatedRow> pool, double? priceIn, double? priceOut)
     {
         var teacherName = dataset.Manifest.Teachers.Keys.FirstOrDefault(t => dataset.Manifest.Teachers[t].ContainsKey(trainSplit));
         if (teacherName is null)
         {
-            return new TeacherCost(0, 0, 0, 0, 0, priceIn, priceOut);
+            return None(priceIn, priceOut);
         }
 
         var teacher = RecordedTeacher.Open(dataset.Manifest, trainSplit, teacherName);
@@ -61,7 +64,7 @@ public sealed record TeacherCost(
             .ToArray();
         if (measured.Length == 0)
         {
-            return new TeacherCost(0, 0, 0, 0, 0, priceIn, priceOut);
+            return None(priceIn, priceOut);
         }
 
         return new TeacherCost(measured.Length, measured.Average(m => m.PromptTokens), measured.Average(m => m.CompletionTokens),

@@ -23,7 +23,7 @@ public sealed record TeacherScore(string? Name, int TestRows, double? Accuracy, 
         var answered = ml.Data.LoadFromEnumerable(test.Select(r => new Answered
         {
             Label = r.Label,
-            PredictedText = string.Equals(r.AnnotationStatus, "ok", StringComparison.OrdinalIgnoreCase) ? r.TeacherLabel : "",
+            PredictedText = r.UsableTeacherLabel,
         }));
         var metrics = ml.StepDistill().EvaluateGeneratedText(answered, compareAsEquations: dataset.Manifest.Family.AnswerKind == TaskAnswerKind.Equation);
         var correct = (int)Math.Round(metrics.Accuracy * test.Count);

@@ -21,6 +21,15 @@ public sealed class AnnotatedRow
     /// <summary>The teacher's label (empty when parsing failed).</summary>
     public string TeacherLabel { get; set; } = "";
 
-    /// <summary>The annotator's status (<c>"ok"</c>, <c>"parse-failed"</c>, <c>"call-failed"</c>, <c>"filtered"</c>), or <c>"not-annotated"</c>.</summary>
+    /// <summary>The annotator's status (<c>"ok"</c>, <c>"label-only"</c>, <c>"parse-failed"</c>, <c>"call-failed"</c>, <c>"filtered"</c>), or <c>"not-annotated"</c>.</summary>
     public string AnnotationStatus { get; set; } = "";
+
+    /// <summary>The trainer's default reading of <see cref="AnnotationStatus"/>.</summary>
+    private static readonly MultiTaskSeq2SeqTrainer.Options DefaultStatuses = new();
+
+    /// <summary>
+    /// The teacher label as the trainer takes it with its default statuses: <see cref="TeacherLabel"/> for <c>ok</c> and
+    /// <c>label-only</c> rows, else empty. (Internal, so ML.NET does not make it a column.)
+    /// </summary>
+    internal string UsableTeacherLabel => DefaultStatuses.GivesTeacherLabel(AnnotationStatus) ? TeacherLabel : "";
 }

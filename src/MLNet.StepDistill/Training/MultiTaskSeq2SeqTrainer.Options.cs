@@ -29,13 +29,27 @@ public sealed partial class MultiTaskSeq2SeqTrainer
         public string RationaleColumnName = "Rationale";
 
         /// <summary>
-        /// The annotation status column; rows whose status is not <see cref="OkAnnotationStatus"/> have no rationale and no
-        /// teacher label. When the column is absent every row with a non-empty rationale counts. Default <c>"AnnotationStatus"</c>.
+        /// The annotation status column; rows whose status is not <see cref="OkAnnotationStatus"/> have no rationale, and
+        /// no teacher label unless the status is <see cref="LabelOnlyAnnotationStatus"/>. When the column is absent every
+        /// row with a non-empty rationale counts. Default <c>"AnnotationStatus"</c>.
         /// </summary>
         public string AnnotationStatusColumnName = "AnnotationStatus";
 
-        /// <summary>The status value (case-insensitive) that marks a usable annotation. Default <c>"ok"</c>.</summary>
+        /// <summary>The status value (case-insensitive) that marks a usable annotation: a rationale and a teacher label. Default <c>"ok"</c>.</summary>
         public string OkAnnotationStatus = "ok";
+
+        /// <summary>
+        /// The status value (case-insensitive) of a row whose teacher gave a label but no rationale: its teacher label
+        /// trains the label task, and it has no rationale. Default <c>"label-only"</c>.
+        /// </summary>
+        public string LabelOnlyAnnotationStatus = "label-only";
+
+        /// <summary>Whether a row of status <paramref name="status"/> has a usable rationale (the status is <see cref="OkAnnotationStatus"/>).</summary>
+        internal bool GivesRationale(string status) => string.Equals(status.Trim(), OkAnnotationStatus, StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>Whether a row of status <paramref name="status"/> has a usable teacher label (<see cref="OkAnnotationStatus"/> or <see cref="LabelOnlyAnnotationStatus"/>).</summary>
+        internal bool GivesTeacherLabel(string status) =>
+            GivesRationale(status) || string.Equals(status.Trim(), LabelOnlyAnnotationStatus, StringComparison.OrdinalIgnoreCase);
 
         /// <summary>
         /// Multiple-choice tasks: a text-vector column holding each row's answer choices. The row's choices are then its

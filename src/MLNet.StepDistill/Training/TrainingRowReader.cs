@@ -7,7 +7,7 @@ namespace MLNet.StepDistill.Training;
 /// <summary>
 /// Reads the trainer's columns from an <see cref="IDataView"/> into <see cref="TrainingRow"/>s, applying the label source
 /// and the annotation status: a row whose annotation is not ok keeps its gold label (when labels are gold) but has no
-/// rationale and no teacher label.
+/// rationale, and no teacher label unless its status is label-only.
 /// </summary>
 internal static class TrainingRowReader
 {
@@ -47,11 +47,14 @@ internal static class TrainingRowReader
         while (cursor.MoveNext())
         {
             getInput(ref text);
-            var ok = true;
+            var hasRationale = true;
+            var hasTeacherLabel = true;
             if (getStatus is not null)
             {
                 getStatus(ref statusText);
-                ok = string.Equals(statusText.ToString().Trim(), options.OkAnnotationStatus, StringComparison.OrdinalIgnoreCase);
+                var rowStatus = statusText.ToString();
+                hasRationale = options.GivesRationale(rowStatus);
+                hasTeacherLabel = options.GivesTeacherLabel(rowStatus);
             }
 
             IReadOnlyList<string> rowChoices = [];
@@ -65,7 +68,7 @@ internal static class TrainingRowReader
             if (getLabel is not null)
             {
                 rowLabel = NullIfBlank(getLabel(rowChoices) ?? "");
-                if (options.LabelSource == LabelSource.Teacher && !ok)
+                if (options.LabelSource == LabelSource.Teacher && !hasTeacherLabel)
                 {
                     rowLabel = null;
                 }
@@ -75,7 +78,7 @@ internal static class TrainingRowReader
             if (getRationale is not null)
             {
                 getRationale(ref rationaleText);
-                rowRationale = ok ? NullIfBlank(rationaleText.ToString()) : null;
+                rowRationale = hasRationale ? NullIfBlank(rationaleText.ToString()) : null;
             }
 
             rows.Add(new TrainingRow(text.ToString(), rowLabel, rowRationale, rowChoices));

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using MLNet.StepDistill.Cli.Commands;
-using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Tests.Tasks;
 using Spectre.Console.Cli;
 using Xunit;
@@ -96,53 +95,22 @@ public sealed class TrainRationaleSourcesTests
     }
 
     [Fact]
-    public void An_annotated_file_keeps_the_status_so_failed_rows_give_no_rationale()
+    public void A_bad_annotated_file_is_a_user_facing_error_that_names_the_option_file_line_and_field()
     {
         using var temp = new TempFolder();
         var folder = OwnRationaleDataset.Write(temp);
-        var file = temp.Write("annotated.jsonl", string.Join('\n',
-            """{"id":"1","input":"p</s>h","rationale":"because","teacherLabel":"neutral","status":"ok","gold":"neutral"}""",
-            """{"id":"2","input":"p</s>h","rationale":"half a thought","teacherLabel":null,"status":"parse-failed","gold":"neutral"}""",
-            """{"id":"3","input":"p</s>h","rationale":"filtered reason","teacherLabel":"entailment","status":"filtered","gold":"neutral"}"""));
+        var file = temp.Write("annotated.jsonl", "{\"id\":\"1\",\"status\":\"ok\"}");
 
-        var rows = AnnotatedRowsFile.Read("train", file, TaskDataset.Open(folder).Schema);
+        var ex = Assert.Throws<UserFacingException>(() => TrainCommand.Run(new TrainCommand.Settings
+        {
+            Dataset = folder, Annotated = file, Steps = 1, Out = temp.File("model.zip"), Json = true,
+        }, CancellationToken.None));
 
-        Assert.Equal(["ok", "parse-failed", "filtered"], rows.Select(r => r.AnnotationStatus));
-        Assert.Equal(["because", "half a thought", "filtered reason"], rows.Select(r => r.Rationale));
-        Assert.Equal("", rows[1].TeacherLabel);
-        Assert.Equal("neutral", rows[0].Label);
-    }
-
-    [Theory]
-    [InlineData("{\"id\":\"1\",\"input\":\"x\",\"status\":\"ok\"}\nnot json", "line 2")]
-    [InlineData("{\"id\":\"1\",\"status\":\"ok\"}", "field \"input\": missing")]
-    [InlineData("{\"id\":\"1\",\"input\":\"x\",\"status\":\"ok\"}\n{\"id\":\"1\",\"input\":\"y\",\"status\":\"ok\"}", "appears more than once")]
-    [InlineData("", "holds no rows")]
-    public void A_bad_annotated_file_names_the_file_line_and_field(string content, string message)
-    {
-        using var temp = new TempFolder();
-        var folder = OwnRationaleDataset.Write(temp);
-        var file = temp.Write("annotated.jsonl", content);
-
-        var ex = Assert.Throws<UserFacingException>(() => AnnotatedRowsFile.Read("train", file, TaskDataset.Open(folder).Schema));
-
-        Assert.Contains(file, ex.Message);
-        Assert.Contains(message, ex.Message);
-    }
-
-    [Fact]
-    public void A_multiple_choice_annotated_file_needs_the_choices_annotate_writes()
-    {
-        using var temp = new TempFolder();
-        var file = temp.Write("annotated.jsonl", """{"id":"1","input":"q","rationale":"r","teacherLabel":"a","status":"ok","gold":"a"}""");
-
-        var ex = Assert.Throws<UserFacingException>(() => AnnotatedRowsFile.Read("train", file, TaskDataset.Open(RepoPaths.Dataset("cqa")).Schema));
-
-        Assert.Contains("field \"choices\"", ex.Message);
+        Assert.Equal($"train: --annotated {file} line 1, field \"input\": missing", ex.Message);
     }
 
     /// <summary>A copy of the first <paramref name="rows"/> rows of ANLI R1 valid with their recorded completions.</summary>
-    private static string AnliSlice(TempFolder temp, int rows)
+    internal static string AnliSlice(TempFolder temp, int rows)
     {
         var source = RepoPaths.Dataset("anli1");
         var lines = File.ReadLines(Path.Combine(source, "valid.jsonl")).Take(rows).ToArray();
