@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
 using Spectre.Console;
@@ -495,7 +496,9 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
     private static void WriteRows(string path, IReadOnlyList<TaskExample> examples, IReadOnlyList<RowAnnotation> annotated, ITaskFormat format)
     {
         // Written beside the target and moved into place when complete: an interrupted run leaves the old file intact.
-        var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        // A killed run's temporary file (its process gone) is deleted first.
+        StaleTempFiles.DeleteBeside(path);
+        var temp = StaleTempFiles.Beside(path);
         try
         {
             using (var writer = new StreamWriter(temp))
