@@ -49,6 +49,9 @@ public sealed class FakeBatchApi
     /// </summary>
     public FakeBatchStall Stall { get; set; }
 
+    /// <summary>How long after its client went away a <see cref="FakeBatchStall.CreateLate"/> batch is made. Default 3 seconds.</summary>
+    public TimeSpan LateCreateDelay { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Requests waiting at <see cref="Stall"/> now.</summary>
     public int Stalled => Volatile.Read(ref _stalled);
 
@@ -280,6 +283,11 @@ public sealed class FakeBatchApi
         {
             return;   // the client is gone before the batch was made
         }
+        var late = !await WaitAtAsync(FakeBatchStall.CreateLate, context).ConfigureAwait(false);
+        if (late)
+        {
+            await Task.Delay(LateCreateDelay, CancellationToken.None).ConfigureAwait(false);   // the client is gone; the batch is made anyway, later
+        }
         var order = Interlocked.Increment(ref _nextBatch);
         var batch = new Batch("batch_" + order, inputId, root.GetProperty("endpoint").GetString()!,
             root.GetProperty("completion_window").GetString()!, requests, Environment.TickCount64)
@@ -297,7 +305,7 @@ public sealed class FakeBatchApi
                 Finish(batch, Outcome());
             }
         }
-        if (!await WaitAtAsync(FakeBatchStall.CreateReply, context).ConfigureAwait(false))
+        if (late || !await WaitAtAsync(FakeBatchStall.CreateReply, context).ConfigureAwait(false))
         {
             return;   // made, but the client never hears of it
         }
@@ -487,6 +495,12 @@ public enum FakeBatchStall
 
     /// <summary>A create request's answer: the batch is made (and runs), the client has not heard of it.</summary>
     CreateReply,
+
+    /// <summary>
+    /// A create request, received; when the client goes away the batch is still made, <see cref="FakeBatchApi.LateCreateDelay"/>
+    /// later (a provider that finishes what it was asked after the connection dropped).
+    /// </summary>
+    CreateLate,
 
     /// <summary>The download of a finished batch's output file.</summary>
     Download,

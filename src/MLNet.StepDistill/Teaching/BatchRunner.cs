@@ -7,14 +7,17 @@ using System.Text.Json;
 namespace MLNet.StepDistill.Teaching;
 
 /// <summary>
-/// The batch step of an annotation run: resumes the cache folder's unfinished batches of this teacher, puts the
+/// The batch step of an annotation run: resumes the cache folder's unfinished batches of this teacher (a job a killed
+/// run left without a batch id is looked up on the provider first: the batch it made, found by its
+/// <c>stepdistill_job</c> metadata, is polled; an input file it uploaded is run or deleted), puts the
 /// requests they do not cover into new batches (split by <see cref="TeacherBatchOptions.MaxRequestsPerBatch"/> and
 /// <see cref="TeacherBatchOptions.MaxFileBytes"/>, each within the budget), polls with backoff until every batch ends,
 /// and stores each answer in the teacher cache by its <c>custom_id</c> (the cache key). Requests that failed inside a
 /// batch are left to the live pass, or put into follow-up batches (<see cref="BatchRetryMode.FollowUpBatch"/>).
 /// </summary>
 internal sealed class BatchRunner(
-    OpenAiBatchApi api, TeacherCallCache cache, string teacher, TeacherBatchOptions options, TeacherPrices? prices, CostBudget? budget, Action<string> log)
+    OpenAiBatchApi api, TeacherCallCache cache, string teacher, TeacherBatchOptions options, TeacherPrices? prices, CostBudget? budget, Action<string> log,
+    Action<string> warn)
 {
     private readonly BatchJobStore _store = new(cache.Folder);
     private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
@@ -203,7 +206,7 @@ internal sealed class BatchRunner(
                 var others = batches!.Where(b => b.Job == job.Job && b.Id != batch.Id).Select(b => b.Id).ToList();
                 if (others.Count > 0)
                 {
-                    log($"the provider also lists batch(es) {string.Join(", ", others)} for job {job.Job}; not polled");
+                    warn($"the provider also lists batch(es) {string.Join(", ", others)} for job {job.Job}; only {batch.Id} is polled");
                 }
                 adopted.Add(found);
                 continue;
@@ -235,7 +238,7 @@ internal sealed class BatchRunner(
         catch (Exception e) when (e is ClientResultException or TeacherCallFailedException { LastStatus: 404 })
         {
             var reason = e is ClientResultException c ? TeacherFailure.Of(c).Reason : "HTTP 404";
-            log($"could not list the provider's {what} ({reason}): " +
+            warn($"could not list the provider's {what} ({reason}): " +
                 (what == "batches" ? "a batch a killed run created may be created again" : "an input file a killed run uploaded may stay on the provider"));
             return null;
         }
@@ -249,7 +252,7 @@ internal sealed class BatchRunner(
         }
         catch (ClientResultException e)
         {
-            log($"could not look up input file {fileId} ({TeacherFailure.Of(e).Reason}); uploading its requests again");
+            warn($"could not look up input file {fileId} that a killed run uploaded ({TeacherFailure.Of(e).Reason}); it may stay on the provider, and its requests are uploaded again");
             return false;
         }
     }
@@ -268,7 +271,7 @@ internal sealed class BatchRunner(
         }
         catch (Exception e) when (e is ClientResultException or TeacherCallFailedException { LastStatus: 404 })
         {
-            log($"could not delete input file {fileId} from the provider ({why}): {api.Redact(e.Message)}");
+            warn($"could not delete input file {fileId} from the provider ({why}): {api.Redact(e.Message)}");
         }
     }
 

@@ -17,16 +17,18 @@ public class AnnotateBatchKillTests(ITestOutputHelper output)
 
     /// <summary>
     /// The loopback server holds one request of the job (before or after acting on it) until the process is killed.
-    /// Upload: received, not stored. UploadReply: stored, answer held. Create: received, no batch made. CreateReply:
-    /// the batch made and running, answer held. Download: the finished batch's output file being read.
+    /// Upload: received, not stored. UploadReply: stored, answer held. Create: received, no batch made. CreateLate:
+    /// received, the batch made 3 s after the kill (the restart must wait for it, not make another). CreateReply: the
+    /// batch made and running, answer held. Download: the finished batch's output file being read.
     /// </summary>
     [Theory]
-    [InlineData(FakeBatchStall.Upload, 0, 0)]
-    [InlineData(FakeBatchStall.UploadReply, 1, 0)]
-    [InlineData(FakeBatchStall.Create, 1, 0)]
-    [InlineData(FakeBatchStall.CreateReply, 1, 1)]
-    [InlineData(FakeBatchStall.Download, 1, 1)]
-    public async Task A_batch_run_killed_at_any_stage_ends_with_one_batch_from_one_uploaded_file(FakeBatchStall stage, int filesAtKill, int batchesAtKill)
+    [InlineData(FakeBatchStall.Upload, 0, 0, 1)]
+    [InlineData(FakeBatchStall.UploadReply, 1, 0, 1)]
+    [InlineData(FakeBatchStall.Create, 1, 0, 1)]
+    [InlineData(FakeBatchStall.CreateLate, 1, 0, 0)]
+    [InlineData(FakeBatchStall.CreateReply, 1, 1, 0)]
+    [InlineData(FakeBatchStall.Download, 1, 1, 0)]
+    public async Task A_batch_run_killed_at_any_stage_ends_with_one_batch_from_one_uploaded_file(FakeBatchStall stage, int filesAtKill, int batchesAtKill, int restartCreates)
     {
         var svamp = RecordedSplit.Open("svamp", "test");
         await using var server = await FakeChatCompletionsServer.StartAsync(svamp.Responder());
@@ -56,7 +58,7 @@ public class AnnotateBatchKillTests(ITestOutputHelper output)
         Assert.Equal((filesAtKill, batchesAtKill), (server.Batches.FilesUploaded, server.Batches.BatchesCreated));
         server.Batches.Stall = FakeBatchStall.None;
 
-        var resumed = await RunAsync(args, Key);
+        var resumed = await RunAsync(args, output);
 
         output.WriteLine($"killed at {stage}: the server had {filesAtKill} file(s) and {batchesAtKill} batch(es); after the restart it has " +
             $"{server.Batches.BatchesCreated} batch(es) created, {server.Batches.FilesUploaded} file(s) uploaded, {server.Batches.FilesDeleted} deleted, " +
@@ -65,7 +67,7 @@ public class AnnotateBatchKillTests(ITestOutputHelper output)
         Assert.Equal(1, server.Batches.FilesUploaded);
         Assert.Equal(1, server.Batches.InputFileCount);
         Assert.Equal(0, server.Batches.FilesDeleted);
-        Assert.Equal(batchesAtKill == 1 ? 0 : 1, resumed.GetProperty("batchesCreated").GetInt32());
+        Assert.Equal(restartCreates, resumed.GetProperty("batchesCreated").GetInt32());
         Assert.Equal(200, resumed.GetProperty("rows").GetInt32());
         Assert.Equal(200, resumed.GetProperty("batchedCalls").GetInt64());
         Assert.Equal(200, resumed.GetProperty("annotated").GetInt32() + resumed.GetProperty("parseFailures").GetInt32());
@@ -98,9 +100,9 @@ public class AnnotateBatchKillTests(ITestOutputHelper output)
         Assert.Equal(1, server.Batches.BatchesCreated);
 
         server.Batches.Hold = false;
-        var resumed = await RunAsync(args, Key);
+        var resumed = await RunAsync(args);
         var before = server.RequestCount;
-        var third = await RunAsync(args, Key);
+        var third = await RunAsync(args);
 
         Assert.Equal(1, server.Batches.BatchesCreated);
         Assert.Equal(1, server.Batches.FilesUploaded);
@@ -118,13 +120,18 @@ public class AnnotateBatchKillTests(ITestOutputHelper output)
         "--model", "palm", "--api-key-env", "BATCH_KILL_KEY", "--cache", cache, "--batch", "--batch-poll", "0.02", "--json",
     ];
 
-    private static async Task<JsonElement> RunAsync(string[] args, Dictionary<string, string> key)
+    /// <summary>Runs to the end; the run's messages about batches and files go to <paramref name="log"/>.</summary>
+    private static async Task<JsonElement> RunAsync(string[] args, ITestOutputHelper? log = null)
     {
         using var process = CliProcess.Start(args, Key);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, await stderr);
+        foreach (var line in (await stderr).Split('\n').Where(l => l.Contains("batch", StringComparison.Ordinal) || l.Contains("file", StringComparison.Ordinal)))
+        {
+            log?.WriteLine("  restart: " + line.Trim());
+        }
         return JsonDocument.Parse(await stdout).RootElement.Clone();
     }
 }
