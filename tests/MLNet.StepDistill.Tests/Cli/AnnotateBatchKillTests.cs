@@ -48,6 +48,7 @@ public class AnnotateBatchKillTests(ITestOutputHelper output)
             killed.Kill(entireProcessTree: true);
             await killed.WaitForExitAsync();
         }
+        var killedAt = DateTime.UtcNow;
         // The server sees the connection go before the stall is lifted, so nothing it held acts after the kill.
         var gone = DateTime.UtcNow.AddSeconds(30);
         while (server.Batches.Stalled > 0 && DateTime.UtcNow < gone)
@@ -59,6 +60,12 @@ public class AnnotateBatchKillTests(ITestOutputHelper output)
         server.Batches.Stall = FakeBatchStall.None;
 
         var resumed = await RunAsync(args, output);
+        if (stage == FakeBatchStall.CreateLate)
+        {
+            // Count after the late batch is made, whether or not the restart waited for it.
+            var made = killedAt + server.Batches.LateCreateDelay + TimeSpan.FromSeconds(1) - DateTime.UtcNow;
+            await Task.Delay(made > TimeSpan.Zero ? made : TimeSpan.Zero);
+        }
 
         output.WriteLine($"killed at {stage}: the server had {filesAtKill} file(s) and {batchesAtKill} batch(es); after the restart it has " +
             $"{server.Batches.BatchesCreated} batch(es) created, {server.Batches.FilesUploaded} file(s) uploaded, {server.Batches.FilesDeleted} deleted, " +
