@@ -7,18 +7,21 @@ namespace MLNet.StepDistill.TestServer;
 
 /// <summary>
 /// The OpenAI Files and Batches endpoints of the fake server, in OpenAI's wire format: <c>POST /v1/files</c>
-/// (multipart, <c>purpose=batch</c>), <c>GET /v1/files/{id}</c> and <c>/content</c>, <c>POST /v1/batches</c>,
-/// <c>GET /v1/batches/{id}</c> and <c>POST /v1/batches/{id}/cancel</c>. Each status read moves a batch one step
-/// (validating, in_progress, finalizing) until it ends as <see cref="FakeServerOptions.BatchOutcome"/> says; then its
-/// requests are answered with the server's responder into an output file (status 200 lines) and an error file
-/// (failed requests, expired or cancelled ones). <see cref="Hold"/> keeps batches in progress.
+/// (multipart, <c>purpose=batch</c>), <c>GET /v1/files</c> (newest first; <c>purpose</c>, <c>limit</c>, <c>after</c>),
+/// <c>GET /v1/files/{id}</c> and <c>/content</c>, <c>DELETE /v1/files/{id}</c>, <c>POST /v1/batches</c> (keeping its
+/// <c>metadata</c>), <c>GET /v1/batches</c> (newest first; <c>limit</c>, <c>after</c>), <c>GET /v1/batches/{id}</c>
+/// and <c>POST /v1/batches/{id}/cancel</c>. Each status read moves a batch one step (validating, in_progress,
+/// finalizing) until it ends as <see cref="FakeServerOptions.BatchOutcome"/> says; then its requests are answered with
+/// the server's responder into an output file (status 200 lines) and an error file (failed requests, expired or
+/// cancelled ones). <see cref="Hold"/> keeps batches in progress; <see cref="Stall"/> holds one kind of request at one
+/// stage, until the client goes away or the stall is lifted, so a test can kill the client there.
 /// </summary>
 public sealed class FakeBatchApi
 {
     private readonly FakeChatCompletionsServer _server;
     private readonly Func<FakeChatRequest, string?> _responder;
     private readonly FakeServerOptions _options;
-    private readonly ConcurrentDictionary<string, (string Name, string Purpose, byte[] Content)> _files = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Name, string Purpose, byte[] Content, long CreatedAt, int Order)> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Batch> _batches = new(StringComparer.Ordinal);
     private int _nextFile;
     private int _nextBatch;
@@ -27,6 +30,8 @@ public sealed class FakeBatchApi
     private int _requestsAnswered;
     private int _requestsFailed;
     private int _statusReads;
+    private int _filesDeleted;
+    private int _stalled;
 
     internal FakeBatchApi(FakeChatCompletionsServer server, Func<FakeChatRequest, string?> responder, FakeServerOptions options)
     {
@@ -38,8 +43,26 @@ public sealed class FakeBatchApi
     /// <summary>While true, batches stay <c>in_progress</c> however often they are read. Default false.</summary>
     public bool Hold { get; set; }
 
+    /// <summary>
+    /// Where requests wait: the request of that stage is held there (after or before its effect, as the stage says)
+    /// until the client disconnects or this is set back to <see cref="FakeBatchStall.None"/>. Default none.
+    /// </summary>
+    public FakeBatchStall Stall { get; set; }
+
+    /// <summary>How long after its client went away a <see cref="FakeBatchStall.CreateLate"/> batch is made. Default 3 seconds.</summary>
+    public TimeSpan LateCreateDelay { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Requests waiting at <see cref="Stall"/> now.</summary>
+    public int Stalled => Volatile.Read(ref _stalled);
+
     /// <summary>Batches created.</summary>
     public int BatchesCreated => Volatile.Read(ref _batchesCreated);
+
+    /// <summary>Uploaded files (<c>purpose=batch</c>) the server still holds: uploads less deletions.</summary>
+    public int InputFileCount => _files.Values.Count(f => f.Purpose == "batch");
+
+    /// <summary>Files deleted (<c>DELETE /v1/files/{id}</c>).</summary>
+    public int FilesDeleted => Volatile.Read(ref _filesDeleted);
 
     /// <summary>Files uploaded.</summary>
     public int FilesUploaded => Volatile.Read(ref _filesUploaded);
@@ -70,14 +93,23 @@ public sealed class FakeBatchApi
                 case (2, "files", "POST"):
                     await UploadAsync(context).ConfigureAwait(false);
                     return;
+                case (2, "files", "GET"):
+                    await ListFilesAsync(context).ConfigureAwait(false);
+                    return;
                 case (3, "files", "GET"):
                     await WriteFileObjectAsync(context, parts[2]).ConfigureAwait(false);
+                    return;
+                case (3, "files", "DELETE"):
+                    await DeleteFileAsync(context, parts[2]).ConfigureAwait(false);
                     return;
                 case (4, "files", "GET") when parts[3] == "content":
                     await WriteContentAsync(context, parts[2]).ConfigureAwait(false);
                     return;
                 case (2, "batches", "POST"):
                     await CreateAsync(context).ConfigureAwait(false);
+                    return;
+                case (2, "batches", "GET"):
+                    await ListBatchesAsync(context).ConfigureAwait(false);
                     return;
                 case (3, "batches", "GET"):
                     await ReadAsync(context, parts[2], advance: true).ConfigureAwait(false);
@@ -106,6 +138,28 @@ public sealed class FakeBatchApi
         }
     }
 
+    /// <summary>Holds the request while <see cref="Stall"/> is <paramref name="stage"/>; false when the client went away meanwhile.</summary>
+    private async Task<bool> WaitAtAsync(FakeBatchStall stage, HttpContext context)
+    {
+        if (Stall != stage)
+        {
+            return true;
+        }
+        Interlocked.Increment(ref _stalled);
+        try
+        {
+            while (Stall == stage && !context.RequestAborted.IsCancellationRequested)
+            {
+                await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+            }
+            return !context.RequestAborted.IsCancellationRequested;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _stalled);
+        }
+    }
+
     private async Task UploadAsync(HttpContext context)
     {
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
@@ -113,10 +167,61 @@ public sealed class FakeBatchApi
         var file = form.Files.GetFile("file") ?? throw new InvalidOperationException("no 'file' part");
         using var buffer = new MemoryStream();
         await file.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
-        var id = "file-" + Interlocked.Increment(ref _nextFile);
-        _files[id] = (file.FileName, purpose, buffer.ToArray());
+        if (!await WaitAtAsync(FakeBatchStall.Upload, context).ConfigureAwait(false))
+        {
+            return;   // the client is gone before the file was stored
+        }
+        var order = Interlocked.Increment(ref _nextFile);
+        var id = "file-" + order;
+        _files[id] = (file.FileName, purpose, buffer.ToArray(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), order);
         Interlocked.Increment(ref _filesUploaded);
+        if (!await WaitAtAsync(FakeBatchStall.UploadReply, context).ConfigureAwait(false))
+        {
+            return;   // stored, but the client never hears of it
+        }
         await WriteJsonAsync(context, FileObject(id)).ConfigureAwait(false);
+    }
+
+    private async Task ListFilesAsync(HttpContext context)
+    {
+        var query = context.Request.Query;
+        var purpose = query["purpose"].ToString();
+        var files = _files.Where(f => purpose.Length == 0 || f.Value.Purpose == purpose).OrderByDescending(f => f.Value.Order).Select(f => f.Key).ToList();
+        await WriteJsonAsync(context, Page(files, query, 10_000, FileObject)).ConfigureAwait(false);
+    }
+
+    private async Task DeleteFileAsync(HttpContext context, string id)
+    {
+        if (!_files.TryRemove(id, out _))
+        {
+            await FakeChatCompletionsServer.WriteErrorAsync(context, 404, $"No such file: {id}", "not_found").ConfigureAwait(false);
+            return;
+        }
+        Interlocked.Increment(ref _filesDeleted);
+        await WriteJsonAsync(context, new { id, @object = "file", deleted = true }).ConfigureAwait(false);
+    }
+
+    private async Task ListBatchesAsync(HttpContext context)
+    {
+        var batches = _batches.Values.OrderByDescending(b => b.Order).Select(b => b.Id).ToList();
+        await WriteJsonAsync(context, Page(batches, context.Request.Query, 100, id => BatchObject(_batches[id]))).ConfigureAwait(false);
+    }
+
+    /// <summary>One page of a list, OpenAI's way: <c>data</c>, <c>first_id</c>, <c>last_id</c>, <c>has_more</c>; <c>after</c> and <c>limit</c> pick it.</summary>
+    private static object Page(List<string> ids, IQueryCollection query, int maxLimit, Func<string, object> item)
+    {
+        var limit = int.TryParse(query["limit"], out var l) ? Math.Clamp(l, 1, maxLimit) : Math.Min(20, maxLimit);
+        var after = query["after"].ToString();
+        var start = after.Length > 0 ? ids.IndexOf(after) + 1 : 0;
+        var page = ids.Skip(start).Take(limit).ToList();
+        return new
+        {
+            @object = "list",
+            data = page.Select(item).ToArray(),
+            first_id = page.FirstOrDefault(),
+            last_id = page.LastOrDefault(),
+            has_more = start + page.Count < ids.Count,
+        };
     }
 
     private async Task WriteFileObjectAsync(HttpContext context, string id)
@@ -136,6 +241,10 @@ public sealed class FakeBatchApi
             await FakeChatCompletionsServer.WriteErrorAsync(context, 404, $"No such file: {id}", "not_found").ConfigureAwait(false);
             return;
         }
+        if (file.Purpose == "batch_output" && !await WaitAtAsync(FakeBatchStall.Download, context).ConfigureAwait(false))
+        {
+            return;
+        }
         context.Response.StatusCode = 200;
         context.Response.ContentType = "application/octet-stream";
         await context.Response.Body.WriteAsync(file.Content, context.RequestAborted).ConfigureAwait(false);
@@ -146,7 +255,7 @@ public sealed class FakeBatchApi
         var file = _files[id];
         return new
         {
-            id, @object = "file", bytes = file.Content.Length, created_at = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            id, @object = "file", bytes = file.Content.Length, created_at = file.CreatedAt,
             filename = file.Name, purpose = file.Purpose, status = "processed", status_details = (string?)null,
         };
     }
@@ -167,8 +276,26 @@ public sealed class FakeBatchApi
             using var item = JsonDocument.Parse(line);
             requests.Add((item.RootElement.GetProperty("custom_id").GetString()!, _server.ParseRequest(item.RootElement.GetProperty("body"))));
         }
-        var batch = new Batch("batch_" + Interlocked.Increment(ref _nextBatch), inputId, root.GetProperty("endpoint").GetString()!,
-            root.GetProperty("completion_window").GetString()!, requests, Environment.TickCount64);
+        var metadata = root.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object
+            ? m.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal)
+            : [];
+        if (!await WaitAtAsync(FakeBatchStall.Create, context).ConfigureAwait(false))
+        {
+            return;   // the client is gone before the batch was made
+        }
+        var late = !await WaitAtAsync(FakeBatchStall.CreateLate, context).ConfigureAwait(false);
+        if (late)
+        {
+            await Task.Delay(LateCreateDelay, CancellationToken.None).ConfigureAwait(false);   // the client is gone; the batch is made anyway, later
+        }
+        var order = Interlocked.Increment(ref _nextBatch);
+        var batch = new Batch("batch_" + order, inputId, root.GetProperty("endpoint").GetString()!,
+            root.GetProperty("completion_window").GetString()!, requests, Environment.TickCount64)
+        {
+            Order = order,
+            Metadata = metadata,
+            CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        };
         _batches[batch.Id] = batch;
         Interlocked.Increment(ref _batchesCreated);
         if (_options.BatchPollsToFinish == 0 && !Hold)
@@ -177,6 +304,10 @@ public sealed class FakeBatchApi
             {
                 Finish(batch, Outcome());
             }
+        }
+        if (late || !await WaitAtAsync(FakeBatchStall.CreateReply, context).ConfigureAwait(false))
+        {
+            return;   // made, but the client never hears of it
         }
         await WriteJsonAsync(context, BatchObject(batch)).ConfigureAwait(false);
     }
@@ -275,8 +406,9 @@ public sealed class FakeBatchApi
 
     private string AddFile(string name, string content)
     {
-        var id = "file-" + Interlocked.Increment(ref _nextFile);
-        _files[id] = (name, "batch_output", Encoding.UTF8.GetBytes(content));
+        var order = Interlocked.Increment(ref _nextFile);
+        var id = "file-" + order;
+        _files[id] = (name, "batch_output", Encoding.UTF8.GetBytes(content), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), order);
         return id;
     }
 
@@ -296,9 +428,9 @@ public sealed class FakeBatchApi
                 status = batch.Status,
                 output_file_id = batch.OutputFileId,
                 error_file_id = batch.ErrorFileId,
-                created_at = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+                created_at = batch.CreatedAt,
                 request_counts = new { total = batch.Requests.Count, completed = batch.IsTerminal ? batch.Answered : 0, failed },
-                metadata = new Dictionary<string, string>(),
+                metadata = batch.Metadata,
             };
         }
     }
@@ -324,6 +456,12 @@ public sealed class FakeBatchApi
 
         public long Created { get; } = created;
 
+        public int Order { get; init; }
+
+        public Dictionary<string, string> Metadata { get; init; } = [];
+
+        public long CreatedAt { get; init; }
+
         public string Status { get; set; } = "validating";
 
         public int Reads { get; set; }
@@ -338,4 +476,32 @@ public sealed class FakeBatchApi
 
         public bool IsTerminal => Status is "completed" or "failed" or "expired" or "cancelled";
     }
+}
+
+/// <summary>Where <see cref="FakeBatchApi.Stall"/> holds a request: the stages of making and collecting a batch.</summary>
+public enum FakeBatchStall
+{
+    /// <summary>Nothing is held.</summary>
+    None,
+
+    /// <summary>An upload, received but not stored yet (a client gone now leaves nothing on the server).</summary>
+    Upload,
+
+    /// <summary>An upload's answer: the file is stored, the client has not heard of it.</summary>
+    UploadReply,
+
+    /// <summary>A create request, received but no batch made yet (a client gone now leaves no batch).</summary>
+    Create,
+
+    /// <summary>A create request's answer: the batch is made (and runs), the client has not heard of it.</summary>
+    CreateReply,
+
+    /// <summary>
+    /// A create request, received; when the client goes away the batch is still made, <see cref="FakeBatchApi.LateCreateDelay"/>
+    /// later (a provider that finishes what it was asked after the connection dropped).
+    /// </summary>
+    CreateLate,
+
+    /// <summary>The download of a finished batch's output file.</summary>
+    Download,
 }

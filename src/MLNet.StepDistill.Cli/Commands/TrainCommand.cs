@@ -235,9 +235,15 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         ModelFiles.Save("train", ml, model, raw.Schema, settings.Out!);
         var measured = reports.Where(r => r.ValidationAccuracy is not null).Select(r => r.ValidationAccuracy!.Value).ToArray();
         return new TrainResult(dataset.Manifest.Name, source, CliTrainerOptions.ModeName(mode), labels, rows.Count, droppedRows, counts.LabelRows, counts.RationaleRows,
-            reports.Count, reports.Count > 0 ? reports[0].Step : 0, Finite(reports.LastOrDefault()?.Loss), Finite(reports.FirstOrDefault()?.Loss),
+            reports.Count, FirstStep(settings, reports), Finite(reports.LastOrDefault()?.Loss), Finite(reports.FirstOrDefault()?.Loss),
             validationRows?.Count, measured.Length > 0 ? measured[^1] : null, measured.Length > 0 ? measured.Max() : null, settings.Out!, student);
     }
+
+    /// <summary>The first step this run trained: 1, or the step after the checkpoint it resumed from (also when that was the last step and none ran).</summary>
+    private static int FirstStep(Settings settings, List<TrainingProgress> reports) =>
+        reports.Count > 0 ? reports[0].Step
+        : settings.Resume && settings.CheckpointDir is { } folder && TrainingCheckpoint.StepIn(folder) is { } step ? step + 1
+        : 1;
 
     private static void CheckOptions(Settings settings)
     {

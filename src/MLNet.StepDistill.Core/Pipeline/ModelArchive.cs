@@ -32,10 +32,8 @@ public static class ModelArchive
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputSchema);
         var full = Path.GetFullPath(path);
-        var name = Path.GetFileName(full);
-        var folder = Path.GetDirectoryName(full)!;
-        StaleTempFiles.DeleteFiles(folder, $".{name}.*.tmp", file => file[(name.Length + 2)..^4]);
-        var temp = Path.Combine(folder, $".{name}.{Environment.ProcessId}.tmp");
+        StaleTempFiles.DeleteBeside(full);
+        var temp = StaleTempFiles.Beside(full);
         try
         {
             List<IArchivedComponent> components;

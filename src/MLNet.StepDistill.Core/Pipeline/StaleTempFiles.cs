@@ -5,13 +5,32 @@ namespace MLNet.StepDistill.Pipeline;
 
 /// <summary>
 /// Temporary files and folders carry the id of the process that writes them (<c>checkpoint.bin.tmp-&lt;pid&gt;</c>,
-/// <c>.model.zip.&lt;pid&gt;.tmp</c>, <c>stepdistill-load-&lt;pid&gt;-*</c>). A process that is killed leaves its own
-/// behind; the next one to write or load there deletes those whose process is gone.
+/// <c>.model.zip.&lt;pid&gt;.tmp</c>, <c>.rows.jsonl.&lt;pid&gt;.tmp</c> of <c>annotate --out</c>,
+/// <c>batches/batch-*.json.&lt;pid&gt;.tmp</c>, <c>stepdistill-load-&lt;pid&gt;-*</c>). A process that is killed leaves its
+/// own behind; the next one to write or load there deletes those whose process is gone.
 /// </summary>
 internal static class StaleTempFiles
 {
     /// <summary>The prefix of a model zip's extraction folder under the system temp folder; the pid follows.</summary>
     public static string LoadFolderPrefix => $"stepdistill-load-{Environment.ProcessId}-";
+
+    /// <summary>
+    /// Where a write of <paramref name="path"/> goes before it is moved into place: <c>.{name}.&lt;pid&gt;.tmp</c> in the
+    /// same folder (model zips, <c>annotate --out</c>).
+    /// </summary>
+    public static string Beside(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+    }
+
+    /// <summary>Deletes the <c>.{name}.&lt;pid&gt;.tmp</c> files (<see cref="Beside"/>) of <paramref name="path"/> whose process is gone.</summary>
+    public static void DeleteBeside(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var name = Path.GetFileName(full);
+        DeleteFiles(Path.GetDirectoryName(full)!, $".{name}.*.tmp", file => file[(name.Length + 2)..^4]);
+    }
 
     /// <summary>Deletes the files in <paramref name="folder"/> matching <paramref name="pattern"/> whose pid (read by <paramref name="pidOf"/>) is no live process.</summary>
     public static void DeleteFiles(string folder, string pattern, Func<string, string?> pidOf)

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
 using MLNet.StepDistill.Training;
@@ -119,7 +120,8 @@ public sealed class AnnotatedRowsFile
 
     /// <summary>
     /// Writes <paramref name="rows"/> to <paramref name="path"/> as version <see cref="Version"/>, atomically: to a
-    /// temporary file beside it, moved into place when complete, so an interrupted write leaves the old file intact.
+    /// temporary file beside it, moved into place when complete, so an interrupted write leaves the old file intact (and
+    /// the next write removes a killed one's temporary file).
     /// </summary>
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void Write(string path, IEnumerable<AnnotatedFileRow> rows)
@@ -127,7 +129,9 @@ public sealed class AnnotatedRowsFile
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(rows);
         var full = System.IO.Path.GetFullPath(path);
-        var temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full)!, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        // A killed writer's temporary file (its process gone) is deleted first; this one is named by this process.
+        StaleTempFiles.DeleteBeside(full);
+        var temp = StaleTempFiles.Beside(full);
         try
         {
             using (var writer = new StreamWriter(temp, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))

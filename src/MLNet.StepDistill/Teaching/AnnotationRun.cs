@@ -91,7 +91,7 @@ internal sealed class AnnotationRun
             try
             {
                 batch = _options.Batch is { } batchOptions
-                    ? await RunBatchesAsync(teacher, batchOptions, prompts, sampling, budget, log, cancellationToken).ConfigureAwait(false)
+                    ? await RunBatchesAsync(teacher, batchOptions, prompts, sampling, budget, log, warn, cancellationToken).ConfigureAwait(false)
                     : BatchOutcome.None;
             }
             catch (TeacherCallFailedException e) when (e.TeacherUnreachable)
@@ -225,7 +225,7 @@ internal sealed class AnnotationRun
     }
 
     private async Task<BatchOutcome> RunBatchesAsync(ITeacher teacher, TeacherBatchOptions options, TeacherPrompt[] prompts, TeacherSampling sampling,
-        CostBudget? budget, Action<string> log, CancellationToken cancellationToken)
+        CostBudget? budget, Action<string> log, Action<string> warn, CancellationToken cancellationToken)
     {
         if (teacher is not CachingTeacher caching || FindBatchApi(caching.Inner) is not { } api)
         {
@@ -244,7 +244,7 @@ internal sealed class AnnotationRun
                 }
             }
         }
-        var runner = new BatchRunner(api, caching.Cache, teacher.CacheIdentity, options, _options.Prices, budget, log);
+        var runner = new BatchRunner(api, caching.Cache, teacher.CacheIdentity, options, _options.Prices, budget, log, warn);
         return await runner.RunAsync(requests, cancellationToken).ConfigureAwait(false) is var outcome && options.RetryFailed == BatchRetryMode.FollowUpBatch
             ? outcome with { LiveTeacher = new CachingTeacher(new NoLiveCallsTeacher(teacher.CacheIdentity, outcome.Failures), caching.Cache) }
             : outcome;

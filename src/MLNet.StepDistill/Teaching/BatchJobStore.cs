@@ -1,12 +1,14 @@
 using System.Text.Json;
+using MLNet.StepDistill.Pipeline;
 
 namespace MLNet.StepDistill.Teaching;
 
 /// <summary>
 /// The provider batches of a cache folder, one JSON file each under <c>{cache}/batches/</c>: which cache keys a batch
 /// covers, its input file and batch ids, its last known status, and whether its results are in the cache yet. Written
-/// before the upload, after it and after the batch is created (each time atomically: a temporary file moved into place),
-/// so a run killed at any point finds the batch again and polls it instead of paying for it twice.
+/// before the upload, before the create request and after the batch is created (each time atomically: a temporary file
+/// moved into place; temporary files a killed run left are deleted when the store opens). A run killed before it saved
+/// the batch id is covered by <see cref="BatchRunner"/>: it finds the batch, or the uploaded file, on the provider.
 /// </summary>
 internal sealed class BatchJobStore
 {
@@ -16,6 +18,8 @@ internal sealed class BatchJobStore
     {
         Folder = Path.Combine(cacheFolder, "batches");
         Directory.CreateDirectory(Folder);
+        // batch-{job}.json.{pid}.tmp of killed runs
+        StaleTempFiles.DeleteFiles(Folder, "batch-*.json.*.tmp", file => file[(file.LastIndexOf(".json.", StringComparison.Ordinal) + 6)..^4]);
     }
 
     public string Folder { get; }
@@ -62,4 +66,6 @@ internal sealed class BatchJobStore
 /// <param name="Status">The last status seen (<c>preparing</c> before it is created).</param>
 /// <param name="Collected">True once its results are in the cache.</param>
 /// <param name="CreatedAt">When the job was started.</param>
-internal sealed record BatchJobState(string Job, string Teacher, IReadOnlyList<string> Keys, string? InputFileId, string? BatchId, string Status, bool Collected, DateTimeOffset CreatedAt);
+/// <param name="CreateRequestedAt">When the last create request was sent (a restart gives the provider a few seconds to finish it).</param>
+internal sealed record BatchJobState(string Job, string Teacher, IReadOnlyList<string> Keys, string? InputFileId, string? BatchId, string Status, bool Collected, DateTimeOffset CreatedAt,
+    DateTimeOffset? CreateRequestedAt = null);

@@ -7,14 +7,17 @@ using System.Text.Json;
 namespace MLNet.StepDistill.Teaching;
 
 /// <summary>
-/// The batch step of an annotation run: resumes the cache folder's unfinished batches of this teacher, puts the
+/// The batch step of an annotation run: resumes the cache folder's unfinished batches of this teacher (a job a killed
+/// run left without a batch id is looked up on the provider first: the batch it made, found by its
+/// <c>stepdistill_job</c> metadata, is polled; an input file it uploaded is run or deleted), puts the
 /// requests they do not cover into new batches (split by <see cref="TeacherBatchOptions.MaxRequestsPerBatch"/> and
 /// <see cref="TeacherBatchOptions.MaxFileBytes"/>, each within the budget), polls with backoff until every batch ends,
 /// and stores each answer in the teacher cache by its <c>custom_id</c> (the cache key). Requests that failed inside a
 /// batch are left to the live pass, or put into follow-up batches (<see cref="BatchRetryMode.FollowUpBatch"/>).
 /// </summary>
 internal sealed class BatchRunner(
-    OpenAiBatchApi api, TeacherCallCache cache, string teacher, TeacherBatchOptions options, TeacherPrices? prices, CostBudget? budget, Action<string> log)
+    OpenAiBatchApi api, TeacherCallCache cache, string teacher, TeacherBatchOptions options, TeacherPrices? prices, CostBudget? budget, Action<string> log,
+    Action<string> warn)
 {
     private readonly BatchJobStore _store = new(cache.Folder);
     private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
@@ -22,22 +25,46 @@ internal sealed class BatchRunner(
     private int _created;
     private bool _budgetReached;
 
+    /// <summary>How long after its create request a job's batch may still be in the making at the provider.</summary>
+    internal static TimeSpan CreateSettle { get; } = TimeSpan.FromSeconds(5);
+
     public async Task<BatchOutcome> RunAsync(IReadOnlyList<BatchRequest> requests, CancellationToken cancellationToken)
     {
         var byKey = requests.ToDictionary(r => r.Key, StringComparer.Ordinal);
         var active = new List<BatchJobState>();
+        var unfinished = new List<BatchJobState>();
         foreach (var pending in _store.Pending(teacher, log))
         {
             if (pending.BatchId is null)
             {
-                // Killed before the provider made the batch: nothing was paid; its keys are asked again below.
-                _store.Save(pending with { Collected = true, Status = "abandoned" });
+                unfinished.Add(pending);   // killed before it saved a batch id: was the batch made, or the file uploaded?
                 continue;
             }
             log($"resuming provider batch {pending.BatchId} ({pending.Keys.Count} requests, last seen {pending.Status})");
             active.Add(pending);
         }
+        var (adopted, uploaded) = unfinished.Count > 0 ? await RecoverAsync(unfinished, cancellationToken).ConfigureAwait(false) : ([], []);
+        active.AddRange(adopted);
         var covered = active.SelectMany(a => a.Keys).ToHashSet(StringComparer.Ordinal);
+        foreach (var job in uploaded)
+        {
+            // An input file a killed run uploaded but made no batch of: run it, when this run still wants every request
+            // in it; otherwise delete it (its wanted requests go into new batches below).
+            var wanted = job.Keys.All(k => byKey.ContainsKey(k) && !covered.Contains(k));
+            if (wanted && TryReserve(job.Keys.Select(k => byKey[k]), out var worst))
+            {
+                log($"reusing input file {job.InputFileId} that a killed run uploaded ({job.Keys.Count} requests)");
+                active.Add(await CreateBatchAsync(job, cancellationToken).ConfigureAwait(false));
+                _reserved[job.Job] = worst;
+                covered.UnionWith(job.Keys);
+            }
+            else
+            {
+                var why = wanted ? "the budget does not cover it" : "this run does not need all of its requests";
+                await DeleteFileAsync(job.InputFileId!, $"a killed run uploaded it; {why}", cancellationToken).ConfigureAwait(false);
+                _store.Save(job with { Collected = true, Status = "abandoned" });
+            }
+        }
         var fresh = requests.Where(r => !covered.Contains(r.Key)).ToList();
         active.AddRange(await SubmitAsync(fresh, cancellationToken).ConfigureAwait(false));
         await CollectAsync(active, cancellationToken).ConfigureAwait(false);
@@ -78,7 +105,7 @@ internal sealed class BatchRunner(
                 {
                     break;
                 }
-                var lineWorst = prices?.Cost(TokenEstimator.PromptTokens(request.Prompt), request.Sampling.MaxOutputTokens, batched: true) ?? 0;
+                var lineWorst = WorstCase(request);
                 if (budget is not null && !budget.TryReserve(lineWorst))
                 {
                     _budgetReached = true;
@@ -119,16 +146,149 @@ internal sealed class BatchRunner(
         var state = new BatchJobState(job, teacher, chunk.Select(c => c.Request.Key).ToArray(), null, null, "preparing", false, DateTimeOffset.UtcNow);
         _store.Save(state);
         var jsonl = BinaryData.FromString(string.Join("\n", chunk.Select(c => c.Line)) + "\n");
-        var fileId = await Guard(() => api.UploadAsync(jsonl, $"stepdistill-{job}.jsonl", cancellationToken)).ConfigureAwait(false);
-        state = state with { InputFileId = fileId, Status = "uploaded" };
+        var fileId = await Guard(() => api.UploadAsync(jsonl, InputFileName(job), cancellationToken)).ConfigureAwait(false);
+        return await CreateBatchAsync(state with { InputFileId = fileId }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The name a job's input file is uploaded with: a restart finds an upload it never saw answered by it.</summary>
+    private static string InputFileName(string job) => $"stepdistill-{job}.jsonl";
+
+    /// <summary>Creates the batch of a job whose input file is uploaded; the job id goes with it as batch metadata.</summary>
+    private async Task<BatchJobState> CreateBatchAsync(BatchJobState state, CancellationToken cancellationToken)
+    {
+        state = state with { Status = "uploaded", CreateRequestedAt = DateTimeOffset.UtcNow };
         _store.Save(state);
-        var batchId = await Guard(() => api.CreateAsync(fileId, options.RequestUrl, options.CompletionWindow, job, cancellationToken)).ConfigureAwait(false);
+        var batchId = await Guard(() => api.CreateAsync(state.InputFileId!, options.RequestUrl, options.CompletionWindow, state.Job, cancellationToken)).ConfigureAwait(false);
         state = state with { BatchId = batchId, Status = "validating" };
         _store.Save(state);
         _created++;
-        log($"created provider batch {batchId}: {chunk.Count} requests, input file {fileId}");
+        log($"created provider batch {batchId}: {state.Keys.Count} requests, input file {state.InputFileId}");
         return state;
     }
+
+    /// <summary>
+    /// Jobs a killed run left without a batch id. Each is either a batch the provider made (found by its
+    /// <c>stepdistill_job</c> metadata; polled, not made again), an input file it holds (the saved id, or found by the
+    /// upload's file name; returned to be run or deleted), or nothing the provider knows (abandoned: its requests are
+    /// asked again).
+    /// </summary>
+    private async Task<(List<BatchJobState> Adopted, List<BatchJobState> Uploaded)> RecoverAsync(List<BatchJobState> jobs, CancellationToken cancellationToken)
+    {
+        var since = jobs.Min(j => j.CreatedAt) - TimeSpan.FromHours(1);   // the provider's clock is not ours
+        var batches = await TryListAsync("batches", () => api.ListBatchesAsync(since, cancellationToken)).ConfigureAwait(false);
+        ProviderBatch? Made(BatchJobState job) => batches?.FirstOrDefault(b => b.Job == job.Job);
+
+        // A create request the killed run sent just now may still be in the making: give it a few seconds to appear.
+        var lastCreate = jobs.Where(j => Made(j) is null && j.CreateRequestedAt is not null).Select(j => j.CreateRequestedAt!.Value).DefaultIfEmpty().Max();
+        var settle = lastCreate + CreateSettle - DateTimeOffset.UtcNow;
+        if (batches is not null && settle > TimeSpan.Zero)
+        {
+            log(string.Create(CultureInfo.InvariantCulture, $"a killed run asked for a batch {(DateTimeOffset.UtcNow - lastCreate).TotalSeconds:0.0} s ago and none is listed yet; looking again in {settle.TotalSeconds:0.0} s"));
+            await Task.Delay(settle, cancellationToken).ConfigureAwait(false);
+            batches = await TryListAsync("batches", () => api.ListBatchesAsync(since, cancellationToken)).ConfigureAwait(false);
+        }
+
+        // Uploads whose answer the killed run never saw (it saved no file id): found by the file name.
+        var files = jobs.Any(j => j.InputFileId is null && Made(j) is null)
+            ? await TryListAsync("files", () => api.ListFilesAsync("batch", since, cancellationToken)).ConfigureAwait(false)
+            : null;
+
+        var adopted = new List<BatchJobState>();
+        var uploaded = new List<BatchJobState>();
+        foreach (var job in jobs)
+        {
+            var named = files?.Where(f => f.FileName == InputFileName(job.Job)).Select(f => f.Id).ToList() ?? [];
+            if (Made(job) is { } batch)
+            {
+                var found = job with { BatchId = batch.Id, InputFileId = batch.InputFileId ?? job.InputFileId, Status = batch.Status };
+                _store.Save(found);
+                log($"found provider batch {batch.Id}, which a killed run created for job {job.Job} ({job.Keys.Count} requests, {batch.Status}): resuming it");
+                var others = batches!.Where(b => b.Job == job.Job && b.Id != batch.Id).Select(b => b.Id).ToList();
+                if (others.Count > 0)
+                {
+                    warn($"the provider also lists batch(es) {string.Join(", ", others)} for job {job.Job}; only {batch.Id} is polled");
+                }
+                adopted.Add(found);
+                continue;
+            }
+            var fileId = job.InputFileId ?? named.FirstOrDefault();
+            foreach (var extra in named.Where(id => id != fileId))
+            {
+                await DeleteFileAsync(extra, $"a second upload of job {job.Job}", cancellationToken).ConfigureAwait(false);
+            }
+            if (fileId is not null && (job.InputFileId is null || await FileExistsAsync(fileId, cancellationToken).ConfigureAwait(false)))
+            {
+                uploaded.Add(job with { InputFileId = fileId });
+                continue;
+            }
+            // Killed before its upload reached the provider: nothing was stored or paid; its keys are asked again.
+            log($"job {job.Job}: the provider has no batch or input file of it; its {job.Keys.Count} requests are asked again");
+            _store.Save(job with { Collected = true, Status = "abandoned" });
+        }
+        return (adopted, uploaded);
+    }
+
+    /// <summary>A list call; <c>null</c> (with a message) when the provider cannot list, so recovery goes on without it.</summary>
+    private async Task<IReadOnlyList<T>?> TryListAsync<T>(string what, Func<Task<IReadOnlyList<T>>> list)
+    {
+        try
+        {
+            return await Guard(list).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ClientResultException or TeacherCallFailedException { LastStatus: 404 })
+        {
+            var reason = e is ClientResultException c ? TeacherFailure.Of(c).Reason : "HTTP 404";
+            warn($"could not list the provider's {what} ({reason}): " +
+                (what == "batches" ? "a batch a killed run created may be created again" : "an input file a killed run uploaded may stay on the provider"));
+            return null;
+        }
+    }
+
+    private async Task<bool> FileExistsAsync(string fileId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Guard(async () => await api.FileExistsAsync(fileId, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        catch (ClientResultException e)
+        {
+            warn($"could not look up input file {fileId} that a killed run uploaded ({TeacherFailure.Of(e).Reason}); it may stay on the provider, and its requests are uploaded again");
+            return false;
+        }
+    }
+
+    /// <summary>Deletes an input file nothing will run, so it does not stay on the provider; a failure is only reported.</summary>
+    private async Task DeleteFileAsync(string fileId, string why, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Guard(async () =>
+            {
+                await api.DeleteFileAsync(fileId, cancellationToken).ConfigureAwait(false);
+                return true;
+            }).ConfigureAwait(false);
+            log($"deleted input file {fileId} from the provider ({why})");
+        }
+        catch (Exception e) when (e is ClientResultException or TeacherCallFailedException { LastStatus: 404 })
+        {
+            warn($"could not delete input file {fileId} from the provider ({why}): {api.Redact(e.Message)}");
+        }
+    }
+
+    /// <summary>Reserves the budget's worst case of <paramref name="requests"/>, all or nothing.</summary>
+    private bool TryReserve(IEnumerable<BatchRequest> requests, out double worst)
+    {
+        worst = requests.Sum(WorstCase);
+        if (budget is null || budget.TryReserve(worst))
+        {
+            return true;
+        }
+        _budgetReached = true;
+        return false;
+    }
+
+    private double WorstCase(BatchRequest request) =>
+        prices?.Cost(TokenEstimator.PromptTokens(request.Prompt), request.Sampling.MaxOutputTokens, batched: true) ?? 0;
 
     private async Task CollectAsync(List<BatchJobState> active, CancellationToken cancellationToken)
     {

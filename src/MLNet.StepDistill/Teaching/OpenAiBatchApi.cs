@@ -85,7 +85,7 @@ internal sealed class OpenAiBatchApi
             ["input_file_id"] = inputFileId,
             ["endpoint"] = url,
             ["completion_window"] = completionWindow,
-            ["metadata"] = new JsonObject { ["stepdistill_job"] = job },
+            ["metadata"] = new JsonObject { [JobMetadata] = job },
         };
         var operation = await _batches.CreateBatchAsync(BinaryContent.Create(BinaryData.FromString(body.ToJsonString())), waitUntilCompleted: false,
             new RequestOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
@@ -107,6 +107,83 @@ internal sealed class OpenAiBatchApi
         return new ProviderBatchState(Text("status") ?? "unknown", Text("output_file_id"), Text("error_file_id"), errors);
     }
 
+    /// <summary>
+    /// The provider's batches created since <paramref name="since"/>, newest first (<c>GET /v1/batches</c>, 100 a page,
+    /// paged until a batch older than that or 50 pages): how a restarted run finds the batch a killed one created.
+    /// </summary>
+    public async Task<IReadOnlyList<ProviderBatch>> ListBatchesAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var batches = new List<ProviderBatch>();
+        string? after = null;
+        for (var page = 0; page < 50; page++)
+        {
+            var (items, hasMore) = await FirstPageAsync(_batches.GetBatchesAsync(after, 100, new RequestOptions { CancellationToken = cancellationToken }), cancellationToken).ConfigureAwait(false);
+            foreach (var item in items)
+            {
+                var metadata = item.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
+                batches.Add(new ProviderBatch(
+                    item.GetProperty("id").GetString()!,
+                    metadata.ValueKind == JsonValueKind.Object && metadata.TryGetProperty(JobMetadata, out var job) && job.ValueKind == JsonValueKind.String ? job.GetString() : null,
+                    StringOf(item, "status") ?? "unknown",
+                    StringOf(item, "input_file_id"),
+                    CreatedAt(item)));
+            }
+            if (!hasMore || items.Count == 0 || batches[^1].CreatedAt < since)
+            {
+                break;
+            }
+            after = batches[^1].Id;
+        }
+        return batches;
+    }
+
+    /// <summary>
+    /// The provider's files of <paramref name="purpose"/> uploaded since <paramref name="since"/>, newest first
+    /// (<c>GET /v1/files</c>): how a restarted run finds an input file whose upload a killed one never saw answered.
+    /// </summary>
+    public async Task<IReadOnlyList<ProviderFile>> ListFilesAsync(string purpose, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var files = new List<ProviderFile>();
+        string? after = null;
+        for (var page = 0; page < 50; page++)
+        {
+            var result = await _files.GetFilesAsync(purpose, 10_000, "desc", after, new RequestOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
+            using var json = JsonDocument.Parse(result.GetRawResponse().Content);
+            var root = json.RootElement;
+            var count = 0;
+            foreach (var item in root.GetProperty("data").EnumerateArray())
+            {
+                files.Add(new ProviderFile(item.GetProperty("id").GetString()!, StringOf(item, "filename"), CreatedAt(item)));
+                count++;
+            }
+            var hasMore = root.TryGetProperty("has_more", out var more) && more.ValueKind == JsonValueKind.True;
+            if (!hasMore || count == 0 || files[^1].CreatedAt < since)
+            {
+                break;
+            }
+            after = files[^1].Id;
+        }
+        return files;
+    }
+
+    /// <summary>Whether the provider still has the file (<c>GET /v1/files/{id}</c>; false on 404).</summary>
+    public async Task<bool> FileExistsAsync(string fileId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _files.GetFileAsync(fileId, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (ClientResultException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Deletes a file from the provider (<c>DELETE /v1/files/{id}</c>).</summary>
+    public async Task DeleteFileAsync(string fileId, CancellationToken cancellationToken) =>
+        await _files.DeleteFileAsync(fileId, cancellationToken).ConfigureAwait(false);
+
     public async Task<string> DownloadAsync(string fileId, CancellationToken cancellationToken)
     {
         var content = await _files.DownloadFileAsync(fileId, cancellationToken).ConfigureAwait(false);
@@ -114,6 +191,30 @@ internal sealed class OpenAiBatchApi
     }
 
     public string Redact(string text) => text.Replace(_secret, "***", StringComparison.Ordinal);
+
+    /// <summary>The batch metadata key that carries our job id.</summary>
+    public const string JobMetadata = "stepdistill_job";
+
+    /// <summary>One page of a list endpoint (the SDK pages on; we read the first and page ourselves, so we can stop early).</summary>
+    private static async Task<(List<JsonElement> Items, bool HasMore)> FirstPageAsync(AsyncCollectionResult pages, CancellationToken cancellationToken)
+    {
+        await foreach (var page in pages.GetRawPagesAsync().WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            using var json = JsonDocument.Parse(page.GetRawResponse().Content);
+            var root = json.RootElement;
+            var items = root.GetProperty("data").EnumerateArray().Select(e => e.Clone()).ToList();
+            return (items, root.TryGetProperty("has_more", out var more) && more.ValueKind == JsonValueKind.True);
+        }
+        return ([], false);
+    }
+
+    private static string? StringOf(JsonElement item, string name) =>
+        item.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static DateTimeOffset CreatedAt(JsonElement item) =>
+        item.TryGetProperty("created_at", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : DateTimeOffset.MaxValue;   // unknown: never the reason to stop paging
 }
 
 /// <summary>What the provider says about one batch.</summary>
@@ -125,3 +226,17 @@ internal sealed record ProviderBatchState(string Status, string? OutputFileId, s
 {
     public bool IsTerminal => Status is "completed" or "failed" or "expired" or "cancelled";
 }
+
+/// <summary>One batch of the provider's list.</summary>
+/// <param name="Id">The provider's batch id.</param>
+/// <param name="Job">Our job id (metadata <c>stepdistill_job</c>), when the batch carries one.</param>
+/// <param name="Status">Its status.</param>
+/// <param name="InputFileId">Its input file.</param>
+/// <param name="CreatedAt">When the provider created it.</param>
+internal sealed record ProviderBatch(string Id, string? Job, string Status, string? InputFileId, DateTimeOffset CreatedAt);
+
+/// <summary>One file of the provider's list.</summary>
+/// <param name="Id">The provider's file id.</param>
+/// <param name="FileName">The name it was uploaded with.</param>
+/// <param name="CreatedAt">When it was uploaded.</param>
+internal sealed record ProviderFile(string Id, string? FileName, DateTimeOffset CreatedAt);

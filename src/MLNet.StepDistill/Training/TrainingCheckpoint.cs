@@ -119,6 +119,30 @@ internal sealed class TrainingCheckpoint
         }
     }
 
+    /// <summary>
+    /// The step of the checkpoint in <paramref name="folder"/>, from its header (not checked against its hash: for
+    /// reports on a checkpoint a run has just resumed from); null when there is none or it cannot be read.
+    /// </summary>
+    public static int? StepIn(string folder)
+    {
+        try
+        {
+            using var stream = File.OpenRead(PathIn(folder));
+            using var reader = new BinaryReader(stream);
+            if (reader.ReadString() != Magic)
+            {
+                return null;
+            }
+
+            reader.ReadBytes(HashLength);
+            return JsonSerializer.Deserialize<TrainingCheckpoint>(reader.ReadString())?.Step;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or FormatException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private const string WhatToDo = "Delete it to start over, or run without Resume (--resume) to train from scratch.";
 
     private static TrainingCheckpoint Restore(string path, string fingerprint, nn.Module module, optim.Optimizer optimizer, int totalSteps)

@@ -45,6 +45,33 @@ public class AnnotateCommandTests
         Assert.True(first.RootElement.GetProperty("teacherCorrect").GetBoolean());
     }
 
+    [Fact]
+    public async Task Out_deletes_the_temporary_file_a_killed_write_left_and_keeps_a_live_writers()
+    {
+        using var temp = new TempFolder();
+        var outFile = Path.Combine(temp.Path, "svamp.jsonl");
+        string[] args = ["annotate", "--dataset", RepoPaths.Dataset("svamp"), "--split", "test", "--recorded-name", "palm-540b", "--out", outFile, "--json"];
+
+        // A run killed while it wrote --out: its process is gone, its half-written temporary file is not.
+        int killedPid;
+        using (var killed = CliProcess.Start(args, new Dictionary<string, string>()))
+        {
+            await Task.Delay(300);
+            killed.Kill(entireProcessTree: true);
+            await killed.WaitForExitAsync();
+            killedPid = killed.Id;
+        }
+        var left = temp.Write($".svamp.jsonl.{killedPid}.tmp", "{\"id\":\"svamp-test-0000\",\"input\":\"Dan");
+        var live = temp.Write(".svamp.jsonl.1.tmp", "");   // process 1 is alive: its write may be going on
+
+        using var json = await RunJsonAsync(new AnnotateCommand.Settings { Dataset = RepoPaths.Dataset("svamp"), Split = "test", RecordedName = "palm-540b", Json = true, Out = outFile });
+
+        Assert.False(File.Exists(left), "the killed write's temporary file is still there");
+        Assert.True(File.Exists(live), "a live process's temporary file was deleted");
+        Assert.Equal(200, File.ReadLines(outFile).Count());
+        Assert.Equal([".svamp.jsonl.1.tmp", "svamp.jsonl"], Directory.GetFiles(temp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     [Theory]
     [InlineData(null, "test", "recorded", null, "--dataset is required")]
     [InlineData("cqa", null, "recorded", null, "--split is required")]

@@ -9,7 +9,8 @@ namespace MLNet.StepDistill.Tests.Cli;
 
 /// <summary>
 /// A real interruption: `stepdistill train` in its own process is killed (SIGKILL) after its first checkpoint, then
-/// restarted with --resume; the student it saves is byte for byte the one an uninterrupted run saves.
+/// restarted with --resume; the student it saves is byte for byte the one an uninterrupted run saves. A resume from
+/// the final checkpoint trains nothing and reports <c>"steps":0,"firstStep":Steps+1</c>.
 /// </summary>
 public sealed class TrainKillAndResumeTests
 {
@@ -51,6 +52,12 @@ public sealed class TrainKillAndResumeTests
         Assert.True(firstStep > 2 && firstStep % 2 == 1 && steps == Steps - firstStep + 1, $"resumed run trained {steps} steps from step {firstStep}");
         // ... and ended where the uninterrupted run did.
         Assert.Equal(StudentWeights(uninterrupted), StudentWeights(resumed));
+
+        // Resumed once more, from the final checkpoint: no step left, and the report says where it would have started.
+        var again = Path.Combine(temp.Path, "again.zip");
+        var (_, none) = await RunToEndAsync([.. TrainArgs(again, checkpoints), "--resume"]);
+        Assert.Equal((0, Steps + 1), Trained(none));
+        Assert.Equal(StudentWeights(uninterrupted), StudentWeights(again));
     }
 
     private static string[] TrainArgs(string output, string checkpoints) =>

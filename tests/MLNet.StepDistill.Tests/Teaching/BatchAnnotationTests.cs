@@ -103,6 +103,44 @@ public class BatchAnnotationTests
         Assert.Equal(0, server.CompletionCount);
     }
 
+    [Fact]
+    public async Task An_input_file_a_stopped_run_uploaded_is_deleted_when_the_restart_wants_other_requests()
+    {
+        var svamp = RecordedSplit.Open("svamp", "test");
+        var folder = ServerTestData.NewFolder();
+        await using var server = await FakeChatCompletionsServer.StartAsync(svamp.Responder());
+        server.Batches.Stall = FakeBatchStall.UploadReply;   // stored; the run never hears its id
+        var options = Options(svamp, folder);
+        options.Batch = FastBatch();
+
+        using (var teacher = ServerTestData.Teacher(server, ServerTestData.FastOptions()))
+        using (var stop = new CancellationTokenSource())
+        {
+            var run = new MLContext(seed: 1).StepDistill().AnnotateRationales(teacher, options).AnnotateAsync(svamp.View(30), stop.Token);
+            while (server.Batches.Stalled == 0 && !run.IsCompleted)
+            {
+                await Task.Delay(10);
+            }
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        }
+        server.Batches.Stall = FakeBatchStall.None;
+        Assert.Equal((1, 0), (server.Batches.FilesUploaded, server.Batches.BatchesCreated));
+
+        // The restart asks for 20 of those 30 rows: the file is found by its name and deleted, not run or left behind.
+        using (var teacher = ServerTestData.Teacher(server, ServerTestData.FastOptions()))
+        {
+            var resumed = await new MLContext(seed: 1).StepDistill().AnnotateRationales(teacher, options).AnnotateAsync(svamp.View(20));
+            Assert.Equal(1, resumed.Report.BatchesCreated);
+            Assert.Equal(20L, resumed.Report.BatchedCalls);
+        }
+        Assert.Equal(1, server.Batches.FilesDeleted);
+        Assert.Equal(1, server.Batches.InputFileCount);
+        Assert.Equal(1, server.Batches.BatchesCreated);
+        Assert.Equal(20, server.Batches.Requests.Count);
+        Assert.Equal(0, server.CompletionCount);
+    }
+
     [Theory]
     [InlineData(FakeBatchOutcome.Failed)]
     [InlineData(FakeBatchOutcome.Expired)]
