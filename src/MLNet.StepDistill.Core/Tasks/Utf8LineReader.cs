@@ -5,12 +5,12 @@ namespace MLNet.StepDistill.Tasks;
 /// no trailing <c>\r</c>, a leading BOM dropped) stay valid until the next call. Memory is one buffer, grown to the
 /// longest line up to <see cref="MaxLineBytes"/>; a longer line is skipped and reported as too long.
 /// </summary>
-internal sealed class Utf8LineReader(Stream stream)
+internal sealed class Utf8LineReader(Stream stream, int maxLineBytes = Utf8LineReader.MaxLineBytes, int bufferBytes = 64 * 1024)
 {
-    /// <summary>The longest line kept (64 MiB); longer ones come back with <c>TooLong</c> set and no bytes.</summary>
+    /// <summary>The longest line kept by default (64 MiB); longer ones come back with <c>TooLong</c> set and no bytes.</summary>
     public const int MaxLineBytes = 64 << 20;
 
-    private byte[] buffer = new byte[64 * 1024];
+    private byte[] buffer = new byte[Math.Min(bufferBytes, maxLineBytes)];
     private int start;
     private int end;
     private bool endOfStream;
@@ -48,7 +48,7 @@ internal sealed class Utf8LineReader(Stream stream)
 
             if (start == 0 && end == buffer.Length)
             {
-                if (buffer.Length >= MaxLineBytes)
+                if (buffer.Length >= maxLineBytes)
                 {
                     SkipRestOfLine();
                     LineNumber++;
@@ -57,7 +57,7 @@ internal sealed class Utf8LineReader(Stream stream)
                     return true;
                 }
 
-                Array.Resize(ref buffer, Math.Min(MaxLineBytes, buffer.Length * 2));
+                Array.Resize(ref buffer, (int)Math.Min(maxLineBytes, buffer.Length * 2L));
             }
 
             Fill();
