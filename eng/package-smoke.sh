@@ -84,8 +84,9 @@ torch_out=$(dotnet "$work/TorchApp/publish/TorchApp.dll" "$work/model.zip" "$que
 echo "$onnx_out"
 echo "$torch_out"
 grep -q "no libtorch mapped into the process" <<<"$onnx_out"
-if [ "$(grep prediction <<<"$onnx_out")" != "$(grep prediction <<<"$torch_out")" ]; then
-  echo "FAIL: the ONNX and TorchSharp apps disagree" >&2; exit 1
+if [ "$(grep prediction <<<"$onnx_out")" != "$(grep prediction <<<"$torch_out")" ] \
+  || [ "$(grep -o '^scores [a-e]' <<<"$onnx_out")" != "scores a" ] || [ "$(grep -o '^scores [a-e]' <<<"$torch_out")" != "scores a" ]; then
+  echo "FAIL: the ONNX and TorchSharp apps disagree, or print no class names" >&2; exit 1
 fi
 rm -f src/*/obj/Release/*."$version".nuspec
 [ -z "${1:-}" ] && rm -rf "$work"

@@ -61,6 +61,8 @@ internal static class FileScoring
             var clock = Stopwatch.StartNew();
             long read = 0, unreadable = 0;
             var writer = new Utf8JsonWriter(sink, LineOptions);
+            var bar = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+            var held = new List<string>();   // under a live progress bar, reports wait for it to finish
 
             void Score(IProgressReport progress)
             {
@@ -81,7 +83,15 @@ internal static class FileScoring
                     {
                         if (unreadable++ < ErrorsShown)
                         {
-                            errors.WriteLine($"predict: {row.Error!.Message}");
+                            var line = $"predict: {row.Error!.Message}";
+                            if (bar)
+                            {
+                                held.Add(line);
+                            }
+                            else
+                            {
+                                errors.WriteLine(line);
+                            }
                         }
                     }
 
@@ -90,11 +100,12 @@ internal static class FileScoring
                 }
             }
 
-            if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+            if (bar)
             {
                 AnsiConsole.Progress()
                     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                     .Start(context => Score(new BarReport(context.AddTask("scoring", maxValue: length))));
+                held.ForEach(errors.WriteLine);
             }
             else
             {
