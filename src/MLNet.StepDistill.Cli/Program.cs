@@ -10,6 +10,7 @@ var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("stepdistill");
+    config.SetApplicationVersion(CliVersion.Text);   // stepdistill --version
     config.Settings.StrictParsing = true;   // a misspelt option is an error, not silently ignored
     config.PropagateExceptions();
     CommandRegistry.Register(config);

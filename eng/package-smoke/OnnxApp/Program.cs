@@ -14,7 +14,11 @@ var model = ml.StepDistillOnnx().FormatStudentInput(cqa).Fit(empty).Append(stude
 var engine = ml.Model.CreatePredictionEngine<Question, Answer>(model);
 var answer = engine.Predict(new Question { Text = args[1], Choices = args[2].Split('|') });
 Console.WriteLine($"prediction {answer.PredictedText}");
-Console.WriteLine($"scores {string.Join(" ", answer.Score.Select(s => s.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}");
+// The class names are the Score column's slot names (the labels; for multiple-choice the choice positions a, b, ...).
+VBuffer<ReadOnlyMemory<char>> names = default;
+engine.OutputSchema["Score"].GetSlotNames(ref names);
+var scores = names.DenseValues().Zip(answer.Score, (name, score) => $"{name} {score.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}");
+Console.WriteLine($"scores {string.Join(", ", scores)}");
 if (OperatingSystem.IsLinux())
 {
     var torch = File.ReadLines("/proc/self/maps").Where(l => l.Contains("torch", StringComparison.OrdinalIgnoreCase)).ToArray();

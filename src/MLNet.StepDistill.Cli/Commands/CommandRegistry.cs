@@ -21,8 +21,10 @@ internal static class CommandRegistry
             .WithDescription("Evaluates a model zip or an exported ONNX folder on a dataset split (accuracy; equation accuracy for math).")
             .WithExample("evaluate", "--model", "model.zip", "--dataset", "datasets/cqa", "--split", "test", "--json");
         config.AddCommand<PredictCommand>("predict")
-            .WithDescription("Answers one input with a model zip or an exported ONNX folder, optionally with the student's rationale.")
-            .WithExample("predict", "--model", "model.zip", "--text", "Where do you keep milk?", "--choices", "fridge|shelf|car|bed|roof", "--rationale");
+            .WithDescription("Answers one input with a model zip or an exported ONNX folder, optionally with the student's rationale; or scores every row of a file (--input rows.jsonl|csv, or --dataset D --split S) into --out predictions.jsonl, streaming.")
+            .WithExample("predict", "--model", "model.zip", "--text", "Where do you keep milk?", "--choices", "fridge|shelf|car|bed|roof", "--rationale")
+            .WithExample("predict", "--model", "model.zip", "--input", "rows.jsonl", "--out", "predictions.jsonl")
+            .WithExample("predict", "--model", "student-onnx", "--dataset", "datasets/cqa", "--split", "test", "--out", "predictions.jsonl");
         config.AddCommand<ExportOnnxCommand>("export-onnx")
             .WithDescription("Exports a model zip's student as ONNX graphs (encoder, decoder with KV cache), tokenizer and manifest, served by ONNX Runtime without libtorch (MLNet.StepDistill.Onnx; evaluate/predict --model DIR).")
             .WithExample("export-onnx", "--model", "model.zip", "--out", "student-onnx");

@@ -1,5 +1,7 @@
 using Microsoft.ML;
 using MLNet.StepDistill.Onnx;
+using MLNet.StepDistill.Pipeline;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Cli.Commands;
@@ -32,6 +34,12 @@ internal sealed class ServedStudent : IDisposable
 
     public bool IsMultipleChoice { get; }
 
+    /// <summary>
+    /// The input format saved in front of the student (a model zip that `train` wrote has one): which raw fields a row
+    /// has and how they become the student's input. Null for an exported ONNX folder (its rows need --dataset).
+    /// </summary>
+    public StudentInputFormatter? Format { get; private set; }
+
     /// <summary>The same student generating rationales (it shares this one's weights or sessions).</summary>
     /// <exception cref="ArgumentException">The student was trained in Standard mode.</exception>
     public ServedStudent WithRationale() => withRationale();
@@ -63,7 +71,9 @@ internal sealed class ServedStudent : IDisposable
         // The zip's pipeline may put the input format in front; the commands give the student formatted rows.
         var model = ModelFiles.Load(command, ml, path);
         var student = StudentEvaluation.FindStudent(model);
-        return From(student, model as IDisposable);
+        var served = From(student, model as IDisposable);
+        served.Format = (model as StepDistillModel)?.Find<StudentInputFormatter>();
+        return served;
     }
 
     public void Dispose() => owned?.Dispose();

@@ -4,7 +4,7 @@ namespace MLNet.StepDistill.T5;
 
 /// <summary>
 /// The few parts of a SentencePiece <c>ModelProto</c> (protobuf) the T5 tokenizer needs: each piece and its type,
-/// and the special ids of the trainer spec. Also repairs the one thing Microsoft.ML.Tokenizers 2.0.1 cannot load.
+/// and the special ids of the trainer spec. Also repairs the one thing Microsoft.ML.Tokenizers cannot load.
 /// </summary>
 internal sealed class SentencePieceModelFile
 {
@@ -14,6 +14,11 @@ internal sealed class SentencePieceModelFile
     private const int TrainerSpecField = 2;
     private const int BosIdField = 41;
     private const int BosPieceField = 46;
+
+    // ModelProto: 3 = NormalizerSpec normalizer_spec, 5 = NormalizerSpec denormalizer_spec. NormalizerSpec: 1 = name,
+    // 6 = normalization_rule_tsv (the text fields of it).
+    private const int NormalizerSpecField = 3;
+    private const int DenormalizerSpecField = 5;
 
     /// <summary>The smallest vocabulary accepted: T5's pad, eos and unk pieces and at least five text pieces.</summary>
     public const int MinPieces = 8;
@@ -94,6 +99,10 @@ internal sealed class SentencePieceModelFile
                 {
                     model.ParseTrainerSpec(reader.Bytes());
                 }
+                else if (field is NormalizerSpecField or DenormalizerSpecField && wire == 2)
+                {
+                    CheckNormalizerSpec(reader.Bytes());
+                }
                 else
                 {
                     reader.Skip(wire);
@@ -128,10 +137,13 @@ internal sealed class SentencePieceModelFile
     }
 
     /// <summary>
-    /// The model bytes Microsoft.ML.Tokenizers 2.0.1 can load. Its unigram loader indexes its piece table with
-    /// bos_id, so T5's models (bos_id = -1) throw IndexOutOfRangeException. Protobuf merges a repeated message field,
-    /// so appending a second trainer_spec that only sets bos_id/bos_piece to an existing control piece (pad, else
-    /// eos) repairs it; the tokenizer is only ever asked not to add BOS, so the alias is never emitted.
+    /// The model bytes Microsoft.ML.Tokenizers can load. Its unigram loader (2.0.1 and 3.0.0 alike) indexes its piece
+    /// table with bos_id, so T5's models (bos_id = -1) throw IndexOutOfRangeException. The repair sets bos_id/bos_piece
+    /// to an existing control piece (pad, else eos); the tokenizer is only ever asked not to add BOS, so the alias is
+    /// never emitted. The trainer_spec is rewritten whole, as one message holding every field the file had (all of its
+    /// trainer_spec occurrences merged, as protobuf reads them) with the two bos fields replaced: appending a second
+    /// trainer_spec that sets bos alone worked with 2.0.1, which merged them, but 3.0.0 keeps the last occurrence only,
+    /// so unk_id fell back to its default 0 and unknown text came out as pad (Hugging Face gives unk, 2).
     /// </summary>
     public byte[] ForMicrosoftTokenizer()
     {
@@ -141,7 +153,33 @@ internal sealed class SentencePieceModelFile
         }
 
         var (aliasId, aliasPiece) = PadId >= 0 ? (PadId, PadPiece) : (EosId, EosPiece);
+
+        // Every trainer_spec field but the bos ones, in the file's order, then the alias.
         var spec = new List<byte>();
+        var reader = new Reader(Bytes, 0, Bytes.Length);
+        while (!reader.AtEnd)
+        {
+            var (field, wire) = reader.Tag();
+            if (field != TrainerSpecField || wire != 2)
+            {
+                reader.Skip(wire);
+                continue;
+            }
+
+            var segment = reader.Bytes();
+            var inner = new Reader(segment.Array!, segment.Offset, segment.Offset + segment.Count);
+            while (!inner.AtEnd)
+            {
+                var start = inner.Position;
+                var (specField, specWire) = inner.Tag();
+                inner.Skip(specWire);
+                if (specField is not (BosIdField or BosPieceField))
+                {
+                    spec.AddRange(new ArraySegment<byte>(Bytes, start, inner.Position - start));
+                }
+            }
+        }
+
         WriteVarint(spec, (ulong)(BosIdField << 3));
         WriteVarint(spec, (ulong)aliasId);
         var piece = Encoding.UTF8.GetBytes(aliasPiece);
@@ -149,11 +187,42 @@ internal sealed class SentencePieceModelFile
         WriteVarint(spec, (ulong)piece.Length);
         spec.AddRange(piece);
 
-        var patched = new List<byte>(Bytes);
-        WriteVarint(patched, (TrainerSpecField << 3) | 2);
-        WriteVarint(patched, (ulong)spec.Count);
-        patched.AddRange(spec);
+        // The model's other fields as they are, with the one trainer_spec where the first one was.
+        var patched = new List<byte>(Bytes.Length + 16);
+        var specWritten = false;
+        reader = new Reader(Bytes, 0, Bytes.Length);
+        while (!reader.AtEnd)
+        {
+            var start = reader.Position;
+            var (field, wire) = reader.Tag();
+            reader.Skip(wire);
+            if (field == TrainerSpecField && wire == 2)
+            {
+                if (!specWritten)
+                {
+                    WriteSpec();
+                }
+            }
+            else
+            {
+                patched.AddRange(new ArraySegment<byte>(Bytes, start, reader.Position - start));
+            }
+        }
+
+        if (!specWritten)
+        {
+            WriteSpec();
+        }
+
         return patched.ToArray();
+
+        void WriteSpec()
+        {
+            WriteVarint(patched, (TrainerSpecField << 3) | 2);
+            WriteVarint(patched, (ulong)spec.Count);
+            patched.AddRange(spec);
+            specWritten = true;
+        }
     }
 
     private (string, PieceType) ParsePiece(ArraySegment<byte> bytes)
@@ -180,6 +249,31 @@ internal sealed class SentencePieceModelFile
         }
 
         return (piece, type);
+    }
+
+    /// <summary>
+    /// The normalizer's text fields must be UTF-8, as protobuf strings are. Microsoft.ML.Tokenizers 2.0.1 rejected a
+    /// damaged name on load; 3.0.0 loads it without complaint, so the check is here: a damaged file is an error naming it.
+    /// </summary>
+    private static void CheckNormalizerSpec(ArraySegment<byte> bytes)
+    {
+        var reader = new Reader(bytes.Array!, bytes.Offset, bytes.Offset + bytes.Count);
+        while (!reader.AtEnd)
+        {
+            var (field, wire) = reader.Tag();
+            if (field is 1 or 6 && wire == 2)
+            {
+                var text = reader.Bytes();
+                if (!System.Text.Unicode.Utf8.IsValid(text))
+                {
+                    throw new InvalidDataException($"normalizer_spec field {field} ({(field == 1 ? "name" : "normalization_rule_tsv")}) is not valid UTF-8");
+                }
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
     }
 
     private void ParseTrainerSpec(ArraySegment<byte> bytes)
@@ -226,6 +320,8 @@ internal sealed class SentencePieceModelFile
     private sealed class Reader(byte[] data, int position, int end)
     {
         private int position = position;
+
+        public int Position => position;
 
         public bool AtEnd => position >= end;
 

@@ -3,7 +3,11 @@ using System.Text;
 namespace MLNet.StepDistill.Tasks;
 
 /// <summary>One CSV record and the (1-based) line it starts on.</summary>
-internal sealed record CsvRecord(long Line, string[] Fields);
+internal sealed record CsvRecord(long Line, string[] Fields)
+{
+    /// <summary>Why the record could not be read (recovering readers only); its fields are then empty.</summary>
+    public DatasetFormatException? Error { get; init; }
+}
 
 /// <summary>
 /// An RFC 4180 CSV tokenizer: comma-separated fields; records end at CRLF, LF or CR; a field in double quotes may hold
@@ -13,7 +17,12 @@ internal sealed record CsvRecord(long Line, string[] Fields);
 /// </summary>
 internal static class CsvRecordReader
 {
-    public static IEnumerable<CsvRecord> Read(TextReader reader, string path)
+    /// <summary>
+    /// The records of <paramref name="reader"/>. A malformed record throws, unless <paramref name="recover"/>: then it
+    /// comes back with its <see cref="CsvRecord.Error"/>, the rest of its line is skipped and reading goes on (an
+    /// unterminated quote runs to the end of the file, so it is the last record).
+    /// </summary>
+    public static IEnumerable<CsvRecord> Read(TextReader reader, string path, bool recover = false)
     {
         var fields = new List<string>();
         var field = new StringBuilder();
@@ -49,12 +58,35 @@ internal static class CsvRecordReader
 
             if (c == '"' && field.Length == 0)
             {
-                line = ReadQuoted(reader, path, line, field);
+                var (closedOn, closed) = ReadQuoted(reader, line, field);
+                if (!closed)
+                {
+                    var unterminated = new DatasetFormatException(path, line, null, "unterminated quoted field (the file ends before its closing quote)");
+                    if (!recover)
+                    {
+                        throw unterminated;
+                    }
+
+                    yield return new CsvRecord(recordLine, []) { Error = unterminated };
+                    yield break;
+                }
+
+                line = closedOn;
                 var next = reader.Peek();
                 if (next is not (-1 or ',' or '\n' or '\r'))
                 {
-                    throw new DatasetFormatException(path, line, null,
+                    var afterQuote = new DatasetFormatException(path, line, null,
                         $"unexpected '{(char)next}' after a closing quote (a quote inside a quoted field is written as \"\")");
+                    if (!recover)
+                    {
+                        throw afterQuote;
+                    }
+
+                    line += SkipRestOfLine(reader);
+                    yield return new CsvRecord(recordLine, []) { Error = afterQuote };
+                    fields.Clear();
+                    field.Clear();
+                    inRecord = false;
                 }
 
                 continue;
@@ -75,8 +107,19 @@ internal static class CsvRecordReader
                     line += ConsumeNewline(reader, c);
                     break;
                 case '"':
-                    throw new DatasetFormatException(path, line, null,
+                    var quote = new DatasetFormatException(path, line, null,
                         "a quote inside an unquoted field; wrap the field in quotes and double the quote (\"\")");
+                    if (!recover)
+                    {
+                        throw quote;
+                    }
+
+                    line += SkipRestOfLine(reader);
+                    yield return new CsvRecord(recordLine, []) { Error = quote };
+                    fields.Clear();
+                    field.Clear();
+                    inRecord = false;
+                    break;
                 default:
                     field.Append((char)c);
                     break;
@@ -84,8 +127,11 @@ internal static class CsvRecordReader
         }
     }
 
-    /// <summary>Reads a quoted field's content after its opening quote; returns the line the closing quote is on.</summary>
-    private static long ReadQuoted(TextReader reader, string path, long startLine, StringBuilder field)
+    /// <summary>
+    /// Reads a quoted field's content after its opening quote: the line the closing quote is on, or not closed when the
+    /// file ends first.
+    /// </summary>
+    private static (long Line, bool Closed) ReadQuoted(TextReader reader, long startLine, StringBuilder field)
     {
         var line = startLine;
         while (true)
@@ -94,13 +140,13 @@ internal static class CsvRecordReader
             switch (c)
             {
                 case -1:
-                    throw new DatasetFormatException(path, startLine, null, "unterminated quoted field (the file ends before its closing quote)");
+                    return (line, false);
                 case '"' when reader.Peek() == '"':
                     reader.Read();
                     field.Append('"');
                     break;
                 case '"':
-                    return line;
+                    return (line, true);
                 case '\r':
                     field.Append('\r');
                     if (reader.Peek() == '\n')
@@ -157,6 +203,24 @@ internal static class CsvRecordReader
         }
 
         return (line, field);
+    }
+
+    /// <summary>Skips to the end of the current line and past its line break: 1 when there was one, 0 at the end of the file.</summary>
+    private static int SkipRestOfLine(TextReader reader)
+    {
+        while (true)
+        {
+            var c = reader.Read();
+            if (c == -1)
+            {
+                return 0;
+            }
+
+            if (c is '\n' or '\r')
+            {
+                return ConsumeNewline(reader, c);
+            }
+        }
     }
 
     private static int ConsumeNewline(TextReader reader, int c)

@@ -3,6 +3,8 @@ namespace MLNet.StepDistill.Tasks;
 /// <summary>
 /// Maps a flat row of text columns (a CSV record, a DataFrame row) to a <see cref="TaskExample"/> through the schema:
 /// finds each role's column once, then reads rows by column index. The rationale column may hold empty (or null) cells.
+/// For scoring (<c>forScoring</c>) only the inputs and choices are needed: the id column is read when there is one
+/// (empty otherwise), target and rationale are not read.
 /// </summary>
 internal sealed class FlatRowMapper
 {
@@ -14,8 +16,11 @@ internal sealed class FlatRowMapper
     private readonly int? _rationale;
     private readonly string[] _names;
 
-    public FlatRowMapper(TaskSchema schema, IReadOnlyList<string> columnNames, string source, long? headerLine)
+    private readonly bool _forScoring;
+
+    public FlatRowMapper(TaskSchema schema, IReadOnlyList<string> columnNames, string source, long? headerLine, bool forScoring = false)
     {
+        _forScoring = forScoring;
         _schema = schema;
         _names = columnNames.ToArray();
         int Find(string name)
@@ -26,13 +31,13 @@ internal sealed class FlatRowMapper
                 : throw new DatasetFormatException(source, headerLine, name, $"no such column; the columns are {string.Join(", ", _names)}");
         }
 
-        _id = Find(schema.IdField);
+        _id = forScoring ? Array.IndexOf(_names, schema.IdField) : Find(schema.IdField);
         _inputs = schema.InputFields.Select(Find).ToArray();
         _choices = schema.ChoiceFields is { } many ? many.Select(Find).ToArray()
             : schema.ChoicesField is { } one ? [Find(one)]
             : [];
-        _target = schema.TargetField is { } t ? Find(t) : null;
-        _rationale = schema.RationaleField is { } r ? Find(r) : null;
+        _target = !forScoring && schema.TargetField is { } t ? Find(t) : null;
+        _rationale = !forScoring && schema.RationaleField is { } r ? Find(r) : null;
     }
 
     public TaskExample Map(Func<int, string?> value, string source, long line)
@@ -43,8 +48,8 @@ internal sealed class FlatRowMapper
             return v ?? throw new DatasetFormatException(source, line, _names[index], "missing (null)");
         }
 
-        var id = Get(_id);
-        if (id.Length == 0)
+        var id = _id < 0 ? "" : _forScoring ? value(_id) ?? "" : Get(_id);
+        if (id.Length == 0 && !_forScoring)
         {
             throw new DatasetFormatException(source, line, _names[_id], "empty id");
         }

@@ -64,7 +64,7 @@ internal static class JsonlTaskReader
         return labels.Result(rows, path);
     }
 
-    private static bool IsBlank(ReadOnlySpan<byte> line)
+    internal static bool IsBlank(ReadOnlySpan<byte> line)
     {
         foreach (var b in line)
         {
@@ -79,7 +79,11 @@ internal static class JsonlTaskReader
 
     private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
 
-    private static TaskExample ReadLine(string path, long lineNumber, ReadOnlyMemory<byte> line, TaskSchema schema)
+    /// <summary>
+    /// One line's row. <paramref name="forScoring"/> reads what a model needs to answer it: the inputs and the choices,
+    /// the id when the line has one (empty otherwise), and not the target or the rationale.
+    /// </summary>
+    internal static TaskExample ReadLine(string path, long lineNumber, ReadOnlyMemory<byte> line, TaskSchema schema, bool forScoring = false)
     {
         if (!System.Text.Unicode.Utf8.IsValid(line.Span))
         {
@@ -116,11 +120,13 @@ internal static class JsonlTaskReader
 
             try
             {
-                var id = Scalar(path, lineNumber, root, schema.IdField, allowNumber: true);
+                var id = forScoring && (!root.TryGetProperty(schema.IdField, out var given) || given.ValueKind == JsonValueKind.Null)
+                    ? ""
+                    : Scalar(path, lineNumber, root, schema.IdField, allowNumber: true);
                 var inputs = schema.InputFields.Select(f => Scalar(path, lineNumber, root, f, allowNumber: false)).ToArray();
                 var choices = ReadChoices(path, lineNumber, root, schema);
-                var target = schema.TargetField is { } t ? Scalar(path, lineNumber, root, t, allowNumber: true) : null;
-                var rationale = schema.RationaleField is { } r ? OptionalText(path, lineNumber, root, r) : null;
+                var target = !forScoring && schema.TargetField is { } t ? Scalar(path, lineNumber, root, t, allowNumber: true) : null;
+                var rationale = !forScoring && schema.RationaleField is { } r ? OptionalText(path, lineNumber, root, r) : null;
                 return new TaskExample(id, inputs, choices, target) { Rationale = rationale };
             }
             catch (InvalidOperationException)

@@ -10,12 +10,15 @@ internal sealed class T5LayerNorm : nn.Module<Tensor, Tensor>
 #pragma warning disable IDE1006 // names are the checkpoint keys
     private readonly Parameter weight;
 #pragma warning restore IDE1006
-    private readonly double epsilon;
+    // The scalars live as long as the module: a Scalar made implicitly for one call (x.pow(2), variance + epsilon) can be
+    // finalized by the GC while libtorch still reads it ("Unknown scalar type", seen once in a loaded test run).
+    private readonly Scalar two = 2.ToScalar();
+    private readonly Scalar epsilon;
 
     public T5LayerNorm(int hiddenSize, double epsilon) : base(nameof(T5LayerNorm))
     {
         weight = nn.Parameter(ones(hiddenSize));
-        this.epsilon = epsilon;
+        this.epsilon = epsilon.ToScalar();
         RegisterComponents();
     }
 
@@ -23,7 +26,7 @@ internal sealed class T5LayerNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var x = hidden.to(float32);
-        var variance = x.pow(2).mean([-1L], keepdim: true);
+        var variance = x.pow(two).mean([-1L], keepdim: true);
         var normed = x * (variance + epsilon).rsqrt();
         return (weight * normed.to(weight.dtype)).MoveToOuterDisposeScope();
     }

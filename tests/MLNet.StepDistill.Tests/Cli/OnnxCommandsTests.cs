@@ -45,6 +45,34 @@ public sealed class OnnxCommandsTests(StudentCommandsTests.TrainedModel trained)
         }
 
         Assert.Equal(Predict(trained.ModelPath), Predict(folder));
+
+        // A file of rows: the folder keeps no input format, so it reads the rows with --dataset's fields.
+        var rows = temp.Write("rows.jsonl", string.Join("\n", File.ReadLines(Path.Combine(RepoPaths.Dataset("cqa"), "test.jsonl")).Take(5)));
+        var noFormat = Assert.Throws<UserFacingException>(() => new PredictCommand(new StringWriter()).Execute(null!, new PredictCommand.Settings
+        {
+            Model = folder, Input = rows, Out = temp.File("p.jsonl"),
+        }, CancellationToken.None));
+        Assert.Contains("give --dataset FOLDER", noFormat.Message);
+
+        JsonElement[] Score(string model, string? dataset)
+        {
+            var outPath = temp.File($"p-{Guid.NewGuid():N}.jsonl");
+            Assert.Equal(0, new PredictCommand(new StringWriter()).Execute(null!, new PredictCommand.Settings
+            {
+                Model = model, Dataset = dataset, Input = rows, Out = outPath,
+            }, CancellationToken.None));
+            return File.ReadAllLines(outPath).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToArray();
+        }
+
+        var zipLines = Score(trained.ModelPath, null);
+        var folderLines = Score(folder, RepoPaths.Dataset("cqa"));
+        Assert.Equal(5, folderLines.Length);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(zipLines[i].GetProperty("label").GetString(), folderLines[i].GetProperty("label").GetString());
+            Assert.Equal(zipLines[i].GetProperty("scores").EnumerateObject().Select(p => p.Value.GetSingle()),
+                folderLines[i].GetProperty("scores").EnumerateObject().Select(p => p.Value.GetSingle()), (x, y) => Math.Abs(x - y) < 1e-4);
+        }
     }
 
     [Fact]

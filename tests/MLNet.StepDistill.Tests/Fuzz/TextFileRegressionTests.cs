@@ -43,7 +43,7 @@ public sealed class TextFileRegressionTests
 
     [Theory]
     [InlineData("\u2581the")]   // a piece our parser reads
-    [InlineData("nmt_nfkc")]   // the normalizer's name, which only Microsoft.ML.Tokenizers' protobuf parser reads
+    [InlineData("nmt_nfkc")]   // the normalizer's name: Microsoft.ML.Tokenizers 3.0.0 loads it without complaint, our parser checks it
     public void SpieceModel_text_that_is_not_UTF8_is_an_error_naming_the_file(string text)
     {
         using var folder = new TempFolder();

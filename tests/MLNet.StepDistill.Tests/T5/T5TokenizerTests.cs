@@ -1,3 +1,4 @@
+using Microsoft.ML.Tokenizers;
 using MLNet.StepDistill.T5;
 using TorchSharp;
 using Xunit;
@@ -19,6 +20,25 @@ public class T5TokenizerTests
         Assert.Equal(new long[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0 }, batch.AttentionMask.data<long>().ToArray());
         using var labels = batch.ToLabels();
         Assert.Equal(new long[] { 10, 1, -100, -100, -100, -100, -100, -100 }, labels.data<long>().ToArray()[8..]);
+    }
+
+    [Fact]
+    public void The_copy_Microsoft_ML_Tokenizers_loads_keeps_every_special_id_and_unknown_text_is_unk()
+    {
+        // Microsoft.ML.Tokenizers cannot load bos_id = -1, so it gets a copy whose one trainer_spec aliases BOS to pad
+        // and keeps every other field: 3.0.0 reads only the last trainer_spec of a file, so a second, bos-only spec
+        // lost unk_id (default 0) and unknown characters came out as pad.
+        var original = SentencePieceModelFile.Parse(File.ReadAllBytes(ModelPath), ModelPath);
+        var repairedBytes = original.ForMicrosoftTokenizer();
+        var repaired = SentencePieceModelFile.Parse(repairedBytes, "repaired");
+        Assert.Equal((2, 1, 0, -1), (original.UnkId, original.EosId, original.PadId, original.BosId));
+        Assert.Equal((2, 1, 0, 0, "<pad>"), (repaired.UnkId, repaired.EosId, repaired.PadId, repaired.BosId, repaired.BosPiece));
+        Assert.Equal(original.Pieces, repaired.Pieces);
+
+        using var stream = new MemoryStream(repairedBytes);
+        var microsoft = SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false);
+        Assert.Equal([3, 2, 2], microsoft.EncodeToIds("日本", addBeginningOfSentence: false, addEndOfSentence: false));   // one unk a character
+        Assert.Equal([3, 2], T5Tokenizer.FromFile(ModelPath).Encode("日本", addEos: false));                                 // merged, as sentencepiece
     }
 
     [Fact]
