@@ -34,6 +34,7 @@ internal static class CliOptionErrors
         ["TeacherPricePerMillionInputTokens"] = "--teacher-price-in",
         ["TeacherPricePerMillionOutputTokens"] = "--teacher-price-out",
         ["AnnotatedRowsPath"] = "--annotated",
+        ["ExplainedRowsPath"] = "--explained",
     };
 
     /// <summary>The error for <paramref name="command"/>, prefixed by the flag when the library named an option the CLI sets.</summary>

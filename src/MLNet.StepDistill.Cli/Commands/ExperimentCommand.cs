@@ -34,6 +34,10 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         [Description("Train on the rows `stepdistill annotate --out FILE` wrote (any teacher) instead of a split of --dataset; the test rows still come from --dataset. results.json records the file's SHA-256: resuming with another file is refused.")]
         public string? Annotated { get; set; }
 
+        [CommandOption("--explained <FILE>")]
+        [Description("The rows `annotate --rationales explain-gold --out FILE` wrote over the same training rows: the rationales of the step-by-step-explained method (gold labels with rationales that explain them), matched by id.")]
+        public string? Explained { get; set; }
+
         [CommandOption("--test-split <NAME>")]
         [Description("The held-out split every run is scored on. Default test.")]
         public string? TestSplit { get; set; }
@@ -141,6 +145,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.DatasetFolder = Dataset ?? options.DatasetFolder;
             options.TrainSplit = Split ?? options.TrainSplit;
             options.AnnotatedRowsPath = Annotated;
+            options.ExplainedRowsPath = Explained;
             options.TestSplit = TestSplit ?? options.TestSplit;
             options.TestRows = TestRows ?? options.TestRows;
             options.ValidationRows = ValidationRows ?? options.ValidationRows;
@@ -226,6 +231,10 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         catch (DatasetFormatException ex) when (ex.FilePath == options.AnnotatedRowsPath)
         {
             throw new UserFacingException($"experiment: --annotated {ex.Message}", ex);
+        }
+        catch (DatasetFormatException ex) when (ex.FilePath == options.ExplainedRowsPath)
+        {
+            throw new UserFacingException($"experiment: --explained {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is ArgumentException or DatasetFormatException or IOException or KeyNotFoundException or InvalidDataException)
         {

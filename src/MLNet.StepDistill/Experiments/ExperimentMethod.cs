@@ -19,6 +19,13 @@ public enum ExperimentMethod
 
     /// <summary>One output "rationale So the answer is label" on the teacher's annotations (CLI <c>single-task</c>).</summary>
     SingleTask,
+
+    /// <summary>
+    /// Distilling step-by-step with the gold labels and rationales the teacher wrote to explain them (annotate
+    /// <c>--rationales explain-gold</c>, <see cref="StepByStepExperiment.Options.ExplainedRowsPath"/>; CLI
+    /// <c>step-by-step-explained</c>): beyond the paper, every rationale argues for the label it trains with.
+    /// </summary>
+    StepByStepExplained,
 }
 
 /// <summary>Names, modes and label sources of the <see cref="ExperimentMethod"/> values.</summary>
@@ -28,7 +35,7 @@ public static class ExperimentMethods
     public static IReadOnlyList<ExperimentMethod> Paper { get; } =
         [ExperimentMethod.FineTuning, ExperimentMethod.TaskDistillation, ExperimentMethod.StepByStepGold, ExperimentMethod.StepByStepTeacher];
 
-    /// <summary>The CLI's and the tables' name: fine-tuning, distillation, step-by-step-gold, step-by-step-teacher, single-task.</summary>
+    /// <summary>The CLI's and the tables' name: fine-tuning, distillation, step-by-step-gold, step-by-step-teacher, single-task, step-by-step-explained.</summary>
     public static string Name(ExperimentMethod method) => method switch
     {
         ExperimentMethod.FineTuning => "fine-tuning",
@@ -36,6 +43,7 @@ public static class ExperimentMethods
         ExperimentMethod.StepByStepGold => "step-by-step-gold",
         ExperimentMethod.StepByStepTeacher => "step-by-step-teacher",
         ExperimentMethod.SingleTask => "single-task",
+        ExperimentMethod.StepByStepExplained => "step-by-step-explained",
         _ => throw new ArgumentOutOfRangeException(nameof(method), method, null),
     };
 
@@ -64,5 +72,5 @@ public static class ExperimentMethods
 
     /// <summary>Where a method's label task takes its labels from.</summary>
     public static LabelSource Labels(ExperimentMethod method) =>
-        method is ExperimentMethod.FineTuning or ExperimentMethod.StepByStepGold ? LabelSource.Gold : LabelSource.Teacher;
+        method is ExperimentMethod.FineTuning or ExperimentMethod.StepByStepGold or ExperimentMethod.StepByStepExplained ? LabelSource.Gold : LabelSource.Teacher;
 }

@@ -28,15 +28,18 @@ namespace MLNet.StepDistill.Experiments;
 /// <param name="AnnotatedRowsSha256">
 /// That file's SHA-256 (lower-case hex): runs are comparable when the contents are the same, wherever the file lies.
 /// </param>
+/// <param name="ExplainedRowsSha256">The SHA-256 of the explain-gold file (<see cref="StepByStepExperiment.Options.ExplainedRowsPath"/>); null without one.</param>
 public sealed record ExperimentSettings(
     string Dataset, string? TrainSplit, int PoolRows, string TestSplit, int TestRows, int ValidationRows, string Student,
     int Steps, int BatchSize, double? LearningRate, int WarmupSteps, float Alpha, int MaxInputLength, int MaxTargetLength, int EvaluateEveryNSteps,
-    ExperimentStepBudget StepBudget = ExperimentStepBudget.EqualSteps, string? AnnotatedRowsPath = null, string? AnnotatedRowsSha256 = null)
+    ExperimentStepBudget StepBudget = ExperimentStepBudget.EqualSteps, string? AnnotatedRowsPath = null, string? AnnotatedRowsSha256 = null,
+    string? ExplainedRowsSha256 = null)
 {
-    internal static ExperimentSettings From(StepByStepExperiment.Options o, string dataset, string? trainSplit, AnnotatedRowsFile? annotated, int poolRows, int testRows) =>
+    internal static ExperimentSettings From(StepByStepExperiment.Options o, string dataset, string? trainSplit, AnnotatedRowsFile? annotated, AnnotatedRowsFile? explained,
+        int poolRows, int testRows) =>
         new(dataset, trainSplit, poolRows, o.TestSplit, testRows, o.ValidationRows, o.Student, o.Steps, o.BatchSize, o.EffectiveLearningRate,
             o.WarmupSteps ?? o.Steps / 10, o.Alpha, o.MaxInputLength, o.MaxTargetLength, o.EvaluateEveryNSteps, o.StepBudget,
-            annotated?.Path, annotated?.Sha256);
+            annotated?.Path, annotated?.Sha256, explained?.Sha256);
 
     /// <summary>The settings that differ from <paramref name="other"/>, as "Name (file A, this run B)"; empty when none.</summary>
     public IReadOnlyList<string> Differences(ExperimentSettings other)
@@ -77,6 +80,11 @@ public sealed record ExperimentSettings(
         Compare(nameof(MaxTargetLength), MaxTargetLength, other.MaxTargetLength);
         Compare(nameof(EvaluateEveryNSteps), EvaluateEveryNSteps, other.EvaluateEveryNSteps);
         Compare(nameof(StepBudget), StepBudget, other.StepBudget);
+        if (ExplainedRowsSha256 != other.ExplainedRowsSha256)
+        {
+            differences.Add($"{nameof(StepByStepExperiment.Options.ExplainedRowsPath)} (results.json SHA-256 {other.ExplainedRowsSha256 ?? "none"}, this run {ExplainedRowsSha256 ?? "none"})");
+        }
+
         return differences;
     }
 }

@@ -30,6 +30,14 @@ public sealed partial class StepByStepExperiment
         /// </summary>
         public string? AnnotatedRowsPath;
 
+        /// <summary>
+        /// An annotated-rows file written with <c>--rationales explain-gold</c> (<see cref="Teaching.RationaleMode.ExplainGold"/>)
+        /// over the same rows as the pool: the rationales of <see cref="ExperimentMethod.StepByStepExplained"/>, matched to
+        /// the pool's rows by id (a pool row the file lacks, or whose explanation was filtered, trains the label alone).
+        /// Required by that method and only by it; null (default) for none. <c>results.json</c> records its SHA-256.
+        /// </summary>
+        public string? ExplainedRowsPath;
+
         /// <summary>The held-out split every run is scored on. Default <c>"test"</c>.</summary>
         public string TestSplit = "test";
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Teaching;
 using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Experiments;
@@ -48,7 +49,8 @@ public sealed partial class StepByStepExperiment
         var wholeTest = AnnotatedSplit.Read(mlContext, dataset, options.TestSplit);
         var test = options.TestRows > 0 ? wholeTest.Take(options.TestRows).ToArray() : wholeTest.ToArray();
 
-        var settings = ExperimentSettings.From(options, dataset.Manifest.Name, trainSplit, annotated, pool.Count, test.Length);
+        var explained = Explained(dataset.Schema);
+        var settings = ExperimentSettings.From(options, dataset.Manifest.Name, trainSplit, annotated, explained?.File, pool.Count, test.Length);
         var file = options.OutputFolder is null ? null : ExperimentResultsFile.Open(options.OutputFolder, settings);
         var results = new List<ExperimentRunResult>(file?.Runs ?? []);
 
@@ -84,7 +86,10 @@ public sealed partial class StepByStepExperiment
                         continue;
                     }
 
-                    var result = TrainAndScore(run, runCount, method, fraction, seed, family, labels, rows.Length, trainData, validationData, test, cancellationToken);
+                    var methodData = method == ExperimentMethod.StepByStepExplained && explained is { } explanations
+                        ? AnnotatedSplit.ToDataView(mlContext, WithExplanations(rows, explanations.ById))
+                        : trainData;
+                    var result = TrainAndScore(run, runCount, method, fraction, seed, family, labels, rows.Length, methodData, validationData, test, cancellationToken);
                     results.Add(result);
                     file?.Save(results);
                     options.Progress?.Report(new ExperimentRunProgress(run, runCount, method, fraction, seed, null, result, Skipped: false));
@@ -97,6 +102,41 @@ public sealed partial class StepByStepExperiment
         file?.Save(results, outcome);   // every run the file held stays in it, planned this time or not
         return outcome;
     }
+
+    /// <summary>The explain-gold file of <see cref="Options.ExplainedRowsPath"/> by row id; null when no method needs it.</summary>
+    /// <exception cref="ArgumentException">The method is asked for without a file, a file is given without the method, or the file's rationales were not asked as explain-gold.</exception>
+    private (AnnotatedRowsFile File, IReadOnlyDictionary<string, AnnotatedRow> ById)? Explained(TaskSchema schema)
+    {
+        var wanted = options.Methods.Contains(ExperimentMethod.StepByStepExplained);
+        if (wanted != options.ExplainedRowsPath is not null)
+        {
+            throw new ArgumentException(wanted
+                ? "Options.ExplainedRowsPath is required by the step-by-step-explained method: an annotated-rows file written with --rationales explain-gold (annotate --rationales explain-gold --out FILE)."
+                : "Options.ExplainedRowsPath is only read by the step-by-step-explained method; add it to Methods or leave the file out.", nameof(Options.ExplainedRowsPath));
+        }
+
+        if (!wanted)
+        {
+            return null;
+        }
+
+        var file = AnnotatedRowsFile.Read(options.ExplainedRowsPath!, schema);
+        if (file.Rows.FirstOrDefault(r => r.Rationales != RationaleMode.ExplainGold) is { } other)
+        {
+            throw new ArgumentException($"Options.ExplainedRowsPath {file.Path}: row {other.Id} was annotated with --rationales {other.Rationales.ToName()}; the step-by-step-explained method needs a file written with --rationales explain-gold.", nameof(Options.ExplainedRowsPath));
+        }
+
+        return (file, file.ToAnnotatedRows().ToDictionary(r => r.Id, StringComparer.Ordinal));
+    }
+
+    /// <summary>The rows with the rationales and statuses of their explain-gold annotations (gold labels kept); a row without one trains its label alone.</summary>
+    private static AnnotatedRow[] WithExplanations(IReadOnlyList<AnnotatedRow> rows, IReadOnlyDictionary<string, AnnotatedRow> explained) =>
+        rows.Select(r => new AnnotatedRow
+        {
+            Id = r.Id, Input = r.Input, Label = r.Label, Choices = r.Choices, TeacherLabel = r.TeacherLabel,
+            Rationale = explained.TryGetValue(r.Id, out var e) ? e.Rationale : "",
+            AnnotationStatus = e?.AnnotationStatus ?? "not-annotated",
+        }).ToArray();
 
     private bool IsPlanned(ExperimentRunResult r) =>
         options.Seeds.Contains(r.Seed) && options.Fractions.Any(f => Math.Abs(f - r.Fraction) < 1e-9) && options.Methods.Any(m => ExperimentMethods.Name(m) == r.Method);

@@ -266,3 +266,52 @@ internal static class MailDataset
         return last.At < 0 ? "ham" : last.Label;
     }
 }
+
+/// <summary>
+/// The experiment compares rationales that explain the gold label (annotate --rationales explain-gold) as a method of
+/// its own, step-by-step-explained, next to the paper's step-by-step-gold on the teacher's own rationales.
+/// </summary>
+[Collection(Training.TorchRandomStateCollection.Name)]
+public class ExplainedExperimentTests
+{
+    [Fact]
+    public async Task Explain_gold_rationales_are_a_method_of_the_experiment()
+    {
+        using var temp = new TempFolder();
+        var dataset = MailDataset.Write(temp.Path);
+        await using var server = await FakeChatCompletionsServer.StartAsync(r =>
+            r.UserPrompt.Contains("The correct answer to the next question is", StringComparison.Ordinal)
+                ? $"Told the answer, the message {(MailDataset.LabelOfLastQuestion(r.UserPrompt) == "spam" ? "is a come-on" : "is personal")}. So the answer is {MailDataset.LabelOfLastQuestion(r.UserPrompt)}."
+                : $"The message looks fine. So the answer is ham.");
+        var predicted = Path.Combine(temp.Path, "predicted.jsonl");
+        var explained = Path.Combine(temp.Path, "explained.jsonl");
+        foreach (var (file, mode) in new[] { (predicted, "teacher-label"), (explained, "explain-gold") })
+        {
+            var code = await new AnnotateCommand(TextWriter.Null, _ => "test-key", TextWriter.Null).RunAsync(new AnnotateCommand.Settings
+            {
+                Dataset = dataset, Split = "train", Teacher = "openai", Endpoint = server.BaseUri.ToString(), Model = "m",
+                Cache = Path.Combine(temp.Path, "cache"), Rationales = mode, Out = file, Json = true,
+            }, CancellationToken.None);
+            Assert.Equal(0, code);
+        }
+
+        ExperimentCommand.Settings Settings(string methods, string? explainedFile) => new()
+        {
+            Dataset = dataset, Annotated = predicted, Explained = explainedFile, Methods = methods, Fractions = "1", Seeds = "1", TestRows = 0,
+            Steps = 2, BatchSize = 4, MaxInput = 32, MaxTarget = 16, Out = Path.Combine(temp.Path, "experiment"), Json = true,
+        };
+
+        Assert.Equal(0, new ExperimentCommand(TextWriter.Null).Execute(null!, Settings("step-by-step-gold,step-by-step-explained", explained), CancellationToken.None));
+        var missing = Assert.Throws<UserFacingException>(() => new ExperimentCommand(TextWriter.Null).Execute(null!, Settings("step-by-step-explained", null), CancellationToken.None));
+        var wrongKind = Assert.Throws<UserFacingException>(() => new ExperimentCommand(TextWriter.Null).Execute(null!, Settings("step-by-step-explained", predicted), CancellationToken.None));
+
+        using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "experiment", "results.json")));
+        var runs = results.RootElement.GetProperty("runs").EnumerateArray().ToArray();
+        Assert.Equal(["step-by-step-gold", "step-by-step-explained"], runs.Select(r => r.GetProperty("method").GetString()));
+        Assert.All(runs, r => Assert.Equal("gold", r.GetProperty("labelSource").GetString()));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(explained))),
+            results.RootElement.GetProperty("settings").GetProperty("explainedRowsSha256").GetString());
+        Assert.Contains("--explained", missing.Message);
+        Assert.Contains("explain-gold", wrongKind.Message);
+    }
+}
