@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Packs MLNet.StepDistill.Core, MLNet.StepDistill and MLNet.StepDistill.Onnx into a local folder and installs them into
-# two fresh console apps outside the repository (no Directory.Build.* applies there):
+# Packs MLNet.StepDistill.Core, MLNet.StepDistill, MLNet.StepDistill.Onnx and MLNet.StepDistill.Serving into a local
+# folder and installs the first three into two fresh console apps outside the repository (no Directory.Build.* there):
 #   - OnnxApp: MLNet.StepDistill.Onnx + Microsoft.ML.OnnxRuntime; must publish without any libtorch* file and run a
 #     prediction without libtorch mapped into the process;
 #   - TorchApp: MLNet.StepDistill + the app's own choice of native libtorch (libtorch-cpu-linux-x64).
 # Both answer the same question with a student trained (2 steps) and exported by the CLI, and must agree.
-# Also checks that the MLNet.StepDistill nuspec names no native libtorch package and the ONNX one no TorchSharp.
+# Also checks that the MLNet.StepDistill nuspec names no native libtorch package and the ONNX and Serving ones no
+# TorchSharp.
 # Prints the published size of each app. Usage: bash eng/package-smoke.sh [work folder]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,13 +18,13 @@ version="0.1.0-smoke.$(date +%s)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 OMP_NUM_THREADS=1
 
 echo "== pack $version into $feed"
-for project in MLNet.StepDistill.Core MLNet.StepDistill MLNet.StepDistill.Onnx; do
+for project in MLNet.StepDistill.Core MLNet.StepDistill MLNet.StepDistill.Onnx MLNet.StepDistill.Serving; do
   dotnet pack "src/$project/$project.csproj" -c Release -o "$feed" -p:Version="$version" -v quiet -nologo >/dev/null
 done
 
 # The nuspec pack wrote into the package (kept beside the project's build output; no unzip needed).
 nuspec() { cat "src/$1/obj/Release/$1.$version.nuspec"; }
-for project in MLNet.StepDistill MLNet.StepDistill.Onnx; do
+for project in MLNet.StepDistill MLNet.StepDistill.Onnx MLNet.StepDistill.Serving; do
   [ -f "src/$project/obj/Release/$project.$version.nuspec" ] || { echo "FAIL: pack wrote no nuspec for $project" >&2; exit 1; }
   grep -q 'id="MLNet.StepDistill.Core"' "src/$project/obj/Release/$project.$version.nuspec"
 done
@@ -33,7 +34,11 @@ fi
 if nuspec MLNet.StepDistill.Onnx | grep -iE 'id="[^"]*torch'; then
   echo "FAIL: the MLNet.StepDistill.Onnx package depends on TorchSharp (above)" >&2; exit 1
 fi
-echo "nuspecs: MLNet.StepDistill names TorchSharp (managed) only; MLNet.StepDistill.Onnx names no TorchSharp"
+if nuspec MLNet.StepDistill.Serving | grep -iE 'id="[^"]*torch|id="MLNet.StepDistill"'; then
+  echo "FAIL: the MLNet.StepDistill.Serving package depends on TorchSharp or the TorchSharp library (above)" >&2; exit 1
+fi
+grep -q 'id="MLNet.StepDistill.Onnx"' "src/MLNet.StepDistill.Serving/obj/Release/MLNet.StepDistill.Serving.$version.nuspec"
+echo "nuspecs: MLNet.StepDistill names TorchSharp (managed) only; MLNet.StepDistill.Onnx and .Serving name no TorchSharp"
 
 echo "== a student to serve: train 2 steps, export"
 cli="src/MLNet.StepDistill.Cli/bin/Release/net10.0/stepdistill.dll"

@@ -85,6 +85,10 @@ public static class ServingApp
         {
             return TypedResults.Problem(ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Too many requests are waiting");
         }
+        catch (ObjectDisposedException)
+        {
+            return TypedResults.Problem("The server is shutting down.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Shutting down");
+        }
 
         return TypedResults.Ok(new PredictResponse(answer.PredictedText, ScoresByName(predictor.Model, request, answer), rationale ? answer.PredictedRationale : null));
     }

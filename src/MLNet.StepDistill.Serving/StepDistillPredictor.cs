@@ -9,7 +9,8 @@ namespace MLNet.StepDistill.Serving;
 /// The dynamic-batching predictor behind <see cref="IStepDistillPredictor{TInput, TOutput}"/>: requests wait in a
 /// queue; each of <see cref="StepDistillPredictorOptions.MaxConcurrentBatches"/> worker threads takes the first waiting
 /// request, gathers more until it has <see cref="StepDistillPredictorOptions.MaxBatchSize"/> or
-/// <see cref="StepDistillPredictorOptions.MaxWait"/> has passed since the first arrived, runs the model's
+/// <see cref="StepDistillPredictorOptions.MaxWait"/> has passed (waiting only while another batch is running: an idle
+/// model answers whatever is queued at once), runs the model's
 /// <c>Transform</c> once over the batch and hands each caller its own row. Requests asking for the rationale queue
 /// separately (their batches run the rationale-generating pipeline).
 /// </summary>
@@ -29,7 +30,7 @@ public sealed class StepDistillPredictor<TInput, TOutput> : IStepDistillPredicto
     private readonly SchemaDefinition inputDefinition;
     private readonly Lane plain;
     private readonly object laneLock = new();
-    private Lane? explaining;
+    private volatile Lane? explaining;
     private long requests;
     private long batches;
     private long rows;
@@ -156,13 +157,13 @@ public sealed class StepDistillPredictor<TInput, TOutput> : IStepDistillPredicto
     }
 
     /// <summary>Answers <paramref name="batch"/> with one Transform; on failure, row by row so only the failing rows' callers see it.</summary>
-    private void Run(MLContext ml, ITransformer transformer, List<Pending> batch)
+    private void Run(BatchView view, List<Pending> batch)
     {
         Interlocked.Increment(ref batches);
         Interlocked.Add(ref rows, batch.Count);
         try
         {
-            var answers = Answer(ml, transformer, batch.Select(p => p.Input).ToArray());
+            var answers = view.Answer(batch.Select(p => p.Input).ToArray());
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Complete(answers[i]);
@@ -174,7 +175,7 @@ public sealed class StepDistillPredictor<TInput, TOutput> : IStepDistillPredicto
             {
                 try
                 {
-                    pending.Complete(Answer(ml, transformer, [pending.Input])[0]);
+                    pending.Complete(view.Answer([pending.Input])[0]);
                 }
                 catch (Exception ex)
                 {
@@ -188,13 +189,49 @@ public sealed class StepDistillPredictor<TInput, TOutput> : IStepDistillPredicto
         }
     }
 
-    private List<TOutput> Answer(MLContext ml, ITransformer transformer, TInput[] inputs)
+    /// <summary>
+    /// One worker's view of the pipeline, built once: the rows of the current batch, read by ML.NET as a streaming data
+    /// view, transformed, and read back as <typeparamref name="TOutput"/> rows. Each batch replaces the rows and reads
+    /// the same enumerable again (a fresh cursor), so ML.NET binds the schema and builds its row accessors once per
+    /// worker, not once per batch.
+    /// </summary>
+    private sealed class BatchView
     {
-        var scored = transformer.Transform(ml.Data.LoadFromEnumerable(inputs, inputDefinition));
-        var answers = ml.Data.CreateEnumerable<TOutput>(scored, reuseRowObject: false, ignoreMissingColumns: true).ToList();
-        return answers.Count == inputs.Length
-            ? answers
-            : throw new InvalidOperationException($"The model answered {answers.Count} rows for a batch of {inputs.Length}.");
+        private readonly CurrentRows current = new();
+        private readonly IEnumerable<TOutput> answers;
+
+        public BatchView(StepDistillPredictor<TInput, TOutput> owner, ITransformer transformer)
+        {
+            var ml = new MLContext();
+            var scored = transformer.Transform(ml.Data.LoadFromEnumerable(current, owner.inputDefinition));
+            answers = ml.Data.CreateEnumerable<TOutput>(scored, reuseRowObject: false, ignoreMissingColumns: true);
+        }
+
+        public List<TOutput> Answer(TInput[] inputs)
+        {
+            current.Rows = inputs;
+            try
+            {
+                var result = answers.ToList();
+                return result.Count == inputs.Length
+                    ? result
+                    : throw new InvalidOperationException($"The model answered {result.Count} rows for a batch of {inputs.Length}.");
+            }
+            finally
+            {
+                current.Rows = [];
+            }
+        }
+
+        /// <summary>The batch being answered; not a list, so ML.NET streams it anew for every cursor.</summary>
+        private sealed class CurrentRows : IEnumerable<TInput>
+        {
+            public TInput[] Rows { get; set; } = [];
+
+            public IEnumerator<TInput> GetEnumerator() => ((IEnumerable<TInput>)Rows).GetEnumerator();
+
+            System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+        }
     }
 
     /// <summary>One request: its row, and the task its caller awaits.</summary>
@@ -236,19 +273,20 @@ public sealed class StepDistillPredictor<TInput, TOutput> : IStepDistillPredicto
     private sealed class Lane
     {
         private readonly StepDistillPredictor<TInput, TOutput> owner;
-        private readonly ITransformer transformer;
         private readonly BlockingCollection<Pending> queue;
         private readonly Thread[] workers;
+        private int running;
 
         public Lane(StepDistillPredictor<TInput, TOutput> owner, ITransformer transformer, string name)
         {
             this.owner = owner;
-            this.transformer = transformer;
             queue = new BlockingCollection<Pending>(new ConcurrentQueue<Pending>(), owner.options.MaxQueueLength);
             workers = new Thread[owner.options.MaxConcurrentBatches];
+            var views = workers.Select(_ => new BatchView(owner, transformer)).ToArray();
             for (var i = 0; i < workers.Length; i++)
             {
-                workers[i] = new Thread(Work) { IsBackground = true, Name = $"StepDistill {name} {i + 1}" };
+                var view = views[i];
+                workers[i] = new Thread(() => Work(view)) { IsBackground = true, Name = $"StepDistill {name} {i + 1}" };
                 workers[i].Start();
             }
         }
@@ -286,9 +324,8 @@ public sealed class StepDistillPredictor<TInput, TOutput> : IStepDistillPredicto
             }
         }
 
-        private void Work()
+        private void Work(BatchView view)
         {
-            var ml = new MLContext();
             var max = owner.options.MaxBatchSize;
             var wait = (long)(owner.options.MaxWait.TotalSeconds * Stopwatch.Frequency);
             var batch = new List<Pending>(max);
@@ -310,7 +347,9 @@ public sealed class StepDistillPredictor<TInput, TOutput> : IStepDistillPredicto
                 }
 
                 batch.Add(first);
-                var deadline = Stopwatch.GetTimestamp() + wait;
+
+                // Company is worth waiting for only while another batch keeps the model busy; an idle model answers at once.
+                var deadline = Volatile.Read(ref running) > 0 ? Stopwatch.GetTimestamp() + wait : 0;
                 while (batch.Count < max)
                 {
                     if (!queue.TryTake(out var next))
@@ -328,8 +367,16 @@ public sealed class StepDistillPredictor<TInput, TOutput> : IStepDistillPredicto
                     }
                 }
 
-                owner.Run(ml, transformer, batch);
-                batch.Clear();
+                Interlocked.Increment(ref running);
+                try
+                {
+                    owner.Run(view, batch);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref running);
+                    batch.Clear();
+                }
             }
         }
     }

@@ -19,9 +19,10 @@ public sealed class StepDistillPredictorOptions
     public int MaxBatchSize { get; set; } = 16;
 
     /// <summary>
-    /// How long the first request of a batch waits for others to join it before the batch runs anyway. Default 2 ms;
-    /// zero runs whatever is queued at once. Under load batches fill while the previous ones run, so this matters most
-    /// for a few clients, whose requests it delays by up to this much. Whole milliseconds.
+    /// How long the first request of a batch waits for others to join it while another batch keeps the model busy;
+    /// when no batch is running, whatever is queued is answered at once, so a lone client never waits. Default 2 ms;
+    /// zero never waits. Under load batches fill while the previous ones run, so this matters most between a few and
+    /// many clients. Whole milliseconds.
     /// </summary>
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromMilliseconds(2);
 

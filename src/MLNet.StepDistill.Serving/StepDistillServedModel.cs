@@ -4,7 +4,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.StepDistill.Onnx;
 using MLNet.StepDistill.Pipeline;
-using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Serving;
