@@ -3,13 +3,14 @@
 #   MLNet.StepDistill.Core   the TorchSharp-free core (task formats, readers, T5 tokenizer)
 #   MLNet.StepDistill        training and serving with TorchSharp (the app adds its native libtorch package)
 #   MLNet.StepDistill.Onnx   serving an exported student with ONNX Runtime (the app adds Microsoft.ML.OnnxRuntime)
+#   MLNet.StepDistill.Serving the dynamic-batching predictor for ASP.NET Core and generic hosts (no TorchSharp reference)
 #   MLNet.StepDistill.Cli    the `stepdistill` .NET tool, for this platform: MLNet.StepDistill.Cli, which points at
 #                            MLNet.StepDistill.Cli.<rid> (e.g. .linux-x64), which holds the tool and its native runtimes
 # Usage: bash eng/pack.sh [--out FOLDER] [--version VERSION] [--no-tool] [-- dotnet pack arguments, e.g. -p:TorchBackend=cuda-linux]
 #   --out      the feed folder (default: artifacts/feed)
 #   --version  the packages' version (default: Directory.Build.props' Version, e.g. 0.1.0, as 0.1.0-local.<UTC time>:
 #              a new version each pack, so NuGet's package cache never hands out an older pack of the same version)
-#   --no-tool  the three libraries only (the tool carries libtorch: about 180 MB packed, a minute or two)
+#   --no-tool  the libraries only (the tool carries libtorch: about 180 MB packed, a minute or two)
 # Prints the feed, the version and how to install from it. eng/package-smoke.sh (CI) packs through this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,7 @@ if [ -z "$version" ]; then
 fi
 mkdir -p "$feed"
 
-projects=(MLNet.StepDistill.Core MLNet.StepDistill MLNet.StepDistill.Onnx)
+projects=(MLNet.StepDistill.Core MLNet.StepDistill MLNet.StepDistill.Onnx MLNet.StepDistill.Serving)
 $tool && projects+=(MLNet.StepDistill.Cli)
 for project in "${projects[@]}"; do
   echo "pack $project $version"

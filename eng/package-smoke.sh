@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Packs MLNet.StepDistill.Core, MLNet.StepDistill, MLNet.StepDistill.Onnx and the MLNet.StepDistill.Cli tool into a local
+# Packs MLNet.StepDistill.Core, MLNet.StepDistill, MLNet.StepDistill.Onnx, MLNet.StepDistill.Serving and the
+# MLNet.StepDistill.Cli tool into a local
 # feed with eng/pack.sh (the script users run), then:
 #   - installs the `stepdistill` tool from the feed into a tool path and runs it: --version (the packed version),
 #     doctor (libtorch loads), a tiny train (2 steps), predict --text, predict --input (a file of rows), export-onnx;
@@ -8,7 +9,8 @@
 #     prediction without libtorch mapped into the process;
 #   - TorchApp: MLNet.StepDistill + the app's own choice of native libtorch (libtorch-cpu-linux-x64).
 # Both answer the same question with the student the installed tool trained and exported, and must agree.
-# Also checks that the MLNet.StepDistill nuspec names no native libtorch package and the ONNX one no TorchSharp.
+# Also checks that the MLNet.StepDistill nuspec names no native libtorch package and the ONNX and Serving ones no
+# TorchSharp.
 # Prints the published size of each app. Usage: bash eng/package-smoke.sh [work folder] (a temporary one is deleted on success)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +26,7 @@ bash eng/pack.sh --out "$feed" --version "$version" >/dev/null
 
 # The nuspec pack wrote into the package (kept beside the project's build output; no unzip needed).
 nuspec() { cat "src/$1/obj/Release/$1.$version.nuspec"; }
-for project in MLNet.StepDistill MLNet.StepDistill.Onnx; do
+for project in MLNet.StepDistill MLNet.StepDistill.Onnx MLNet.StepDistill.Serving; do
   [ -f "src/$project/obj/Release/$project.$version.nuspec" ] || { echo "FAIL: pack wrote no nuspec for $project" >&2; exit 1; }
   grep -q 'id="MLNet.StepDistill.Core"' "src/$project/obj/Release/$project.$version.nuspec"
 done
@@ -34,7 +36,11 @@ fi
 if nuspec MLNet.StepDistill.Onnx | grep -iE 'id="[^"]*torch'; then
   echo "FAIL: the MLNet.StepDistill.Onnx package depends on TorchSharp (above)" >&2; exit 1
 fi
-echo "nuspecs: MLNet.StepDistill names TorchSharp (managed) only; MLNet.StepDistill.Onnx names no TorchSharp"
+if nuspec MLNet.StepDistill.Serving | grep -iE 'id="[^"]*torch|id="MLNet.StepDistill"'; then
+  echo "FAIL: the MLNet.StepDistill.Serving package depends on TorchSharp or the TorchSharp library (above)" >&2; exit 1
+fi
+grep -q 'id="MLNet.StepDistill.Onnx"' "src/MLNet.StepDistill.Serving/obj/Release/MLNet.StepDistill.Serving.$version.nuspec"
+echo "nuspecs: MLNet.StepDistill names TorchSharp (managed) only; MLNet.StepDistill.Onnx and .Serving name no TorchSharp"
 
 echo "== the stepdistill tool from the feed, into a tool path"
 tools="$work/tools"

@@ -14,5 +14,6 @@ internal static class BenchmarkRegistry
         new PaddingBenchmark(),
         new ThreadsBenchmark(),
         new OnnxBenchmark(),
+        new ServeBenchmark(),
     ];
 }

@@ -17,7 +17,7 @@ namespace MLNet.StepDistill.Onnx;
 /// <see cref="StepDistillOnnxCatalog.LoadModel"/> (the same model-zip mechanism as the TorchSharp student, so a saved
 /// pipeline may put <c>FormatStudentInput</c> in front and take raw rows).
 /// </summary>
-public sealed class OnnxStudentTransformer : IArchivedComponent, IDisposable
+public sealed class OnnxStudentTransformer : IStudentTransformer, IDisposable
 {
     internal const string Kind = "onnx-student";
 
@@ -70,6 +70,14 @@ public sealed class OnnxStudentTransformer : IArchivedComponent, IDisposable
 
     string IArchivedComponent.ArchiveKind => Kind;
 
+    bool IStudentTransformer.CanExplain => Student.CanExplain;
+
+    string IStudentTransformer.InputColumnName => Student.Facts.InputColumn;
+
+    string? IStudentTransformer.ChoicesColumnName => IsMultipleChoice ? Student.Facts.ChoicesColumn ?? "Choices" : null;
+
+    int IStudentTransformer.PredictionBatchSize => BatchSize;
+
     private bool IsDisposed => disposed || owner?.IsDisposed == true;
 
     /// <summary>The same student, generating <c>PredictedRationale</c> (or not); it shares this one's sessions and does not own them.</summary>
@@ -79,6 +87,8 @@ public sealed class OnnxStudentTransformer : IArchivedComponent, IDisposable
         EnsureUsable();
         return new(mlContext, Student, generate, ownsStudent: false, ownedFolder: null, owner ?? this);
     }
+
+    IStudentTransformer IStudentTransformer.WithRationale(bool generate) => WithRationale(generate);
 
     /// <inheritdoc/>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => mapping.OutputSchema(inputSchema);

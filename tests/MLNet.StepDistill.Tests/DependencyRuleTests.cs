@@ -23,6 +23,7 @@ public sealed partial class DependencyRuleTests
         ["Recipes"] = ["Tasks", "Teaching", "Training", "T5", "Pipeline", "Deployment", ""],
         ["Deployment"] = ["Tasks", "T5", "Pipeline"],
         ["Onnx"] = ["Tasks", "T5", "Pipeline", "Deployment"],
+        ["Serving"] = ["Tasks", "T5", "Pipeline", "Deployment", "Onnx"],
         ["Experiments"] = ["Tasks", "Teaching", "Training", "Evaluation", "Recipes", "T5", "Pipeline", "Deployment", ""],
         [""] = ["Tasks", "Teaching", "Training", "Evaluation", "Recipes", "Experiments", "T5", "Pipeline", "Deployment"],
     };

@@ -138,6 +138,37 @@ public static class ModelArchive
         }
     }
 
+    /// <summary>
+    /// The kinds of the components a zip written by <see cref="Save"/> holds, in pipeline order (e.g. <c>"input-format"</c>,
+    /// <c>"student"</c> or <c>"onnx-student"</c>): which runtime can load it, read without loading anything.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="ModelFormatException">The file is not a zip.</exception>
+    public static IReadOnlyList<string> ComponentKinds(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Model file not found: {path}", path);
+        }
+
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            var kinds = new List<string>();
+            for (var i = 0; zip.GetEntry($"{Root}component_{i}/{KindEntry}") is { } kindEntry; i++)
+            {
+                using var reader = new StreamReader(kindEntry.Open());
+                kinds.Add(reader.ReadToEnd().Trim());
+            }
+
+            return kinds;
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new ModelFormatException(path, $"not a model zip ({ex.Message})", ex);
+        }
+    }
+
     /// <summary>A <see cref="StepDistillModel"/> saves as the pipeline it wraps.</summary>
     private static ITransformer Unwrap(ITransformer model) => model is StepDistillModel wrapped ? wrapped.Pipeline : model;
 

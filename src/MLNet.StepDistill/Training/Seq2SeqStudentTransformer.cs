@@ -25,7 +25,7 @@ namespace MLNet.StepDistill.Training;
 /// and any use afterwards throws <see cref="ObjectDisposedException"/>.
 /// </para>
 /// </remarks>
-public sealed class Seq2SeqStudentTransformer : IArchivedComponent, IDisposable
+public sealed class Seq2SeqStudentTransformer : IStudentTransformer, IDisposable
 {
     internal const string Kind = "student";
 
@@ -85,6 +85,14 @@ public sealed class Seq2SeqStudentTransformer : IArchivedComponent, IDisposable
 
     string IArchivedComponent.ArchiveKind => Kind;
 
+    bool IStudentTransformer.CanExplain => Head.Mode != TrainingMode.Standard;
+
+    string IStudentTransformer.InputColumnName => Head.InputColumnName;
+
+    string? IStudentTransformer.ChoicesColumnName => IsMultipleChoice ? Head.ChoicesColumnName ?? "Choices" : null;
+
+    int IStudentTransformer.PredictionBatchSize => Head.PredictionBatchSize;
+
     /// <summary>The same student, generating <c>PredictedRationale</c> (or not).</summary>
     /// <remarks>
     /// The returned transformer is a view: it uses this transformer's weights and does not own them (its
@@ -97,6 +105,8 @@ public sealed class Seq2SeqStudentTransformer : IArchivedComponent, IDisposable
         weights.Usable();
         return new(mlContext, weights, generate, Owner ?? this);
     }
+
+    IStudentTransformer IStudentTransformer.WithRationale(bool generate) => WithRationale(generate);
 
     /// <summary>Writes the student as a Hugging Face folder (config.json, model.safetensors, spiece.model), loadable by <c>T5ForConditionalGeneration.FromPretrained</c> and by transformers.</summary>
     public void SavePretrained(string folder) => Predictor.Student.SavePretrained(folder);
