@@ -99,18 +99,7 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         CliThreads.Apply("predict", settings.Threads);
         var ml = new MLContext(0);
         using var loaded = ServedStudent.Load("predict", ml, settings.Model);
-        var student = loaded;
-        if (settings.Rationale)
-        {
-            try
-            {
-                student = student.WithRationale();
-            }
-            catch (ArgumentException ex)
-            {
-                throw new UserFacingException($"predict: --rationale: {ex.Message}");
-            }
-        }
+        var student = settings.Rationale ? WithRationale(loaded) : loaded;
 
         var choices = settings.Choices?.Split('|', StringSplitOptions.TrimEntries) ?? [];
         if (student.IsMultipleChoice && choices.Length == 0)
@@ -211,18 +200,7 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         Func<TaskExample, string> format = saved is not null && dataset is null
             ? saved.FormatInput
             : schema.Family.CreateFormat(saved?.EndOfSequence ?? NliFormat.T5EndOfSequence).FormatInput;
-        var student = loaded;
-        if (settings.Rationale)
-        {
-            try
-            {
-                student = student.WithRationale();
-            }
-            catch (ArgumentException ex)
-            {
-                throw new UserFacingException($"predict: --rationale: {ex.Message}");
-            }
-        }
+        var student = settings.Rationale ? WithRationale(loaded) : loaded;
 
         var summary = FileScoring.Run(ml, student, format, schema, input, settings.Out, settings.BatchSize ?? 256, settings.Rationale, output, errors, cancellationToken);
         if (summary.Unreadable > 0)
@@ -233,4 +211,17 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         return 0;
     }
 
+
+    /// <summary>The student that also explains its answers (<c>--rationale</c>).</summary>
+    private static ServedStudent WithRationale(ServedStudent student)
+    {
+        try
+        {
+            return student.WithRationale();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UserFacingException($"predict: --rationale: {ex.Message}");
+        }
+    }
 }

@@ -34,6 +34,9 @@ public abstract partial class CompletionParser(CompletionMarkers markers) : ICom
     /// <summary>The markers in force.</summary>
     public CompletionMarkers Markers { get; } = markers ?? throw new ArgumentNullException(nameof(markers));
 
+    /// <summary>The answer statements other than the first <see cref="CompletionMarkers.AnswerMarker"/>, built once per parser.</summary>
+    private readonly Regex statements = StatementPattern(markers.AnswerMarker);
+
     /// <inheritdoc />
     public ParsedCompletion Parse(string? completion, TaskExample example)
     {
@@ -114,7 +117,7 @@ public abstract partial class CompletionParser(CompletionMarkers markers) : ICom
         if (position < 0)
         {
             Match? last = null;
-            foreach (Match match in StatementPattern(Markers.AnswerMarker).Matches(text))
+            foreach (Match match in statements.Matches(text))
             {
                 last = match;
             }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MLNet.StepDistill.Pipeline;
 
 namespace MLNet.StepDistill.Tasks;
 
@@ -58,9 +59,17 @@ public static class ExemplarFile
 
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + ".tmp-" + Environment.ProcessId;
-        File.WriteAllText(temp, JsonSerializer.Serialize(new Dictionary<string, object> { ["exemplars"] = list }, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, full, overwrite: true);
+        StaleTempFiles.DeleteBeside(full);
+        var temp = StaleTempFiles.Beside(full);
+        try
+        {
+            File.WriteAllText(temp, JsonSerializer.Serialize(new Dictionary<string, object> { ["exemplars"] = list }, new JsonSerializerOptions { WriteIndented = true }));
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     internal static IReadOnlyList<PromptExemplar> Read(Stream json, string source, TaskFamily family, IReadOnlyList<string>? inputFields = null)

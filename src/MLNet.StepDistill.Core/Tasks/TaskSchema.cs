@@ -117,7 +117,7 @@ public sealed record TaskSchema
         }
         else if (Family.InputFieldCount is { } inputCount && InputFields!.Count != inputCount)
         {
-            Fail("inputFields", $"a {Family.Name} dataset takes exactly {inputCount} input fields{(Family == TaskFamily.Nli ? " (premise, hypothesis)" : "")}, found {InputFields.Count}");
+            Fail("inputFields", $"a {Family.Name} dataset takes exactly {inputCount} input fields, found {InputFields.Count}");
         }
         else if (Family.LabelSet == LabelSetRule.Required && Labels is not { Count: > 0 })
         {
