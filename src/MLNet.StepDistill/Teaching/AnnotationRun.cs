@@ -158,6 +158,10 @@ internal sealed class AnnotationRun
                 throw new TeacherUnavailableException(unreachable.Message, unreachable);
             }
             clock.Stop();
+            for (var i = 0; i < rows.Length; i++)
+            {
+                rows[i] = rows[i] with { Rationales = _options.Rationales };   // every row, call-failed ones too, says how it was asked
+            }
             var report = Report(teacher.CacheIdentity, rows, noLabel, examples, counter.Stats, batch, prices, budget, clock.Elapsed);
             if (bootstrap is not null)
             {
@@ -294,23 +298,22 @@ internal sealed class AnnotationRun
             return (usage(new RowAnnotation(example.Id, first.Rationale, "", AnnotationStatus.ParseFailed, first.FailureReason, correct, 0, parsed.Length)
             {
                 Reply = completions.Count > 0 ? completions[0].Text : "",
-                Rationales = _options.Rationales,
             }), first.NoLabelFound);
         }
         var label = decided.Winner.Label!;
         if (explain && agrees == false)
         {
             var reason = $"asked to explain the gold label \"{example.Target}\", the teacher argued for \"{label}\"";
-            return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length) { Rationales = _options.Rationales }), false);
+            return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length)), false);
         }
         if (_options.FilterByGoldLabel && correct == false)
         {
             var reason = $"teacher label \"{label}\" disagrees with the gold label \"{example.Target}\"";
-            return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length) { Rationales = _options.Rationales }), false);
+            return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length)), false);
         }
         var status = decided.Winner.IsOk ? AnnotationStatus.Ok : AnnotationStatus.LabelOnly;
         var why = decided.Winner.IsOk ? null : "the teacher gave a label but no rationale";
-        return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, status, why, correct, decided.Votes, parsed.Length) { Rationales = _options.Rationales }), false);
+        return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, status, why, correct, decided.Votes, parsed.Length)), false);
     }
 
     /// <summary>The prompt one row is sent as, without calling anything (exemplars bootstrapped by the run are not in it yet).</summary>
