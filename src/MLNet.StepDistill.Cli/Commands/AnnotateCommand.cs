@@ -531,7 +531,8 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             throw new UserFacingException("annotate: --teacher openai needs --model (the model id the server knows)");
         }
 
-        var key = _environment(settings.ApiKeyEnv);
+        // --show-prompt sends nothing, so it needs no key.
+        var key = settings.ShowPrompt ? _environment(settings.ApiKeyEnv) ?? "none" : _environment(settings.ApiKeyEnv);
         if (string.IsNullOrEmpty(key))
         {
             throw new UserFacingException($"annotate: the environment variable {settings.ApiKeyEnv} (--api-key-env) is not set; put the API key there (a local server that ignores keys still needs a value, e.g. none)");
