@@ -99,29 +99,12 @@ internal sealed class BenchSuite : IBenchmark
 
     private static List<Figure> ModelFigures(string preset, Device device, int batch, int source, int target, int repeats)
     {
-        manual_seed(1234);
-        var config = T5Presets.Get(preset, vocabSize: 32128);
-        config.DropoutRate = 0.1;
-        using var model = new T5ForConditionalGeneration(config).To(device);
-        using var inputs = randint(2, config.VocabSize, [batch, source], dtype: int64, device: device);
-        using var mask = ones_like(inputs);
-        using var labels = randint(2, config.VocabSize, [batch, target], dtype: int64, device: device);
-        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-4);
+        using var workload = new TrainingStepWorkload(preset, device, batch, source, target);
+        var model = workload.Model;
+        var (inputs, mask) = (workload.Inputs, workload.Mask);
         var figures = new List<Figure>();
-
-        // Tokens = source + target tokens of the batch; FLOPs per token from the shape-exact count.
-        var tokens = (double)batch * (source + target);
-        var flopsPerToken = T5FlopCount.TrainingStep(config, batch, source, target) / tokens;
-        model.train();
-        figures.Add(Figure.Measure($"{preset} training step", "tokens/s", repeats, device, () => Figure.Time(() =>
-        {
-            using var scope = NewDisposeScope();
-            optimizer.zero_grad();
-            var output = model.Forward(inputs, mask, labels: labels);
-            output.Loss!.backward();
-            optimizer.step();
-            return tokens;
-        }), flopsPerToken, $"batch {batch}, {source} source + {target} target tokens, forward + backward + AdamW"));
+        figures.Add(Figure.Measure($"{preset} training step", "tokens/s", repeats, device, () => Figure.Time(workload.Step),
+            workload.FlopsPerToken, $"batch {batch}, {source} source + {target} target tokens, forward + backward + AdamW"));
 
         model.eval();
         foreach (var (beams, useCache) in new[] { (1, true), (1, false), (3, true), (3, false) })

@@ -15,5 +15,6 @@ internal static class BenchmarkRegistry
         new ThreadsBenchmark(),
         new OnnxBenchmark(),
         new ServeBenchmark(),
+        new AllocatorBenchmark(),
     ];
 }

@@ -5,24 +5,28 @@ namespace MLNet.StepDistill.T5;
 /// <summary>
 /// glibc malloc settings for a process that allocates and frees many large tensor buffers from several threads.
 /// glibc's default raises its mmap threshold to the size of each large block it frees (up to 32 MB), after which blocks
-/// of that size come from per-thread heaps that are rarely returned to the system; together with up to 8 arenas per
-/// core, a training process then keeps about twice what its live tensors need. A fixed threshold (which also fixes the
-/// trim threshold) and two arenas keep the resident size near the live tensors (measured in issue 13's notes and by the
-/// <c>memory</c> benchmark).
+/// of that size come from heaps whose free pages are rarely returned to the system; together with up to 8 arenas per
+/// core, a training step then peaks at 1.5x (t5-small) to 2.4x (tiny) the resident size it reaches when every buffer is
+/// mapped on its own. A fixed 32 MiB threshold keeps most buffers in the heap (reused within a step without the page faults and zeroing of a fresh
+/// mapping), two arenas bound the heaps, and <see cref="AfterTrainingStep"/> gives each step's free pages back, so the
+/// peak stays near the live tensors (measured with speed by the <c>allocator</c> benchmark; README, "Performance").
 /// </summary>
 /// <remarks>
 /// Applied once, when libtorch is first loaded, on Linux with glibc only, and only when the user has set none of
 /// <c>MALLOC_MMAP_THRESHOLD_</c>, <c>MALLOC_TRIM_THRESHOLD_</c>, <c>MALLOC_ARENA_MAX</c> (their settings win) and not
-/// <c>STEPDISTILL_MALLOC=default</c> (which keeps glibc's defaults).
+/// <c>STEPDISTILL_MALLOC=default</c> (which keeps glibc's defaults); the trim after each training step goes with them.
 /// </remarks>
 internal static class GlibcMallocSettings
 {
     /// <summary>
-    /// Blocks at least this large are mapped and unmapped on their own. 1 MiB: t5-small training at batch 8 peaked at
-    /// 1.60 GiB with steps 16% faster than at glibc's initial 128 KiB (1.50 GiB), which maps and zeroes more buffers per
-    /// step; glibc's default (a threshold that climbs to 32 MiB) peaked at 2.37 GiB after 8 steps and kept growing.
+    /// Blocks at least this large are mapped and unmapped on their own. 32 MiB (glibc's own ceiling; the tied
+    /// vocabulary logits of a batch are larger): buffers below it are reused from the heap. The 1 MiB of the previous
+    /// release mapped almost every activation afresh and cost 17-30% of a training step (issue 20).
     /// </summary>
-    public const int MmapThreshold = 1024 * 1024;
+    public const int MmapThreshold = 32 * 1024 * 1024;
+
+    /// <summary>The free top of a heap larger than this is returned at once (between steps the trim does the rest).</summary>
+    public const int TrimThreshold = 64 * 1024 * 1024;
 
     /// <summary>The most malloc arenas.</summary>
     public const int ArenaMax = 2;
@@ -44,7 +48,7 @@ internal static class GlibcMallocSettings
 
         try
         {
-            Applied = mallopt(MMmapThreshold, MmapThreshold) == 1 & mallopt(MTrimThreshold, 2 * MmapThreshold) == 1 & mallopt(MArenaMax, ArenaMax) == 1;
+            Applied = mallopt(MMmapThreshold, MmapThreshold) == 1 & mallopt(MTrimThreshold, TrimThreshold) == 1 & mallopt(MArenaMax, ArenaMax) == 1;
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
@@ -55,6 +59,41 @@ internal static class GlibcMallocSettings
     private static bool UserChose() =>
         new[] { "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX" }.Any(v => Environment.GetEnvironmentVariable(v) is not null) ||
         string.Equals(Environment.GetEnvironmentVariable("STEPDISTILL_MALLOC"), "default", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Gives the free pages of malloc's heaps back to the system (<c>malloc_trim(0)</c>: the free top of each heap and
+    /// the whole free pages inside it); what was free stays free, so the next step reuses the address space and faults
+    /// in only the pages it touches. Returns whether glibc was there to ask.
+    /// </summary>
+    public static bool ReleaseFreeMemory()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        try
+        {
+            malloc_trim(0);
+            return true;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Called after every training step: releases the step's free memory where the settings were applied.</summary>
+    public static void AfterTrainingStep()
+    {
+        if (Applied)
+        {
+            ReleaseFreeMemory();
+        }
+    }
+
+    [DllImport("libc.so.6", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
 
     [DllImport("libc.so.6", EntryPoint = "mallopt")]
     private static extern int mallopt(int param, int value);

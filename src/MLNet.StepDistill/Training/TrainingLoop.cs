@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.ML.Runtime;
+using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -72,6 +73,7 @@ internal sealed class TrainingLoop(
             }
 
             var (loss, labelLoss, rationaleLoss) = TrainStep(module, optimizer, plan.RowsOf(step).Select(i => rows[i]).ToArray());
+            GlibcMallocSettings.AfterTrainingStep();
             double? accuracy = null;
             var done = step + 1;
             var validateNow = validation is { Count: > 0 } &&

@@ -15,4 +15,13 @@ public sealed class GlibcMallocSettingsTests
         var glibc = OperatingSystem.IsLinux() && File.Exists("/proc/self/maps") && File.ReadAllText("/proc/self/maps").Contains("libc.so.6", StringComparison.Ordinal);
         Assert.Equal(glibc && !userChose, GlibcMallocSettings.Applied);
     }
+
+    [Fact]
+    public void Releasing_free_memory_reaches_glibc_where_it_is_loaded()
+    {
+        NativeTorch.EnsureLoaded();
+        var glibc = OperatingSystem.IsLinux() && File.ReadAllText("/proc/self/maps").Contains("libc.so.6", StringComparison.Ordinal);
+        Assert.Equal(glibc, GlibcMallocSettings.ReleaseFreeMemory());
+        GlibcMallocSettings.AfterTrainingStep();
+    }
 }

@@ -1,0 +1,81 @@
+using MLNet.StepDistill.T5;
+using static TorchSharp.torch;
+
+namespace MLNet.StepDistill.Benchmarks;
+
+/// <summary>
+/// The training step the <c>bench</c> and <c>allocator</c> benchmarks time, and the shape of the PyTorch peer it is
+/// compared with: a preset with dropout 0.1 (seed 1234), random ids, no padding, forward + backward + AdamW (lr 1e-4).
+/// Every token is a useful (non-pad) token.
+/// </summary>
+internal sealed class TrainingStepWorkload : IDisposable
+{
+    private readonly Tensor inputs;
+    private readonly Tensor mask;
+    private readonly Tensor labels;
+    private readonly optim.Optimizer optimizer;
+
+    public TrainingStepWorkload(string preset, Device device, int batch, int source, int target)
+    {
+        manual_seed(1234);
+        Config = T5Presets.Get(preset, vocabSize: 32128);
+        Config.DropoutRate = 0.1;
+        Model = new T5ForConditionalGeneration(Config).To(device);
+        inputs = randint(2, Config.VocabSize, [batch, source], dtype: int64, device: device);
+        mask = ones_like(inputs);
+        labels = randint(2, Config.VocabSize, [batch, target], dtype: int64, device: device);
+        optimizer = optim.AdamW(Model.parameters(), lr: 1e-4);
+        Tokens = (double)batch * (source + target);
+        FlopsPerToken = T5FlopCount.TrainingStep(Config, batch, source, target) / Tokens;
+    }
+
+    public T5Config Config { get; }
+
+    public T5ForConditionalGeneration Model { get; }
+
+    /// <summary>Source + target tokens of one step.</summary>
+    public double Tokens { get; }
+
+    /// <summary>The shape-exact FLOPs of one step per token (<see cref="T5FlopCount"/>).</summary>
+    public double FlopsPerToken { get; }
+
+    /// <summary>The model's inputs, for the decoding figures on the same model.</summary>
+    public Tensor Inputs => inputs;
+
+    /// <summary>The all-ones attention mask of <see cref="Inputs"/>.</summary>
+    public Tensor Mask => mask;
+
+    /// <summary>Call <c>malloc_trim</c> after every step even where the library's settings were not applied (the allocator benchmark's <c>step-trim</c>).</summary>
+    public bool TrimAfterEachStep { get; init; }
+
+    /// <summary>One step in train mode, then what the trainer does after a step (<see cref="GlibcMallocSettings.AfterTrainingStep"/>); returns the tokens it processed.</summary>
+    public double Step()
+    {
+        Model.train();
+        using var scope = NewDisposeScope();
+        optimizer.zero_grad();
+        var output = Model.Forward(inputs, mask, labels: labels);
+        output.Loss!.backward();
+        optimizer.step();
+        scope.Dispose();
+        if (TrimAfterEachStep)
+        {
+            GlibcMallocSettings.ReleaseFreeMemory();
+        }
+        else
+        {
+            GlibcMallocSettings.AfterTrainingStep();
+        }
+
+        return Tokens;
+    }
+
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        labels.Dispose();
+        mask.Dispose();
+        inputs.Dispose();
+        Model.Dispose();
+    }
+}
