@@ -9,8 +9,9 @@ public static class T5OnnxExport
 {
     /// <summary>
     /// Writes <c>encoder.onnx</c>, <c>decoder.onnx</c> (self-attention cache in and out, cross-attention keys/values from
-    /// the encoder), <c>spiece.model</c> and <c>manifest.json</c> into <paramref name="folder"/> (float32, opset 17, dynamic
-    /// batch and sequence axes). Serve the folder with the <c>MLNet.StepDistill.Onnx</c> package.
+    /// the encoder, logits, and each target id's log-probability for scoring), <c>spiece.model</c> and <c>manifest.json</c>
+    /// (format <see cref="OnnxStudentManifest.CurrentFormatVersion"/>) into <paramref name="folder"/> (float32, opset 17,
+    /// dynamic batch and sequence axes). Serve the folder with the <c>MLNet.StepDistill.Onnx</c> package.
     /// </summary>
     /// <param name="model">The model; its weights are read, never changed.</param>
     /// <param name="folder">The output folder; written beside and moved into place when complete.</param>
