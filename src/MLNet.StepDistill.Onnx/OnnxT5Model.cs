@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.T5;
 
@@ -33,11 +34,16 @@ public sealed class OnnxT5Model : IDisposable
             "decoder_input_ids", "encoder_attention_mask",
             .. Enumerable.Range(0, layers).SelectMany(i => new[] { $"past_key_{i}", $"past_value_{i}" }),
             .. Enumerable.Range(0, layers).SelectMany(i => new[] { $"cross_key_{i}", $"cross_value_{i}" }),
+            .. manifest.DecoderScoresTargets ? new[] { TargetIdsInput } : [],
         ];
         decoderOutputs = ["logits", .. Enumerable.Range(0, layers).SelectMany(i => new[] { $"present_key_{i}", $"present_value_{i}" })];
-        Check(encoder, ["input_ids", "attention_mask"], encoderOutputs, Path.Combine(folder, OnnxStudentManifest.EncoderFileName));
-        Check(decoder, decoderInputs, decoderOutputs, Path.Combine(folder, OnnxStudentManifest.DecoderFileName));
+        Check(encoder, ["input_ids", "attention_mask"], encoderOutputs, Path.Combine(folder, OnnxStudentManifest.EncoderFileName), manifest);
+        Check(decoder, decoderInputs, manifest.DecoderScoresTargets ? [.. decoderOutputs, TargetLogProbsOutput] : decoderOutputs, Path.Combine(folder, OnnxStudentManifest.DecoderFileName), manifest);
     }
+
+    private const string TargetIdsInput = "target_ids";
+
+    private const string TargetLogProbsOutput = "target_log_probs";
 
     /// <summary>The folder the model was loaded from.</summary>
     public string Folder { get; }
@@ -152,8 +158,7 @@ public sealed class OnnxT5Model : IDisposable
             }
         }
 
-        var logits = DecoderLogits(decoderIds, width, encoded);
-        var vocab = facts.VocabSize;
+        var logProbabilities = TargetLogProbabilities(decoderIds, targets, width, encoded);
         var next = 0;
         for (var i = 0; i < candidates.Count; i++)
         {
@@ -162,10 +167,51 @@ public sealed class OnnxT5Model : IDisposable
                 var sum = 0f;
                 for (var t = 0; t < targets[next].Length; t++)
                 {
-                    sum += LogSoftmaxAt(logits.AsSpan(((next * width) + t) * vocab, vocab), targets[next][t]);
+                    sum += logProbabilities[(next * width) + t];
                 }
 
                 result[i][c] = sum;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The log-probability of every target token at its position [rows, width] (teacher-forced; positions past a
+    /// target's end are not read). Format 2 folders compute it inside the decoder graph (<c>target_log_probs</c>:
+    /// only rows x width floats leave ONNX Runtime); format 1 folders return the logits, whose log-softmax is taken here.
+    /// </summary>
+    internal float[] TargetLogProbabilities(long[] decoderIds, int[][] targets, int width, OnnxEncoderOutput encoded)
+    {
+        var pad = Manifest.Model.PadTokenId;
+        using var cache = new OnnxDecoderCache(this, encoded);
+        if (Manifest.DecoderScoresTargets)
+        {
+            var targetIds = new long[targets.Length * width];
+            for (var r = 0; r < targets.Length; r++)
+            {
+                for (var t = 0; t < width; t++)
+                {
+                    targetIds[r * width + t] = t < targets[r].Length ? targets[r][t] : pad;
+                }
+            }
+
+            using var ids = OrtValue.CreateTensorValueFromMemory(decoderIds, [cache.Rows, width]);
+            using var targetValue = OrtValue.CreateTensorValueFromMemory(targetIds, [cache.Rows, width]);
+            using var runOptions = new RunOptions();
+            using var outputs = decoder.Run(runOptions, decoderInputs, DecoderFeeds(cache, ids, targetValue), [TargetLogProbsOutput]);
+            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+
+        var logits = Step(cache, decoderIds, width);
+        var vocab = Manifest.Model.VocabSize;
+        var result = new float[targets.Length * width];
+        for (var r = 0; r < targets.Length; r++)
+        {
+            for (var t = 0; t < targets[r].Length; t++)
+            {
+                result[r * width + t] = LogSoftmaxAt(logits.AsSpan(((r * width) + t) * vocab, vocab), targets[r][t]);
             }
         }
 
@@ -205,6 +251,26 @@ public sealed class OnnxT5Model : IDisposable
     {
         var layers = Manifest.Model.DecoderLayers;
         using var ids = OrtValue.CreateTensorValueFromMemory(decoderIds, [cache.Rows, width]);
+        using var noTargets = Manifest.DecoderScoresTargets ? OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, TensorElementType.Int64, [cache.Rows, 0]) : null;
+        using var runOptions = new RunOptions();
+        var outputs = decoder.Run(runOptions, decoderInputs, DecoderFeeds(cache, ids, noTargets), decoderOutputs);
+        float[] logits;
+        using (var logitsValue = outputs[0])
+        {
+            logits = logitsValue.GetTensorDataAsSpan<float>().ToArray();
+        }
+
+        cache.Advance(
+            Enumerable.Range(0, layers).Select(i => outputs[1 + 2 * i]).ToArray(),
+            Enumerable.Range(0, layers).Select(i => outputs[2 + 2 * i]).ToArray(),
+            width);
+        return logits;
+    }
+
+    /// <summary>The decoder's inputs in <see cref="decoderInputs"/> order; <paramref name="targetIds"/> only for a format-2 graph (empty [rows, 0] when nothing is scored).</summary>
+    private List<OrtValue> DecoderFeeds(OnnxDecoderCache cache, OrtValue ids, OrtValue? targetIds)
+    {
+        var layers = Manifest.Model.DecoderLayers;
         var inputs = new List<OrtValue>(decoderInputs.Length) { ids, cache.EncoderMask };
         for (var i = 0; i < layers; i++)
         {
@@ -218,19 +284,12 @@ public sealed class OnnxT5Model : IDisposable
             inputs.Add(cache.CrossValues[i]);
         }
 
-        using var runOptions = new RunOptions();
-        var outputs = decoder.Run(runOptions, decoderInputs, inputs, decoderOutputs);
-        float[] logits;
-        using (var logitsValue = outputs[0])
+        if (Manifest.DecoderScoresTargets)
         {
-            logits = logitsValue.GetTensorDataAsSpan<float>().ToArray();
+            inputs.Add(targetIds ?? throw new ArgumentNullException(nameof(targetIds), "A format-2 decoder graph needs target_ids."));
         }
 
-        cache.Advance(
-            Enumerable.Range(0, layers).Select(i => outputs[1 + 2 * i]).ToArray(),
-            Enumerable.Range(0, layers).Select(i => outputs[2 + 2 * i]).ToArray(),
-            width);
-        return logits;
+        return inputs;
     }
 
     /// <summary>log_softmax(row)[index], computed as torch does (max-shifted, float32), vectorized.</summary>
@@ -270,14 +329,17 @@ public sealed class OnnxT5Model : IDisposable
         }
     }
 
-    private static void Check(InferenceSession session, string[] inputs, string[] outputs, string path)
+    private static void Check(InferenceSession session, string[] inputs, string[] outputs, string path, OnnxStudentManifest manifest)
     {
         var missingInputs = inputs.Where(i => !session.InputMetadata.ContainsKey(i)).ToArray();
         var missingOutputs = outputs.Where(o => !session.OutputMetadata.ContainsKey(o)).ToArray();
-        if (missingInputs.Length > 0 || missingOutputs.Length > 0)
+        var extraInputs = session.InputMetadata.Keys.Where(i => !inputs.Contains(i)).ToArray();
+        if (missingInputs.Length > 0 || missingOutputs.Length > 0 || extraInputs.Length > 0)
         {
             throw new InvalidDataException(
-                $"{path}: the graph does not match manifest.json (missing inputs: {string.Join(", ", missingInputs.DefaultIfEmpty("none"))}; missing outputs: {string.Join(", ", missingOutputs.DefaultIfEmpty("none"))}).");
+                $"{path}: the graph does not match manifest.json (format_version {manifest.FormatVersion}; missing inputs: {string.Join(", ", missingInputs.DefaultIfEmpty("none"))}; " +
+                $"missing outputs: {string.Join(", ", missingOutputs.DefaultIfEmpty("none"))}; unexpected inputs: {string.Join(", ", extraInputs.DefaultIfEmpty("none"))}). " +
+                "Export the folder again (stepdistill export-onnx, or ExportOnnx) so that the graphs and the manifest come from one version.");
         }
     }
 }

@@ -13,8 +13,19 @@ public sealed record OnnxStudentManifest
     /// <summary>The file name inside an exported folder.</summary>
     public const string FileName = "manifest.json";
 
-    /// <summary>The manifest format this library writes and reads.</summary>
-    public const int CurrentFormatVersion = 1;
+    /// <summary>
+    /// The manifest format this library writes. Format 1: the decoder graph returns <c>logits</c> only. Format 2 adds the
+    /// decoder input <c>target_ids</c> and output <c>target_log_probs</c> (each target id's log-probability, the
+    /// log-softmax and the gather done inside the graph), which class scoring reads instead of the logits. This library
+    /// reads both (<see cref="OldestFormatVersion"/> to this).
+    /// </summary>
+    public const int CurrentFormatVersion = 2;
+
+    /// <summary>The oldest manifest format this library still reads (folders exported before <c>target_log_probs</c>).</summary>
+    public const int OldestFormatVersion = 1;
+
+    /// <summary>The first format whose decoder graph returns <c>target_log_probs</c> (see <see cref="CurrentFormatVersion"/>).</summary>
+    public const int TargetLogProbsFormatVersion = 2;
 
     /// <summary>The encoder graph's file name.</summary>
     public const string EncoderFileName = "encoder.onnx";
@@ -25,7 +36,7 @@ public sealed record OnnxStudentManifest
     /// <summary>The tokenizer's file name.</summary>
     public const string TokenizerFileName = "spiece.model";
 
-    /// <summary>Format version (<see cref="CurrentFormatVersion"/>).</summary>
+    /// <summary>Format version (<see cref="OldestFormatVersion"/> to <see cref="CurrentFormatVersion"/>).</summary>
     [JsonPropertyName("format_version")] public int FormatVersion { get; init; } = CurrentFormatVersion;
 
     /// <summary>What wrote the folder (e.g. "MLNet.StepDistill 0.1.0").</summary>
@@ -39,6 +50,12 @@ public sealed record OnnxStudentManifest
 
     /// <summary>How the student answers rows; null for a plain T5 export (generation and scoring only).</summary>
     [JsonPropertyName("student")] public OnnxStudentFacts? Student { get; init; }
+
+    /// <summary>
+    /// Whether the decoder graph takes <c>target_ids</c> and returns <c>target_log_probs</c> (format 2 and later); a
+    /// format-1 folder returns logits only, and its candidates are scored from them.
+    /// </summary>
+    [JsonIgnore] public bool DecoderScoresTargets => FormatVersion >= TargetLogProbsFormatVersion;
 
     /// <summary>Reads and checks <c>manifest.json</c> of <paramref name="folder"/>.</summary>
     /// <exception cref="FileNotFoundException">The folder, the manifest or a file it names is missing (the message names it).</exception>
@@ -100,9 +117,16 @@ public sealed record OnnxStudentManifest
 
     private void Validate(string path)
     {
-        if (FormatVersion != CurrentFormatVersion)
+        if (FormatVersion > CurrentFormatVersion)
         {
-            throw new InvalidDataException($"{path}: key \"format_version\" is {FormatVersion}; this library reads {CurrentFormatVersion}.");
+            throw new InvalidDataException(
+                $"{path}: key \"format_version\" is {FormatVersion} (written by {(string.IsNullOrEmpty(Producer) ? "an unknown producer" : Producer)}); this library reads " +
+                $"formats {OldestFormatVersion} to {CurrentFormatVersion}. Update MLNet.StepDistill.Onnx to the version that exported the folder, or export it again with this version.");
+        }
+
+        if (FormatVersion < OldestFormatVersion)
+        {
+            throw new InvalidDataException($"{path}: key \"format_version\" is {FormatVersion}; formats start at {OldestFormatVersion} (this library reads {OldestFormatVersion} to {CurrentFormatVersion}).");
         }
 
         if (Opset < 17)

@@ -37,6 +37,44 @@ public sealed class OnnxFolderErrorTests
     }
 
     [Fact]
+    public void A_manifest_from_a_newer_format_names_the_version_and_what_to_do()
+    {
+        using var exported = Exported();
+        var path = Path.Combine(exported.Folder, OnnxStudentManifest.FileName);
+        var current = $"\"format_version\": {OnnxStudentManifest.CurrentFormatVersion}";
+        Assert.Contains(current, File.ReadAllText(path));
+        File.WriteAllText(path, File.ReadAllText(path).Replace(current, $"\"format_version\": {OnnxStudentManifest.CurrentFormatVersion + 1}", StringComparison.Ordinal));
+        var ex = Assert.Throws<InvalidDataException>(() => OnnxT5Model.Load(exported.Folder));
+        Assert.Contains(path, ex.Message);
+        Assert.Contains($"\"format_version\" is {OnnxStudentManifest.CurrentFormatVersion + 1}", ex.Message);
+        Assert.Contains($"formats {OnnxStudentManifest.OldestFormatVersion} to {OnnxStudentManifest.CurrentFormatVersion}", ex.Message);
+        Assert.Contains("export it again", ex.Message);
+    }
+
+    [Fact]
+    public void A_format_2_manifest_over_format_1_graphs_names_the_missing_scoring_input_and_output()
+    {
+        using var exported = Exported(OnnxStudentManifest.OldestFormatVersion);
+        var path = Path.Combine(exported.Folder, OnnxStudentManifest.FileName);
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"format_version\": 1", "\"format_version\": 2", StringComparison.Ordinal));
+        var ex = Assert.Throws<InvalidDataException>(() => OnnxT5Model.Load(exported.Folder));
+        Assert.Contains(Path.Combine(exported.Folder, OnnxStudentManifest.DecoderFileName), ex.Message);
+        Assert.Contains("missing inputs: target_ids", ex.Message);
+        Assert.Contains("missing outputs: target_log_probs", ex.Message);
+    }
+
+    [Fact]
+    public void A_format_1_manifest_over_format_2_graphs_names_the_unexpected_input()
+    {
+        using var exported = Exported();
+        var path = Path.Combine(exported.Folder, OnnxStudentManifest.FileName);
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"format_version\": 2", "\"format_version\": 1", StringComparison.Ordinal));
+        var ex = Assert.Throws<InvalidDataException>(() => OnnxT5Model.Load(exported.Folder));
+        Assert.Contains(Path.Combine(exported.Folder, OnnxStudentManifest.DecoderFileName), ex.Message);
+        Assert.Contains("unexpected inputs: target_ids", ex.Message);
+    }
+
+    [Fact]
     public void Truncated_decoder_graph_names_the_graph_file()
     {
         using var exported = Exported();
@@ -77,9 +115,9 @@ public sealed class OnnxFolderErrorTests
     }
 
     /// <summary>An export of the small fixture model, with the ONNX model itself closed so that files can be changed.</summary>
-    private static ExportedFolder Exported()
+    private static ExportedFolder Exported(int formatVersion = OnnxStudentManifest.CurrentFormatVersion)
     {
-        var exported = OnnxParityTests.Exported.Of("t5v1_relu");
+        var exported = OnnxParityTests.Exported.Of("t5v1_relu", formatVersion);
         return new ExportedFolder(exported);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Onnx;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.T5.Onnx;
@@ -12,13 +13,29 @@ namespace MLNet.StepDistill.Tests.Onnx;
 /// <summary>
 /// The exported graphs, run by ONNX Runtime, against the TorchSharp model they came from (itself pinned to Hugging Face
 /// by <see cref="T5ParityTests"/>): on every HF fixture model and every case, as the whole batch (one case pads, one
-/// does not) and as single rows.
+/// does not) and as single rows. Candidate scoring is checked on both manifest formats: format 2 (the current export,
+/// target log-probabilities from the graph) and format 1 (the folders exported before it, byte for byte: logits out,
+/// log-softmax in C#).
 /// </summary>
 public sealed class OnnxParityTests
 {
     private const float Tolerance = 1e-4f;
 
     public static TheoryData<string> ModelFolders => T5Fixtures.ModelNames();
+
+    public static TheoryData<string, int> ModelFoldersAndFormats()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (string name in T5Fixtures.ModelNames())
+        {
+            for (var format = OnnxStudentManifest.OldestFormatVersion; format <= OnnxStudentManifest.CurrentFormatVersion; format++)
+            {
+                data.Add(name, format);
+            }
+        }
+
+        return data;
+    }
 
     [Theory]
     [MemberData(nameof(ModelFolders))]
@@ -85,9 +102,39 @@ public sealed class OnnxParityTests
 
     [Theory]
     [MemberData(nameof(ModelFolders))]
-    public void Candidate_log_likelihoods_and_class_scores_match_torchsharp(string name)
+    public void Target_log_probs_from_the_graph_are_torchsharps_log_softmax_at_each_target_id(string name)
     {
         using var exported = Exported.Of(name);
+        Assert.True(exported.Onnx.Manifest.DecoderScoresTargets);
+        foreach (var (label, batch) in Batches(name))
+        {
+            using var scope = NewDisposeScope();
+            using var output = exported.Torch.Forward(batch.InputTensor, batch.MaskTensor, batch.DecoderTensor);
+            var logProbabilities = output.Logits.log_softmax(-1);
+            var targets = batch.Labels.Select(l => l.TakeWhile(id => id >= 0).Select(id => (int)id).ToArray()).ToArray();
+            var actual = exported.Onnx.TargetLogProbabilities(batch.DecoderIds, targets, batch.DecoderWidth, exported.Onnx.Encode(batch.Inputs));
+            var expected = new List<float>();
+            var read = new List<float>();
+            for (var r = 0; r < batch.Rows; r++)
+            {
+                for (var t = 0; t < targets[r].Length; t++)
+                {
+                    expected.Add(logProbabilities[r, t, targets[r][t]].item<float>());
+                    read.Add(actual[r * batch.DecoderWidth + t]);
+                }
+            }
+
+            Assert.NotEmpty(expected);
+            AssertClose([.. expected], [.. read], $"{name}/{label} target log-probabilities");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ModelFoldersAndFormats))]
+    public void Candidate_log_likelihoods_and_class_scores_match_torchsharp(string name, int formatVersion)
+    {
+        using var exported = Exported.Of(name, formatVersion);
+        Assert.Equal(formatVersion, exported.Onnx.Manifest.FormatVersion);
         foreach (var (label, batch) in Batches(name))
         {
             using var scope = NewDisposeScope();
@@ -163,14 +210,16 @@ public sealed class OnnxParityTests
 
         public string Folder => folder.Path;
 
-        public static Exported Of(string name)
+        /// <param name="name">The fixture model.</param>
+        /// <param name="formatVersion">The manifest format to export (format 1: the layout of folders exported before format 2).</param>
+        public static Exported Of(string name, int formatVersion = OnnxStudentManifest.CurrentFormatVersion)
         {
             var model = T5ParityTests.Load(name);
             // The fixtures carry no tokenizer; the shipped one travels along (only ids are compared here).
             model.Tokenizer = T5Tokenizer.FromFile(Path.Combine(TrainingFixturesRoot, "datasets", "tokenizer", "spiece.model"));
             var temp = new TempFolder();
             var target = Path.Combine(temp.Path, "onnx");
-            model.ExportOnnx(target);
+            T5OnnxExport.Export(model, target, student: null, formatVersion);
             return new Exported(model, temp, OnnxT5Model.Load(target, new OnnxRuntimeOptions { Threads = 1 }));
         }
 

@@ -1,6 +1,8 @@
 using MLNet.StepDistill.Recipes;
 using Microsoft.ML;
+using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Onnx;
+using MLNet.StepDistill.T5.Onnx;
 using MLNet.StepDistill.Tests.Training;
 using MLNet.StepDistill.Training;
 using Xunit;
@@ -82,8 +84,15 @@ public sealed class OnnxStudentTests
         Assert.Throws<InvalidOperationException>(() => { ml.Model.Save(onnx, test.Schema, folder.File("plain.zip")); });
     }
 
-    [Fact]
-    public void A_first_token_scoring_student_exports_and_scores_as_torchsharp_does()
+    /// <summary>
+    /// Each score aggregation, from a current export (target log-probabilities from the graph) and from a format-1 folder
+    /// (as exported before it: logits out, log-softmax in C#): the ONNX student's class scores are TorchSharp's.
+    /// </summary>
+    [Theory]
+    [InlineData(ScoreAggregation.Sum)]
+    [InlineData(ScoreAggregation.Mean)]
+    [InlineData(ScoreAggregation.FirstToken)]
+    public void A_student_exports_and_scores_as_torchsharp_does_with_each_aggregation_in_both_formats(ScoreAggregation aggregation)
     {
         var ml = new MLContext(seed: 1);
         var dataset = TrainingFixtures.Dataset("esnli");
@@ -93,21 +102,28 @@ public sealed class OnnxStudentTests
         {
             Mode = TrainingMode.Standard, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
             TokenizerPath = TrainingFixtures.TokenizerPath, MaxSteps = 6, BatchSize = 16,
-            MaxInputLength = 64, MaxTargetLength = 8, Seed = 5, NumberOfThreads = 1, ScoreAggregation = ScoreAggregation.FirstToken,
+            MaxInputLength = 64, MaxTargetLength = 8, Seed = 5, NumberOfThreads = 1, ScoreAggregation = aggregation,
         };
         using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train);
         using var folder = new TempFolder();
         student.ExportOnnx(Path.Combine(folder.Path, "onnx"));
-        using var onnx = ml.StepDistillOnnx().LoadStudent(Path.Combine(folder.Path, "onnx"), new OnnxRuntimeOptions { Threads = 1 });
-
+        var model = ((T5Student)student.Predictor.Student).Model;
+        T5OnnxExport.Export(model, Path.Combine(folder.Path, "onnx-format1"), StudentOnnxExport.Facts(student.Head, student.GeneratesRationale), OnnxStudentManifest.OldestFormatVersion);
         var expected = ml.Data.CreateEnumerable<Answer>(student.Transform(test), reuseRowObject: false).ToArray();
-        var actual = ml.Data.CreateEnumerable<Answer>(onnx.Transform(test), reuseRowObject: false).ToArray();
+        Assert.Contains(expected, e => e.Score.Max() < 0.99f);
 
-        Assert.Equal(expected.Length, actual.Length);
-        for (var i = 0; i < expected.Length; i++)
+        foreach (var (export, format) in new[] { ("onnx", OnnxStudentManifest.CurrentFormatVersion), ("onnx-format1", OnnxStudentManifest.OldestFormatVersion) })
         {
-            AssertScoresClose(expected[i].Score, actual[i].Score, $"row {i}");
-            Assert.Equal(expected[i].PredictedText, actual[i].PredictedText);
+            using var onnx = ml.StepDistillOnnx().LoadStudent(Path.Combine(folder.Path, export), new OnnxRuntimeOptions { Threads = 1 });
+            Assert.Equal(format, onnx.Student.Model.Manifest.FormatVersion);
+            Assert.Equal(aggregation.ToString(), onnx.Student.Facts.ScoreAggregation);
+            var actual = ml.Data.CreateEnumerable<Answer>(onnx.Transform(test), reuseRowObject: false).ToArray();
+            Assert.Equal(expected.Length, actual.Length);
+            for (var i = 0; i < expected.Length; i++)
+            {
+                AssertScoresClose(expected[i].Score, actual[i].Score, $"format {format} row {i}");
+                Assert.Equal(expected[i].PredictedText, actual[i].PredictedText);
+            }
         }
     }
 

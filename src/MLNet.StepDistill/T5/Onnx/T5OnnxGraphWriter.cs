@@ -17,6 +17,11 @@ namespace MLNet.StepDistill.T5.Onnx;
 /// (past_sequence 0 on the first step), and returns <c>logits</c> [batch, decoder_sequence, vocab] and the grown cache
 /// <c>present_key_i</c>/<c>present_value_i</c>. The queries continue after the past positions; the causal mask applies
 /// within the step, so one graph serves cached generation (one token per step) and teacher-forced scoring (all at once).</para>
+/// <para>Scoring (manifest format 2): the decoder also takes <c>target_ids</c> [batch, target_sequence] (int64,
+/// target_sequence at most decoder_sequence) and returns <c>target_log_probs</c> [batch, target_sequence]:
+/// log_softmax(logits[b, t])[target_ids[b, t]], the log-softmax and the gather done in the graph over the first
+/// target_sequence positions only, so a scorer reads a few floats per candidate position instead of a vocabulary of
+/// logits. Generation passes an empty [batch, 0] <c>target_ids</c>, which costs nothing.</para>
 /// <para>Relative position bias is computed inside the graphs: the exporter evaluates the model's own bucket function
 /// (<see cref="T5RelativePosition"/>) for every relative position in [-max_distance, max_distance] and folds it with the
 /// learned bias table into one initializer [2 max_distance + 1, heads]; the graph clamps each key-minus-query distance
@@ -60,7 +65,12 @@ internal sealed class T5OnnxGraphWriter(T5Config config, T5OnnxWeights weights)
         return g.ToModel(Opset, "MLNet.StepDistill", producerVersion);
     }
 
-    public ModelProto Decoder(string producerVersion)
+    /// <param name="producerVersion">The exporting library's version.</param>
+    /// <param name="scoreTargets">
+    /// Add <c>target_ids</c> and <c>target_log_probs</c> (manifest format 2; see remarks). False writes the format-1 graph
+    /// that exports before format 2 hold, for the tests and the benchmark that compare the two.
+    /// </param>
+    public ModelProto Decoder(string producerVersion, bool scoreTargets = true)
     {
         var g = new OnnxGraphBuilder("t5_decoder");
         var ids = g.Input("decoder_input_ids", DataType.Int64, "batch", "decoder_sequence");
@@ -117,7 +127,26 @@ internal sealed class T5OnnxGraphWriter(T5Config config, T5OnnxWeights weights)
         var logits = g.Node("Gemm", [flat, head], null, ("transB", 1L));
         var shape = g.Node("Concat", [g.Node("Shape", [ids]), g.Int64s(config.VocabSize)], null, ("axis", 0L));
         g.Output(g.Node("Reshape", [logits, shape]), "logits", DataType.Float, "batch", "decoder_sequence", (long)config.VocabSize);
+        if (scoreTargets)
+        {
+            // Read from the output itself: the Reshape keeps one consumer, so "logits" stays an alias of the Gemm's buffer.
+            g.Output(TargetLogProbabilities(g, "logits", g.Input("target_ids", DataType.Int64, "batch", "target_sequence")), "target_log_probs", DataType.Float, "batch", "target_sequence");
+        }
+
         return g.ToModel(Opset, "MLNet.StepDistill", producerVersion);
+    }
+
+    /// <summary>
+    /// log_softmax(logits[:, t])[targets[:, t]] for the first target_sequence positions [batch, target_sequence]: the
+    /// positions beyond are sliced off before the log-softmax, so an empty target costs nothing.
+    /// </summary>
+    private static string TargetLogProbabilities(OnnxGraphBuilder g, string logits, string targets)
+    {
+        var length = g.Node("Unsqueeze", [Dim(g, targets, 1), g.Int64s(0)]);
+        var scored = g.Node("Slice", [logits, g.Int64s(0), length, g.Int64s(1)]);
+        var logProbabilities = g.Node("LogSoftmax", [scored], null, ("axis", -1L));
+        var picked = g.Node("GatherElements", [logProbabilities, g.Node("Unsqueeze", [targets, g.Int64s(2)])], null, ("axis", 2L));
+        return g.Node("Squeeze", [picked, g.Int64s(2)]);
     }
 
     /// <summary>Dimension <paramref name="axis"/> of <paramref name="value"/> as an int64 scalar.</summary>
