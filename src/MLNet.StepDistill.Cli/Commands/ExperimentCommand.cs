@@ -218,7 +218,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         if (options.DropUnknownLabels)
         {
             var dataset = CliDataset.OpenDataset("experiment", options.DatasetFolder, dropUnknownLabels: true);
-            CliDataset.ReportDropped("experiment", dataset, options.TrainSplit ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid"), Console.Error);
+            CliDataset.ReportDropped("experiment", dataset, options.TrainSplit ?? dataset.Manifest.DefaultTrainSplit, Console.Error);
             CliDataset.ReportDropped("experiment", dataset, options.TestSplit, Console.Error);
         }
 

@@ -149,7 +149,7 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         }
         else
         {
-            var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
+            var split = settings.Split ?? dataset.Manifest.DefaultTrainSplit;
             CliDataset.ReportDropped("sweep", dataset, split, Console.Error);
             train = CliDataset.ReadRows("sweep", dataset, split);
         }

@@ -271,7 +271,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
             return (file, CliDataset.ReadAnnotated("train", file, dataset).ToAnnotatedRows(), 0);
         }
 
-        var split = settings.Split ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
+        var split = settings.Split ?? dataset.Manifest.DefaultTrainSplit;
         var dropped = CliDataset.ReportDropped("train", dataset, split, notices);
         // A dataset with its own rationales uses them unless a recorded teacher is asked for by name.
         var teacher = settings.RecordedName ?? (dataset.Schema.RationaleField is null ? null : "");

@@ -60,8 +60,9 @@ public abstract partial class CompletionParser(CompletionMarkers markers) : ICom
         if (!TryFindStatement(text, out var before, out var answerLine, out var after))
         {
             var whole = text.Trim();
-            if (!whole.Contains('\n') && whole.Length <= 80 && ReadAnswer(Unwrap(whole), example) is { Label: not null } bare
-                && (Unwrap(whole).StartsWith('(') || AnswerComparer.Normalize(Unwrap(whole)).StartsWith(AnswerComparer.Normalize(bare.Label), StringComparison.Ordinal)))
+            var unwrapped = Unwrap(whole);
+            if (!whole.Contains('\n') && whole.Length <= 80 && ReadAnswer(unwrapped, example) is { Label: not null } bare
+                && (unwrapped.StartsWith('(') || AnswerComparer.Normalize(unwrapped).StartsWith(AnswerComparer.Normalize(bare.Label), StringComparison.Ordinal)))
             {
                 return ParsedCompletion.LabelOnly(bare.Label);
             }

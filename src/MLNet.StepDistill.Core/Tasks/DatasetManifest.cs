@@ -43,6 +43,9 @@ public sealed record DatasetManifest
     /// <summary>The manifest file this was read from, or null when built in code.</summary>
     public string? SourcePath { get; init; }
 
+    /// <summary>The split training takes when none is named: <c>train</c>, or <c>valid</c> where the dataset has no train split (anli1, esnli).</summary>
+    public string DefaultTrainSplit => Splits.ContainsKey("train") ? "train" : "valid";
+
     /// <summary>The family, for short: <c>Schema.Family</c>.</summary>
     public TaskFamily Family => Schema.Family;
 

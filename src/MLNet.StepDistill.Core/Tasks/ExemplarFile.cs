@@ -94,15 +94,16 @@ public static class ExemplarFile
         }
     }
 
-    private static IReadOnlyList<string>? InputsByField(JsonElement e, IReadOnlyList<string>? inputFields)
+    /// <summary>The string values of <paramref name="keys"/> in order; null when there are none or one is missing or not a string.</summary>
+    private static IReadOnlyList<string>? StringsNamed(JsonElement e, IReadOnlyList<string>? keys)
     {
-        if (inputFields is not { Count: > 0 })
+        if (keys is not { Count: > 0 })
         {
             return null;
         }
 
         var values = new List<string>();
-        foreach (var field in inputFields)
+        foreach (var field in keys)
         {
             if (!e.TryGetProperty(field, out var value) || value.ValueKind != JsonValueKind.String)
             {
@@ -135,8 +136,8 @@ public static class ExemplarFile
 
         var inputs = e.TryGetProperty("inputs", out _)
             ? Strings("inputs")
-            : family.ExemplarInputs(e) ?? InputsByField(e, inputFields)
-                ?? (family.ExemplarInputKeys.Count == 1 && e.TryGetProperty("question", out var q) && q.ValueKind == JsonValueKind.String ? new[] { q.GetString()! } : null)
+            : StringsNamed(e, family.ExemplarInputKeys) ?? StringsNamed(e, inputFields)
+                ?? (family.ExemplarInputKeys.Count == 1 ? StringsNamed(e, ["question"]) : null)
                 ?? throw new DatasetFormatException(source, null, $"{at}.{family.ExemplarInputKeys[0]}",
                     $"missing: the exemplar's inputs, as \"inputs\": [...] or as strings named {string.Join(", ", family.ExemplarInputKeys.Select(k => $"\"{k}\""))}"
                     + (inputFields is { Count: > 0 } ? $" or {string.Join(", ", inputFields.Select(k => $"\"{k}\""))} (the dataset's input fields)" : ""));

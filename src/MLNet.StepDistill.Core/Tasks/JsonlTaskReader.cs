@@ -21,21 +21,17 @@ internal static class JsonlTaskReader
             throw new DatasetFormatException(path, null, null, "no such data file");
         }
 
-        var bytes = File.ReadAllBytes(path);
         var rows = new List<TaskExample>();
         var ids = new DatasetIds(path, schema.IdField);
         var labels = new GoldLabelCheck(schema, options);
-        long lineNumber = 0;
-        var start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
-        while (start <= bytes.Length)
+        using var stream = File.OpenRead(path);
+        var lines = new Utf8LineReader(stream);
+        while (lines.TryRead(out var line, out var tooLong))
         {
-            var newline = Array.IndexOf(bytes, (byte)'\n', start);
-            var end = newline < 0 ? bytes.Length : newline;
-            lineNumber++;
-            var line = new ReadOnlyMemory<byte>(bytes, start, end - start);
-            if (line.Length > 0 && line.Span[^1] == '\r')
+            var lineNumber = lines.LineNumber;
+            if (tooLong)
             {
-                line = line[..^1];
+                throw new DatasetFormatException(path, lineNumber, null, $"the line is longer than {Utf8LineReader.MaxLineBytes >> 20} MiB");
             }
 
             if (!IsBlank(line.Span))
@@ -47,13 +43,6 @@ internal static class JsonlTaskReader
                     rows.Add(kept);
                 }
             }
-
-            if (newline < 0)
-            {
-                break;
-            }
-
-            start = newline + 1;
         }
 
         if (rows.Count == 0 && labels.Dropped.Count == 0)

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace MLNet.StepDistill.Tasks;
 
 /// <summary>
@@ -119,23 +117,6 @@ public abstract class TaskFamily
     {
         ArgumentNullException.ThrowIfNull(schema);
         return AnswerKind == TaskAnswerKind.Label && schema.Labels is { Count: > 0 } labels ? labels : null;
-    }
-
-    /// <summary>Reads one exemplar's input values from an exemplar file entry (see <see cref="ExemplarInputKeys"/>); <c>null</c> when a key is missing.</summary>
-    internal IReadOnlyList<string>? ExemplarInputs(JsonElement exemplar)
-    {
-        var values = new List<string>();
-        foreach (var key in ExemplarInputKeys)
-        {
-            if (!exemplar.TryGetProperty(key, out var value) || value.ValueKind != JsonValueKind.String)
-            {
-                return null;
-            }
-
-            values.Add(value.GetString()!);
-        }
-
-        return values;
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ public sealed partial class DistillationExperiment
     public ExperimentReport Run(CancellationToken cancellationToken = default)
     {
         var dataset = TaskDataset.Open(options.DatasetFolder);
-        var trainSplit = options.TrainSplit ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
+        var trainSplit = options.TrainSplit ?? dataset.Manifest.DefaultTrainSplit;
         var pool = AnnotatedSplit.Read(mlContext, dataset, trainSplit);
         var train = Sample(pool);
         var wholeTest = AnnotatedSplit.Read(mlContext, dataset, options.TestSplit);

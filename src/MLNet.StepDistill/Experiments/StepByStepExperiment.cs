@@ -41,7 +41,7 @@ public sealed partial class StepByStepExperiment
         var clock = Stopwatch.StartNew();
         var dataset = TaskDataset.Open(options.DatasetFolder, new TaskReadOptions { DropUnknownLabels = options.DropUnknownLabels });
         var annotated = options.AnnotatedRowsPath is { } path ? AnnotatedRowsFile.Read(path, dataset.Schema) : null;
-        var trainSplit = annotated is not null ? null : options.TrainSplit ?? (dataset.Manifest.Splits.ContainsKey("train") ? "train" : "valid");
+        var trainSplit = annotated is not null ? null : options.TrainSplit ?? dataset.Manifest.DefaultTrainSplit;
         var family = dataset.Manifest.Family;
         var labels = family.ClosedLabels(dataset.Schema)?.ToArray();
 
