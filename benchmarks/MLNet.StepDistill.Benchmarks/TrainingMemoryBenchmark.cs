@@ -1,3 +1,4 @@
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Recipes;
 using System.Globalization;
 using System.Text.Json;

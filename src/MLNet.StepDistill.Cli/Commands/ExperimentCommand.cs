@@ -126,6 +126,10 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         [Description(CliDataset.DropUnknownLabelsHelp)]
         public bool DropUnknownLabels { get; set; }
 
+        [CommandOption("--parallel <N>")]
+        [Description("Runs trained side by side, each on its own thread and random generator (results are the same for any N). Default: the cores / torch threads per run (1), so 2 on two cores.")]
+        public int? Parallel { get; set; }
+
         [CommandOption("--report-only")]
         [Description("Train nothing: write report.md, the plot and the table from the runs --out's results.json already holds (e.g. of an interrupted experiment).")]
         public bool ReportOnly { get; set; }
@@ -175,6 +179,9 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.OutputFolder = Out;
             options.ReportOnly = ReportOnly;
             options.DropUnknownLabels = DropUnknownLabels;
+            options.Parallel = Parallel is null or > 0
+                ? Parallel
+                : throw new UserFacingException($"experiment: --parallel must be a positive number of runs side by side, got {Parallel}");
             return options;
         }
 
@@ -278,18 +285,26 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         output.WriteLine();
         output.WriteLine($"Wrote {Path.Combine(settings.Out, ExperimentResultsFile.FileName)}, {reportPath} and {Path.Combine(settings.Out, AccuracyPlot.FileName)}.");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total time {outcome.Seconds:F0} s."));
+        if (outcome.PeakMemoryBytes > 0)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Peak memory of the {outcome.Parallel} run(s) side by side: {outcome.PeakMemoryBytes / (1024.0 * 1024 * 1024):F2} GiB."));
+        }
         return 0;
     }
 
-    /// <summary>One progress bar over all runs (run i of n, step, loss, ETA) on a terminal; a line per finished run and every tenth of the steps otherwise.</summary>
+    /// <summary>
+    /// On a terminal, a bar per run in flight (run i of n, step, loss, ETA) and one over all runs; otherwise a line per
+    /// finished run and every tenth of a run's steps, each beginning with its run ("run i/n method fraction seed"), so
+    /// runs side by side stay apart.
+    /// </summary>
     private static ExperimentOutcome WithProgress(StepByStepExperiment experiment, StepByStepExperiment.Options options, CancellationToken cancellationToken)
     {
         var totalSteps = (double)options.Seeds.Length * options.Fractions.Length * options.Methods.Length * options.Steps;
         static string Describe(ExperimentRunProgress p) => string.Create(CultureInfo.InvariantCulture,
             $"run {p.Run}/{p.RunCount} {ExperimentMethods.Name(p.Method)} {p.Fraction * 100:0.#}% seed {p.Seed}") +
             (p.Step is { } step ? string.Create(CultureInfo.InvariantCulture, $": step {step.Step}/{step.TotalSteps} loss {step.Loss:F3}") : "");
-        double Done(ExperimentRunProgress p) => (p.Run - 1) * (double)options.Steps + (p.Step?.Step ?? (p.Finished is null ? 0 : options.Steps));
-
+        
         if (!AnsiConsole.Profile.Capabilities.Interactive)
         {
             options.Progress = new SyncProgress(p =>
@@ -306,19 +321,52 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             return experiment.Run(cancellationToken);
         }
 
+        // One line per run in flight (runs may train side by side, --parallel), above one bar over all runs.
         ExperimentOutcome? outcome = null;
         AnsiConsole.Progress()
+            .AutoClear(false)
+            .HideCompleted(true)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
-                var task = context.AddTask("experiment", maxValue: totalSteps);
+                var total = context.AddTask("experiment", maxValue: totalSteps);
+                var runs = new Dictionary<int, ProgressTask>();
+                var done = new Dictionary<int, double>();
+                var finishedRuns = new HashSet<int>();
+                var gate = new Lock();
                 options.Progress = new SyncProgress(p =>
                 {
-                    task.Value = Done(p);
-                    task.Description = Markup.Escape(Describe(p));
+                    lock (gate)
+                    {
+                        done[p.Run] = p.Finished is null ? p.Step?.Step ?? 0 : options.Steps;
+                        total.Value = Math.Min(totalSteps, done.Values.Sum());
+                        total.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"experiment: {finishedRuns.Count} of {p.RunCount} runs"));
+                        if (p.Finished is not null)
+                        {
+                            finishedRuns.Add(p.Run);
+                            if (runs.Remove(p.Run, out var finished))
+                            {
+                                finished.Value = finished.MaxValue;
+                                finished.StopTask();
+                            }
+
+                            return;
+                        }
+
+                        if (p.Step is { } step)
+                        {
+                            if (!runs.TryGetValue(p.Run, out var task))
+                            {
+                                runs[p.Run] = task = context.AddTaskBefore("run", total, maxValue: step.TotalSteps);
+                            }
+
+                            task.Value = step.Step;
+                            task.Description = Markup.Escape(Describe(p));
+                        }
+                    }
                 });
                 outcome = experiment.Run(cancellationToken);
-                task.Value = totalSteps;
+                total.Value = totalSteps;
             });
         return outcome!;
     }

@@ -67,6 +67,11 @@ public static class ExperimentMarkdownReport
 
         text.AppendLine();
         text.AppendLine(Invariant($"Wall time of this invocation: {outcome.Seconds:F0} s (runs found in results.json were not trained again)."));
+        if (outcome.PeakMemoryBytes > 0)
+        {
+            text.AppendLine(Invariant($"Peak memory of the {outcome.Parallel} run(s) side by side: {outcome.PeakMemoryBytes / (1024.0 * 1024 * 1024):F2} GiB (the process's peak resident set)."));
+        }
+
         return text.ToString();
     }
 

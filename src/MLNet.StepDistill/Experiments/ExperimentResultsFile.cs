@@ -112,6 +112,7 @@ public sealed class ExperimentResultsFile
                 StudentInferenceRowsPerSecond = outcome.MedianInferenceRowsPerSecond,
             }, Json);
             root["summary"] = JsonSerializer.SerializeToNode(outcome.Summary, Json);
+            root["machine"] = JsonSerializer.SerializeToNode(new { outcome.Parallel, outcome.PeakMemoryBytes }, Json);
         }
 
         WriteAtomically(Path, root.ToJsonString(Json));

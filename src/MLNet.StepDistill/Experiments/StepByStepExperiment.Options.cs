@@ -138,7 +138,20 @@ public sealed partial class StepByStepExperiment
         /// <summary>Teacher price per million completion tokens; null (default) for none.</summary>
         public double? TeacherPricePerMillionOutputTokens;
 
-        /// <summary>Receives every optimiser step of every run, and every finished or skipped run. Null (default) for none.</summary>
+        /// <summary>
+        /// How many runs train side by side, each on a dedicated thread with its own random generator (a run's results do
+        /// not depend on how many run beside it: results.json is the same for 1 and N). Null (default): one run per set of
+        /// torch threads the cores hold, max(1, <see cref="Environment.ProcessorCount"/> /
+        /// <see cref="T5.TorchThreads.DefaultNumberOfThreads"/>), 2 on a two-core machine, where two one-thread runs side
+        /// by side make about twice the steps per second of one (README, "Runs side by side"). Each run holds its own
+        /// student, optimiser and activations in memory.
+        /// </summary>
+        public int? Parallel;
+
+        /// <summary>
+        /// Receives every optimiser step of every run, and every finished or skipped run. Null (default) for none. With
+        /// <see cref="Parallel"/> above 1 reports come from the runs' threads, one at a time per run but several runs at once.
+        /// </summary>
         public IProgress<ExperimentRunProgress>? Progress;
 
         /// <summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
@@ -61,47 +62,67 @@ public sealed partial class StepByStepExperiment
             : TeacherCost.Measure(dataset, trainSplit, pool, options.TeacherPricePerMillionInputTokens, options.TeacherPricePerMillionOutputTokens);
         var validationData = validation.Count > 0 ? AnnotatedSplit.ToDataView(mlContext, validation) : null;
 
-        var runCount = options.Seeds.Length * options.Fractions.Length * options.Methods.Length;
-        var run = 0;
+        // The plan: seed by seed, the largest fraction first (the full-data comparison: the most telling if interrupted),
+        // methods in the given order. Runs start in this order and results.json lists them in it, however many run at once.
+        var plan = new List<PlannedRun>();
         foreach (var seed in options.Seeds)
         {
             var shuffled = pool.ToArray();
             new Random(seed).Shuffle(shuffled);
-            foreach (var fraction in options.Fractions.OrderByDescending(f => f))   // the full-data comparison first: the most telling if interrupted
+            foreach (var fraction in options.Fractions.OrderByDescending(f => f))
             {
                 var rows = shuffled.Take(Math.Max(1, (int)Math.Round(fraction * shuffled.Length))).ToArray();
-                var trainData = AnnotatedSplit.ToDataView(mlContext, rows);
                 foreach (var method in options.Methods)
                 {
-                    run++;
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (results.FirstOrDefault(r => r.IsRun(method, fraction, seed)) is { } done)
-                    {
-                        options.Progress?.Report(new ExperimentRunProgress(run, runCount, method, fraction, seed, null, done, Skipped: true));
-                        continue;
-                    }
-
-                    if (options.ReportOnly)
-                    {
-                        continue;
-                    }
-
-                    var methodData = method == ExperimentMethod.StepByStepExplained && explained is { } explanations
-                        ? AnnotatedSplit.ToDataView(mlContext, WithExplanations(rows, explanations.ById))
-                        : trainData;
-                    var result = TrainAndScore(run, runCount, method, fraction, seed, family, labels, rows.Length, methodData, validationData, test, cancellationToken);
-                    results.Add(result);
-                    file?.Save(results);
-                    options.Progress?.Report(new ExperimentRunProgress(run, runCount, method, fraction, seed, null, result, Skipped: false));
+                    plan.Add(new PlannedRun(plan.Count + 1, method, fraction, seed, rows));
                 }
             }
         }
 
+        var pending = new List<PlannedRun>();
+        foreach (var planned in plan)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (results.FirstOrDefault(r => r.IsRun(planned.Method, planned.Fraction, planned.Seed)) is { } done)
+            {
+                options.Progress?.Report(new ExperimentRunProgress(planned.Number, plan.Count, planned.Method, planned.Fraction, planned.Seed, null, done, Skipped: true));
+            }
+            else if (!options.ReportOnly)
+            {
+                pending.Add(planned);
+            }
+        }
+
+        var parallel = options.Parallel ?? SideBySideRuns.DefaultParallel();
+        SideBySideRuns.Run(pending, parallel, (planned, token) =>
+        {
+            var methodData = planned.Method == ExperimentMethod.StepByStepExplained && explained is { } explanations
+                ? AnnotatedSplit.ToDataView(mlContext, WithExplanations(planned.Rows, explanations.ById))
+                : AnnotatedSplit.ToDataView(mlContext, planned.Rows);
+            return TrainAndScore(planned.Number, plan.Count, planned.Method, planned.Fraction, planned.Seed, family, labels, planned.Rows.Length, methodData, validationData, test, token);
+        }, (i, result) =>
+        {
+            results.Add(result);
+            results = InPlanOrder(results, plan);
+            file?.Save(results);
+            options.Progress?.Report(new ExperimentRunProgress(pending[i].Number, plan.Count, pending[i].Method, pending[i].Fraction, pending[i].Seed, null, result, Skipped: false));
+        }, cancellationToken);
+
         var ordered = results.Where(r => IsPlanned(r)).ToArray();
-        var outcome = new ExperimentOutcome(settings, ordered, baseline, teacher, cost, clock.Elapsed.TotalSeconds);
+        var outcome = new ExperimentOutcome(settings, ordered, baseline, teacher, cost, clock.Elapsed.TotalSeconds, parallel, ProcessMemory.PeakResident);
         file?.Save(results, outcome);   // every run the file held stays in it, planned this time or not
         return outcome;
     }
+
+    /// <summary>One run of the plan: its 1-based position, method, fraction, seed and training rows.</summary>
+    private sealed record PlannedRun(int Number, ExperimentMethod Method, double Fraction, int Seed, AnnotatedRow[] Rows);
+
+    /// <summary>
+    /// The runs in the plan's order (runs the file holds from other plans after them, in the file's order), so results.json
+    /// is the same whether runs finished one after another or side by side.
+    /// </summary>
+    private static List<ExperimentRunResult> InPlanOrder(List<ExperimentRunResult> results, IReadOnlyList<PlannedRun> plan) =>
+        results.OrderBy(r => plan.FirstOrDefault(p => r.IsRun(p.Method, p.Fraction, p.Seed))?.Number ?? int.MaxValue).ToList();
 
     /// <summary>The explain-gold file of <see cref="Options.ExplainedRowsPath"/> by row id; null when no method needs it.</summary>
     /// <exception cref="ArgumentException">The method is asked for without a file, a file is given without the method, or the file's rationales were not asked as explain-gold.</exception>
@@ -239,6 +260,7 @@ public sealed partial class StepByStepExperiment
         Require(o.BatchSize > 0, nameof(o.BatchSize), $"must be positive, got {o.BatchSize}.");
         Require(o.WarmupSteps is null or >= 0, nameof(o.WarmupSteps), $"must not be negative, got {o.WarmupSteps}.");
         Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
+        Require(o.Parallel is null or > 0, nameof(o.Parallel), $"must be positive (runs side by side) or null (one per core), got {o.Parallel}.");
         Require(!o.ReportOnly || o.OutputFolder is not null, nameof(o.ReportOnly), "needs an OutputFolder holding results.json.");
         Require(o.TeacherPricePerMillionInputTokens is null or >= 0, nameof(o.TeacherPricePerMillionInputTokens), $"must not be negative, got {o.TeacherPricePerMillionInputTokens}.");
         Require(o.TeacherPricePerMillionOutputTokens is null or >= 0, nameof(o.TeacherPricePerMillionOutputTokens), $"must not be negative, got {o.TeacherPricePerMillionOutputTokens}.");

@@ -23,7 +23,7 @@ internal sealed class T5Attention : nn.Module
     private readonly bool isDecoder;
     private readonly int numBuckets;
     private readonly int maxDistance;
-    private readonly double dropoutRate;
+    private readonly T5Dropout dropout;
     private readonly T5Autocast autocast;
 
     public T5Attention(T5Config config, bool isDecoder, bool hasRelativeAttentionBias, T5Autocast autocast) : base(nameof(T5Attention))
@@ -43,7 +43,7 @@ internal sealed class T5Attention : nn.Module
         this.isDecoder = isDecoder;
         numBuckets = config.RelativeAttentionNumBuckets;
         maxDistance = config.RelativeAttentionMaxDistance;
-        dropoutRate = config.DropoutRate;
+        dropout = new T5Dropout(config.DropoutRate);
         this.autocast = autocast;
         RegisterComponents();
     }
@@ -112,7 +112,7 @@ internal sealed class T5Attention : nn.Module
         }
 
         var weights = scores.to(float32).softmax(-1).to(value.dtype);
-        weights = nn.functional.dropout(weights, dropoutRate, training);
+        weights = dropout.forward(weights);
         var context = autocast.MatMul(weights, value).transpose(1, 2).reshape(batch, queryLength, heads * headSize);
         return autocast.Linear(o, context).MoveToOuterDisposeScope();
     }
@@ -142,7 +142,7 @@ internal sealed class T5Attention : nn.Module
         }
 
         var weights = scores.to(float32).softmax(-1).to(value.dtype);
-        weights = nn.functional.dropout(weights, dropoutRate, training);
+        weights = dropout.forward(weights);
         var context = autocast.MatMul(weights, value)
             .view(inputs, heads, group, queryLength, headSize)
             .permute(0, 2, 3, 1, 4)

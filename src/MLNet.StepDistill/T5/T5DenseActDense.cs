@@ -10,7 +10,7 @@ internal sealed class T5DenseActDense : nn.Module<Tensor, Tensor>
 #pragma warning disable IDE1006 // names are the checkpoint keys
     private readonly Linear wi;
     private readonly Linear wo;
-    private readonly Dropout dropout;
+    private readonly T5Dropout dropout;
 #pragma warning restore IDE1006
     private readonly Func<Tensor, Tensor> activation;
     private readonly T5Autocast autocast;
@@ -19,7 +19,7 @@ internal sealed class T5DenseActDense : nn.Module<Tensor, Tensor>
     {
         wi = nn.Linear(config.DModel, config.DFf, hasBias: false);
         wo = nn.Linear(config.DFf, config.DModel, hasBias: false);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new T5Dropout(config.DropoutRate);
         activation = T5Activations.Get(config.DenseActFn);
         this.autocast = autocast;
         RegisterComponents();

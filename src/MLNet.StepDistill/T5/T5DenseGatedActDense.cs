@@ -11,7 +11,7 @@ internal sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
     private readonly Linear wi_0;
     private readonly Linear wi_1;
     private readonly Linear wo;
-    private readonly Dropout dropout;
+    private readonly T5Dropout dropout;
 #pragma warning restore IDE1006
     private readonly Func<Tensor, Tensor> activation;
     private readonly T5Autocast autocast;
@@ -21,7 +21,7 @@ internal sealed class T5DenseGatedActDense : nn.Module<Tensor, Tensor>
         wi_0 = nn.Linear(config.DModel, config.DFf, hasBias: false);
         wi_1 = nn.Linear(config.DModel, config.DFf, hasBias: false);
         wo = nn.Linear(config.DFf, config.DModel, hasBias: false);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new T5Dropout(config.DropoutRate);
         activation = T5Activations.Get(config.DenseActFn);
         this.autocast = autocast;
         RegisterComponents();

@@ -65,6 +65,27 @@ public sealed class T5ForConditionalGeneration : nn.Module
     /// <summary>The tokenizer that travels with the model (loaded from and saved as <c>spiece.model</c>), if any.</summary>
     public T5Tokenizer? Tokenizer { get; set; }
 
+    /// <summary>
+    /// The generator every dropout of the model draws its masks from in training; null (default): torch's process-wide
+    /// generator (seeded by <c>torch.manual_seed</c>). A training run gives its model a generator of its own so that runs
+    /// training side by side in one process do not share one random stream. The model does not own it: whoever sets it
+    /// disposes it. Evaluation mode has no dropout and draws nothing.
+    /// </summary>
+    public Generator? DropoutGenerator
+    {
+        get => dropoutGenerator;
+        set
+        {
+            dropoutGenerator = value;
+            foreach (var dropout in modules().OfType<T5Dropout>())
+            {
+                dropout.Generator = value;
+            }
+        }
+    }
+
+    private Generator? dropoutGenerator;
+
     /// <summary>The device the weights live on.</summary>
     public Device Device { get; private set; } = CPU;
 

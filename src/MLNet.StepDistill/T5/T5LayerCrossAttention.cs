@@ -10,14 +10,14 @@ internal sealed class T5LayerCrossAttention : nn.Module
 #pragma warning disable IDE1006 // names are the checkpoint keys
     private readonly T5Attention EncDecAttention;
     private readonly T5LayerNorm layer_norm;
-    private readonly Dropout dropout;
+    private readonly T5Dropout dropout;
 #pragma warning restore IDE1006
 
     public T5LayerCrossAttention(T5Config config, T5Autocast autocast) : base(nameof(T5LayerCrossAttention))
     {
         EncDecAttention = new T5Attention(config, isDecoder: true, hasRelativeAttentionBias: false, autocast);
         layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new T5Dropout(config.DropoutRate);
         RegisterComponents();
     }
 

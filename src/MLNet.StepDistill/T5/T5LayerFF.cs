@@ -10,7 +10,7 @@ internal sealed class T5LayerFF : nn.Module<Tensor, Tensor>
 #pragma warning disable IDE1006 // names are the checkpoint keys
     private readonly nn.Module<Tensor, Tensor> DenseReluDense;
     private readonly T5LayerNorm layer_norm;
-    private readonly Dropout dropout;
+    private readonly T5Dropout dropout;
 #pragma warning restore IDE1006
 
     public T5LayerFF(T5Config config, T5Autocast autocast) : base(nameof(T5LayerFF))
@@ -19,7 +19,7 @@ internal sealed class T5LayerFF : nn.Module<Tensor, Tensor>
             ? new T5DenseGatedActDense(config, autocast)
             : new T5DenseActDense(config, autocast);
         layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new T5Dropout(config.DropoutRate);
         RegisterComponents();
     }
 

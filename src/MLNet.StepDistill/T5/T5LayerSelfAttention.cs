@@ -10,7 +10,7 @@ internal sealed class T5LayerSelfAttention : nn.Module
 #pragma warning disable IDE1006 // names are the checkpoint keys
     private readonly T5Attention SelfAttention;
     private readonly T5LayerNorm layer_norm;
-    private readonly Dropout dropout;
+    private readonly T5Dropout dropout;
 #pragma warning restore IDE1006
 
     public T5LayerSelfAttention(T5Config config, bool isDecoder, bool hasRelativeAttentionBias, T5Autocast autocast)
@@ -18,7 +18,7 @@ internal sealed class T5LayerSelfAttention : nn.Module
     {
         SelfAttention = new T5Attention(config, isDecoder, hasRelativeAttentionBias, autocast);
         layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new T5Dropout(config.DropoutRate);
         RegisterComponents();
     }
 

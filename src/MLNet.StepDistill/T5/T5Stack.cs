@@ -13,7 +13,7 @@ internal sealed class T5Stack : nn.Module
 #pragma warning disable IDE1006 // names are the checkpoint keys
     private readonly ModuleList<T5Block> block;
     private readonly T5LayerNorm final_layer_norm;
-    private readonly Dropout dropout;
+    private readonly T5Dropout dropout;
 #pragma warning restore IDE1006
 
     public T5Stack(T5Config config, bool isDecoder, T5Autocast autocast) : base(isDecoder ? "decoder" : "encoder")
@@ -23,7 +23,7 @@ internal sealed class T5Stack : nn.Module
         block = nn.ModuleList(Enumerable.Range(0, count)
             .Select(i => new T5Block(config, isDecoder, hasRelativeAttentionBias: i == 0, autocast)).ToArray());
         final_layer_norm = new T5LayerNorm(config.DModel, config.LayerNormEpsilon);
-        dropout = nn.Dropout(config.DropoutRate);
+        dropout = new T5Dropout(config.DropoutRate);
         RegisterComponents();
     }
 

@@ -12,6 +12,12 @@ internal interface ISeq2SeqStudent : IDisposable
     /// <summary>The torch module whose parameters train and whose state dict is checkpointed.</summary>
     nn.Module Module { get; }
 
+    /// <summary>
+    /// The generator the student's dropout draws from in training, whose state a checkpoint saves and a resume restores;
+    /// null (default): torch's process-wide generator.
+    /// </summary>
+    Generator? RandomGenerator => null;
+
     /// <summary>Mean cross-entropy over the target tokens of a batch (Hugging Face semantics, padding ignored), with grad.</summary>
     Tensor Loss(IReadOnlyList<string> inputs, IReadOnlyList<string> targets);
 

@@ -21,8 +21,12 @@ namespace MLNet.StepDistill.Training;
 /// </remarks>
 public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentTransformer>
 {
-    /// <summary>Training runs in one process take turns: weights and dropout come from torch's process-wide generator.</summary>
-    private static readonly object TorchRandomGate = new();
+    /// <summary>
+    /// Guards torch's process-wide generator while a run seeds it and initialises its weights; a CPU run then draws its
+    /// dropout from a generator of its own (<see cref="T5Student.ForkRandomGenerator"/>) and trains beside other runs. A
+    /// run on another device keeps the device's global generator, so it holds the gate for its whole training.
+    /// </summary>
+    internal static readonly object TorchRandomGate = new();
 
     private readonly MLContext mlContext;
     private readonly Options options;
@@ -63,10 +67,19 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         var head = CreateHead(trainData.Schema, rows);
 
         StudentPredictor predictor;
-        lock (TorchRandomGate)
+        var holdsGate = false;
+        try
         {
+            Monitor.Enter(TorchRandomGate, ref holdsGate);
             manual_seed(seed);
-            var student = T5Student.Create(options, device);
+            var student = T5Student.Create(options, device);   // the initialisation draws from the seeded global generator
+            if (student.ForkRandomGenerator())
+            {
+                // Dropout now draws from the run's own generator: other runs may seed and initialise meanwhile.
+                Monitor.Exit(TorchRandomGate);
+                holdsGate = false;
+            }
+
             predictor = new StudentPredictor(student, head);
             try
             {
@@ -77,6 +90,13 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
             {
                 student.Dispose();
                 throw;
+            }
+        }
+        finally
+        {
+            if (holdsGate)
+            {
+                Monitor.Exit(TorchRandomGate);
             }
         }
 

@@ -21,6 +21,33 @@ internal sealed class T5Student : ISeq2SeqStudent
 
     public nn.Module Module => Model;
 
+    /// <inheritdoc/>
+    public Generator? RandomGenerator { get; private set; }
+
+    /// <summary>
+    /// Gives the student a random generator of its own on the CPU, starting where torch's process-wide generator stands
+    /// now (after <c>manual_seed</c> and the weight initialisation), and makes every dropout of the model draw from it: the
+    /// run's random stream is then exactly the one it would have drawn from the global generator, and other runs may use
+    /// the global generator meanwhile. False for a student on another device (its dropout keeps the device's global generator).
+    /// </summary>
+    public bool ForkRandomGenerator()
+    {
+        if (Model.Device.type != DeviceType.CPU)
+        {
+            return false;
+        }
+
+        RandomGenerator?.Dispose();
+        RandomGenerator = new Generator();
+        using (var state = torch.random.get_rng_state())
+        {
+            RandomGenerator.set_state(state);
+        }
+
+        Model.DropoutGenerator = RandomGenerator;
+        return true;
+    }
+
     public int MaxInputLength { get; }
 
     public int MaxTargetLength { get; }
@@ -178,5 +205,10 @@ internal sealed class T5Student : ISeq2SeqStudent
 
     public void SavePretrained(string folder) => Model.SavePretrained(folder);
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        Model.DropoutGenerator = null;
+        RandomGenerator?.Dispose();
+        Model.Dispose();
+    }
 }

@@ -10,7 +10,7 @@ namespace MLNet.StepDistill.Training;
 
 /// <summary>
 /// The resumable state of a run, in one file written atomically (a temporary file renamed over the old one): the
-/// weights, the optimiser's state, the step, the CPU random generator's state (dropout) and the validation bookkeeping.
+/// weights, the optimiser's state, the step, the run's CPU random generator's state (dropout) and the validation bookkeeping.
 /// The batch order needs no saving: <see cref="BatchPlan"/> derives it from the seed and the step.
 /// Layout: the magic string, a SHA-256 of everything after it, then the header (JSON), the random state, the weights
 /// and the optimiser state. A file that fails its checksum, or whose step lies outside the run, is refused.
@@ -39,8 +39,11 @@ internal sealed class TrainingCheckpoint
     /// <summary>Validations since the best one.</summary>
     public int ValidationsWithoutImprovement { get; init; }
 
-    /// <summary>Writes the state to <c>checkpoint.bin</c> in <paramref name="folder"/>, atomically.</summary>
-    public void Write(string folder, nn.Module module, optim.Optimizer optimizer)
+    /// <summary>
+    /// Writes the state to <c>checkpoint.bin</c> in <paramref name="folder"/>, atomically, with the state of
+    /// <paramref name="generator"/> (the run's own; null: torch's process-wide one).
+    /// </summary>
+    public void Write(string folder, nn.Module module, optim.Optimizer optimizer, Generator? generator = null)
     {
         Directory.CreateDirectory(folder);
         DeleteStaleTemps(folder);
@@ -53,7 +56,7 @@ internal sealed class TrainingCheckpoint
             var hashAt = stream.Position;
             writer.Write(new byte[HashLength]);
             writer.Write(JsonSerializer.Serialize(this));
-            using var rng = torch.random.get_rng_state();
+            using var rng = generator?.get_state() ?? torch.random.get_rng_state();
             var rngBytes = rng.data<byte>().ToArray();
             writer.Write(rngBytes.Length);
             writer.Write(rngBytes);
@@ -93,12 +96,14 @@ internal sealed class TrainingCheckpoint
     }
 
     /// <summary>
-    /// Reads the checkpoint in <paramref name="folder"/> into the module, optimiser and random generator; null when there
-    /// is none. Deletes temporary files that killed runs left there first.
+    /// Reads the checkpoint in <paramref name="folder"/> into the module, optimiser and random generator (the run's own,
+    /// <paramref name="generator"/>; null: torch's process-wide one; a CPU generator's state either way, so checkpoints
+    /// written before runs had their own generator load too); null when there is none. Deletes temporary files that
+    /// killed runs left there first.
     /// </summary>
     /// <exception cref="FileIntegrityException">The file fails its SHA-256 (damaged after it was written).</exception>
     /// <exception cref="ModelFormatException">The file is not a checkpoint, is truncated or corrupt, holds a step outside the run or weights of another shape, or was written by a run with other settings (naming them).</exception>
-    public static TrainingCheckpoint? TryRestore(string folder, string fingerprint, nn.Module module, optim.Optimizer optimizer, int totalSteps)
+    public static TrainingCheckpoint? TryRestore(string folder, string fingerprint, nn.Module module, optim.Optimizer optimizer, int totalSteps, Generator? generator = null)
     {
         DeleteStaleTemps(folder);
         var path = PathIn(folder);
@@ -109,7 +114,7 @@ internal sealed class TrainingCheckpoint
 
         try
         {
-            return Restore(path, fingerprint, module, optimizer, totalSteps);
+            return Restore(path, fingerprint, module, optimizer, totalSteps, generator);
         }
         catch (Exception ex) when (ex is EndOfStreamException or IOException and not (FileNotFoundException or ModelFormatException) or FormatException
             or JsonException or ArgumentException or ExternalException or InvalidDataException or OverflowException or InvalidOperationException)
@@ -145,7 +150,7 @@ internal sealed class TrainingCheckpoint
 
     private const string WhatToDo = "Delete it to start over, or run without Resume (--resume) to train from scratch.";
 
-    private static TrainingCheckpoint Restore(string path, string fingerprint, nn.Module module, optim.Optimizer optimizer, int totalSteps)
+    private static TrainingCheckpoint Restore(string path, string fingerprint, nn.Module module, optim.Optimizer optimizer, int totalSteps, Generator? generator = null)
     {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
@@ -199,7 +204,15 @@ internal sealed class TrainingCheckpoint
         module.load(reader); // strict: every name, and each tensor's dtype and shape, must be the module's
         ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(reader);
         using var rng = torch.tensor(rngBytes, dtype: ScalarType.Byte);
-        torch.random.set_rng_state(rng);
+        if (generator is not null)
+        {
+            generator.set_state(rng);
+        }
+        else
+        {
+            torch.random.set_rng_state(rng);
+        }
+
         return state;
     }
 

@@ -11,7 +11,7 @@ namespace MLNet.StepDistill.Training;
 /// <summary>
 /// The optimiser loop: AdamW with warm-up and decay, gradient accumulation and clipping, validation with best-weights
 /// and early stopping, atomic checkpoints and resume, progress reports, cancellation. Deterministic on CPU for a seed:
-/// the batch order comes from <see cref="BatchPlan"/>, dropout from torch's seeded generator (restored on resume).
+/// the batch order comes from <see cref="BatchPlan"/>, dropout from the student's random generator (seeded, restored on resume).
 /// </summary>
 internal sealed class TrainingLoop(
     ISeq2SeqStudent student,
@@ -41,7 +41,7 @@ internal sealed class TrainingLoop(
         double? best = null;
         var sinceBest = 0;
         if (options.Resume && options.CheckpointFolder is { } resumeFolder &&
-            TrainingCheckpoint.TryRestore(resumeFolder, fingerprint, module, optimizer, totalSteps) is { } restored)
+            TrainingCheckpoint.TryRestore(resumeFolder, fingerprint, module, optimizer, totalSteps, student.RandomGenerator) is { } restored)
         {
             start = restored.Step;
             best = restored.BestAccuracy;
@@ -110,7 +110,7 @@ internal sealed class TrainingLoop(
             if (options.CheckpointFolder is { } folder && (done % Math.Max(1, options.CheckpointEveryNSteps) == 0 || done == totalSteps || stopEarly))
             {
                 new TrainingCheckpoint { Step = done, Fingerprint = fingerprint, BestAccuracy = best, ValidationsWithoutImprovement = sinceBest }
-                    .Write(folder, module, optimizer);
+                    .Write(folder, module, optimizer, student.RandomGenerator);
             }
 
             if (stopEarly)

@@ -10,6 +10,17 @@ namespace MLNet.StepDistill.Tests.Cli;
 [Collection(TorchRandomStateCollection.Name)]
 public sealed class ExperimentCommandsTests
 {
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-2)]
+    public void Experiment_refuses_a_parallel_count_below_one_naming_the_option(int parallel)
+    {
+        var settings = new ExperimentCommand.Settings { Dataset = RepoPaths.Dataset("esnli"), Parallel = parallel, Out = "unused" };
+        var error = Assert.Throws<UserFacingException>(() => new ExperimentCommand(new StringWriter()).Execute(null!, settings, CancellationToken.None));
+        Assert.Contains("--parallel", error.Message);
+        Assert.Contains(parallel.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message);
+    }
+
     [Fact]
     public void Experiment_Json_WritesResultsReportAndPlot_AndARerunTrainsNothing()
     {

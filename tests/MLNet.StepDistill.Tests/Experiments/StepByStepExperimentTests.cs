@@ -25,7 +25,119 @@ public sealed class StepByStepExperimentTests
         OutputFolder = outputFolder,
         TeacherPricePerMillionInputTokens = 1,
         TeacherPricePerMillionOutputTokens = 2,
+        Parallel = 1,   // the tests of one run after another; those of runs side by side set it
     };
+
+    /// <summary>What must not depend on how many runs trained side by side: every field of a run but its timings.</summary>
+    private static string[] Comparable(IEnumerable<ExperimentRunResult> runs) =>
+        runs.Select(r => (r with { TrainSeconds = 0, EvaluationSeconds = 0 }).ToString()).ToArray();
+
+    private static ExperimentRunResult[] RunsInFile(string folder) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json"))).RootElement.GetProperty("runs")
+            .Deserialize<ExperimentRunResult[]>(ExperimentResultsFile.Json)!;
+
+    /// <summary>2 methods x 2 fractions, eight steps each with dropout on: long enough for two runs to overlap.</summary>
+    private static StepByStepExperiment.Options Grid(string folder, int parallel)
+    {
+        var options = Small(folder);
+        options.Seeds = [1];
+        options.Steps = 8;
+        options.Parallel = parallel;
+        return options;
+    }
+
+    [Fact]
+    public void Two_runs_side_by_side_give_the_results_file_of_one_after_another()
+    {
+        using var one = new TempFolder();
+        using var two = new TempFolder();
+        var inFlight = 0;
+        var mostInFlight = 0;
+        var options = Grid(two.Path, parallel: 2);
+        var started = new HashSet<int>();
+        options.Progress = new Progress(p =>
+        {
+            lock (started)
+            {
+                if (p.Step is not null && started.Add(p.Run))
+                {
+                    mostInFlight = Math.Max(mostInFlight, ++inFlight);
+                }
+                else if (p.Finished is not null)
+                {
+                    inFlight--;
+                }
+            }
+        });
+
+        var sequential = new StepByStepExperiment(new MLContext(1), Grid(one.Path, parallel: 1)).Run();
+        var sideBySide = new StepByStepExperiment(new MLContext(1), options).Run();
+
+        Assert.Equal(2, mostInFlight);
+        Assert.Equal((1, 2), (sequential.Parallel, sideBySide.Parallel));
+        Assert.Equal(4, sideBySide.Runs.Count);
+        Assert.All(sideBySide.Runs, r => Assert.NotNull(r.FinalLoss));
+        Assert.Equal(Comparable(sequential.Runs), Comparable(sideBySide.Runs));
+        Assert.Equal(Comparable(RunsInFile(one.Path)), Comparable(RunsInFile(two.Path)));   // the plan's order, not the order runs finished in
+        Assert.True(sideBySide.PeakMemoryBytes > 0 || !File.Exists("/proc/self/status"));
+    }
+
+    [Fact]
+    public void Runs_side_by_side_killed_after_one_finished_keep_only_finished_runs_and_a_rerun_completes_them_as_if_never_killed()
+    {
+        using var reference = new TempFolder();
+        using var temp = new TempFolder();
+        var uninterrupted = new StepByStepExperiment(new MLContext(1), Grid(reference.Path, parallel: 1)).Run();
+
+        var options = Grid(temp.Path, parallel: 2);
+        using var cancel = new CancellationTokenSource();
+        var finished = new List<int>();
+        var trainingWhenCancelled = false;
+        var training = new HashSet<int>();
+        options.Progress = new Progress(p =>
+        {
+            lock (finished)
+            {
+                if (p.Finished is not null)
+                {
+                    finished.Add(p.Run);
+                    training.Remove(p.Run);
+                    if (!cancel.IsCancellationRequested)
+                    {
+                        trainingWhenCancelled = training.Count > 0;
+                        cancel.Cancel();
+                    }
+                }
+                else if (p.Step is not null && !finished.Contains(p.Run))
+                {
+                    training.Add(p.Run);
+                }
+            }
+        });
+
+        Assert.ThrowsAny<OperationCanceledException>(() => new StepByStepExperiment(new MLContext(1), options).Run(cancel.Token));
+        Assert.True(trainingWhenCancelled, "no other run was in flight when the first finished");
+        var kept = RunsInFile(temp.Path);
+        Assert.InRange(kept.Length, 1, 3);
+        Assert.Equal(finished.Count, kept.Length);   // only runs that finished, every one of them
+
+        var trained = new List<int>();
+        options.Progress = new Progress(p =>
+        {
+            lock (trained)
+            {
+                if (p.Finished is not null && !p.Skipped)
+                {
+                    trained.Add(p.Run);
+                }
+            }
+        });
+        var resumed = new StepByStepExperiment(new MLContext(1), options).Run();
+
+        Assert.Equal(Enumerable.Range(1, 4).Except(finished).Order(), trained.Order());
+        Assert.Equal(Comparable(uninterrupted.Runs), Comparable(resumed.Runs));
+        Assert.Equal(Comparable(RunsInFile(reference.Path)), Comparable(RunsInFile(temp.Path)));
+    }
 
     [Fact]
     public void Equal_epochs_gives_each_fraction_its_share_of_the_steps_and_a_results_file_of_the_other_rule_is_refused()
@@ -155,6 +267,9 @@ public sealed class StepByStepExperimentTests
         options = Small("unused");
         options.Seeds = [1, 1];
         Assert.Contains("Options.Seeds", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        options = Small("unused");
+        options.Parallel = 0;
+        Assert.Contains("Options.Parallel", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using MLNet.StepDistill.T5;
+using MLNet.StepDistill.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -124,6 +125,61 @@ public class T5ModelTests
         first = model.Forward(inputs, mask, decoderInputs).Logits.data<float>().ToArray();
         second = model.Forward(inputs, mask, decoderInputs).Logits.data<float>().ToArray();
         Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void T5_dropout_draws_the_mask_libtorch_dropout_draws_from_the_same_stream()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x, expected;
+        using var generator = new Generator();
+        lock (MultiTaskSeq2SeqTrainer.TorchRandomGate)   // the global generator: no training run may draw from it meanwhile
+        {
+            manual_seed(11);
+            x = randn(3, 7, 5);
+            using var state = torch.random.get_rng_state();
+            generator.set_state(state);
+            expected = nn.functional.dropout(x, 0.1, training: true);
+        }
+
+        using var dropout = new T5Dropout(0.1) { Generator = generator };
+        dropout.train();
+        var actual = dropout.forward(x);
+        float[] Values(Tensor t) => t.data<float>().ToArray();
+        Assert.Equal(Values(expected), Values(actual));   // bit for bit
+        Assert.NotEqual(Values(x), Values(actual));        // the mask dropped something
+        dropout.eval();
+        Assert.Equal(Values(x), Values(dropout.forward(x)));
+    }
+
+    [Fact]
+    public void A_model_with_a_dropout_generator_draws_every_mask_from_it_not_from_the_global_generator()
+    {
+        var config = T5Presets.Tiny(vocabSize: 64);
+        config.DropoutRate = 0.1;
+        using var model = new T5ForConditionalGeneration(config);
+        using var scope = NewDisposeScope();
+        var inputs = tensor(new long[] { 5, 6, 7, 1 }, 1, 4);
+        var mask = ones_like(inputs);
+        var decoderInputs = tensor(new long[] { 0, 9, 10 }, 1, 3);
+        model.train();
+
+        float[] LogitsFrom(long seed, long globalSeed)
+        {
+            using var generator = new Generator((ulong)seed);
+            model.DropoutGenerator = generator;
+            lock (MultiTaskSeq2SeqTrainer.TorchRandomGate)
+            {
+                manual_seed(globalSeed);   // were any dropout drawing from the global generator, this would change its mask
+            }
+
+            var logits = model.Forward(inputs, mask, decoderInputs).Logits.data<float>().ToArray();
+            model.DropoutGenerator = null;
+            return logits;
+        }
+
+        Assert.Equal(LogitsFrom(3, globalSeed: 1), LogitsFrom(3, globalSeed: 2));
+        Assert.NotEqual(LogitsFrom(3, globalSeed: 1), LogitsFrom(4, globalSeed: 1));
     }
 
     [Fact]

@@ -1,6 +1,9 @@
-namespace MLNet.StepDistill.Benchmarks;
+namespace MLNet.StepDistill.Pipeline;
 
-/// <summary>This process's resident memory from <c>/proc/self/status</c> (Linux): now, and the kernel's high-water mark.</summary>
+/// <summary>
+/// This process's resident memory from <c>/proc/self/status</c> (Linux): now, and the kernel's high-water mark. The
+/// benchmarks and the experiment and sweep reports (peak memory of the runs) read it here.
+/// </summary>
 internal static class ProcessMemory
 {
     /// <summary>Resident set size now, in bytes (0 where /proc is missing).</summary>
