@@ -16,5 +16,6 @@ internal static class BenchmarkRegistry
         new OnnxBenchmark(),
         new ServeBenchmark(),
         new AllocatorBenchmark(),
+        new SideBySideBenchmark(),
     ];
 }

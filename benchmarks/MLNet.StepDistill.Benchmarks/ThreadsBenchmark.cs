@@ -109,24 +109,8 @@ internal sealed class ThreadsBenchmark : IBenchmark
         // Threads first, before any torch work: a fresh process per configuration, like a user's run.
         TorchThreads.Apply(threads);
         var ml = new MLContext(seed: 0);
-        var dataset = TaskDataset.Open(Path.Combine(RepositoryRoot(), "datasets", "esnli"));
-        var examples = dataset.ReadExamples("valid").Take(rowCount).ToArray();
-        var raw = TaskDataset.ToDataView(examples, dataset.Schema);
-        var teacher = RecordedTeacher.Open(dataset.Manifest, "valid", "palm-540b");
-        var annotated = ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(dataset.Manifest)).Fit(raw).Transform(raw);
-        var train = StudentInputs.Create(ml, annotated, dataset.Schema);
-        var options = new MultiTaskSeq2SeqTrainer.Options
-        {
-            Labels = dataset.Schema.Labels!.ToArray(),
-            Mode = TrainingMode.StepByStep,
-            MaxSteps = steps,
-            BatchSize = 16,
-            MaxInputLength = 128,
-            MaxTargetLength = 64,
-            Seed = 0,
-            NumberOfThreads = threads,
-        };
-
+        var (train, labels) = TinyTrainingRows(ml, rowCount);
+        var options = TinyFitOptions(labels, steps, threads);
         var clock = Stopwatch.StartNew();
         using (ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train) as IDisposable)
         {
@@ -137,6 +121,30 @@ internal sealed class ThreadsBenchmark : IBenchmark
             $"seconds {clock.Elapsed.TotalSeconds:F3} threads {TorchSharp.torch.get_num_threads()} interop {TorchSharp.torch.get_num_interop_threads()}"));
         return 0;
     }
+
+    /// <summary>The rows of the fit this benchmark (and <c>side-by-side</c>) times: <paramref name="rowCount"/> e-SNLI valid rows annotated by the recorded teacher, and the labels.</summary>
+    internal static (IDataView Train, string[] Labels) TinyTrainingRows(MLContext ml, int rowCount)
+    {
+        var dataset = TaskDataset.Open(Path.Combine(RepositoryRoot(), "datasets", "esnli"));
+        var examples = dataset.ReadExamples("valid").Take(rowCount).ToArray();
+        var raw = TaskDataset.ToDataView(examples, dataset.Schema);
+        var teacher = RecordedTeacher.Open(dataset.Manifest, "valid", "palm-540b");
+        var annotated = ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(dataset.Manifest)).Fit(raw).Transform(raw);
+        return (StudentInputs.Create(ml, annotated, dataset.Schema), dataset.Schema.Labels!.ToArray());
+    }
+
+    /// <summary>The fit this benchmark (and <c>side-by-side</c>) times: the tiny student, step-by-step, batch 16, 128 input / 64 target tokens (the CLI's train defaults), seed 0.</summary>
+    internal static MultiTaskSeq2SeqTrainer.Options TinyFitOptions(string[] labels, int steps, int? threads) => new()
+    {
+        Labels = labels,
+        Mode = TrainingMode.StepByStep,
+        MaxSteps = steps,
+        BatchSize = 16,
+        MaxInputLength = 128,
+        MaxTargetLength = 64,
+        Seed = 0,
+        NumberOfThreads = threads,
+    };
 
     /// <summary>The fit's seconds and the thread counts it reported, or (cap, null) when it was stopped at the cap.</summary>
     private static (double Seconds, string? Detail) RunChild(string config, string[] passThrough, TimeSpan cap)

@@ -88,6 +88,10 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         [Description("Folder for leaderboard.json, leaderboard.md and best-model.zip. Default sweep.")]
         public string Out { get; set; } = "sweep";
 
+        [CommandOption("--parallel <N>")]
+        [Description("Trials trained side by side, each on its own thread and random generator (halving: the trials of a rung). Default: the cores / torch threads per run (1), so 2 on two cores.")]
+        public int? Parallel { get; set; }
+
         [CommandOption("--json")]
         [Description("Print the leaderboard and the best trial as JSON.")]
         public bool Json { get; set; }
@@ -112,6 +116,11 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         if (settings.Time <= 0)
         {
             throw new UserFacingException($"sweep: --time must be positive, got {settings.Time.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (settings.Parallel is <= 0)
+        {
+            throw new UserFacingException($"sweep: --parallel must be a positive number of trials side by side, got {settings.Parallel}");
         }
 
         var space = new SweepSearchSpace
@@ -172,6 +181,11 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
                     "halving" or "successive-halving" => SweepTuner.SuccessiveHalving,
                     _ => throw new UserFacingException($"sweep: --tuner \"{settings.Tuner}\" is not one of random, halving"),
                 });
+            if (settings.Parallel is { } parallel)
+            {
+                sweep.SetParallel(parallel);
+            }
+
             if (settings.MaxTrials is { } max)
             {
                 sweep.SetMaxTrials(max);
@@ -205,6 +219,12 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
             output.WriteLine();
             output.Write(result.ToMarkdown());
             output.WriteLine();
+            if (result.PeakMemoryBytes > 0)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Peak memory of the {result.Parallel} trial(s) side by side: {result.PeakMemoryBytes / (1024.0 * 1024 * 1024):F2} GiB."));
+            }
+
             var best = result.BestTrial;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Best: trial {best.Number}, {ExperimentMethods.Name(best.Settings.Method)}, validation {result.Metric} {best.ValidationMetric:F3}; saved to {modelPath} (stepdistill evaluate --model {modelPath} --dataset {settings.Dataset})."));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
@@ -9,11 +10,11 @@ namespace MLNet.StepDistill.Experiments;
 
 /// <summary>
 /// A Model Builder-style search for the best student in a time budget, shaped like ML.NET AutoML's experiment:
-/// <c>ml.StepDistill().CreateSweep(dataset, train).SetTrainingTime(600).SetMaxTrials(20).Run()</c>. Trials run one after
-/// another, each with settings from the <see cref="SweepTuner"/> (drawn at random, seeded, from the
+/// <c>ml.StepDistill().CreateSweep(dataset, train).SetTrainingTime(600).SetMaxTrials(20).Run()</c>. Trials run side by
+/// side (<see cref="SetParallel"/>; one after another with 1), each with settings from the <see cref="SweepTuner"/> (drawn at random, seeded, from the
 /// <see cref="SweepSearchSpace"/>, or by successive halving over the steps); each is scored on the validation rows by the
 /// <see cref="SweepMetric"/>. A trial still training when the budget ends is stopped there (and
-/// listed as stopped); the best trial's fitted student is returned with the leaderboard.
+/// listed as stopped, as is every trial in flight); the best trial's fitted student is returned with the leaderboard.
 /// </summary>
 public sealed class DistillationSweep
 {
@@ -33,6 +34,7 @@ public sealed class DistillationSweep
     private IProgress<SweepProgress>? progress;
     private SweepTuner tuner = SweepTuner.Random;
     private int reductionFactor = 3;
+    private int parallel = SideBySideRuns.DefaultParallel();
 
     internal DistillationSweep(MLContext mlContext, TaskDataset dataset, IReadOnlyList<AnnotatedRow> train)
     {
@@ -153,7 +155,20 @@ public sealed class DistillationSweep
         return this;
     }
 
-    /// <summary>Receives trial started, every step, and trial finished (with its metric).</summary>
+    /// <summary>
+    /// How many trials train side by side, each on a dedicated thread with its own random generator (a completed trial's
+    /// result does not depend on what ran beside it). Default: max(1, cores / torch threads per run (1)), 2 on two
+    /// cores. Random trials start in trial order as others finish; successive halving runs the trials of a rung side by
+    /// side and chooses the next rung when the rung is done.
+    /// </summary>
+    public DistillationSweep SetParallel(int trials)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trials);
+        parallel = trials;
+        return this;
+    }
+
+    /// <summary>Receives trial started, every step, and trial finished (with its metric); with trials side by side, from their threads.</summary>
     public DistillationSweep SetProgress(IProgress<SweepProgress>? value)
     {
         progress = value;
@@ -179,55 +194,71 @@ public sealed class DistillationSweep
         SweepTrial? bestTrial = null;
         var cancelled = false;
         var halving = tuner == SweepTuner.SuccessiveHalving ? new SuccessiveHalvingTuner(searchSpace, random, reductionFactor) : null;
-        try
+        // The budget stops every trial in flight when it ends; a trial it stops is listed as stopped.
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(TimeSpan.FromSeconds(Math.Max(0.001, trainingSeconds - clock.Elapsed.TotalSeconds)));
+        var number = 0;
+        var stoppedAtBudget = false;
+
+        // The next trial's settings, drawn in trial order as a trial starts: the same settings whatever runs beside it.
+        IEnumerable<(int Number, SweepTrialSettings Settings)> Trials(IEnumerable<SweepTrialSettings> settings)
         {
-            for (var number = 1; number <= maxTrials; number++)
+            foreach (var next in settings)
             {
-                var remaining = trainingSeconds - clock.Elapsed.TotalSeconds;
-                if (remaining <= 0)
+                if (number >= maxTrials || clock.Elapsed.TotalSeconds >= trainingSeconds || stoppedAtBudget || cancellationToken.IsCancellationRequested)
                 {
-                    break;
+                    yield break;
                 }
 
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    cancelled = true;
-                    break;
-                }
+                number++;
+                progress?.Report(new SweepProgress(number, next, null, null));
+                yield return (number, next);
+            }
+        }
 
-                var settings = halving?.Next() ?? searchSpace.Sample(random);
-                progress?.Report(new SweepProgress(number, settings, null, null));
-                using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                budget.CancelAfter(TimeSpan.FromSeconds(remaining));
-                var trialClock = Stopwatch.StartNew();
-                var losses = new List<double>();
-                Seq2SeqStudentTransformer student;
-                try
+        (SweepTrial Trial, Seq2SeqStudentTransformer? Student) RunTrial((int Number, SweepTrialSettings Settings) t, CancellationToken token)
+        {
+            var trialClock = Stopwatch.StartNew();
+            var losses = new List<double>();
+            Seq2SeqStudentTransformer student;
+            try
+            {
+                var reporter = new StepReporter(step =>
                 {
-                    var reporter = new StepReporter(step =>
-                    {
-                        losses.Add(step.Loss);
-                        progress?.Report(new SweepProgress(number, settings, step, null));
-                    });
-                    student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(settings, family, labels, number, reporter))
-                        .Fit(trainData, null, budget.Token);
-                }
-                catch (OperationCanceledException) when (budget.IsCancellationRequested)
-                {
-                    var stopped = new SweepTrial(number, settings, SweepTrial.StoppedAtBudget, null, null, losses.Count > 0 ? losses[^1] : null, trialClock.Elapsed.TotalSeconds);
-                    trials.Add(stopped);
-                    progress?.Report(new SweepProgress(number, settings, null, stopped));
-                    cancelled = cancellationToken.IsCancellationRequested;
-                    break;
-                }
+                    losses.Add(step.Loss);
+                    progress?.Report(new SweepProgress(t.Number, t.Settings, step, null));
+                });
+                student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(t.Settings, family, labels, t.Number, reporter))
+                    .Fit(trainData, null, token);
+            }
+            catch (OperationCanceledException) when (budget.IsCancellationRequested)
+            {
+                return (new SweepTrial(t.Number, t.Settings, SweepTrial.StoppedAtBudget, null, null, losses.Count > 0 ? losses[^1] : null, trialClock.Elapsed.TotalSeconds), null);
+            }
 
+            try
+            {
                 var value = metric.Compute(mlContext, student, family, validationRows);
                 double? testAccuracy = test is { Count: > 0 } ? StudentScores.Evaluate(mlContext, student, family, test).Accuracy : null;
-                var trial = new SweepTrial(number, settings, SweepTrial.Completed, value, testAccuracy,
-                    losses.Count > 0 && double.IsFinite(losses[^1]) ? losses[^1] : null, trialClock.Elapsed.TotalSeconds);
-                trials.Add(trial);
-                halving?.Report(settings, value);
-                if (bestTrial is null || value > bestTrial.ValidationMetric)
+                return (new SweepTrial(t.Number, t.Settings, SweepTrial.Completed, value, testAccuracy,
+                    losses.Count > 0 && double.IsFinite(losses[^1]) ? losses[^1] : null, trialClock.Elapsed.TotalSeconds), student);
+            }
+            catch
+            {
+                student.Dispose();
+                throw;
+            }
+        }
+
+        void Finished((SweepTrial Trial, Seq2SeqStudentTransformer? Student) done)
+        {
+            var trial = done.Trial;
+            trials.Add(trial);
+            if (done.Student is { } student)
+            {
+                // Ties go to the lower trial number, as when trials run one after another.
+                if (bestTrial is null || trial.ValidationMetric > bestTrial.ValidationMetric ||
+                    trial.ValidationMetric == bestTrial.ValidationMetric && trial.Number < bestTrial.Number)
                 {
                     best?.Dispose();
                     best = student;
@@ -237,9 +268,44 @@ public sealed class DistillationSweep
                 {
                     student.Dispose();
                 }
-
-                progress?.Report(new SweepProgress(number, settings, null, trial));
             }
+            else
+            {
+                stoppedAtBudget = true;
+                cancelled |= cancellationToken.IsCancellationRequested;
+            }
+
+            progress?.Report(new SweepProgress(trial.Number, trial.Settings, null, trial));
+        }
+
+        try
+        {
+            if (halving is null)
+            {
+                SideBySideRuns.Run(Trials(RandomSettings(random)), parallel, RunTrial, (_, done) => Finished(done), budget.Token);
+            }
+            else
+            {
+                // Successive halving: the trials of a rung side by side; the tuner hears their metrics in trial order once
+                // the rung is done, as it would one after another, and chooses the next rung from them.
+                while (!stoppedAtBudget && number < maxTrials && clock.Elapsed.TotalSeconds < trainingSeconds && !cancellationToken.IsCancellationRequested)
+                {
+                    var rung = new SortedDictionary<int, (SweepTrialSettings Settings, double? Metric)>();
+                    SideBySideRuns.Run(Trials(halving.TakeRung()), parallel, RunTrial, (_, done) =>
+                    {
+                        Finished(done);
+                        rung[done.Trial.Number] = (done.Trial.Settings, done.Trial.ValidationMetric);
+                    }, budget.Token);
+                    foreach (var (settings, value) in rung.Values.Where(r => r.Metric is not null))
+                    {
+                        halving.Report(settings, value!.Value);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested)
+        {
+            cancelled = cancellationToken.IsCancellationRequested;   // the budget ended, or the caller cancelled: the trials so far stand
         }
         catch
         {
@@ -247,6 +313,8 @@ public sealed class DistillationSweep
             throw;
         }
 
+        cancelled |= cancellationToken.IsCancellationRequested;
+        trials.Sort((a, b) => a.Number.CompareTo(b.Number));
         if (best is null || bestTrial is null)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -257,7 +325,17 @@ public sealed class DistillationSweep
 
         var leaderboard = trials.OrderByDescending(t => t.ValidationMetric ?? double.NegativeInfinity).ThenBy(t => t.Number).ToArray();
         return new SweepResult(dataset.Manifest.Name, metric.Name, tuner, trainRows.Count, validationRows.Count, test?.Count ?? 0, leaderboard, bestTrial, best,
-            AnnotatedSplit.ToDataView(mlContext, trainRows.Take(1)).Schema, clock.Elapsed.TotalSeconds, trainingSeconds, cancelled);
+            AnnotatedSplit.ToDataView(mlContext, trainRows.Take(1)).Schema, clock.Elapsed.TotalSeconds, trainingSeconds, cancelled,
+            parallel, ProcessMemory.PeakResident);
+    }
+
+    /// <summary>Settings drawn at random (seeded) from the search space, one per trial, without end.</summary>
+    private IEnumerable<SweepTrialSettings> RandomSettings(Random random)
+    {
+        while (true)
+        {
+            yield return searchSpace.Sample(random);
+        }
     }
 
     private (IReadOnlyList<AnnotatedRow> Train, IReadOnlyList<AnnotatedRow> Validation) Split()

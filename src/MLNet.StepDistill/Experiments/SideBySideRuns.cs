@@ -24,47 +24,60 @@ internal static class SideBySideRuns
     /// <summary>
     /// Runs <paramref name="run"/> on every item, <paramref name="parallel"/> at once (1: one after the other on the
     /// calling thread), and calls <paramref name="finished"/> (serialised: never two at once) with each item's index and
-    /// result as it finishes. Returns the results in the items' order.
+    /// result as it finishes. The items are drawn one at a time, in order, as a run starts (never two draws at once), so
+    /// a lazy sequence may decide at each draw whether another run starts.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; runs finished before were reported.</exception>
-    public static TResult[] Run<TItem, TResult>(IReadOnlyList<TItem> items, int parallel, Func<TItem, CancellationToken, TResult> run,
+    public static void Run<TItem, TResult>(IEnumerable<TItem> items, int parallel, Func<TItem, CancellationToken, TResult> run,
         Action<int, TResult> finished, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(parallel, 1);
-        var results = new TResult[items.Count];
-        if (parallel == 1 || items.Count <= 1)
+        using var source = items.GetEnumerator();
+        if (parallel == 1)
         {
-            for (var i = 0; i < items.Count; i++)
+            for (var i = 0; source.MoveNext(); i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                results[i] = run(items[i], cancellationToken);
-                finished(i, results[i]);
+                finished(i, run(source.Current, cancellationToken));
             }
 
-            return results;
+            return;
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var draw = new Lock();
         var gate = new Lock();
         var next = -1;
+        var exhausted = false;
         Exception? failure = null;
 
         void Worker()
         {
             while (!stop.IsCancellationRequested)
             {
-                var i = Interlocked.Increment(ref next);   // runs start in the items' order
-                if (i >= items.Count)
+                int i;
+                TItem item;
+                lock (draw)   // runs start in the items' order
                 {
-                    return;
+                    if (stop.IsCancellationRequested || exhausted)
+                    {
+                        return;
+                    }
+
+                    if (!source.MoveNext())
+                    {
+                        exhausted = true;
+                        return;
+                    }
+
+                    (i, item) = (++next, source.Current);
                 }
 
                 try
                 {
-                    var result = run(items[i], stop.Token);
+                    var result = run(item, stop.Token);
                     lock (gate)
                     {
-                        results[i] = result;
                         finished(i, result);
                     }
                 }
@@ -85,7 +98,7 @@ internal static class SideBySideRuns
             }
         }
 
-        var threads = Enumerable.Range(0, Math.Min(parallel, items.Count))
+        var threads = Enumerable.Range(0, parallel)
             .Select(n => new Thread(Worker) { Name = $"stepdistill run {n + 1}", IsBackground = true })
             .ToArray();
         foreach (var thread in threads)
@@ -98,7 +111,12 @@ internal static class SideBySideRuns
             thread.Join();
         }
 
-        if (failure is OperationCanceledException || failure is null)
+        if (failure is null && exhausted)
+        {
+            return;   // every item ran, whatever was cancelled after the last one
+        }
+
+        if (failure is null or OperationCanceledException)
         {
             cancellationToken.ThrowIfCancellationRequested();
         }
@@ -107,7 +125,5 @@ internal static class SideBySideRuns
         {
             ExceptionDispatchInfo.Capture(failure).Throw();
         }
-
-        return results;
     }
 }

@@ -53,6 +53,22 @@ internal sealed class SuccessiveHalvingTuner
         return pending.Dequeue();
     }
 
+    /// <summary>
+    /// The settings of the rest of the current rung (after the promoted ones of the last rung, or a new bracket, when it is
+    /// done), to run side by side; <see cref="Report"/> their metrics in trial order before taking the next rung.
+    /// </summary>
+    public SweepTrialSettings[] TakeRung()
+    {
+        if (pending.Count == 0)
+        {
+            Advance();
+        }
+
+        var rest = pending.ToArray();
+        pending.Clear();
+        return rest;
+    }
+
     /// <summary>A trial of the current rung finished with <paramref name="metric"/> (higher is better).</summary>
     public void Report(SweepTrialSettings settings, double metric) => finished.Add((settings, metric));
 

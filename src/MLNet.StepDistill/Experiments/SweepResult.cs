@@ -11,7 +11,8 @@ namespace MLNet.StepDistill.Experiments;
 public sealed class SweepResult : IDisposable
 {
     internal SweepResult(string dataset, string metric, SweepTuner tuner, int trainRows, int validationRows, int testRows, IReadOnlyList<SweepTrial> leaderboard,
-        SweepTrial bestTrial, Seq2SeqStudentTransformer bestModel, DataViewSchema inputSchema, double seconds, double budgetSeconds, bool cancelled)
+        SweepTrial bestTrial, Seq2SeqStudentTransformer bestModel, DataViewSchema inputSchema, double seconds, double budgetSeconds, bool cancelled,
+        int parallel, long peakMemoryBytes)
     {
         Dataset = dataset;
         Metric = metric;
@@ -26,7 +27,15 @@ public sealed class SweepResult : IDisposable
         Seconds = seconds;
         BudgetSeconds = budgetSeconds;
         Cancelled = cancelled;
+        Parallel = parallel;
+        PeakMemoryBytes = peakMemoryBytes;
     }
+
+    /// <summary>How many trials trained side by side (<see cref="DistillationSweep.SetParallel"/>).</summary>
+    public int Parallel { get; }
+
+    /// <summary>The process's peak resident memory (VmHWM of /proc/self/status; 0 where there is none) when the sweep ended: the peak of its trials side by side.</summary>
+    public long PeakMemoryBytes { get; }
 
     /// <summary>The dataset's name.</summary>
     public string Dataset { get; }
@@ -98,6 +107,8 @@ public sealed class SweepResult : IDisposable
             ["budgetSeconds"] = BudgetSeconds,
             ["seconds"] = Seconds,
             ["cancelled"] = Cancelled,
+            ["parallel"] = Parallel,
+            ["peakMemoryBytes"] = PeakMemoryBytes,
             ["trials"] = new JsonArray(Leaderboard.Select(t => (JsonNode)Trial(t)).ToArray()),
             ["best"] = Trial(BestTrial),
             ["model"] = modelPath,

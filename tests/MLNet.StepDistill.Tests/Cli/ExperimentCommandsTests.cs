@@ -22,6 +22,14 @@ public sealed class ExperimentCommandsTests
     }
 
     [Fact]
+    public void Sweep_refuses_a_parallel_count_below_one_naming_the_option()
+    {
+        var settings = new SweepCommand.Settings { Dataset = RepoPaths.Dataset("esnli"), Parallel = 0, Out = "unused" };
+        var error = Assert.Throws<UserFacingException>(() => new SweepCommand(new StringWriter()).Execute(null!, settings, CancellationToken.None));
+        Assert.Contains("--parallel", error.Message);
+    }
+
+    [Fact]
     public void Experiment_Json_WritesResultsReportAndPlot_AndARerunTrainsNothing()
     {
         using var temp = new TempFolder();

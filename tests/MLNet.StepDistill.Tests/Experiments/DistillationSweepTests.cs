@@ -28,7 +28,8 @@ public sealed class DistillationSweepTests
         .SetSearchSpace(Fast())
         .SetTokenizer(TrainingFixtures.TokenizerPath)
         .SetValidationFraction(0.2, maxRows: 6)
-        .SetSeed(4);
+        .SetSeed(4)
+        .SetParallel(1);   // the tests of one trial after another; those of trials side by side set it
 
     [Fact]
     public void Runs_the_trials_reports_progress_and_returns_the_leaderboard_with_the_best_student()
@@ -67,6 +68,37 @@ public sealed class DistillationSweepTests
         Assert.Equal(3, json.RootElement.GetProperty("trials").GetArrayLength());
         Assert.Equal(1, json.RootElement.GetProperty("best").GetProperty("trial").GetInt32());
         Assert.Contains("| 1 | 1 |", result.ToMarkdown());
+    }
+
+    [Theory]
+    [InlineData(SweepTuner.Random, 4)]
+    [InlineData(SweepTuner.SuccessiveHalving, 7)]
+    public void Trials_side_by_side_give_the_leaderboard_of_trials_one_after_another(SweepTuner tuner, int maxTrials)
+    {
+        (string[] Trials, int Best, int Parallel) Run(int parallel)
+        {
+            using var result = Sweep(new MLContext(1))
+                .SetSearchSpace(new SweepSearchSpace
+                {
+                    Steps = (2, 8), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12],
+                    Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
+                })
+                .SetTuner(tuner, reductionFactor: 2)
+                .SetMaxTrials(maxTrials)
+                .SetTestData(Rows.Value.Test)
+                .SetParallel(parallel)
+                .Run();
+            return (result.Leaderboard.Select(t => (t with { Seconds = 0 }).ToString()).ToArray(), result.BestTrial.Number, result.Parallel);
+        }
+
+        var oneAfterAnother = Run(1);
+        var sideBySide = Run(2);
+
+        Assert.Equal(maxTrials, sideBySide.Trials.Length);
+        Assert.All(sideBySide.Trials, t => Assert.Contains(SweepTrial.Completed, t));
+        Assert.Equal((1, 2), (oneAfterAnother.Parallel, sideBySide.Parallel));
+        Assert.Equal(oneAfterAnother.Trials, sideBySide.Trials);
+        Assert.Equal(oneAfterAnother.Best, sideBySide.Best);
     }
 
     [Fact]
