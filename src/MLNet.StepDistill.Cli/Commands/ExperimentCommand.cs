@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Experiments;
 using MLNet.StepDistill.Tasks;
 using Spectre.Console;
@@ -292,7 +293,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
 
         if (!AnsiConsole.Profile.Capabilities.Interactive)
         {
-            options.Progress = new SyncProgress(p =>
+            options.Progress = new SynchronousProgress<ExperimentRunProgress>(p =>
             {
                 if (p.Finished is { } r)
                 {
@@ -312,7 +313,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             .Start(context =>
             {
                 var task = context.AddTask("experiment", maxValue: totalSteps);
-                options.Progress = new SyncProgress(p =>
+                options.Progress = new SynchronousProgress<ExperimentRunProgress>(p =>
                 {
                     task.Value = Done(p);
                     task.Description = Markup.Escape(Describe(p));
@@ -321,10 +322,5 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
                 task.Value = totalSteps;
             });
         return outcome!;
-    }
-
-    private sealed class SyncProgress(Action<ExperimentRunProgress> report) : IProgress<ExperimentRunProgress>
-    {
-        public void Report(ExperimentRunProgress value) => report(value);
     }
 }

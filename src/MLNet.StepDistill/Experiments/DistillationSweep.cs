@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
@@ -204,12 +205,12 @@ public sealed class DistillationSweep
                 Seq2SeqStudentTransformer student;
                 try
                 {
-                    var reporter = new StepReporter(step =>
+                    var reporter = new SynchronousProgress<TrainingProgress>(step =>
                     {
                         losses.Add(step.Loss);
                         progress?.Report(new SweepProgress(number, settings, step, null));
                     });
-                    student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(settings, family, labels, number, reporter))
+                    student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(settings, number, reporter))
                         .Fit(trainData, null, budget.Token);
                 }
                 catch (OperationCanceledException) when (budget.IsCancellationRequested)
@@ -273,12 +274,10 @@ public sealed class DistillationSweep
         return (order.Skip(count).ToArray(), order.Take(count).ToArray());
     }
 
-    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(SweepTrialSettings s, TaskFamily family, string[]? labels, int trial, IProgress<TrainingProgress> reporter) => new()
+    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(SweepTrialSettings s, int trial, IProgress<TrainingProgress> reporter) => new MultiTaskSeq2SeqTrainer.Options
     {
         Mode = ExperimentMethods.Mode(s.Method),
         LabelSource = ExperimentMethods.Labels(s.Method),
-        Labels = labels,
-        ChoicesColumnName = family.HasChoices ? nameof(AnnotatedRow.Choices) : null,
         Student = s.Student,
         TokenizerPath = tokenizerPath,
         MaxSteps = s.Steps,
@@ -291,10 +290,5 @@ public sealed class DistillationSweep
         Seed = seed * 1000 + trial,
         Device = device,
         Progress = reporter,
-    };
-
-    private sealed class StepReporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
+    }.ForTask(dataset.Manifest.Family, dataset.Schema);
 }

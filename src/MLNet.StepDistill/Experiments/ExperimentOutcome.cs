@@ -11,7 +11,7 @@ namespace MLNet.StepDistill.Experiments;
 /// <param name="Cost">Teacher tokens and price per row.</param>
 /// <param name="Seconds">Wall time of this call of Run (runs skipped on resume take none).</param>
 public sealed record ExperimentOutcome(
-    ExperimentSettings Settings, IReadOnlyList<ExperimentRunResult> Runs, ExperimentResult Baseline, TeacherScore Teacher, TeacherCost Cost, double Seconds)
+    ExperimentSettings Settings, IReadOnlyList<ExperimentRunResult> Runs, BaselineScore Baseline, TeacherScore Teacher, TeacherCost Cost, double Seconds)
 {
     /// <summary>One row per method and fraction (methods in run order, fractions ascending): mean accuracy over the seeds and its interval.</summary>
     public IReadOnlyList<ExperimentSummaryRow> Summary => Runs

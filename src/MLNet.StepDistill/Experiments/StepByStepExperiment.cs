@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
@@ -89,7 +90,7 @@ public sealed partial class StepByStepExperiment
                     var methodData = method == ExperimentMethod.StepByStepExplained && explained is { } explanations
                         ? AnnotatedSplit.ToDataView(mlContext, WithExplanations(rows, explanations.ById))
                         : trainData;
-                    var result = TrainAndScore(run, runCount, method, fraction, seed, family, labels, rows.Length, methodData, validationData, test, cancellationToken);
+                    var result = TrainAndScore(run, runCount, method, fraction, seed, dataset, rows.Length, methodData, validationData, test, cancellationToken);
                     results.Add(result);
                     file?.Save(results);
                     options.Progress?.Report(new ExperimentRunProgress(run, runCount, method, fraction, seed, null, result, Skipped: false));
@@ -141,21 +142,21 @@ public sealed partial class StepByStepExperiment
     private bool IsPlanned(ExperimentRunResult r) =>
         options.Seeds.Contains(r.Seed) && options.Fractions.Any(f => Math.Abs(f - r.Fraction) < 1e-9) && options.Methods.Any(m => ExperimentMethods.Name(m) == r.Method);
 
-    private ExperimentRunResult TrainAndScore(int run, int runCount, ExperimentMethod method, double fraction, int seed, TaskFamily family, string[]? labels,
+    private ExperimentRunResult TrainAndScore(int run, int runCount, ExperimentMethod method, double fraction, int seed, TaskDataset dataset,
         int trainRows, IDataView trainData, IDataView? validationData, IReadOnlyList<AnnotatedRow> test, CancellationToken cancellationToken)
     {
         var losses = new List<double>();
-        var progress = new StepReporter(step =>
+        var progress = new SynchronousProgress<TrainingProgress>(step =>
         {
             losses.Add(step.Loss);
             options.Progress?.Report(new ExperimentRunProgress(run, runCount, method, fraction, seed, step, null, Skipped: false));
         });
         var clock = Stopwatch.StartNew();
-        using var student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(family, labels, method, fraction, seed, progress))
+        using var student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(dataset, method, fraction, seed, progress))
             .Fit(trainData, validationData, cancellationToken);
         var trainSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        var scores = StudentScores.Evaluate(mlContext, student, family, test);
+        var scores = StudentScores.Evaluate(mlContext, student, dataset.Manifest.Family, test);
         var evaluationSeconds = clock.Elapsed.TotalSeconds;
         var correct = (int)Math.Round(scores.Accuracy * test.Count);
         var interval = ConfidenceInterval.Wilson(correct, test.Count);
@@ -186,17 +187,15 @@ public sealed partial class StepByStepExperiment
     /// <summary>The seed of the validation carve: fixed, so every seed's runs validate on the same rows.</summary>
     private const int ValidationSeed = 20230502;
 
-    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(TaskFamily family, string[]? labels, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) => new()
+    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(TaskDataset dataset, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) => new MultiTaskSeq2SeqTrainer.Options
     {
         Mode = ExperimentMethods.Mode(method),
         LabelSource = ExperimentMethods.Labels(method),
-        Labels = labels,
-        ChoicesColumnName = family.HasChoices ? nameof(AnnotatedRow.Choices) : null,
         Student = options.Student,
         TokenizerPath = options.TokenizerPath,
         MaxSteps = options.StepsFor(fraction),
         BatchSize = options.BatchSize,
-        LearningRate = options.EffectiveLearningRate,
+        LearningRate = options.LearningRate,
         WarmupSteps = options.WarmupSteps ?? options.StepsFor(fraction) / 10,
         Alpha = options.Alpha,
         MaxInputLength = options.MaxInputLength,
@@ -206,7 +205,7 @@ public sealed partial class StepByStepExperiment
         Seed = seed,
         Device = options.Device,
         Progress = progress,
-    };
+    }.ForTask(dataset.Manifest.Family, dataset.Schema);
 
     private static void Validate(Options o)
     {
@@ -229,7 +228,7 @@ public sealed partial class StepByStepExperiment
         Require(o.Fractions is { Length: > 0 }, nameof(o.Fractions), "must hold at least one fraction.");
         foreach (var f in o.Fractions ?? [])
         {
-            Require(f is > 0 and <= 1, nameof(o.Fractions), $"must each be in (0, 1], got {f}.");
+            Require(f is > 0 and <= 1, nameof(o.Fractions), string.Create(CultureInfo.InvariantCulture, $"must each be in (0, 1], got {f}."));
         }
 
         Require(o.Fractions?.Distinct().Count() == o.Fractions?.Length, nameof(o.Fractions), "holds a fraction twice.");
@@ -240,12 +239,7 @@ public sealed partial class StepByStepExperiment
         Require(o.WarmupSteps is null or >= 0, nameof(o.WarmupSteps), $"must not be negative, got {o.WarmupSteps}.");
         Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
         Require(!o.ReportOnly || o.OutputFolder is not null, nameof(o.ReportOnly), "needs an OutputFolder holding results.json.");
-        Require(o.TeacherPricePerMillionInputTokens is null or >= 0, nameof(o.TeacherPricePerMillionInputTokens), $"must not be negative, got {o.TeacherPricePerMillionInputTokens}.");
-        Require(o.TeacherPricePerMillionOutputTokens is null or >= 0, nameof(o.TeacherPricePerMillionOutputTokens), $"must not be negative, got {o.TeacherPricePerMillionOutputTokens}.");
-    }
-
-    private sealed class StepReporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
+        Require(o.TeacherPricePerMillionInputTokens is null or >= 0, nameof(o.TeacherPricePerMillionInputTokens), string.Create(CultureInfo.InvariantCulture, $"must not be negative, got {o.TeacherPricePerMillionInputTokens}."));
+        Require(o.TeacherPricePerMillionOutputTokens is null or >= 0, nameof(o.TeacherPricePerMillionOutputTokens), string.Create(CultureInfo.InvariantCulture, $"must not be negative, got {o.TeacherPricePerMillionOutputTokens}."));
     }
 }
