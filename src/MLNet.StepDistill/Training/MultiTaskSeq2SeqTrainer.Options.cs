@@ -208,11 +208,11 @@ public sealed partial class MultiTaskSeq2SeqTrainer
 
         /// <summary>
         /// How a closed-set candidate's token log-likelihoods become its score before the softmax over the candidates:
-        /// <see cref="Training.ScoreAggregation.Sum"/> (the whole text's log-likelihood),
-        /// <see cref="Training.ScoreAggregation.Mean"/> (per token, length-normalised) or
-        /// <see cref="Training.ScoreAggregation.FirstToken"/> (the first token alone: the cheapest, one decoder position per
+        /// <see cref="Tasks.ScoreAggregation.Sum"/> (the whole text's log-likelihood),
+        /// <see cref="Tasks.ScoreAggregation.Mean"/> (per token, length-normalised) or
+        /// <see cref="Tasks.ScoreAggregation.FirstToken"/> (the first token alone: the cheapest, one decoder position per
         /// row; label sets whose labels begin with different tokens only). Saved with the model. Default
-        /// <see cref="Training.ScoreAggregation.Mean"/>: on tiny students (300 steps, first 300 test rows; benchmark
+        /// <see cref="Tasks.ScoreAggregation.Mean"/>: on tiny students (300 steps, first 300 test rows; benchmark
         /// <c>aggregation</c>) accuracy was the same (CQA 0.153 vs 0.157, e-SNLI 0.347 both) and the log-loss far lower
         /// (CQA 1.99 vs 9.84, e-SNLI 1.105 vs 1.129); the sum picked the shortest CQA choice in 300 of 300 rows.
         /// </summary>

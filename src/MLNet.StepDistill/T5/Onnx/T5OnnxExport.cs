@@ -25,7 +25,7 @@ public static class T5OnnxExport
     /// The manifest format: the current one, or <see cref="OnnxStudentManifest.OldestFormatVersion"/> for the layout that
     /// exports before <c>target_log_probs</c> hold (the tests and the onnx benchmark load such folders).
     /// </param>
-    internal static void Export(T5ForConditionalGeneration model, string folder, OnnxStudentFacts? student, int formatVersion = OnnxStudentManifest.CurrentFormatVersion)
+    internal static void Export(T5ForConditionalGeneration model, string folder, StudentAnswerSpec? student, int formatVersion = OnnxStudentManifest.CurrentFormatVersion)
     {
         if (formatVersion is < OnnxStudentManifest.OldestFormatVersion or > OnnxStudentManifest.CurrentFormatVersion)
         {
