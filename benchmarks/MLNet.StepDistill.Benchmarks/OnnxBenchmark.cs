@@ -3,7 +3,7 @@ using System.Text.Json;
 using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Onnx;
 using MLNet.StepDistill.T5;
-using MLNet.StepDistill.T5.Onnx;
+using MLNet.StepDistill.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 

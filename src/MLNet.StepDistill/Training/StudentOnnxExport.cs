@@ -1,5 +1,5 @@
 using MLNet.StepDistill.Deployment;
-using MLNet.StepDistill.T5.Onnx;
+using MLNet.StepDistill.Export;
 
 namespace MLNet.StepDistill.Training;
 

@@ -35,7 +35,7 @@ public sealed partial class NamespaceTable
 
     /// <summary>
     /// The row a namespace belongs to: <see cref="RootRow"/> for <c>MLNet.StepDistill</c>, the first segment after it
-    /// otherwise (<c>MLNet.StepDistill.T5.Onnx</c> is <c>T5</c>); null for a namespace outside the library.
+    /// otherwise (<c>MLNet.StepDistill.T5.Onnx</c> would be <c>T5</c>); null for a namespace outside the library.
     /// </summary>
     public static string? RowOf(string @namespace)
     {

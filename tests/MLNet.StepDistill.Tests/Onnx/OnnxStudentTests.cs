@@ -2,7 +2,7 @@ using MLNet.StepDistill.Recipes;
 using Microsoft.ML;
 using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Onnx;
-using MLNet.StepDistill.T5.Onnx;
+using MLNet.StepDistill.Export;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Tests.Training;
 using MLNet.StepDistill.Training;

@@ -1,8 +1,9 @@
 using System.Reflection;
 using Google.Protobuf;
 using MLNet.StepDistill.Deployment;
+using MLNet.StepDistill.T5;
 
-namespace MLNet.StepDistill.T5.Onnx;
+namespace MLNet.StepDistill.Export;
 
 /// <summary>Exports a <see cref="T5ForConditionalGeneration"/> as ONNX graphs that ONNX Runtime serves without libtorch.</summary>
 public static class T5OnnxExport
