@@ -3,7 +3,7 @@ using System.Text.Json;
 using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Onnx;
 using MLNet.StepDistill.T5;
-using MLNet.StepDistill.T5.Onnx;
+using MLNet.StepDistill.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -123,9 +123,9 @@ internal sealed class OnnxBenchmark : IBenchmark
         var torchTokens = 0L;
         var torchGenerate = Time(() => torchTokens = GeneratedPositions(models.Torch.Generate(inputs, mask, options).Sequences), repeats);
         var format1Tokens = 0L;
-        var format1Generate = Time(() => format1Tokens = GeneratedPositions(models.OnnxFormat1.Generate(padded, new OnnxGenerationOptions { MaxNewTokens = settings.Target })), repeats);
+        var format1Generate = Time(() => format1Tokens = GeneratedPositions(models.OnnxFormat1.Generate(padded, new T5GenerationOptions { MaxNewTokens = settings.Target })), repeats);
         var onnxTokens = 0L;
-        var onnxGenerate = Time(() => onnxTokens = GeneratedPositions(models.Onnx.Generate(padded, new OnnxGenerationOptions { MaxNewTokens = settings.Target })), repeats);
+        var onnxGenerate = Time(() => onnxTokens = GeneratedPositions(models.Onnx.Generate(padded, new T5GenerationOptions { MaxNewTokens = settings.Target })), repeats);
 
         var scoring = new
         {

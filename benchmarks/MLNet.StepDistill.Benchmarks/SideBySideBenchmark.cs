@@ -35,7 +35,7 @@ internal sealed class SideBySideBenchmark : IBenchmark
             var last = double.NaN;
             var options = ThreadsBenchmark.TinyFitOptions(labels, steps, threads: 1);
             options.Seed = seed;
-            options.Progress = new Reporter(p => last = p.Loss);
+            options.Progress = new SynchronousProgress<TrainingProgress>(p => last = p.Loss);
             using (ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train) as IDisposable)
             {
                 return last;
@@ -116,10 +116,5 @@ internal sealed class SideBySideBenchmark : IBenchmark
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
-    }
-
-    private sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

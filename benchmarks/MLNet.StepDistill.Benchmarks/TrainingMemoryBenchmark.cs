@@ -48,14 +48,13 @@ internal sealed class TrainingMemoryBenchmark : IBenchmark
             MaxInputLength = 128,
             MaxTargetLength = 64,
             Seed = 1,
-            Progress = new Recorder(p =>
+            Progress = new SynchronousProgress<TrainingProgress>(p =>
             {
                 perStep.Add((p.Step, ProcessMemory.Resident, torch.Tensor.TotalCount, clock.Elapsed.TotalSeconds));
                 clock.Restart();
             }),
         };
-        options.ChoicesColumnName = dataset.Manifest.Family.HasChoices ? nameof(AnnotatedRow.Choices) : null;
-        options.Labels = dataset.Manifest.Family.ClosedLabels(dataset.Schema)?.ToArray();
+        options.ForTask(dataset.Manifest.Family, dataset.Schema);
 
         using var model = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(AnnotatedSplit.ToDataView(ml, rows));
         var peak = ProcessMemory.PeakResident;
@@ -106,9 +105,4 @@ internal sealed class TrainingMemoryBenchmark : IBenchmark
     }
 
     private static double Gib(long bytes) => Math.Round(bytes / (1024.0 * 1024 * 1024), 3);
-
-    private sealed class Recorder(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
-    }
 }

@@ -18,6 +18,7 @@ app.Configure(config =>
 
 try
 {
+    RemovedCommands.ThrowIfRemoved(args);
     return await app.RunAsync(args);
 }
 catch (Exception ex)

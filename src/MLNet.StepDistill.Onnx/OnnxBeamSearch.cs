@@ -3,47 +3,28 @@ using MLNet.StepDistill.T5;
 namespace MLNet.StepDistill.Onnx;
 
 /// <summary>
-/// Beam search as HF 4.36's <c>_beam_search</c> with <c>BeamSearchScorer</c> (no early stopping), step for step as the
-/// TorchSharp <c>T5BeamSearch</c>: keep the top 2 x beams candidates of every input, move EOS candidates ranked within
-/// the first beams to the finished hypotheses, continue the best non-EOS ones; an input is done once no open beam can
-/// beat its finished ones.
+/// Beam search as HF 4.36's <c>_beam_search</c>, step for step as the TorchSharp <c>T5BeamSearch</c>: each step's
+/// decoder log-softmax and top 2 x beams candidates per input in C#; the bookkeeping is <see cref="T5BeamSearchState"/>,
+/// shared with the TorchSharp runtime.
 /// </summary>
 internal static class OnnxBeamSearch
 {
-    public static long[][] Run(OnnxT5Model model, OnnxEncoderOutput encoded, OnnxGenerationOptions options)
+    public static long[][] Run(OnnxT5Model model, OnnxEncoderOutput encoded, T5GenerationOptions options)
     {
         var facts = model.Manifest.Model;
         var batch = encoded.Rows;
         var beams = options.NumBeams;
-        var rows = batch * beams;
         var vocab = facts.VocabSize;
         var maxLength = 1 + options.MaxNewTokens;
         using var cache = new OnnxDecoderCache(model, encoded.RepeatRows(beams));
 
-        var sequences = Enumerable.Range(0, rows).Select(_ => new long[] { facts.DecoderStartTokenId }).ToArray();
-        var beamScores = Enumerable.Range(0, rows).Select(r => r % beams == 0 ? 0f : -1e9f).ToArray();
-        var hypotheses = Enumerable.Range(0, batch).Select(_ => new T5BeamHypotheses(beams, options.LengthPenalty)).ToArray();
-        var done = new bool[batch];
+        var search = new T5BeamSearchState(batch, beams, options.LengthPenalty, facts.DecoderStartTokenId, facts.PadTokenId, facts.EosTokenId);
         var logProbs = new float[beams * vocab];
-
         for (var length = 1; length < maxLength; length++)
         {
-            var logits = model.Step(cache, sequences.Select(s => s[^1]).ToArray(), 1);
-            var nextScores = new float[rows];
-            var nextTokens = new long[rows];
-            var nextRows = new int[rows];
-            for (var b = 0; b < batch; b++)
+            var logits = model.Step(cache, search.LastTokens(), 1);
+            var nextRows = search.Step(length, vocab, b =>
             {
-                if (done[b])
-                {
-                    for (var k = 0; k < beams; k++)
-                    {
-                        nextTokens[b * beams + k] = facts.PadTokenId;
-                    }
-
-                    continue;
-                }
-
                 for (var k = 0; k < beams; k++)
                 {
                     var row = b * beams + k;
@@ -51,47 +32,21 @@ internal static class OnnxBeamSearch
                     OnnxT5Model.LogSoftmax(logits.AsSpan(row * vocab, vocab), slice);
                     for (var v = 0; v < vocab; v++)
                     {
-                        slice[v] += beamScores[row];
+                        slice[v] += search.BeamScores[row];
                     }
                 }
 
                 var (topScores, topIndices) = TopK(logProbs, 2 * beams);
-                var kept = 0;
-                for (var rank = 0; rank < 2 * beams && kept < beams; rank++)
-                {
-                    var flat = topIndices[rank];
-                    var score = topScores[rank];
-                    var token = flat % vocab;
-                    var sourceRow = b * beams + flat / vocab;
-                    if (token == facts.EosTokenId)
-                    {
-                        if (rank < beams)
-                        {
-                            hypotheses[b].Add(sequences[sourceRow], score, generatedLength: length);
-                        }
-
-                        continue;
-                    }
-
-                    nextScores[b * beams + kept] = score;
-                    nextTokens[b * beams + kept] = token;
-                    nextRows[b * beams + kept] = sourceRow;
-                    kept++;
-                }
-
-                done[b] = hypotheses[b].IsDone(topScores[0], generatedLength: length);
-            }
-
-            sequences = Enumerable.Range(0, rows).Select(r => sequences[nextRows[r]].Append(nextTokens[r]).ToArray()).ToArray();
-            beamScores = nextScores;
+                return (topScores, topIndices.Select(i => (long)i).ToArray());
+            });
             cache.Reorder(nextRows);
-            if (done.All(d => d))
+            if (search.AllDone)
             {
                 break;
             }
         }
 
-        return T5BeamHypotheses.Finish(sequences, beamScores, hypotheses, done, beams, maxLength, facts.PadTokenId, facts.EosTokenId).Sequences;
+        return search.Finish(maxLength).Sequences;
     }
 
     /// <summary>The <paramref name="k"/> largest values, best first; on ties the lower index first.</summary>

@@ -1,3 +1,5 @@
+using MLNet.StepDistill.T5;
+
 namespace MLNet.StepDistill.Onnx;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace MLNet.StepDistill.Onnx;
 /// </summary>
 internal static class OnnxGreedySearch
 {
-    public static long[][] Run(OnnxT5Model model, OnnxEncoderOutput encoded, OnnxGenerationOptions options)
+    public static long[][] Run(OnnxT5Model model, OnnxEncoderOutput encoded, T5GenerationOptions options)
     {
         var facts = model.Manifest.Model;
         var rows = encoded.Rows;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
@@ -9,7 +10,7 @@ using MLNet.StepDistill.Tasks;
 namespace MLNet.StepDistill.Onnx;
 
 /// <summary>
-/// An exported student inside ML.NET, with the TorchSharp student's output columns: for a closed label set
+/// An exported student inside ML.NET, with the TorchSharp student's output columns (named as its spec says): for a closed label set
 /// <c>PredictedLabel</c> (a key whose key values are the class names), <c>Score</c> (one probability per class) and
 /// <c>PredictedText</c>; for an open target <c>PredictedText</c>; and <c>PredictedRationale</c> when
 /// <see cref="WithRationale"/> asked for one. Cursors answer <see cref="BatchSize"/> rows together; works with
@@ -28,7 +29,7 @@ public sealed class OnnxStudentTransformer : IStudentTransformer, IDisposable
     private const string ModelFolder = "model/";
 
     private readonly MLContext mlContext;
-    private readonly RowMapping<StudentQuestion, OnnxStudentAnswer> mapping;
+    private readonly RowMapping<StudentQuestion, StudentAnswer> mapping;
     private readonly bool ownsStudent;
     private readonly string? ownedFolder;
     private readonly OnnxStudentTransformer? owner;
@@ -72,9 +73,9 @@ public sealed class OnnxStudentTransformer : IStudentTransformer, IDisposable
 
     bool IStudentTransformer.CanExplain => Student.CanExplain;
 
-    string IStudentTransformer.InputColumnName => Student.Facts.InputColumn;
+    string IStudentTransformer.InputColumnName => Student.Spec.InputColumnName;
 
-    string? IStudentTransformer.ChoicesColumnName => IsMultipleChoice ? Student.Facts.ChoicesColumn ?? "Choices" : null;
+    string? IStudentTransformer.ChoicesColumnName => IsMultipleChoice ? Student.Spec.ChoicesColumnName : null;
 
     int IStudentTransformer.PredictionBatchSize => BatchSize;
 
@@ -194,21 +195,21 @@ public sealed class OnnxStudentTransformer : IStudentTransformer, IDisposable
         }
     }
 
-    private RowMapping<StudentQuestion, OnnxStudentAnswer> CreateMapping()
+    private RowMapping<StudentQuestion, StudentAnswer> CreateMapping()
     {
-        var facts = Student.Facts;
-        var outputs = new List<OutputColumn<OnnxStudentAnswer>>();
+        var spec = Student.Spec;
+        var outputs = new List<OutputColumn<StudentAnswer>>();
         if (!IsOpenTarget)
         {
-            outputs.Add(OutputColumns.Key<OnnxStudentAnswer>("PredictedLabel", ClassNames, a => a.PredictedIndex));
-            outputs.Add(OutputColumns.Scores<OnnxStudentAnswer>("Score", ClassNames, a => a.Scores));
+            outputs.Add(OutputColumns.Key<StudentAnswer>(spec.PredictedLabelColumnName, ClassNames, a => a.PredictedIndex));
+            outputs.Add(OutputColumns.Scores<StudentAnswer>(spec.ScoreColumnName, ClassNames, a => a.Scores));
         }
 
-        outputs.Add(OutputColumns.Text<OnnxStudentAnswer>("PredictedText", a => a.PredictedText));
-        outputs.Add(OutputColumns.Text<OnnxStudentAnswer>("PredictedRationale", a => a.Rationale));
-        return new RowMapping<StudentQuestion, OnnxStudentAnswer>
+        outputs.Add(OutputColumns.Text<StudentAnswer>(spec.PredictedTextColumnName, a => a.PredictedText));
+        outputs.Add(OutputColumns.Text<StudentAnswer>(spec.PredictedRationaleColumnName, a => a.Rationale));
+        return new RowMapping<StudentQuestion, StudentAnswer>
         {
-            Bind = schema => StudentQuestion.Bind(schema, facts.InputColumn, IsMultipleChoice ? facts.ChoicesColumn ?? "Choices" : null),
+            Bind = schema => StudentQuestion.Bind(schema, spec.InputColumnName, IsMultipleChoice ? spec.ChoicesColumnName : null),
             Outputs = outputs,
             Map = rows => Student.Answer(rows.Select(r => r.Input).ToArray(), IsMultipleChoice ? rows.Select(r => r.Choices).ToArray() : null, GeneratesRationale),
             BatchSize = BatchSize,

@@ -218,17 +218,26 @@ public sealed class OnnxT5Model : IDisposable
         return result;
     }
 
-    /// <summary>Generates target ids (greedy, or beam search when <see cref="OnnxGenerationOptions.NumBeams"/> &gt; 1), starting with the decoder start token; finished rows are padded.</summary>
-    public long[][] Generate(T5PaddedIds inputs, OnnxGenerationOptions? options = null)
+    /// <summary>Generates target ids (greedy, or beam search when <see cref="T5GenerationOptions.NumBeams"/> &gt; 1), starting with the decoder start token; finished rows are padded.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException"><see cref="T5GenerationOptions.UseCache"/> is false: ONNX Runtime always decodes with the key/value cache.</exception>
+    public long[][] Generate(T5PaddedIds inputs, T5GenerationOptions? options = null)
     {
-        options ??= new OnnxGenerationOptions();
+        options ??= new T5GenerationOptions();
         options.Validate();
+        if (!options.UseCache)
+        {
+            throw new ArgumentException(
+                $"{nameof(T5GenerationOptions)}.{nameof(T5GenerationOptions.UseCache)} = false: the ONNX runtime always decodes with the key/value cache (the same results); " +
+                "recomputing the prefix each step is the TorchSharp model's check of its cache. Leave UseCache true.", nameof(options));
+        }
+
         var encoded = Encode(inputs);
         return options.NumBeams == 1 ? OnnxGreedySearch.Run(this, encoded, options) : OnnxBeamSearch.Run(this, encoded, options);
     }
 
     /// <summary>Tokenizes <paramref name="inputs"/>, generates, and decodes the outputs (special tokens skipped).</summary>
-    public IReadOnlyList<string> Generate(IReadOnlyList<string> inputs, OnnxGenerationOptions? options = null, int? maxInputLength = null)
+    public IReadOnlyList<string> Generate(IReadOnlyList<string> inputs, T5GenerationOptions? options = null, int? maxInputLength = null)
     {
         if (inputs.Count == 0)
         {

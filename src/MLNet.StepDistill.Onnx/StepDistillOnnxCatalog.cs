@@ -25,7 +25,7 @@ public sealed class StepDistillOnnxCatalog
         var student = OnnxStudent.Load(folder, options);
         try
         {
-            return new OnnxStudentTransformer(MLContext, student, student.Facts.GenerateRationale && student.CanExplain, ownsStudent: true, ownedFolder: null);
+            return new OnnxStudentTransformer(MLContext, student, student.Spec.GenerateRationale && student.CanExplain, ownsStudent: true, ownedFolder: null);
         }
         catch
         {

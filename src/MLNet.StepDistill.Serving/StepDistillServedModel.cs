@@ -99,7 +99,7 @@ public sealed class StepDistillServedModel : IDisposable
                     return new StepDistillServedModel(student, student, null, path, "ONNX Runtime", student);
                 }
 
-                var format = ml.StepDistillOnnx().FormatStudentInput(schema, student.Student.Facts.InputColumn, student.Student.Facts.ChoicesColumn ?? "Choices")
+                var format = ml.StepDistillOnnx().FormatStudentInput(schema, student.Student.Spec.InputColumnName, student.Student.Spec.ChoicesColumnName ?? "Choices")
                     .Fit(EmptyRawRows(schema));
                 return new StepDistillServedModel(new TransformerChain<ITransformer>(format, student), student, format, path, "ONNX Runtime", student);
             }

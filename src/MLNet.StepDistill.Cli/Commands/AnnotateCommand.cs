@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
@@ -559,7 +560,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             .StartAsync(async context =>
             {
                 var task = context.AddTask($"annotating with {teacher.CacheIdentity}", maxValue: data.GetRowCount() ?? 1);
-                options.Progress = new Reporter(p =>
+                options.Progress = new SynchronousProgress<AnnotationProgress>(p =>
                 {
                     task.Value = p.Done;
                     task.Description = $"{p.Done}/{p.Total} rows, {p.Ok} ok, {p.Failed} failed, {p.Calls} calls, {p.CacheHits} cached";
@@ -654,19 +655,5 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
     private sealed record OpenedTeacher(ITeacher Teacher, IDisposable? Owned) : IDisposable
     {
         public void Dispose() => Owned?.Dispose();
-    }
-
-    /// <summary>A synchronous <see cref="IProgress{T}"/> (Progress&lt;T&gt; would post to the thread pool out of order).</summary>
-    private sealed class Reporter(Action<AnnotationProgress> report) : IProgress<AnnotationProgress>
-    {
-        private readonly Lock _lock = new();
-
-        public void Report(AnnotationProgress value)
-        {
-            lock (_lock)
-            {
-                report(value);
-            }
-        }
     }
 }

@@ -3,20 +3,9 @@ using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Cli.Commands;
 
-/// <summary>Trainer options from CLI words: the answer kind per task family, the mode and the label source.</summary>
+/// <summary>Trainer options from CLI words: the mode and the label source.</summary>
 internal static class CliTrainerOptions
 {
-    /// <summary>Options whose answer kind fits the dataset's family: choices for multiple-choice, the label set for NLI and classification, open text for math.</summary>
-    public static MultiTaskSeq2SeqTrainer.Options OptionsFor(TaskDataset dataset)
-    {
-        var family = dataset.Manifest.Family;
-        return new MultiTaskSeq2SeqTrainer.Options
-        {
-            ChoicesColumnName = family.HasChoices ? nameof(AnnotatedRow.Choices) : null,
-            Labels = family.ClosedLabels(dataset.Schema)?.ToArray(),
-        };
-    }
-
     /// <summary>A training mode as the CLI spells it; <paramref name="flag"/> names the option in the error.</summary>
     public static TrainingMode ParseMode(string value, string flag = "--mode") => value.ToLowerInvariant() switch
     {

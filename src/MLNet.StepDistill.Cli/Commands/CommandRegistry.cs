@@ -35,9 +35,5 @@ internal static class CommandRegistry
         config.AddCommand<SweepCommand>("sweep")
             .WithDescription("Model Builder-style: give it a time budget, get the best student. Random search over method, alpha, learning rate, steps, batch and lengths, scored on a validation carve; writes leaderboard.json, leaderboard.md and best-model.zip.")
             .WithExample("sweep", "--dataset", "datasets/esnli", "--time", "600", "--out", "sweep", "--json");
-        config.AddCommand<DistillCommand>("distill")
-            .WithDescription("The whole experiment on shipped data, CPU-sized (e-SNLI by default): recorded-teacher annotations, a tiny student trained step-by-step and one trained standard with the same budget, evaluated against the majority-class baseline in one table.")
-            .WithExample("distill")
-            .WithExample("distill", "--dataset", "datasets/cqa", "--modes", "step-by-step", "--steps", "300", "--json");
     }
 }

@@ -9,7 +9,7 @@ internal sealed class DoctorCommand : Command
     {
         var report = NativeTorch.Check();
         Console.WriteLine(report);
-        Console.WriteLine($"libtorch threads: {TorchThreads.Current} intra-op (libtorch's own default here: {TorchThreads.LibTorchDefaultNumberOfThreads}; train, evaluate, predict and distill take --threads N)");
+        Console.WriteLine($"libtorch threads: {TorchThreads.Current} intra-op (libtorch's own default here: {TorchThreads.LibTorchDefaultNumberOfThreads}; train, evaluate and predict take --threads N)");
         return 0;
     }
 }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Experiments;
 using MLNet.StepDistill.Tasks;
 using Spectre.Console;
@@ -307,7 +308,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         
         if (!AnsiConsole.Profile.Capabilities.Interactive)
         {
-            options.Progress = new SyncProgress(p =>
+            options.Progress = new SynchronousProgress<ExperimentRunProgress>(p =>
             {
                 if (p.Finished is { } r)
                 {
@@ -334,7 +335,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
                 var done = new Dictionary<int, double>();
                 var finishedRuns = new HashSet<int>();
                 var gate = new Lock();
-                options.Progress = new SyncProgress(p =>
+                options.Progress = new SynchronousProgress<ExperimentRunProgress>(p =>
                 {
                     lock (gate)
                     {
@@ -369,10 +370,5 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
                 total.Value = totalSteps;
             });
         return outcome!;
-    }
-
-    private sealed class SyncProgress(Action<ExperimentRunProgress> report) : IProgress<ExperimentRunProgress>
-    {
-        public void Report(ExperimentRunProgress value) => report(value);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Training;
 using Spectre.Console;
 
@@ -24,7 +25,7 @@ internal static class ProgressBarTraining
             {
                 var task = context.AddTask("training", maxValue: 1);
                 var inner = options.Progress;
-                options.Progress = new SyncProgress(p =>
+                options.Progress = new SynchronousProgress<TrainingProgress>(p =>
                 {
                     inner?.Report(p);
                     task.MaxValue = p.TotalSteps;
@@ -34,10 +35,5 @@ internal static class ProgressBarTraining
                 model = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train, validation, cancellationToken);
             });
         return model!;
-    }
-
-    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

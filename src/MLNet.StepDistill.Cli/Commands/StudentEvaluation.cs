@@ -79,7 +79,7 @@ internal static class StudentEvaluation
     };
 }
 
-/// <summary>What evaluate and distill print: <paramref name="ScoredRows"/> of <paramref name="Rows"/> had a gold label the metrics could use.</summary>
+/// <summary>What evaluate prints: <paramref name="ScoredRows"/> of <paramref name="Rows"/> had a gold label the metrics could use.</summary>
 internal sealed record EvaluationSummary(int Rows, int ScoredRows, double Accuracy, double? ExactMatch, double? EquationAccuracy, double? MacroAccuracy, double? LogLoss)
 {
     /// <summary>Per class, in the model's class order (closed label sets and choice positions); empty for generated answers.</summary>

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Experiments;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
@@ -196,7 +197,7 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
                 sweep.SetTestData(test);
             }
 
-            sweep.SetProgress(new SyncProgress(p => Report(p, settings.Json)));
+            sweep.SetProgress(new SynchronousProgress<SweepProgress>(p => Report(p, settings.Json)));
             result = sweep.Run(cancellationToken);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or DatasetFormatException or IOException)
@@ -284,10 +285,5 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         {
             throw new UserFacingException($"sweep: --methods: \"{value}\" is not one of {string.Join(", ", Enum.GetValues<ExperimentMethod>().Select(ExperimentMethods.Name))}");
         }
-    }
-
-    private sealed class SyncProgress(Action<SweepProgress> report) : IProgress<SweepProgress>
-    {
-        public void Report(SweepProgress value) => report(value);
     }
 }

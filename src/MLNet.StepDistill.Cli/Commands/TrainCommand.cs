@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using MLNet.StepDistill.Recipes;
@@ -78,7 +79,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         public int? BatchSize { get; set; }
 
         [CommandOption("--lr <RATE>")]
-        [Description("Learning rate (default 1e-3 for presets from scratch, 5e-5 for checkpoints).")]
+        [Description("Learning rate (default 5e-4 for presets from scratch, 5e-5 for checkpoints).")]
         public double? LearningRate { get; set; }
 
         [CommandOption("--alpha <A>")]
@@ -183,7 +184,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         var (source, allRows, droppedRows) = ReadTrainingRows(settings, dataset, notices);
         var rows = CliDataset.Sample("train", allRows, settings.Fraction ?? 1.0, settings.Seed);
         var labels = settings.Labels ?? (rows.Any(r => r.TeacherLabel.Length > 0) ? "teacher" : "gold");
-        var options = CliTrainerOptions.OptionsFor(dataset);
+        var options = new MultiTaskSeq2SeqTrainer.Options().ForTask(dataset.Manifest.Family, dataset.Schema);
         options.Mode = mode;
         options.LabelSource = CliTrainerOptions.ParseLabels(labels);
         options.Student = settings.Student;
@@ -203,7 +204,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         options.Resume = settings.Resume;
         options.EvaluateEveryNSteps = settings.EvalEvery ?? 0;
         var reports = new List<TrainingProgress>();
-        options.Progress = new ProgressRecorder(reports);
+        options.Progress = new SynchronousProgress<TrainingProgress>(reports.Add);
         var ml = new MLContext(settings.Seed);
         var train = AnnotatedSplit.ToDataView(ml, rows);
         if (settings.ValidationSplit is { } validationSplitName)
@@ -302,11 +303,6 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     /// <summary>JSON has no NaN or infinity: a diverged loss is reported as null.</summary>
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
-    /// <summary>Keeps every report, synchronously (System.Progress would post to the thread pool).</summary>
-    private sealed class ProgressRecorder(List<TrainingProgress> reports) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => reports.Add(value);
-    }
 }
 
 /// <summary>What train prints with --json.</summary>

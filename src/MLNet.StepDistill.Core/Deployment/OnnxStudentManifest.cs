@@ -16,10 +16,11 @@ public sealed record OnnxStudentManifest
     /// <summary>
     /// The manifest format this library writes. Format 1: the decoder graph returns <c>logits</c> only. Format 2 adds the
     /// decoder input <c>target_ids</c> and output <c>target_log_probs</c> (each target id's log-probability, the
-    /// log-softmax and the gather done inside the graph), which class scoring reads instead of the logits. This library
-    /// reads both (<see cref="OldestFormatVersion"/> to this).
+    /// log-softmax and the gather done inside the graph), which class scoring reads instead of the logits. Format 3 (the
+    /// same graphs as 2) writes the <c>"student"</c> section as the student's <see cref="StudentAnswerSpec"/>, the shape of
+    /// a model zip's <c>head.json</c>. This library reads all three (<see cref="OldestFormatVersion"/> to this).
     /// </summary>
-    public const int CurrentFormatVersion = 2;
+    public const int CurrentFormatVersion = 3;
 
     /// <summary>The oldest manifest format this library still reads (folders exported before <c>target_log_probs</c>).</summary>
     public const int OldestFormatVersion = 1;
@@ -48,8 +49,13 @@ public sealed record OnnxStudentManifest
     /// <summary>The model's architecture facts the runtime needs.</summary>
     [JsonPropertyName("model")] public OnnxModelFacts Model { get; init; } = new();
 
-    /// <summary>How the student answers rows; null for a plain T5 export (generation and scoring only).</summary>
-    [JsonPropertyName("student")] public OnnxStudentFacts? Student { get; init; }
+    /// <summary>
+    /// How the student answers rows, in the shape of a model zip's <c>head.json</c>; null for a plain T5 export
+    /// (generation and scoring only). Student sections of format 1 and 2 manifests are read too (<see cref="StudentAnswerSpecJson"/>).
+    /// </summary>
+    [JsonPropertyName("student")]
+    [JsonConverter(typeof(StudentSectionConverter))]
+    public StudentAnswerSpec? Student { get; init; }
 
     /// <summary>
     /// Whether the decoder graph takes <c>target_ids</c> and returns <c>target_log_probs</c> (format 2 and later); a
@@ -135,7 +141,31 @@ public sealed record OnnxStudentManifest
         }
 
         Model.Validate(path);
-        Student?.Validate(path);
+        if (Student?.Problem("student.") is { } problem)
+        {
+            throw new InvalidDataException($"{path}: {problem}.");
+        }
+    }
+
+    /// <summary>Reads the student section in any of its shapes (<see cref="StudentAnswerSpecJson.Read(JsonElement)"/>) and writes the current one.</summary>
+    private sealed class StudentSectionConverter : JsonConverter<StudentAnswerSpec>
+    {
+        public override StudentAnswerSpec Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            using var document = JsonDocument.ParseValue(ref reader);
+            try
+            {
+                return StudentAnswerSpecJson.Read(document.RootElement);
+            }
+            catch (JsonException ex)
+            {
+                // The section's own key paths ($.labels) restated under the manifest's (student.labels).
+                throw new JsonException($"key \"student{ex.Path?.TrimStart('$')}\": {ex.Message.Split(" Path:", 2)[0]}", ex);
+            }
+        }
+
+        public override void Write(Utf8JsonWriter writer, StudentAnswerSpec value, JsonSerializerOptions options) =>
+            JsonSerializer.Serialize(writer, value, options);
     }
 }
 
@@ -182,90 +212,6 @@ public sealed record OnnxModelFacts
             {
                 throw new InvalidDataException($"{path}: key \"{key}\" = {id} is outside the vocabulary (vocab_size {VocabSize}).");
             }
-        }
-    }
-}
-
-/// <summary>How an exported distilled student answers rows (the TorchSharp student's head, saved with it).</summary>
-public sealed record OnnxStudentFacts
-{
-    /// <summary>How it was trained: <c>StepByStep</c>, <c>Standard</c> or <c>SingleTask</c>.</summary>
-    [JsonPropertyName("mode")] public string Mode { get; init; } = "StepByStep";
-
-    /// <summary>What it answers: <c>FixedLabels</c>, <c>Choices</c> (the row's own choices) or <c>OpenText</c>.</summary>
-    [JsonPropertyName("answer_kind")] public string AnswerKind { get; init; } = "FixedLabels";
-
-    /// <summary>The task family the student was trained on, when known (e.g. <c>nli</c>, <c>cqa</c>, <c>math</c>).</summary>
-    [JsonPropertyName("task_family")] public string? TaskFamily { get; init; }
-
-    /// <summary>The class labels (FixedLabels).</summary>
-    [JsonPropertyName("labels")] public string[] Labels { get; init; } = [];
-
-    /// <summary>How many choices are scored (Choices).</summary>
-    [JsonPropertyName("choice_count")] public int ChoiceCount { get; init; }
-
-    /// <summary>The ML.NET column the input text comes from.</summary>
-    [JsonPropertyName("input_column")] public string InputColumn { get; init; } = "Input";
-
-    /// <summary>The ML.NET column holding each row's choices (Choices).</summary>
-    [JsonPropertyName("choices_column")] public string? ChoicesColumn { get; init; }
-
-    /// <summary>The input format: the prefix of the label task (<c>"predict: "</c>), prepended to the formatted input.</summary>
-    [JsonPropertyName("predict_prefix")] public string PredictPrefix { get; init; } = "predict: ";
-
-    /// <summary>The input format: the prefix of the rationale task (<c>"explain: "</c>).</summary>
-    [JsonPropertyName("explain_prefix")] public string ExplainPrefix { get; init; } = "explain: ";
-
-    /// <summary>What joins rationale and label in single-task outputs (<c>" So the answer is "</c>).</summary>
-    [JsonPropertyName("answer_marker")] public string AnswerMarker { get; init; } = " So the answer is ";
-
-    /// <summary>Longest input in tokens (longer ones are cut, EOS kept).</summary>
-    [JsonPropertyName("max_input_length")] public int MaxInputLength { get; init; }
-
-    /// <summary>Longest target in tokens; also the generation limit.</summary>
-    [JsonPropertyName("max_target_length")] public int MaxTargetLength { get; init; }
-
-    /// <summary>Whether the saved transformer generated rationales.</summary>
-    [JsonPropertyName("generate_rationale")] public bool GenerateRationale { get; init; }
-
-    /// <summary>
-    /// How a candidate's token log-likelihoods add up to its score: <c>"Sum"</c> (exports without the key), <c>"Mean"</c>
-    /// (per token) or <c>"FirstToken"</c> (the first token's alone).
-    /// </summary>
-    [JsonPropertyName("score_aggregation")] public string ScoreAggregation { get; init; } = "Sum";
-
-    internal void Validate(string path)
-    {
-        string[] modes = ["StepByStep", "Standard", "SingleTask"];
-        string[] kinds = ["FixedLabels", "Choices", "OpenText"];
-        if (!modes.Contains(Mode))
-        {
-            throw new InvalidDataException($"{path}: key \"student.mode\" is \"{Mode}\"; use one of {string.Join(", ", modes)}.");
-        }
-
-        if (!kinds.Contains(AnswerKind))
-        {
-            throw new InvalidDataException($"{path}: key \"student.answer_kind\" is \"{AnswerKind}\"; use one of {string.Join(", ", kinds)}.");
-        }
-
-        if (ScoreAggregation is not ("Sum" or "Mean" or "FirstToken"))
-        {
-            throw new InvalidDataException($"{path}: key \"student.score_aggregation\" is \"{ScoreAggregation}\"; use Sum, Mean or FirstToken.");
-        }
-
-        if (AnswerKind == "FixedLabels" && Labels.Length == 0)
-        {
-            throw new InvalidDataException($"{path}: key \"student.labels\" is empty; a FixedLabels student needs its labels.");
-        }
-
-        if (AnswerKind == "Choices" && (ChoiceCount <= 0 || string.IsNullOrEmpty(ChoicesColumn)))
-        {
-            throw new InvalidDataException($"{path}: a Choices student needs a positive \"student.choice_count\" and a \"student.choices_column\".");
-        }
-
-        if (MaxInputLength <= 0 || MaxTargetLength <= 0)
-        {
-            throw new InvalidDataException($"{path}: keys \"student.max_input_length\" and \"student.max_target_length\" must be positive.");
         }
     }
 }

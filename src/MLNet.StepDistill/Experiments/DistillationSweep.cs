@@ -187,7 +187,6 @@ public sealed class DistillationSweep
         var random = new Random(seed);
         var (trainRows, validationRows) = Split();
         var family = dataset.Manifest.Family;
-        var labels = family.ClosedLabels(dataset.Schema)?.ToArray();
         var trainData = AnnotatedSplit.ToDataView(mlContext, trainRows);
         var trials = new List<SweepTrial>();
         Seq2SeqStudentTransformer? best = null;
@@ -223,12 +222,12 @@ public sealed class DistillationSweep
             Seq2SeqStudentTransformer student;
             try
             {
-                var reporter = new StepReporter(step =>
+                var reporter = new SynchronousProgress<TrainingProgress>(step =>
                 {
                     losses.Add(step.Loss);
                     progress?.Report(new SweepProgress(t.Number, t.Settings, step, null));
                 });
-                student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(t.Settings, family, labels, t.Number, reporter))
+                student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(t.Settings, t.Number, reporter))
                     .Fit(trainData, null, token);
             }
             catch (OperationCanceledException) when (budget.IsCancellationRequested)
@@ -351,12 +350,10 @@ public sealed class DistillationSweep
         return (order.Skip(count).ToArray(), order.Take(count).ToArray());
     }
 
-    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(SweepTrialSettings s, TaskFamily family, string[]? labels, int trial, IProgress<TrainingProgress> reporter) => new()
+    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(SweepTrialSettings s, int trial, IProgress<TrainingProgress> reporter) => new MultiTaskSeq2SeqTrainer.Options
     {
         Mode = ExperimentMethods.Mode(s.Method),
         LabelSource = ExperimentMethods.Labels(s.Method),
-        Labels = labels,
-        ChoicesColumnName = family.HasChoices ? nameof(AnnotatedRow.Choices) : null,
         Student = s.Student,
         TokenizerPath = tokenizerPath,
         MaxSteps = s.Steps,
@@ -369,10 +366,5 @@ public sealed class DistillationSweep
         Seed = seed * 1000 + trial,
         Device = device,
         Progress = reporter,
-    };
-
-    private sealed class StepReporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
+    }.ForTask(dataset.Manifest.Family, dataset.Schema);
 }

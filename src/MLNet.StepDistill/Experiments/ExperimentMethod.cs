@@ -1,3 +1,4 @@
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Experiments;

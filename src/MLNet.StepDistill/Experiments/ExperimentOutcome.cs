@@ -13,7 +13,7 @@ namespace MLNet.StepDistill.Experiments;
 /// <param name="Parallel">How many runs trained side by side in this call (<see cref="StepByStepExperiment.Options.Parallel"/>).</param>
 /// <param name="PeakMemoryBytes">The process's peak resident memory (VmHWM of /proc/self/status; 0 where there is none) at the end of this call: the peak of its runs side by side.</param>
 public sealed record ExperimentOutcome(
-    ExperimentSettings Settings, IReadOnlyList<ExperimentRunResult> Runs, ExperimentResult Baseline, TeacherScore Teacher, TeacherCost Cost, double Seconds,
+    ExperimentSettings Settings, IReadOnlyList<ExperimentRunResult> Runs, BaselineScore Baseline, TeacherScore Teacher, TeacherCost Cost, double Seconds,
     int Parallel, long PeakMemoryBytes)
 {
     /// <summary>One row per method and fraction (methods in run order, fractions ascending): mean accuracy over the seeds and its interval.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Experiments;
 
@@ -37,7 +38,7 @@ public sealed record ExperimentSettings(
 {
     internal static ExperimentSettings From(StepByStepExperiment.Options o, string dataset, string? trainSplit, AnnotatedRowsFile? annotated, AnnotatedRowsFile? explained,
         int poolRows, int testRows) =>
-        new(dataset, trainSplit, poolRows, o.TestSplit, testRows, o.ValidationRows, o.Student, o.Steps, o.BatchSize, o.EffectiveLearningRate,
+        new(dataset, trainSplit, poolRows, o.TestSplit, testRows, o.ValidationRows, o.Student, o.Steps, o.BatchSize, o.LearningRate ?? MultiTaskSeq2SeqTrainer.Options.DefaultLearningRate(o.Student),
             o.WarmupSteps ?? o.Steps / 10, o.Alpha, o.MaxInputLength, o.MaxTargetLength, o.EvaluateEveryNSteps, o.StepBudget,
             annotated?.Path, annotated?.Sha256, explained?.Sha256);
 

@@ -10,11 +10,9 @@ namespace MLNet.StepDistill.Experiments;
 /// </summary>
 internal static class MajorityClassBaseline
 {
-    public static ExperimentResult Evaluate(MLContext ml, TaskFamily family, string[]? labels, IReadOnlyList<AnnotatedRow> train,
+    public static BaselineScore Evaluate(MLContext ml, TaskFamily family, string[]? labels, IReadOnlyList<AnnotatedRow> train,
         IReadOnlyList<AnnotatedRow> test, LabelSource labelSource)
     {
-        var started = DateTime.UtcNow;
-        var source = labelSource == LabelSource.Teacher ? "teacher" : "gold";
         var trainLabels = train.Select(r => TrainingLabel(r, labelSource)).Where(l => l.Length > 0).ToArray();
         if (family.HasChoices || labels is { Length: > 0 })
         {
@@ -31,15 +29,13 @@ internal static class MajorityClassBaseline
             var macro = present.Length == 0 ? 0 : present.Contains(majority) ? 1.0 / present.Length : 0;
             double Prior(string c) => (counts.GetValueOrDefault(c) + 1.0) / (trainClasses.Length + classCount);
             var logLoss = testClasses.Length == 0 ? 0 : testClasses.Average(c => -Math.Log(Prior(c)));
-            return new ExperimentResult("majority class", source, 0, train.Count, test.Count, accuracy, macro, logLoss, null, null,
-                (DateTime.UtcNow - started).TotalSeconds);
+            return new BaselineScore(train.Count, test.Count, accuracy, macro, logLoss);
         }
 
         var mostFrequent = trainLabels.GroupBy(l => l).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault() ?? "";
         var answered = ml.Data.LoadFromEnumerable(test.Select(r => new AnsweredRow { Label = r.Label, PredictedText = mostFrequent }));
         var metrics = ml.StepDistill().EvaluateGeneratedText(answered, compareAsEquations: family.AnswerKind == TaskAnswerKind.Equation);
-        return new ExperimentResult("majority class", source, 0, train.Count, test.Count, metrics.Accuracy, null, null, null, null,
-            (DateTime.UtcNow - started).TotalSeconds);
+        return new BaselineScore(train.Count, test.Count, metrics.Accuracy, null, null);
     }
 
     private static string TrainingLabel(AnnotatedRow row, LabelSource source) =>

@@ -86,21 +86,11 @@ public sealed partial class StepByStepExperiment
         public int BatchSize = 16;
 
         /// <summary>
-        /// Base learning rate; null (default) takes <see cref="FromScratchLearningRate"/> for a preset trained from scratch
-        /// and the trainer's default (5e-5) for a checkpoint folder.
+        /// Base learning rate; null (default) takes the trainer's default for the student's kind
+        /// (<see cref="Training.MultiTaskSeq2SeqTrainer.Options.DefaultLearningRate(string)"/>: 5e-4 for a preset trained from scratch, 5e-5
+        /// for a checkpoint folder), the same as <c>train</c> and <c>sweep</c>.
         /// </summary>
         public double? LearningRate;
-
-        /// <summary>
-        /// The learning rate of a preset trained from scratch when <see cref="LearningRate"/> is null: 5e-4, measured for
-        /// <c>tiny</c> on e-SNLI (1,000 steps of 16, fine-tuning on the whole pool: 5e-4 learned, 3e-4 and 1e-3 less, 2e-3
-        /// collapsed to one class; see the README).
-        /// </summary>
-        public const double FromScratchLearningRate = 5e-4;
-
-        /// <summary>The learning rate the runs use: <see cref="LearningRate"/>, else the default for the student's kind (null: the trainer's).</summary>
-        internal double? EffectiveLearningRate =>
-            LearningRate ?? (T5.T5Presets.Names.Contains(Student, StringComparer.OrdinalIgnoreCase) ? FromScratchLearningRate : null);
 
         /// <summary>Linear warm-up steps; null (default) warms up over a tenth of <see cref="Steps"/>.</summary>
         public int? WarmupSteps;

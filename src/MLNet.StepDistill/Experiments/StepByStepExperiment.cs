@@ -99,7 +99,7 @@ public sealed partial class StepByStepExperiment
             var methodData = planned.Method == ExperimentMethod.StepByStepExplained && explained is { } explanations
                 ? AnnotatedSplit.ToDataView(mlContext, WithExplanations(planned.Rows, explanations.ById))
                 : AnnotatedSplit.ToDataView(mlContext, planned.Rows);
-            return TrainAndScore(planned.Number, plan.Count, planned.Method, planned.Fraction, planned.Seed, family, labels, planned.Rows.Length, methodData, validationData, test, token);
+            return TrainAndScore(planned.Number, plan.Count, planned.Method, planned.Fraction, planned.Seed, dataset, planned.Rows.Length, methodData, validationData, test, token);
         }, (i, result) =>
         {
             results.Add(result);
@@ -162,21 +162,21 @@ public sealed partial class StepByStepExperiment
     private bool IsPlanned(ExperimentRunResult r) =>
         options.Seeds.Contains(r.Seed) && options.Fractions.Any(f => Math.Abs(f - r.Fraction) < 1e-9) && options.Methods.Any(m => ExperimentMethods.Name(m) == r.Method);
 
-    private ExperimentRunResult TrainAndScore(int run, int runCount, ExperimentMethod method, double fraction, int seed, TaskFamily family, string[]? labels,
+    private ExperimentRunResult TrainAndScore(int run, int runCount, ExperimentMethod method, double fraction, int seed, TaskDataset dataset,
         int trainRows, IDataView trainData, IDataView? validationData, IReadOnlyList<AnnotatedRow> test, CancellationToken cancellationToken)
     {
         var losses = new List<double>();
-        var progress = new StepReporter(step =>
+        var progress = new SynchronousProgress<TrainingProgress>(step =>
         {
             losses.Add(step.Loss);
             options.Progress?.Report(new ExperimentRunProgress(run, runCount, method, fraction, seed, step, null, Skipped: false));
         });
         var clock = Stopwatch.StartNew();
-        using var student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(family, labels, method, fraction, seed, progress))
+        using var student = mlContext.StepDistill().Trainers.MultiTaskSeq2Seq(TrainerOptions(dataset, method, fraction, seed, progress))
             .Fit(trainData, validationData, cancellationToken);
         var trainSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        var scores = StudentScores.Evaluate(mlContext, student, family, test);
+        var scores = StudentScores.Evaluate(mlContext, student, dataset.Manifest.Family, test);
         var evaluationSeconds = clock.Elapsed.TotalSeconds;
         var correct = (int)Math.Round(scores.Accuracy * test.Count);
         var interval = ConfidenceInterval.Wilson(correct, test.Count);
@@ -207,17 +207,15 @@ public sealed partial class StepByStepExperiment
     /// <summary>The seed of the validation carve: fixed, so every seed's runs validate on the same rows.</summary>
     private const int ValidationSeed = 20230502;
 
-    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(TaskFamily family, string[]? labels, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) => new()
+    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(TaskDataset dataset, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) => new MultiTaskSeq2SeqTrainer.Options
     {
         Mode = ExperimentMethods.Mode(method),
         LabelSource = ExperimentMethods.Labels(method),
-        Labels = labels,
-        ChoicesColumnName = family.HasChoices ? nameof(AnnotatedRow.Choices) : null,
         Student = options.Student,
         TokenizerPath = options.TokenizerPath,
         MaxSteps = options.StepsFor(fraction),
         BatchSize = options.BatchSize,
-        LearningRate = options.EffectiveLearningRate,
+        LearningRate = options.LearningRate,
         WarmupSteps = options.WarmupSteps ?? options.StepsFor(fraction) / 10,
         Alpha = options.Alpha,
         MaxInputLength = options.MaxInputLength,
@@ -227,7 +225,7 @@ public sealed partial class StepByStepExperiment
         Seed = seed,
         Device = options.Device,
         Progress = progress,
-    };
+    }.ForTask(dataset.Manifest.Family, dataset.Schema);
 
     private static void Validate(Options o)
     {
@@ -250,7 +248,7 @@ public sealed partial class StepByStepExperiment
         Require(o.Fractions is { Length: > 0 }, nameof(o.Fractions), "must hold at least one fraction.");
         foreach (var f in o.Fractions ?? [])
         {
-            Require(f is > 0 and <= 1, nameof(o.Fractions), $"must each be in (0, 1], got {f}.");
+            Require(f is > 0 and <= 1, nameof(o.Fractions), string.Create(CultureInfo.InvariantCulture, $"must each be in (0, 1], got {f}."));
         }
 
         Require(o.Fractions?.Distinct().Count() == o.Fractions?.Length, nameof(o.Fractions), "holds a fraction twice.");
@@ -262,12 +260,7 @@ public sealed partial class StepByStepExperiment
         Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
         Require(o.Parallel is null or > 0, nameof(o.Parallel), $"must be positive (runs side by side) or null (one per core), got {o.Parallel}.");
         Require(!o.ReportOnly || o.OutputFolder is not null, nameof(o.ReportOnly), "needs an OutputFolder holding results.json.");
-        Require(o.TeacherPricePerMillionInputTokens is null or >= 0, nameof(o.TeacherPricePerMillionInputTokens), $"must not be negative, got {o.TeacherPricePerMillionInputTokens}.");
-        Require(o.TeacherPricePerMillionOutputTokens is null or >= 0, nameof(o.TeacherPricePerMillionOutputTokens), $"must not be negative, got {o.TeacherPricePerMillionOutputTokens}.");
-    }
-
-    private sealed class StepReporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
+        Require(o.TeacherPricePerMillionInputTokens is null or >= 0, nameof(o.TeacherPricePerMillionInputTokens), string.Create(CultureInfo.InvariantCulture, $"must not be negative, got {o.TeacherPricePerMillionInputTokens}."));
+        Require(o.TeacherPricePerMillionOutputTokens is null or >= 0, nameof(o.TeacherPricePerMillionOutputTokens), string.Create(CultureInfo.InvariantCulture, $"must not be negative, got {o.TeacherPricePerMillionOutputTokens}."));
     }
 }

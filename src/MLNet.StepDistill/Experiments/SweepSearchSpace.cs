@@ -1,3 +1,5 @@
+using MLNet.StepDistill.Tasks;
+
 namespace MLNet.StepDistill.Experiments;
 
 /// <summary>
@@ -44,7 +46,7 @@ public sealed class SweepSearchSpace
         double LogUniform(double min, double max) => Math.Exp(Math.Log(min) + random.NextDouble() * (Math.Log(max) - Math.Log(min)));
         var method = Pick(Methods);
         var student = Pick(Students);
-        var alpha = ExperimentMethods.Mode(method) == Training.TrainingMode.StepByStep ? (float)Math.Round(Alpha.Min + random.NextDouble() * (Alpha.Max - Alpha.Min), 2) : 1f;
+        var alpha = ExperimentMethods.Mode(method) == TrainingMode.StepByStep ? (float)Math.Round(Alpha.Min + random.NextDouble() * (Alpha.Max - Alpha.Min), 2) : 1f;
         var learningRate = LogUniform(LearningRate.Min, LearningRate.Max);
         var steps = (int)Math.Round(LogUniform(Steps.Min, Steps.Max));
         return new SweepTrialSettings(method, student, alpha, double.Parse(learningRate.ToString("G2", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture),

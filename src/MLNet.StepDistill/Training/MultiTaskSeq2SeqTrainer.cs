@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.T5;
 using static TorchSharp.torch;
@@ -114,10 +115,10 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
             labels = key.Annotations.Any(a => a.Name == "KeyValues") ? ["?", "?"] : null;
         }
 
-        var head = new StudentHead
+        var head = new StudentAnswerSpec
         {
-            Kind = options.ChoicesColumnName is not null ? AnswerKind.Choices : labels is { Length: > 0 } ? AnswerKind.FixedLabels : AnswerKind.OpenText,
-            Labels = labels ?? [],
+            AnswerKind = StudentAnswerSpec.AnswerKindFor(scoresRowChoices: options.ChoicesColumnName is not null, options.AnswerKind ?? TaskAnswerKind.Label),
+            Labels = options.ChoicesColumnName is not null ? [] : labels ?? [],
             ChoiceCount = 2,
             InputColumnName = options.InputColumnName,
             ChoicesColumnName = options.ChoicesColumnName,
@@ -142,7 +143,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
     /// How the trained student answers: its classes (<see cref="Options.Labels"/>, else a key label's key values), or the
     /// choice positions, or open text; how answers compare; its column names.
     /// </summary>
-    private StudentHead CreateHead(DataViewSchema schema, IReadOnlyList<TrainingRow> rows)
+    private StudentAnswerSpec CreateHead(DataViewSchema schema, IReadOnlyList<TrainingRow> rows)
     {
         var keyClasses = TrainingRowReader.KeyClasses(schema, options.LabelColumnName, nameof(Options.LabelColumnName));
         if (options.ChoicesColumnName is not null)
@@ -158,20 +159,17 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         }
 
         var labels = options.Labels ?? keyClasses;
-        var kind = labels is { Length: > 0 } ? AnswerKind.FixedLabels
-            : options.ChoicesColumnName is not null ? AnswerKind.Choices
-            : AnswerKind.OpenText;
-        return WithColumnNames(new StudentHead
+        var scoresRowChoices = labels is not { Length: > 0 } && options.ChoicesColumnName is not null;
+        return WithColumnNames(new StudentAnswerSpec
         {
             Mode = options.Mode,
-            Kind = kind,
+            AnswerKind = StudentAnswerSpec.AnswerKindFor(scoresRowChoices, options.AnswerKind ?? AnswerKindOf(schema)),
             Labels = labels ?? [],
-            ChoiceCount = kind == AnswerKind.Choices ? Math.Max(1, rows.Select(r => r.Choices.Count).DefaultIfEmpty(0).Max()) : 0,
+            ChoiceCount = scoresRowChoices ? Math.Max(1, rows.Select(r => r.Choices.Count).DefaultIfEmpty(0).Max()) : 0,
             InputColumnName = options.InputColumnName,
             ChoicesColumnName = options.ChoicesColumnName,
             MaxInputLength = options.MaxInputLength,
             MaxTargetLength = options.MaxTargetLength,
-            Comparison = options.AnswerKind ?? AnswerKindOf(schema),
             ScoreAggregation = options.ScoreAggregation,
         });
     }
@@ -180,7 +178,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
     /// <see cref="ScoreAggregation.FirstToken"/> tells candidates apart by their first token, so it needs a label set whose
     /// labels begin with different tokens, scored without a rationale before them.
     /// </summary>
-    private static void CheckFirstTokenScoring(T5Student student, StudentHead head)
+    private static void CheckFirstTokenScoring(T5Student student, StudentAnswerSpec head)
     {
         if (head.ScoreAggregation != ScoreAggregation.FirstToken)
         {
@@ -188,11 +186,11 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         }
 
         const string option = $"Options.{nameof(Options.ScoreAggregation)} = {nameof(ScoreAggregation.FirstToken)}";
-        if (head.Kind != AnswerKind.FixedLabels || head.Mode == TrainingMode.SingleTask)
+        if (head.IsMultipleChoice || head.IsOpenTarget || head.Mode == TrainingMode.SingleTask)
         {
             throw new ArgumentException(head.Mode == TrainingMode.SingleTask
                 ? $"{option} does not suit single-task students (every label follows the same generated rationale); use Mean or Sum."
-                : $"{option} needs a fixed label set; {head.Kind} answers are not one (multiple-choice choices vary by row); use Mean or Sum.");
+                : $"{option} needs a fixed label set; {(head.IsMultipleChoice ? "multiple-choice" : "open-text")} answers are not one (multiple-choice choices vary by row); use Mean or Sum.");
         }
 
         var first = new Dictionary<int, string>();
@@ -206,7 +204,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         }
     }
 
-    private StudentHead WithColumnNames(StudentHead head) => head with
+    private StudentAnswerSpec WithColumnNames(StudentAnswerSpec head) => head with
     {
         ScoreColumnName = options.ScoreColumnName,
         PredictedLabelColumnName = options.PredictedLabelColumnName,

@@ -1,3 +1,4 @@
+using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Tasks;
 using static TorchSharp.torch;
 
@@ -45,7 +46,7 @@ internal static class MultiTaskStep
     }
 
     /// <summary>The single-task target: the rationale, the answer marker, the label.</summary>
-    public static string SingleTaskTarget(string rationale, string label) => rationale.TrimEnd() + SingleTaskFormat.AnswerMarker + label;
+    public static string SingleTaskTarget(string rationale, string label) => SingleTaskFormat.Join(rationale, label);
 
     /// <summary>Whether a row gives this mode anything to learn.</summary>
     public static bool Teaches(TrainingRow row, TrainingMode mode, float alpha) => mode switch

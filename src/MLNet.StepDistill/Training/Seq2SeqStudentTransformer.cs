@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
@@ -47,7 +48,7 @@ public sealed class Seq2SeqStudentTransformer : IStudentTransformer, IDisposable
         this.weights = weights;
         Owner = owner;
         GeneratesRationale = generateRationale;
-        if (generateRationale && weights.Predictor.Head.Mode == TrainingMode.Standard)
+        if (generateRationale && !weights.Predictor.Spec.CanExplain)
         {
             throw new ArgumentException("A student trained in Standard mode never learned rationales; train StepByStep or SingleTask to generate them.");
         }
@@ -57,19 +58,20 @@ public sealed class Seq2SeqStudentTransformer : IStudentTransformer, IDisposable
 
     internal StudentPredictor Predictor => weights.Usable();
 
-    internal StudentHead Head => weights.Predictor.Head;
+    /// <summary>How the student answers (saved as <c>head.json</c>).</summary>
+    internal StudentAnswerSpec Spec => weights.Predictor.Spec;
 
     /// <summary>How the student was trained.</summary>
-    public TrainingMode Mode => Head.Mode;
+    public TrainingMode Mode => Spec.Mode;
 
     /// <summary>The classes of <c>Score</c> and the key values of <c>PredictedLabel</c>: the labels, or the choice letters; empty for an open target.</summary>
-    public IReadOnlyList<string> ClassNames => Head.ClassNames;
+    public IReadOnlyList<string> ClassNames => Spec.ClassNames;
 
     /// <summary>Whether the target is open text (no <c>Score</c> or <c>PredictedLabel</c>, only <c>PredictedText</c>).</summary>
-    public bool IsOpenTarget => Head.Kind == AnswerKind.OpenText;
+    public bool IsOpenTarget => Spec.IsOpenTarget;
 
     /// <summary>Whether the student answers multiple-choice rows: its classes are the positions of each row's own choices.</summary>
-    public bool IsMultipleChoice => Head.Kind == AnswerKind.Choices;
+    public bool IsMultipleChoice => Spec.IsMultipleChoice;
 
     /// <summary>Whether <c>PredictedRationale</c> is generated.</summary>
     public bool GeneratesRationale { get; }
@@ -85,13 +87,13 @@ public sealed class Seq2SeqStudentTransformer : IStudentTransformer, IDisposable
 
     string IArchivedComponent.ArchiveKind => Kind;
 
-    bool IStudentTransformer.CanExplain => Head.Mode != TrainingMode.Standard;
+    bool IStudentTransformer.CanExplain => Spec.CanExplain;
 
-    string IStudentTransformer.InputColumnName => Head.InputColumnName;
+    string IStudentTransformer.InputColumnName => Spec.InputColumnName;
 
-    string? IStudentTransformer.ChoicesColumnName => IsMultipleChoice ? Head.ChoicesColumnName ?? "Choices" : null;
+    string? IStudentTransformer.ChoicesColumnName => IsMultipleChoice ? Spec.ChoicesColumnName : null;
 
-    int IStudentTransformer.PredictionBatchSize => Head.PredictionBatchSize;
+    int IStudentTransformer.PredictionBatchSize => Spec.PredictionBatchSize;
 
     /// <summary>The same student, generating <c>PredictedRationale</c> (or not).</summary>
     /// <remarks>
@@ -145,7 +147,7 @@ public sealed class Seq2SeqStudentTransformer : IStudentTransformer, IDisposable
 
     void IArchivedComponent.WriteArchive(ArchiveFolder folder)
     {
-        folder.Write(HeadEntry, stream => JsonSerializer.Serialize(stream, Head with { GenerateRationale = GeneratesRationale }));
+        folder.Write(HeadEntry, stream => JsonSerializer.Serialize(stream, Spec with { GenerateRationale = GeneratesRationale }));
         var temp = Directory.CreateTempSubdirectory("stepdistill-save-");
         try
         {
@@ -169,7 +171,7 @@ public sealed class Seq2SeqStudentTransformer : IStudentTransformer, IDisposable
     /// <exception cref="ModelFormatException">The head or the weights are not valid (the message names the zip and the entry).</exception>
     internal static Seq2SeqStudentTransformer Load(ArchiveFolder folder, MLContext mlContext, string device)
     {
-        var head = StudentHeadFile.Read(folder, HeadEntry);
+        var spec = StudentHeadFile.Read(folder, HeadEntry);
         var temp = Directory.CreateTempSubdirectory(StaleTempFiles.LoadFolderPrefix);
         try
         {
@@ -183,14 +185,14 @@ public sealed class Seq2SeqStudentTransformer : IStudentTransformer, IDisposable
             T5Student student;
             try
             {
-                student = T5Student.Load(temp.FullName, head, device);
+                student = T5Student.Load(temp.FullName, spec, device);
             }
             catch (Exception ex) when (ex is ModelFormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException)
             {
                 throw StudentHeadFile.InEntry(folder, folder.EntryName(ModelFolder), temp.FullName, ex);
             }
 
-            return new Seq2SeqStudentTransformer(mlContext, new StudentPredictor(student, head), head.GenerateRationale);
+            return new Seq2SeqStudentTransformer(mlContext, new StudentPredictor(student, spec), spec.GenerateRationale);
         }
         finally
         {
@@ -198,31 +200,31 @@ public sealed class Seq2SeqStudentTransformer : IStudentTransformer, IDisposable
         }
     }
 
-    /// <summary>The output schema shape a student with <paramref name="head"/> gives, without weights (for the trainer's <c>GetOutputSchema</c>).</summary>
-    internal static SchemaShape DescribeOutput(MLContext mlContext, StudentHead head, SchemaShape inputSchema) =>
-        StudentOutputShape.Describe(mlContext, head, inputSchema);
+    /// <summary>The output schema shape a student with <paramref name="spec"/> gives, without weights (for the trainer's <c>GetOutputSchema</c>).</summary>
+    internal static SchemaShape DescribeOutput(MLContext mlContext, StudentAnswerSpec spec, SchemaShape inputSchema) =>
+        StudentOutputShape.Describe(mlContext, spec, inputSchema);
 
     private RowMapping<StudentQuestion, StudentAnswer> CreateMapping()
     {
-        var head = Head;
+        var spec = Spec;
         var outputs = new List<OutputColumn<StudentAnswer>>();
-        if (head.Kind != AnswerKind.OpenText)
+        if (!spec.IsOpenTarget)
         {
-            outputs.Add(OutputColumns.Key<StudentAnswer>(head.PredictedLabelColumnName, head.ClassNames, a => a.PredictedIndex));
-            outputs.Add(OutputColumns.Scores<StudentAnswer>(head.ScoreColumnName, head.ClassNames, a => a.Scores));
+            outputs.Add(OutputColumns.Key<StudentAnswer>(spec.PredictedLabelColumnName, spec.ClassNames, a => a.PredictedIndex));
+            outputs.Add(OutputColumns.Scores<StudentAnswer>(spec.ScoreColumnName, spec.ClassNames, a => a.Scores));
         }
 
-        outputs.Add(OutputColumns.Text<StudentAnswer>(head.PredictedTextColumnName, a => a.PredictedText));
-        outputs.Add(OutputColumns.Text<StudentAnswer>(head.PredictedRationaleColumnName, a => a.Rationale));
+        outputs.Add(OutputColumns.Text<StudentAnswer>(spec.PredictedTextColumnName, a => a.PredictedText));
+        outputs.Add(OutputColumns.Text<StudentAnswer>(spec.PredictedRationaleColumnName, a => a.Rationale));
         return new RowMapping<StudentQuestion, StudentAnswer>
         {
-            Bind = schema => StudentQuestion.Bind(schema, head.InputColumnName, head.Kind == AnswerKind.Choices ? head.ChoicesColumnName ?? "Choices" : null),
+            Bind = schema => StudentQuestion.Bind(schema, spec.InputColumnName, spec.IsMultipleChoice ? spec.ChoicesColumnName : null),
             Outputs = outputs,
             Map = rows => Predictor.Answer(
                 rows.Select(r => r.Input).ToArray(),
-                head.Kind == AnswerKind.Choices ? rows.Select(r => r.Choices).ToArray() : null,
+                spec.IsMultipleChoice ? rows.Select(r => r.Choices).ToArray() : null,
                 GeneratesRationale),
-            BatchSize = head.PredictionBatchSize,
+            BatchSize = spec.PredictionBatchSize,
             EnsureUsable = () => weights.Usable(),
         };
     }

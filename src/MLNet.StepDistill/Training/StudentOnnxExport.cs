@@ -1,5 +1,5 @@
 using MLNet.StepDistill.Deployment;
-using MLNet.StepDistill.T5.Onnx;
+using MLNet.StepDistill.Export;
 
 namespace MLNet.StepDistill.Training;
 
@@ -16,23 +16,6 @@ public static class StudentOnnxExport
     {
         var model = (student.Predictor.Student as T5Student)?.Model
             ?? throw new InvalidOperationException("Only T5 students can be exported to ONNX.");
-        T5OnnxExport.Export(model, folder, Facts(student.Head, student.GeneratesRationale));
+        T5OnnxExport.Export(model, folder, student.Spec with { GenerateRationale = student.GeneratesRationale });
     }
-
-    internal static OnnxStudentFacts Facts(StudentHead head, bool generateRationale) => new()
-    {
-        Mode = head.Mode.ToString(),
-        AnswerKind = head.Kind.ToString(),
-        Labels = head.Labels,
-        ChoiceCount = head.ChoiceCount,
-        InputColumn = head.InputColumnName,
-        ChoicesColumn = head.ChoicesColumnName,
-        PredictPrefix = Tasks.TaskPrefixes.Predict,
-        ExplainPrefix = Tasks.TaskPrefixes.Explain,
-        AnswerMarker = SingleTaskFormat.AnswerMarker,
-        MaxInputLength = head.MaxInputLength,
-        MaxTargetLength = head.MaxTargetLength,
-        GenerateRationale = generateRationale,
-        ScoreAggregation = head.ScoreAggregation.ToString(),
-    };
 }

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.StepDistill.Deployment;
 
 namespace MLNet.StepDistill.Training;
 
@@ -9,32 +10,32 @@ namespace MLNet.StepDistill.Training;
 /// </summary>
 internal static class StudentOutputShape
 {
-    public static SchemaShape Describe(MLContext mlContext, StudentHead head, SchemaShape inputSchema)
+    public static SchemaShape Describe(MLContext mlContext, StudentAnswerSpec spec, SchemaShape inputSchema)
     {
-        var input = SchemaDefinition.Create(head.Kind == AnswerKind.Choices ? typeof(ChoicesRow) : typeof(TextRow));
-        input[nameof(TextRow.Input)].ColumnName = head.InputColumnName;
-        if (head.Kind == AnswerKind.Choices)
+        var input = SchemaDefinition.Create(spec.IsMultipleChoice ? typeof(ChoicesRow) : typeof(TextRow));
+        input[nameof(TextRow.Input)].ColumnName = spec.InputColumnName;
+        if (spec.IsMultipleChoice)
         {
-            input[nameof(ChoicesRow.Choices)].ColumnName = head.ChoicesColumnName ?? "Choices";
+            input[nameof(ChoicesRow.Choices)].ColumnName = spec.ChoicesColumnName ?? "Choices";
         }
 
-        if (head.Kind == AnswerKind.OpenText)
+        if (spec.IsOpenTarget)
         {
             var generated = SchemaDefinition.Create(typeof(GeneratedRow));
-            generated[nameof(GeneratedRow.PredictedText)].ColumnName = head.PredictedTextColumnName;
-            generated[nameof(GeneratedRow.PredictedRationale)].ColumnName = head.PredictedRationaleColumnName;
+            generated[nameof(GeneratedRow.PredictedText)].ColumnName = spec.PredictedTextColumnName;
+            generated[nameof(GeneratedRow.PredictedRationale)].ColumnName = spec.PredictedRationaleColumnName;
             return mlContext.Transforms.CustomMapping<TextRow, GeneratedRow>((_, _) => { }, null, input, generated).GetOutputSchema(inputSchema);
         }
 
         var classified = SchemaDefinition.Create(typeof(ClassifiedRow));
-        var count = Math.Max(1, head.Kind == AnswerKind.Choices ? head.ChoiceCount : head.Labels.Length);
+        var count = Math.Max(1, spec.IsMultipleChoice ? spec.ChoiceCount : spec.Labels.Length);
         classified[nameof(ClassifiedRow.PredictedLabel)].ColumnType = new KeyDataViewType(typeof(uint), count);
-        classified[nameof(ClassifiedRow.PredictedLabel)].ColumnName = head.PredictedLabelColumnName;
+        classified[nameof(ClassifiedRow.PredictedLabel)].ColumnName = spec.PredictedLabelColumnName;
         classified[nameof(ClassifiedRow.Score)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, count);
-        classified[nameof(ClassifiedRow.Score)].ColumnName = head.ScoreColumnName;
-        classified[nameof(ClassifiedRow.PredictedText)].ColumnName = head.PredictedTextColumnName;
-        classified[nameof(ClassifiedRow.PredictedRationale)].ColumnName = head.PredictedRationaleColumnName;
-        return head.Kind == AnswerKind.Choices
+        classified[nameof(ClassifiedRow.Score)].ColumnName = spec.ScoreColumnName;
+        classified[nameof(ClassifiedRow.PredictedText)].ColumnName = spec.PredictedTextColumnName;
+        classified[nameof(ClassifiedRow.PredictedRationale)].ColumnName = spec.PredictedRationaleColumnName;
+        return spec.IsMultipleChoice
             ? mlContext.Transforms.CustomMapping<ChoicesRow, ClassifiedRow>((_, _) => { }, null, input, classified).GetOutputSchema(inputSchema)
             : mlContext.Transforms.CustomMapping<TextRow, ClassifiedRow>((_, _) => { }, null, input, classified).GetOutputSchema(inputSchema);
     }

@@ -1,4 +1,6 @@
+using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.T5;
+using MLNet.StepDistill.Tasks;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -85,8 +87,8 @@ internal sealed class T5Student : ISeq2SeqStudent
     }
 
     /// <summary>Loads a student that <see cref="SavePretrained"/> wrote.</summary>
-    public static T5Student Load(string folder, StudentHead head, string device) =>
-        new(T5ForConditionalGeneration.FromPretrained(folder, T5Devices.Parse(device), null), head.MaxInputLength, head.MaxTargetLength);
+    public static T5Student Load(string folder, StudentAnswerSpec spec, string device) =>
+        new(T5ForConditionalGeneration.FromPretrained(folder, T5Devices.Parse(device), null), spec.MaxInputLength, spec.MaxTargetLength);
 
     public Tensor Loss(IReadOnlyList<string> inputs, IReadOnlyList<string> targets)
     {

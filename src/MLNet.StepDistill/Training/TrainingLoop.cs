@@ -193,7 +193,7 @@ internal sealed class TrainingLoop(
         {
             var rows = validation.Skip(start).Take(chunk).ToArray();
             var answers = predictor.Answer(rows.Select(r => r.Input).ToArray(), rows.Select(r => r.Choices).ToArray(), withRationale: false);
-            correct += rows.Zip(answers).Count(p => AnswerComparer.Same(predictor.Head.Comparison, p.Second.PredictedText, p.First.Label));
+            correct += rows.Zip(answers).Count(p => AnswerComparer.Same(predictor.Spec.AnswerKind, p.Second.PredictedText, p.First.Label));
         }
 
         return (double)correct / validation.Count;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.StepDistill.Tasks;
 
 namespace MLNet.StepDistill.Training;
 

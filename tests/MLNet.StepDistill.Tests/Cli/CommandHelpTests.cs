@@ -13,7 +13,7 @@ public sealed class CommandHelpTests
     [InlineData("train")]
     [InlineData("evaluate")]
     [InlineData("predict")]
-    [InlineData("distill")]
+    [InlineData("export-onnx")]
     [InlineData("experiment")]
     [InlineData("sweep")]
     public void Help_renders_and_exits_zero(params string[] command)

@@ -83,24 +83,28 @@ public sealed class StudentCommandsTests(StudentCommandsTests.TrainedModel train
     }
 
     [Fact]
-    public void Distill_Json_PrintsTheResultTableWithTheMajorityBaseline()
+    public void Experiment_AtOneFractionAndSeed_Json_PrintsEachMethodNextToTheMajorityBaseline()
     {
+        // What `distill` did (two students at one data size against the baseline) is `experiment` with one fraction and one seed.
         using var temp = new TempFolder();
         var output = new StringWriter();
-        var code = new DistillCommand(output).Execute(null!, new DistillCommand.Settings
+        var code = new ExperimentCommand(output).Execute(null!, new ExperimentCommand.Settings
         {
-            Dataset = RepoPaths.Dataset("cqa"), Rows = 8, TestRows = 4, Modes = "step-by-step", Steps = 2, BatchSize = 4,
-            MaxInput = 32, MaxTarget = 8, Out = Path.Combine(temp.Path, "distilled.zip"), Json = true,
+            Dataset = RepoPaths.Dataset("cqa"), Methods = "step-by-step-teacher,distillation", Fractions = "0.004", Seeds = "3", TestRows = 4,
+            ValidationRows = 0, Steps = 2, BatchSize = 4, MaxInput = 32, MaxTarget = 8, Out = temp.File("experiment"), Json = true,
         }, CancellationToken.None);
         using var json = JsonDocument.Parse(output.ToString());
-        var results = json.RootElement.GetProperty("results").EnumerateArray().ToArray();
+        var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToArray();
+        var baseline = json.RootElement.GetProperty("baseline");
 
         Assert.Equal(0, code);
-        Assert.Equal(["majority class", "step-by-step"], results.Select(r => r.GetProperty("mode").GetString()));
-        Assert.All(results, r => Assert.Equal(4, r.GetProperty("testRows").GetInt32()));
-        Assert.All(results, r => Assert.InRange(r.GetProperty("accuracy").GetDouble(), 0, 1));
-        Assert.Equal(8, results[1].GetProperty("trainRows").GetInt32());
-        Assert.True(File.Exists(Path.Combine(temp.Path, "distilled.zip")));
+        Assert.Equal(["step-by-step-teacher", "distillation"], runs.Select(r => r.GetProperty("method").GetString()));
+        Assert.All(runs, r => Assert.Equal((4, 2, 3), (r.GetProperty("testRows").GetInt32(), r.GetProperty("steps").GetInt32(), r.GetProperty("seed").GetInt32())));
+        Assert.All(runs, r => Assert.InRange(r.GetProperty("accuracy").GetDouble(), 0, 1));
+        Assert.Equal(runs[0].GetProperty("trainRows").GetInt32(), runs[1].GetProperty("trainRows").GetInt32());
+        Assert.Equal(4, baseline.GetProperty("testRows").GetInt32());
+        Assert.InRange(baseline.GetProperty("accuracy").GetDouble(), 0, 1);
+        Assert.True(File.Exists(temp.File("experiment/results.json")));
     }
 
     /// <summary>One tiny model trained through <c>train --json</c>, shared by the tests that evaluate and predict with it.</summary>

@@ -68,7 +68,7 @@ public sealed class OnnxFolderErrorTests
     {
         using var exported = Exported();
         var path = Path.Combine(exported.Folder, OnnxStudentManifest.FileName);
-        File.WriteAllText(path, File.ReadAllText(path).Replace("\"format_version\": 2", "\"format_version\": 1", StringComparison.Ordinal));
+        File.WriteAllText(path, File.ReadAllText(path).Replace($"\"format_version\": {OnnxStudentManifest.CurrentFormatVersion}", "\"format_version\": 1", StringComparison.Ordinal));
         var ex = Assert.Throws<InvalidDataException>(() => OnnxT5Model.Load(exported.Folder));
         Assert.Contains(Path.Combine(exported.Folder, OnnxStudentManifest.DecoderFileName), ex.Message);
         Assert.Contains("unexpected inputs: target_ids", ex.Message);

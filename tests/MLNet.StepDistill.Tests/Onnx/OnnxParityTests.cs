@@ -2,7 +2,7 @@ using System.Text.Json;
 using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Onnx;
 using MLNet.StepDistill.T5;
-using MLNet.StepDistill.T5.Onnx;
+using MLNet.StepDistill.Export;
 using MLNet.StepDistill.Tests.T5;
 using TorchSharp;
 using Xunit;
@@ -90,7 +90,7 @@ public sealed class OnnxParityTests
             {
                 using var scope = NewDisposeScope();
                 var expected = exported.Torch.Generate(batch.InputTensor, batch.MaskTensor, new T5GenerationOptions { MaxNewTokens = maxNewTokens, NumBeams = beams }).Sequences;
-                var actual = exported.Onnx.Generate(batch.Inputs, new OnnxGenerationOptions { MaxNewTokens = maxNewTokens, NumBeams = beams });
+                var actual = exported.Onnx.Generate(batch.Inputs, new T5GenerationOptions { MaxNewTokens = maxNewTokens, NumBeams = beams });
                 Assert.True(expected.Length == actual.Length, $"{name}/{label} beams {beams}: row count");
                 for (var r = 0; r < expected.Length; r++)
                 {

@@ -2,7 +2,8 @@ using MLNet.StepDistill.Recipes;
 using Microsoft.ML;
 using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Onnx;
-using MLNet.StepDistill.T5.Onnx;
+using MLNet.StepDistill.Export;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Tests.Training;
 using MLNet.StepDistill.Training;
 using Xunit;
@@ -108,7 +109,7 @@ public sealed class OnnxStudentTests
         using var folder = new TempFolder();
         student.ExportOnnx(Path.Combine(folder.Path, "onnx"));
         var model = ((T5Student)student.Predictor.Student).Model;
-        T5OnnxExport.Export(model, Path.Combine(folder.Path, "onnx-format1"), StudentOnnxExport.Facts(student.Head, student.GeneratesRationale), OnnxStudentManifest.OldestFormatVersion);
+        T5OnnxExport.Export(model, Path.Combine(folder.Path, "onnx-format1"), student.Spec with { GenerateRationale = student.GeneratesRationale }, OnnxStudentManifest.OldestFormatVersion);
         var expected = ml.Data.CreateEnumerable<Answer>(student.Transform(test), reuseRowObject: false).ToArray();
         Assert.Contains(expected, e => e.Score.Max() < 0.99f);
 
@@ -116,7 +117,7 @@ public sealed class OnnxStudentTests
         {
             using var onnx = ml.StepDistillOnnx().LoadStudent(Path.Combine(folder.Path, export), new OnnxRuntimeOptions { Threads = 1 });
             Assert.Equal(format, onnx.Student.Model.Manifest.FormatVersion);
-            Assert.Equal(aggregation.ToString(), onnx.Student.Facts.ScoreAggregation);
+            Assert.Equal(aggregation, onnx.Student.Spec.ScoreAggregation);
             var actual = ml.Data.CreateEnumerable<Answer>(onnx.Transform(test), reuseRowObject: false).ToArray();
             Assert.Equal(expected.Length, actual.Length);
             for (var i = 0; i < expected.Length; i++)
@@ -125,6 +126,64 @@ public sealed class OnnxStudentTests
                 Assert.Equal(expected[i].PredictedText, actual[i].PredictedText);
             }
         }
+    }
+
+    /// <summary>
+    /// The two ways of answering the other tests leave out, trained briefly: an open-text (equation) student generating
+    /// its answer and rationale, and a single-task student scoring each label after its own generated rationale. Both
+    /// runtimes answer through the one <c>StudentAnswerer</c>, so the answers, rationales and scores agree.
+    /// </summary>
+    [Theory]
+    [InlineData("svamp", "train", TrainingMode.StepByStep)]
+    [InlineData("esnli", "valid", TrainingMode.SingleTask)]
+    public void Open_text_and_single_task_students_answer_in_onnx_as_in_torchsharp(string name, string trainSplit, TrainingMode mode)
+    {
+        var ml = new MLContext(seed: 1);
+        var dataset = TrainingFixtures.Dataset(name);
+        var train = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, trainSplit).Take(32).ToArray());
+        var test = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "test").Take(4).ToArray());
+        var options = new MultiTaskSeq2SeqTrainer.Options
+        {
+            Mode = mode, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels?.ToArray(), AnswerKind = dataset.Manifest.Family.AnswerKind,
+            TokenizerPath = TrainingFixtures.TokenizerPath, MaxSteps = 6, BatchSize = 16, LearningRate = 1e-3,
+            MaxInputLength = 64, MaxTargetLength = 24, Seed = 5, NumberOfThreads = 1,
+        };
+        using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train);
+        Assert.Equal(dataset.Schema.Labels is null, student.IsOpenTarget);
+        using var folder = new TempFolder();
+        student.ExportOnnx(Path.Combine(folder.Path, "onnx"));
+        using var onnx = ml.StepDistillOnnx().LoadStudent(Path.Combine(folder.Path, "onnx"), new OnnxRuntimeOptions { Threads = 1 });
+        Assert.Equal(student.IsOpenTarget, onnx.IsOpenTarget);
+        Assert.Equal(mode, onnx.Student.Spec.Mode);
+
+        var torchView = student.WithRationale().Transform(test);
+        var onnxView = onnx.WithRationale().Transform(test);
+        var expected = ml.Data.CreateEnumerable<Generated>(torchView, reuseRowObject: false).ToArray();
+        var actual = ml.Data.CreateEnumerable<Generated>(onnxView, reuseRowObject: false).ToArray();
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i].PredictedText, actual[i].PredictedText);
+            Assert.Equal(expected[i].PredictedRationale, actual[i].PredictedRationale);
+        }
+
+        Assert.Contains(expected, e => e.PredictedText.Length > 0 || e.PredictedRationale.Length > 0);
+        Assert.Equal(student.IsOpenTarget, onnxView.Schema.GetColumnOrNull("Score") is null);
+        if (!student.IsOpenTarget)
+        {
+            var expectedScores = ml.Data.CreateEnumerable<Answer>(torchView, reuseRowObject: false).ToArray();
+            var actualScores = ml.Data.CreateEnumerable<Answer>(onnxView, reuseRowObject: false).ToArray();
+            for (var i = 0; i < expected.Length; i++)
+            {
+                AssertScoresClose(expectedScores[i].Score, actualScores[i].Score, $"{name} row {i}");
+            }
+        }
+    }
+
+    private sealed class Generated
+    {
+        public string PredictedText { get; set; } = "";
+        public string PredictedRationale { get; set; } = "";
     }
 
     private sealed class KeyRow

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using MLNet.StepDistill.T5;
+using MLNet.StepDistill.Deployment;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using Xunit;
 using static TorchSharp.torch;
@@ -104,10 +106,10 @@ public sealed class BatchedScoringTests
     [Fact]
     public void A_head_saved_before_score_aggregation_existed_scores_by_the_sum()
     {
-        var old = JsonSerializer.Deserialize<StudentHead>("""{"format_version":1,"mode":1,"answer_kind":0,"labels":["yes","no"]}""")!;
+        var old = StudentAnswerSpecJson.Read(JsonDocument.Parse("""{"format_version":2,"mode":1,"answer_kind":0,"labels":["yes","no"]}""").RootElement);
         Assert.Equal(ScoreAggregation.Sum, old.ScoreAggregation);
-        var mean = new StudentHead { ScoreAggregation = ScoreAggregation.Mean };
-        Assert.Equal(ScoreAggregation.Mean, JsonSerializer.Deserialize<StudentHead>(JsonSerializer.Serialize(mean))!.ScoreAggregation);
+        var mean = new StudentAnswerSpec { ScoreAggregation = ScoreAggregation.Mean };
+        Assert.Equal(ScoreAggregation.Mean, StudentAnswerSpecJson.Read(JsonDocument.Parse(mean.ToJson()).RootElement).ScoreAggregation);
     }
 
     private static T5Student TinyStudent()

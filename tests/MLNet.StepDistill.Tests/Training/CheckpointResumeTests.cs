@@ -2,6 +2,7 @@ using Microsoft.ML;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Training;
 using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.Tasks;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Training;

@@ -2,6 +2,7 @@ using Microsoft.Data.Analysis;
 using Microsoft.ML;
 using MLNet.StepDistill.Training;
 using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.Tasks;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Training;

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using Xunit;
@@ -53,7 +54,7 @@ public sealed class EquationValidationTests
         var progress = new TrainingFixtures.ListProgress();
         options.Progress = progress;
         var student = new ScriptedStudent(0) { ScriptedText = (validation, row) => validation == 0 ? "5" : row == 0 ? "( 2.0 + 3.0 )" : "7" };
-        var head = new StudentHead { Mode = TrainingMode.Standard, Kind = AnswerKind.OpenText, MaxInputLength = 8, MaxTargetLength = 8, Comparison = comparison };
+        var head = new StudentAnswerSpec { Mode = TrainingMode.Standard, AnswerKind = comparison, MaxInputLength = 8, MaxTargetLength = 8 };
         var host = ((IHostEnvironment)new MLContext(seed: 1)).Register("test");
         new TrainingLoop(student, new StudentPredictor(student, head), options, 3, host)
             .Run(ScriptedStudent.Rows(4), ScriptedStudent.Rows(4, "( 2.0 + 3.0 )"), CancellationToken.None);

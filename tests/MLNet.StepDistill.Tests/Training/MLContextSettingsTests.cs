@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using Xunit;
 

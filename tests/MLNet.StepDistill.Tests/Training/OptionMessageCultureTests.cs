@@ -20,7 +20,7 @@ public sealed class OptionMessageCultureTests
             var trainer = Assert.Throws<ArgumentOutOfRangeException>(() =>
                 ml.StepDistill().Trainers.MultiTaskSeq2Seq(new MultiTaskSeq2SeqTrainer.Options { Alpha = 1.5f }));
             var experiment = Assert.Throws<ArgumentOutOfRangeException>(() =>
-                new DistillationExperiment(ml, new DistillationExperiment.Options { DatasetFolder = "datasets/cqa", TrainFraction = 1.5 }));
+                new StepByStepExperiment(ml, new StepByStepExperiment.Options { DatasetFolder = "datasets/cqa", Fractions = [1.5] }));
 
             Assert.Contains("got 1.5.", trainer.Message);
             Assert.Contains("got 1.5.", experiment.Message);

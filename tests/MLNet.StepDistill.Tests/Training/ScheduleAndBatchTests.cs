@@ -1,3 +1,4 @@
+using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Training;
 using Xunit;
 
@@ -37,8 +38,8 @@ public sealed class ScheduleAndBatchTests
     [Fact]
     public void SingleTaskOutputs_SplitAtTheAnswerMarker()
     {
-        Assert.Equal(("Rivers flow to the sea.", "ocean"), StudentPredictor.SplitAtMarker("Rivers flow to the sea. So the answer is ocean."));
-        Assert.Equal(("", "ocean"), StudentPredictor.SplitAtMarker("ocean"));
+        Assert.Equal(("Rivers flow to the sea.", "ocean"), SingleTaskFormat.Split("Rivers flow to the sea. So the answer is ocean."));
+        Assert.Equal(("", "ocean"), SingleTaskFormat.Split("ocean"));
         Assert.Equal("Because. So the answer is yes", MultiTaskStep.SingleTaskTarget("Because. ", "yes"));
     }
 }

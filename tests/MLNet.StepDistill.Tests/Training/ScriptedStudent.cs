@@ -1,4 +1,5 @@
 using System.Globalization;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -36,7 +36,8 @@ public sealed class TinyPresetTests
         var folder = Directory.CreateTempSubdirectory("stepdistill-lr-").FullName;
         try
         {
-            Assert.Equal(1e-3, new MultiTaskSeq2SeqTrainer.Options { Student = "tiny" }.EffectiveLearningRate);
+            Assert.Equal(5e-4, new MultiTaskSeq2SeqTrainer.Options { Student = "tiny" }.EffectiveLearningRate);
+            Assert.Equal(MultiTaskSeq2SeqTrainer.Options.FromScratchLearningRate, MultiTaskSeq2SeqTrainer.Options.DefaultLearningRate("t5-small"));
             Assert.Equal(5e-5, new MultiTaskSeq2SeqTrainer.Options { Student = folder }.EffectiveLearningRate);
             Assert.Equal(3e-4, new MultiTaskSeq2SeqTrainer.Options { Student = "tiny", LearningRate = 3e-4 }.EffectiveLearningRate);
         }

@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.ML;
 using MLNet.StepDistill.Training;
 using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.Tasks;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Training;

@@ -1,5 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using MLNet.StepDistill.Deployment;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using Xunit;
 
@@ -117,7 +119,7 @@ public sealed class TrainingLoopOptionsTests
         var progress = new TrainingFixtures.ListProgress();
         options.Progress = progress;
         var student = new ScriptedStudent(validationAccuracies);
-        var head = new StudentHead { Mode = TrainingMode.Standard, Kind = AnswerKind.OpenText, MaxInputLength = 8, MaxTargetLength = 8 };
+        var head = new StudentAnswerSpec { Mode = TrainingMode.Standard, AnswerKind = TaskAnswerKind.Label, MaxInputLength = 8, MaxTargetLength = 8 };
         var host = ((IHostEnvironment)new MLContext(seed: 1)).Register("test");
         new TrainingLoop(student, new StudentPredictor(student, head), options, 3, host)
             .Run(ScriptedStudent.Rows(trainRows), ScriptedStudent.Rows(4), CancellationToken.None);

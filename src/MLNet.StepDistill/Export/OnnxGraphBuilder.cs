@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
+using MLNet.StepDistill.T5;
 using Onnx;
 
-namespace MLNet.StepDistill.T5.Onnx;
+namespace MLNet.StepDistill.Export;
 
 /// <summary>
 /// Writes one ONNX graph node by node (OnnxSharp's protobuf types): inputs and outputs with named dynamic axes,

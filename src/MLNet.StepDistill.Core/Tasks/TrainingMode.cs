@@ -1,4 +1,4 @@
-namespace MLNet.StepDistill.Training;
+namespace MLNet.StepDistill.Tasks;
 
 /// <summary>What the student learns to output; the paper's comparisons are one value of this apart.</summary>
 public enum TrainingMode

@@ -1,6 +1,9 @@
 namespace MLNet.StepDistill.T5;
 
-/// <summary>Settings of <see cref="T5ForConditionalGeneration.Generate(TorchSharp.torch.Tensor, TorchSharp.torch.Tensor, T5GenerationOptions?)"/> (Hugging Face <c>generate</c> names in brackets).</summary>
+/// <summary>
+/// Settings of a T5's generation, the same for both runtimes: the TorchSharp <c>T5ForConditionalGeneration.Generate</c>
+/// and ONNX Runtime's <c>OnnxT5Model.Generate</c> (Hugging Face <c>generate</c> names in brackets).
+/// </summary>
 public sealed class T5GenerationOptions
 {
     /// <summary>Most tokens generated after the start token (<c>max_new_tokens</c>). Default 20, HF's default max_length.</summary>
@@ -12,7 +15,10 @@ public sealed class T5GenerationOptions
     /// <summary>Beam scores are divided by length^LengthPenalty (<c>length_penalty</c>). Default 1.0.</summary>
     public double LengthPenalty { get; set; } = 1.0;
 
-    /// <summary>Reuse decoder keys/values between steps (<c>use_cache</c>). Default true; false recomputes the whole prefix each step.</summary>
+    /// <summary>
+    /// Reuse decoder keys/values between steps (<c>use_cache</c>). Default true; false recomputes the whole prefix each
+    /// step (TorchSharp only, to check the cache; the ONNX runtime refuses it).
+    /// </summary>
     public bool UseCache { get; set; } = true;
 
     internal void Validate()

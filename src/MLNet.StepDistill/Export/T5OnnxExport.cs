@@ -1,8 +1,9 @@
 using System.Reflection;
 using Google.Protobuf;
 using MLNet.StepDistill.Deployment;
+using MLNet.StepDistill.T5;
 
-namespace MLNet.StepDistill.T5.Onnx;
+namespace MLNet.StepDistill.Export;
 
 /// <summary>Exports a <see cref="T5ForConditionalGeneration"/> as ONNX graphs that ONNX Runtime serves without libtorch.</summary>
 public static class T5OnnxExport
@@ -25,7 +26,7 @@ public static class T5OnnxExport
     /// The manifest format: the current one, or <see cref="OnnxStudentManifest.OldestFormatVersion"/> for the layout that
     /// exports before <c>target_log_probs</c> hold (the tests and the onnx benchmark load such folders).
     /// </param>
-    internal static void Export(T5ForConditionalGeneration model, string folder, OnnxStudentFacts? student, int formatVersion = OnnxStudentManifest.CurrentFormatVersion)
+    internal static void Export(T5ForConditionalGeneration model, string folder, StudentAnswerSpec? student, int formatVersion = OnnxStudentManifest.CurrentFormatVersion)
     {
         if (formatVersion is < OnnxStudentManifest.OldestFormatVersion or > OnnxStudentManifest.CurrentFormatVersion)
         {

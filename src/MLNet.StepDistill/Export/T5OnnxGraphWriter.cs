@@ -1,8 +1,9 @@
+using DataType = Onnx.TensorProto.Types.DataType;
+using MLNet.StepDistill.T5;
 using Onnx;
 using static TorchSharp.torch;
-using DataType = Onnx.TensorProto.Types.DataType;
 
-namespace MLNet.StepDistill.T5.Onnx;
+namespace MLNet.StepDistill.Export;
 
 /// <summary>
 /// Writes a T5's encoder and decoder as ONNX graphs that compute what <see cref="T5ForConditionalGeneration"/> computes

@@ -1,7 +1,8 @@
+using MLNet.StepDistill.T5;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MLNet.StepDistill.T5.Onnx;
+namespace MLNet.StepDistill.Export;
 
 /// <summary>The float32 weights of a T5 by checkpoint key, copied off the device once for the graph writers.</summary>
 internal sealed class T5OnnxWeights

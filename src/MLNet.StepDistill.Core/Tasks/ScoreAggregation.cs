@@ -1,4 +1,4 @@
-namespace MLNet.StepDistill.Training;
+namespace MLNet.StepDistill.Tasks;
 
 /// <summary>How a candidate answer's token log-likelihoods become its score (before the softmax over the candidates).</summary>
 public enum ScoreAggregation
