@@ -20,6 +20,7 @@ public sealed class OneDataSizeExperimentTests
         Methods = [ExperimentMethod.StepByStepTeacher, ExperimentMethod.TaskDistillation],
         Fractions = [0.0025],
         Seeds = [3],
+        Parallel = 1,   // the progress order below is one run after the other's
         ValidationRows = 0,
         TestRows = 6,
         Steps = 2,
