@@ -5,7 +5,7 @@ namespace MLNet.StepDistill.T5;
 /// <summary>
 /// When to give malloc's free pages back between training steps. A step leaves the pages it touched resident in malloc's
 /// heaps; the next step reuses them without page faults, so trimming after every step (the previous release) made every
-/// step fault in and zero its whole working set again (36% of a tiny step's CPU in the kernel). Left alone, though, the
+/// step fault in and zero its whole working set again (38% of a tiny step's CPU in the kernel). Left alone, though, the
 /// heaps drift: each step lands partly on pages the previous ones did not use, and the resident size creeps up by about
 /// one vocabulary-sized buffer per step (glibc's default peak). This policy trims after a step only when the process's
 /// resident size exceeds a baseline by more than <see cref="SlackBytes"/>. The library measures from the trim: the
@@ -45,8 +45,9 @@ internal sealed class StepTrimPolicy
     /// <summary>
     /// The library's slack: 256 MiB of free pages above the live set after a trim. Chosen with the <c>allocator</c>
     /// benchmark by speed and peak resident size together (README, "Performance"): tiny's step (working set about
-    /// 0.22 GiB) then trims every other step instead of every step; t5-small's (0.6 GiB and more) still trims every step,
-    /// which keeps its peak within 1.3x the PyTorch peer's.
+    /// 0.22 GiB) then trims on about a third of its steps instead of every one (1.22x the tokens per CPU second, peak
+    /// 0.49 -> 0.54 GiB); t5-small's (0.6 GiB and more) still trims every step, which keeps its peak within 1.3x the
+    /// PyTorch peer's.
     /// </summary>
     public const long LibrarySlackBytes = 256L << 20;
 
