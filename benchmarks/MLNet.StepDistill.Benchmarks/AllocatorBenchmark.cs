@@ -17,8 +17,14 @@ namespace MLNet.StepDistill.Benchmarks;
 /// /proc/loadavg is recorded with every child. A setting is <c>library</c> (what <see cref="GlibcMallocSettings"/>
 /// applies), <c>glibc</c> (<c>STEPDISTILL_MALLOC=default</c>: glibc's own defaults), or glibc's environment
 /// variables joined by '+': <c>mmap=1M+trim=2M+arena=2</c> sets MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ and
-/// MALLOC_ARENA_MAX (<c>top=</c> MALLOC_TOP_PAD_, <c>hugetlb=1</c> GLIBC_TUNABLES=glibc.malloc.hugetlb=1: transparent huge pages for malloc's memory); <c>+step-trim</c> also calls <c>malloc_trim(0)</c> after every step.
-/// Options: --settings library,glibc,mmap=1M+trim=2M+arena=2 --presets tiny,t5-small --repeats 3
+/// MALLOC_ARENA_MAX (<c>top=</c> MALLOC_TOP_PAD_, <c>hugetlb=1</c> GLIBC_TUNABLES=glibc.malloc.hugetlb=1: transparent huge pages for malloc's memory); <c>+step-trim</c> also calls <c>malloc_trim(0)</c> after every step
+/// (the previous release's policy), <c>+adamw=torchsharp</c> trains with TorchSharp's AdamW instead of the trainer's
+/// (the previous release; <see cref="Training.StepScoped"/>), <c>+trim-free=256M</c> only when the resident size after a step exceeds the resident
+/// size right after the last trim by that much (<see cref="StepTrimPolicy"/>, measured from the trim: the library's
+/// policy), <c>+trim-grown=64M</c> only when it exceeds the resident size after the first step after the last trim by
+/// that much (the same policy measured from that step). Each child also reports its minor page faults
+/// per timed step, how many of its steps trimmed, and its resident size after every step.
+/// Options: --settings library,glibc,mmap=32M+trim=64M+arena=2+step-trim+adamw=torchsharp --presets tiny,t5-small --repeats 3
 /// --steps tiny=24,t5-small=8 --batch 8 --source 128 --target 32 --out FILE.json.
 /// </summary>
 internal sealed class AllocatorBenchmark : IBenchmark
@@ -34,7 +40,7 @@ internal sealed class AllocatorBenchmark : IBenchmark
             return Task.FromResult(Child(args));
         }
 
-        var settings = Options.Get(args, "--settings", "library,glibc,mmap=1M+trim=2M+arena=2").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var settings = Options.Get(args, "--settings", "library,glibc,mmap=32M+trim=64M+arena=2+step-trim+adamw=torchsharp").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var presets = Options.Get(args, "--presets", "tiny,t5-small").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var repeats = Options.Int(args, "--repeats", 3);
         var steps = Options.Get(args, "--steps", "tiny=24,t5-small=8").Split(',').Select(s => s.Split('='))
@@ -54,7 +60,7 @@ internal sealed class AllocatorBenchmark : IBenchmark
                     runs.Add(run);
                     Summarise(runs, settings, presets, repeats, args, print: false);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  repeat {repeat} {preset,-9} {setting,-28} {run.TokensPerSecond,8:F1} tokens/s  {run.TokensPerCpuSecond,8:F1} tokens/CPU-s (system {run.SystemFractionOfCpu:P0})  peak RSS {run.PeakRssGib:F3} GiB  (applied {run.LibrarySettingsApplied}; load {run.Load})"));
+                        $"  repeat {repeat} {preset,-9} {setting,-28} {run.TokensPerSecond,8:F1} tokens/s  {run.TokensPerCpuSecond,8:F1} tokens/CPU-s (system {run.SystemFractionOfCpu:P0}, {run.MinorFaultsPerStep:F0} faults/step, {run.Trims} trims)  peak RSS {run.PeakRssGib:F3} GiB  (applied {run.LibrarySettingsApplied}; load {run.Load})"));
                 }
             }
         }
@@ -96,6 +102,8 @@ internal sealed class AllocatorBenchmark : IBenchmark
                     tokens_per_cpu_second = mine.Select(r => r.TokensPerCpuSecond).ToArray(),
                     cpu_speed_ratio_to_first_setting_median = Math.Round(Median(cpuRatios), 3),
                     system_fraction_of_cpu_median = Math.Round(Median(mine.Select(r => r.SystemFractionOfCpu)), 3),
+                    minor_faults_per_step_median = Math.Round(Median(mine.Select(r => r.MinorFaultsPerStep))),
+                    trims_per_step_median = Math.Round(Median(mine.Select(r => (double)r.Trims / (r.Steps - 1))), 3),
                     peak_rss_gib_median = Math.Round(Median(mine.Select(r => r.PeakRssGib)), 3),
                     peak_rss_gib = mine.Select(r => r.PeakRssGib).ToArray(),
                 };
@@ -141,7 +149,7 @@ internal sealed class AllocatorBenchmark : IBenchmark
         }
         else if (setting.Split('+')[0] != "library")
         {
-            foreach (var part in setting.Split('+').Where(p => p != "step-trim"))
+            foreach (var part in setting.Split('+').Where(p => p != "step-trim" && p != "adamw=torchsharp" && !p.StartsWith("trim-grown=", StringComparison.Ordinal) && !p.StartsWith("trim-free=", StringComparison.Ordinal)))
             {
                 var (key, value) = (part.Split('=')[0], Bytes(part.Split('=')[1]));
                 if (key == "hugetlb")
@@ -180,7 +188,9 @@ internal sealed class AllocatorBenchmark : IBenchmark
             start.ArgumentList.Add(typeof(AllocatorBenchmark).Assembly.Location);
         }
 
-        foreach (var arg in new[] { "allocator", "--child", "--preset", preset, "--steps", steps.ToString(CultureInfo.InvariantCulture) }.Concat(shape).Concat(setting.Split('+').Contains("step-trim") ? ["--step-trim"] : []))
+        foreach (var arg in new[] { "allocator", "--child", "--preset", preset, "--steps", steps.ToString(CultureInfo.InvariantCulture) }.Concat(shape).Concat(TrimSlack(setting) is { } slack ? ["--trim-slack", slack] : [])
+            .Concat(setting.Split('+').Contains("adamw=torchsharp") ? ["--torchsharp-adamw"] : [])
+            .Concat(setting.Split('+').Any(p => p.StartsWith("trim-free=", StringComparison.Ordinal)) ? ["--trim-from-trim"] : []))
         {
             start.ArgumentList.Add(arg);
         }
@@ -208,7 +218,16 @@ internal sealed class AllocatorBenchmark : IBenchmark
         var json = JsonDocument.Parse(line).RootElement;
         return new Run(setting, preset, 0, steps, json.GetProperty("tokens_per_second").GetDouble(), json.GetProperty("tokens_per_cpu_second").GetDouble(),
             json.GetProperty("system_fraction_of_cpu").GetDouble(), json.GetProperty("peak_rss_gib").GetDouble(),
-            json.GetProperty("rss_after_steps_gib").GetDouble(), json.GetProperty("library_settings_applied").GetBoolean(), $"{load} / {Load()}");
+            json.GetProperty("rss_after_steps_gib").GetDouble(), json.GetProperty("library_settings_applied").GetBoolean(), $"{load} / {Load()}",
+            json.GetProperty("minor_faults_per_step").GetDouble(), json.GetProperty("trims").GetInt32(),
+            json.GetProperty("rss_after_each_step_gib").EnumerateArray().Select(e => e.GetDouble()).ToArray());
+    }
+
+    /// <summary>The <c>--trim-slack</c> in bytes a setting's child applies after each step, or null for none (what the trainer does).</summary>
+    private static string? TrimSlack(string setting)
+    {
+        var parts = setting.Split('+');
+        return parts.Contains("step-trim") ? "0" : parts.FirstOrDefault(p => p.StartsWith("trim-grown=", StringComparison.Ordinal) || p.StartsWith("trim-free=", StringComparison.Ordinal)) is { } grown ? Bytes(grown[(grown.IndexOf('=') + 1)..]) : null;
     }
 
     /// <summary>One process, one setting (from its environment): the steps, then a JSON line.</summary>
@@ -217,18 +236,24 @@ internal sealed class AllocatorBenchmark : IBenchmark
         NativeTorch.EnsureLoaded();
         var steps = Options.Int(args, "--steps", 8);
         using var workload = new TrainingStepWorkload(Options.Get(args, "--preset", "tiny"), CPU,
-            Options.Int(args, "--batch", 8), Options.Int(args, "--source", 128), Options.Int(args, "--target", 32))
+            Options.Int(args, "--batch", 8), Options.Int(args, "--source", 128), Options.Int(args, "--target", 32), args.Contains("--torchsharp-adamw"))
         {
-            TrimAfterEachStep = args.Contains("--step-trim"),
+            TrimPolicy = Options.Get(args, "--trim-slack", "") is { Length: > 0 } slack ? new StepTrimPolicy(long.Parse(slack, CultureInfo.InvariantCulture), fromTrim: args.Contains("--trim-from-trim")) : null,
         };
+        var policy = workload.TrimPolicy ?? StepTrimPolicy.Library;
+        var residentAfter = new List<double>();
         workload.Step();
+        residentAfter.Add(Gib(ProcessMemory.Resident));
+        var trimsBefore = policy.Trims;
         var self = Process.GetCurrentProcess();
         var (user, system) = (self.UserProcessorTime, self.PrivilegedProcessorTime);
+        var faults = ProcessMemory.MinorFaults;
         var clock = Stopwatch.StartNew();
         double tokens = 0;
         for (var step = 1; step < steps; step++)
         {
             tokens += workload.Step();
+            residentAfter.Add(Gib(ProcessMemory.Resident));
         }
 
         var seconds = clock.Elapsed.TotalSeconds;
@@ -242,6 +267,9 @@ internal sealed class AllocatorBenchmark : IBenchmark
             peak_rss_gib = Gib(ProcessMemory.PeakResident),
             rss_after_steps_gib = Gib(ProcessMemory.Resident),
             library_settings_applied = GlibcMallocSettings.Applied,
+            minor_faults_per_step = Math.Round((double)(ProcessMemory.MinorFaults - faults) / (steps - 1)),
+            trims = policy.Trims - trimsBefore,
+            rss_after_each_step_gib = residentAfter,
             torch_threads = get_num_threads(),
         }));
         return 0;
@@ -258,5 +286,5 @@ internal sealed class AllocatorBenchmark : IBenchmark
     private static string Load() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    private sealed record Run(string Setting, string Preset, int Repeat, int Steps, double TokensPerSecond, double TokensPerCpuSecond, double SystemFractionOfCpu, double PeakRssGib, double RssAfterStepsGib, bool LibrarySettingsApplied, string Load);
+    private sealed record Run(string Setting, string Preset, int Repeat, int Steps, double TokensPerSecond, double TokensPerCpuSecond, double SystemFractionOfCpu, double PeakRssGib, double RssAfterStepsGib, bool LibrarySettingsApplied, string Load, double MinorFaultsPerStep, int Trims, double[] RssAfterEachStepGib);
 }

@@ -5,8 +5,9 @@ namespace MLNet.StepDistill.Benchmarks;
 
 /// <summary>
 /// The training step the <c>bench</c> and <c>allocator</c> benchmarks time, and the shape of the PyTorch peer it is
-/// compared with: a preset with dropout 0.1 (seed 1234), random ids, no padding, forward + backward + AdamW (lr 1e-4).
-/// Every token is a useful (non-pad) token.
+/// compared with: a preset with dropout 0.1 (seed 1234), random ids, no padding, forward + backward + AdamW (lr 1e-4),
+/// with the trainer's AdamW (<see cref="Training.StepScoped.AdamW"/>) and its scopes (the forward and backward pass's
+/// tensors freed before the optimizer step). Every token is a useful (non-pad) token.
 /// </summary>
 internal sealed class TrainingStepWorkload : IDisposable
 {
@@ -15,7 +16,13 @@ internal sealed class TrainingStepWorkload : IDisposable
     private readonly Tensor labels;
     private readonly optim.Optimizer optimizer;
 
-    public TrainingStepWorkload(string preset, Device device, int batch, int source, int target)
+    /// <param name="preset">The student preset.</param>
+    /// <param name="device">Where it trains.</param>
+    /// <param name="batch">Rows per step.</param>
+    /// <param name="source">Source tokens per row.</param>
+    /// <param name="target">Target tokens per row.</param>
+    /// <param name="torchSharpAdamW">TorchSharp's own AdamW instead of the trainer's (the allocator benchmark's <c>adamw=torchsharp</c>: the previous release).</param>
+    public TrainingStepWorkload(string preset, Device device, int batch, int source, int target, bool torchSharpAdamW = false)
     {
         manual_seed(1234);
         Config = T5Presets.Get(preset, vocabSize: 32128);
@@ -24,7 +31,9 @@ internal sealed class TrainingStepWorkload : IDisposable
         inputs = randint(2, Config.VocabSize, [batch, source], dtype: int64, device: device);
         mask = ones_like(inputs);
         labels = randint(2, Config.VocabSize, [batch, target], dtype: int64, device: device);
-        optimizer = optim.AdamW(Model.parameters(), lr: 1e-4);
+        optimizer = torchSharpAdamW
+            ? optim.AdamW(Model.parameters(), lr: 1e-4)
+            : new Training.StepScoped.AdamW([new TorchSharp.Modules.AdamW.ParamGroup(Model.parameters(), lr: 1e-4)], 1e-4);
         Tokens = (double)batch * (source + target);
         FlopsPerToken = T5FlopCount.TrainingStep(Config, batch, source, target) / Tokens;
     }
@@ -45,22 +54,28 @@ internal sealed class TrainingStepWorkload : IDisposable
     /// <summary>The all-ones attention mask of <see cref="Inputs"/>.</summary>
     public Tensor Mask => mask;
 
-    /// <summary>Call <c>malloc_trim</c> after every step even where the library's settings were not applied (the allocator benchmark's <c>step-trim</c>).</summary>
-    public bool TrimAfterEachStep { get; init; }
+    /// <summary>
+    /// A trim policy to apply after every step even where the library's settings were not applied (the allocator
+    /// benchmark's <c>step-trim</c> and <c>trim-grown=</c>); null does what the trainer does.
+    /// </summary>
+    public StepTrimPolicy? TrimPolicy { get; init; }
 
-    /// <summary>One step in train mode, then what the trainer does after a step (<see cref="GlibcMallocSettings.AfterTrainingStep"/>); returns the tokens it processed.</summary>
+    /// <summary>One step in train mode, then what the trainer does after a step (<see cref="GlibcMallocSettings.AfterTrainingStep"/>) or <see cref="TrimPolicy"/>; returns the tokens it processed.</summary>
     public double Step()
     {
         Model.train();
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
-        var output = Model.Forward(inputs, mask, labels: labels);
-        output.Loss!.backward();
+        using (NewDisposeScope())
+        {
+            Model.Forward(inputs, mask, labels: labels).Loss!.backward();
+        }
+
         optimizer.step();
         scope.Dispose();
-        if (TrimAfterEachStep)
+        if (TrimPolicy is { } policy)
         {
-            GlibcMallocSettings.ReleaseFreeMemory();
+            policy.AfterStep();
         }
         else
         {

@@ -15,6 +15,24 @@ internal static class ProcessMemory
     /// <summary>Anonymous resident memory (heap, tensors; not mapped files such as libtorch's code), in bytes.</summary>
     public static long AnonymousResident => Read("RssAnon:");
 
+    /// <summary>Minor page faults of the process so far (field 10 of <c>/proc/self/stat</c>; 0 where /proc is missing).</summary>
+    public static long MinorFaults
+    {
+        get
+        {
+            const string path = "/proc/self/stat";
+            if (!File.Exists(path))
+            {
+                return 0;
+            }
+
+            // The command name (field 2) is in parentheses and may hold spaces; the fields after it are plain.
+            var text = File.ReadAllText(path);
+            var after = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(after[7], System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
     private static long Read(string key)
     {
         const string path = "/proc/self/status";

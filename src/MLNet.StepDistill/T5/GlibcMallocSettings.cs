@@ -8,13 +8,14 @@ namespace MLNet.StepDistill.T5;
 /// of that size come from heaps whose free pages are rarely returned to the system; together with up to 8 arenas per
 /// core, a training step then peaks at 1.5x (t5-small) to 2.4x (tiny) the resident size it reaches when every buffer is
 /// mapped on its own. A fixed 32 MiB threshold keeps most buffers in the heap (reused within a step without the page faults and zeroing of a fresh
-/// mapping), two arenas bound the heaps, and <see cref="AfterTrainingStep"/> gives each step's free pages back, so the
-/// peak stays near the live tensors (measured with speed by the <c>allocator</c> benchmark; README, "Performance").
+/// mapping), two arenas bound the heaps, and <see cref="AfterTrainingStep"/> gives the free pages back whenever the
+/// process has grown (<see cref="StepTrimPolicy"/>), so the peak stays near the live tensors without faulting every
+/// step's working set in again (measured with speed by the <c>allocator</c> benchmark; README, "Performance").
 /// </summary>
 /// <remarks>
 /// Applied once, when libtorch is first loaded, on Linux with glibc only, and only when the user has set none of
 /// <c>MALLOC_MMAP_THRESHOLD_</c>, <c>MALLOC_TRIM_THRESHOLD_</c>, <c>MALLOC_ARENA_MAX</c> (their settings win) and not
-/// <c>STEPDISTILL_MALLOC=default</c> (which keeps glibc's defaults); the trim after each training step goes with them.
+/// <c>STEPDISTILL_MALLOC=default</c> (which keeps glibc's defaults); the trims between training steps go with them.
 /// </remarks>
 internal static class GlibcMallocSettings
 {
@@ -83,12 +84,15 @@ internal static class GlibcMallocSettings
         }
     }
 
-    /// <summary>Called after every training step: releases the step's free memory where the settings were applied.</summary>
+    /// <summary>
+    /// Called after every training step where the settings were applied: trims when <see cref="StepTrimPolicy.Library"/>
+    /// says the process has grown (see there), so most steps reuse the pages the previous one touched.
+    /// </summary>
     public static void AfterTrainingStep()
     {
         if (Applied)
         {
-            ReleaseFreeMemory();
+            StepTrimPolicy.Library.AfterStep();
         }
     }
 

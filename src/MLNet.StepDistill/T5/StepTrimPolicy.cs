@@ -1,0 +1,108 @@
+using System.Globalization;
+
+namespace MLNet.StepDistill.T5;
+
+/// <summary>
+/// When to give malloc's free pages back between training steps. A step leaves the pages it touched resident in malloc's
+/// heaps; the next step reuses them without page faults, so trimming after every step (the previous release) made every
+/// step fault in and zero its whole working set again (38% of a tiny step's CPU in the kernel). Left alone, though, the
+/// heaps drift: each step lands partly on pages the previous ones did not use, and the resident size creeps up by about
+/// one vocabulary-sized buffer per step (glibc's default peak). This policy trims after a step only when the process's
+/// resident size exceeds a baseline by more than <see cref="SlackBytes"/>. The library measures from the trim: the
+/// baseline is the resident size right after the last trim (the live weights, gradients and optimizer state), so at most
+/// <see cref="SlackBytes"/> of free pages stay resident between steps, whatever the model. The other baseline, the
+/// resident size after the first step that follows a trim, lets a step's whole working set stay resident and bounds only
+/// the drift; it is faster but raised t5-small's peak past 1.3x the PyTorch peer's (README, "Performance").
+/// </summary>
+/// <remarks>
+/// The decision reads the whole process's resident size, not one training's, so it stays sound when several trainings
+/// run in one process: every trim re-measures the baseline from what is live in the process then, growth from any of
+/// them triggers the next trim, and a training that starts (or ends) moves the baseline at that trim. Calls are
+/// serialised by a lock; a trim from one training's thread only returns free pages, so the other training's tensors are
+/// untouched (its next step may fault some pages in again). A process without <c>/proc/self/statm</c> trims every step.
+/// </remarks>
+internal sealed class StepTrimPolicy
+{
+    private readonly object gate = new();
+    private readonly Func<long> residentBytes;
+    private long baseline = -1;
+
+    /// <summary>
+    /// A policy that trims when the resident size after a step exceeds the baseline by more than
+    /// <paramref name="slackBytes"/>; 0 trims after every step, <see cref="long.MaxValue"/> never.
+    /// </summary>
+    /// <param name="slackBytes">The growth allowed past the baseline.</param>
+    /// <param name="residentBytes">Reads the process's resident size (default <see cref="ResidentBytes"/>; tests pass their own).</param>
+    /// <param name="fromTrim">Measure the growth from the resident size right after the last trim (the live set) instead of after the first step that follows it.</param>
+    public StepTrimPolicy(long slackBytes, Func<long>? residentBytes = null, bool fromTrim = false)
+    {
+        FromTrim = fromTrim;
+        ArgumentOutOfRangeException.ThrowIfNegative(slackBytes);
+        SlackBytes = slackBytes;
+        this.residentBytes = residentBytes ?? ResidentBytes;
+    }
+
+    /// <summary>
+    /// The library's slack: 256 MiB of free pages above the live set after a trim. Chosen with the <c>allocator</c>
+    /// benchmark by speed and peak resident size together (README, "Performance"): tiny's step (working set about
+    /// 0.22 GiB) then trims on about a third of its steps instead of every one (1.22x the tokens per CPU second, peak
+    /// 0.49 -> 0.54 GiB); t5-small's (0.6 GiB and more) still trims every step, which keeps its peak within 1.3x the
+    /// PyTorch peer's.
+    /// </summary>
+    public const long LibrarySlackBytes = 256L << 20;
+
+    /// <summary>The policy <see cref="GlibcMallocSettings.AfterTrainingStep"/> applies, shared by every training in the process.</summary>
+    public static StepTrimPolicy Library { get; } = new(LibrarySlackBytes, fromTrim: true);
+
+    /// <summary>How far the resident size after a step may exceed the baseline before the step's free pages are given back.</summary>
+    public long SlackBytes { get; }
+
+    /// <summary>Whether the baseline is the resident size right after the last trim.</summary>
+    public bool FromTrim { get; }
+
+    /// <summary>How many times <see cref="AfterStep"/> trimmed.</summary>
+    public int Trims { get; private set; }
+
+    /// <summary>How many times <see cref="AfterStep"/> was called.</summary>
+    public int Steps { get; private set; }
+
+    /// <summary>Decides after one training step; returns whether it trimmed.</summary>
+    public bool AfterStep()
+    {
+        lock (gate)
+        {
+            Steps++;
+            if (SlackBytes == long.MaxValue)
+            {
+                return false;
+            }
+
+            var resident = SlackBytes == 0 ? 0 : residentBytes();
+            // No reading (no /proc) trims every step, as the previous release did.
+            if (SlackBytes != 0 && resident > 0 && ((baseline < 0 && !FromTrim) || (baseline >= 0 && resident - baseline <= SlackBytes)))
+            {
+                baseline = baseline < 0 ? resident : baseline;
+                return false;
+            }
+
+            GlibcMallocSettings.ReleaseFreeMemory();
+            Trims++;
+            baseline = FromTrim ? residentBytes() : -1;
+            return true;
+        }
+    }
+
+    /// <summary>The process's resident set size in bytes from <c>/proc/self/statm</c> (0 where it cannot be read).</summary>
+    internal static long ResidentBytes()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/self/statm").Split(' ');
+            return long.Parse(fields[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 0;
+        }
+    }
+}
