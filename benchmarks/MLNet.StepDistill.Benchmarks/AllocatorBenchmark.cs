@@ -18,13 +18,12 @@ namespace MLNet.StepDistill.Benchmarks;
 /// applies), <c>glibc</c> (<c>STEPDISTILL_MALLOC=default</c>: glibc's own defaults), or glibc's environment
 /// variables joined by '+': <c>mmap=1M+trim=2M+arena=2</c> sets MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ and
 /// MALLOC_ARENA_MAX (<c>top=</c> MALLOC_TOP_PAD_, <c>hugetlb=1</c> GLIBC_TUNABLES=glibc.malloc.hugetlb=1: transparent huge pages for malloc's memory); <c>+step-trim</c> also calls <c>malloc_trim(0)</c> after every step
-/// (the previous release's policy), <c>+adamw=torchsharp</c> trains with TorchSharp's AdamW instead of the trainer's
-/// (the previous release; <see cref="Training.StepScoped"/>), <c>+trim-free=256M</c> only when the resident size after a step exceeds the resident
+/// (the previous release's policy), <c>+trim-free=256M</c> only when the resident size after a step exceeds the resident
 /// size right after the last trim by that much (<see cref="StepTrimPolicy"/>, measured from the trim: the library's
 /// policy), <c>+trim-grown=64M</c> only when it exceeds the resident size after the first step after the last trim by
 /// that much (the same policy measured from that step). Each child also reports its minor page faults
 /// per timed step, how many of its steps trimmed, and its resident size after every step.
-/// Options: --settings library,glibc,mmap=32M+trim=64M+arena=2+step-trim+adamw=torchsharp --presets tiny,t5-small --repeats 3
+/// Options: --settings library,glibc,mmap=32M+trim=64M+arena=2+step-trim --presets tiny,t5-small --repeats 3
 /// --steps tiny=24,t5-small=8 --batch 8 --source 128 --target 32 --out FILE.json.
 /// </summary>
 internal sealed class AllocatorBenchmark : IBenchmark
@@ -40,7 +39,7 @@ internal sealed class AllocatorBenchmark : IBenchmark
             return Task.FromResult(Child(args));
         }
 
-        var settings = Options.Get(args, "--settings", "library,glibc,mmap=32M+trim=64M+arena=2+step-trim+adamw=torchsharp").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var settings = Options.Get(args, "--settings", "library,glibc,mmap=32M+trim=64M+arena=2+step-trim").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var presets = Options.Get(args, "--presets", "tiny,t5-small").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var repeats = Options.Int(args, "--repeats", 3);
         var steps = Options.Get(args, "--steps", "tiny=24,t5-small=8").Split(',').Select(s => s.Split('='))
@@ -149,7 +148,7 @@ internal sealed class AllocatorBenchmark : IBenchmark
         }
         else if (setting.Split('+')[0] != "library")
         {
-            foreach (var part in setting.Split('+').Where(p => p != "step-trim" && p != "adamw=torchsharp" && !p.StartsWith("trim-grown=", StringComparison.Ordinal) && !p.StartsWith("trim-free=", StringComparison.Ordinal)))
+            foreach (var part in setting.Split('+').Where(p => p != "step-trim" && !p.StartsWith("trim-grown=", StringComparison.Ordinal) && !p.StartsWith("trim-free=", StringComparison.Ordinal)))
             {
                 var (key, value) = (part.Split('=')[0], Bytes(part.Split('=')[1]));
                 if (key == "hugetlb")
@@ -189,7 +188,6 @@ internal sealed class AllocatorBenchmark : IBenchmark
         }
 
         foreach (var arg in new[] { "allocator", "--child", "--preset", preset, "--steps", steps.ToString(CultureInfo.InvariantCulture) }.Concat(shape).Concat(TrimSlack(setting) is { } slack ? ["--trim-slack", slack] : [])
-            .Concat(setting.Split('+').Contains("adamw=torchsharp") ? ["--torchsharp-adamw"] : [])
             .Concat(setting.Split('+').Any(p => p.StartsWith("trim-free=", StringComparison.Ordinal)) ? ["--trim-from-trim"] : []))
         {
             start.ArgumentList.Add(arg);
@@ -236,7 +234,7 @@ internal sealed class AllocatorBenchmark : IBenchmark
         NativeTorch.EnsureLoaded();
         var steps = Options.Int(args, "--steps", 8);
         using var workload = new TrainingStepWorkload(Options.Get(args, "--preset", "tiny"), CPU,
-            Options.Int(args, "--batch", 8), Options.Int(args, "--source", 128), Options.Int(args, "--target", 32), args.Contains("--torchsharp-adamw"))
+            Options.Int(args, "--batch", 8), Options.Int(args, "--source", 128), Options.Int(args, "--target", 32))
         {
             TrimPolicy = Options.Get(args, "--trim-slack", "") is { Length: > 0 } slack ? new StepTrimPolicy(long.Parse(slack, CultureInfo.InvariantCulture), fromTrim: args.Contains("--trim-from-trim")) : null,
         };

@@ -6,8 +6,7 @@ namespace MLNet.StepDistill.Benchmarks;
 /// <summary>
 /// The training step the <c>bench</c> and <c>allocator</c> benchmarks time, and the shape of the PyTorch peer it is
 /// compared with: a preset with dropout 0.1 (seed 1234), random ids, no padding, forward + backward + AdamW (lr 1e-4),
-/// with the trainer's AdamW (<see cref="Training.StepScoped.AdamW"/>) and its scopes (the forward and backward pass's
-/// tensors freed before the optimizer step). Every token is a useful (non-pad) token.
+/// with the trainer's scopes (the forward and backward pass's tensors freed before the optimizer step). Every token is a useful (non-pad) token.
 /// </summary>
 internal sealed class TrainingStepWorkload : IDisposable
 {
@@ -21,8 +20,7 @@ internal sealed class TrainingStepWorkload : IDisposable
     /// <param name="batch">Rows per step.</param>
     /// <param name="source">Source tokens per row.</param>
     /// <param name="target">Target tokens per row.</param>
-    /// <param name="torchSharpAdamW">TorchSharp's own AdamW instead of the trainer's (the allocator benchmark's <c>adamw=torchsharp</c>: the previous release).</param>
-    public TrainingStepWorkload(string preset, Device device, int batch, int source, int target, bool torchSharpAdamW = false)
+    public TrainingStepWorkload(string preset, Device device, int batch, int source, int target)
     {
         manual_seed(1234);
         Config = T5Presets.Get(preset, vocabSize: 32128);
@@ -31,9 +29,7 @@ internal sealed class TrainingStepWorkload : IDisposable
         inputs = randint(2, Config.VocabSize, [batch, source], dtype: int64, device: device);
         mask = ones_like(inputs);
         labels = randint(2, Config.VocabSize, [batch, target], dtype: int64, device: device);
-        optimizer = torchSharpAdamW
-            ? optim.AdamW(Model.parameters(), lr: 1e-4)
-            : new Training.StepScoped.AdamW([new TorchSharp.Modules.AdamW.ParamGroup(Model.parameters(), lr: 1e-4)], 1e-4);
+        optimizer = optim.AdamW(Model.parameters(), lr: 1e-4);
         Tokens = (double)batch * (source + target);
         FlopsPerToken = T5FlopCount.TrainingStep(Config, batch, source, target) / Tokens;
     }

@@ -182,7 +182,7 @@ internal sealed class TrainingLoop(
             groups.Add(new(notDecayed, new AdamW.Options { LearningRate = options.EffectiveLearningRate, weight_decay = 0 }));
         }
 
-        return new StepScoped.AdamW(groups, options.EffectiveLearningRate);
+        return optim.AdamW(groups, options.EffectiveLearningRate);
     }
 
     private double Validate(IReadOnlyList<TrainingRow> validation)
