@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.ML;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
 using MLNet.StepDistill.TestServer;
-using Microsoft.ML;
 
 namespace MLNet.StepDistill.Benchmarks;
 

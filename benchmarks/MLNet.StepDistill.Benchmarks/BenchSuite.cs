@@ -1,11 +1,11 @@
-using MLNet.StepDistill.Recipes;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.T5;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 using MLNet.StepDistill.Deployment;
+using MLNet.StepDistill.Export;
 using MLNet.StepDistill.Onnx;
 using MLNet.StepDistill.T5;
-using MLNet.StepDistill.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 

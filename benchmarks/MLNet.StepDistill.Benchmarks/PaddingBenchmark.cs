@@ -1,7 +1,7 @@
-using Microsoft.ML;
-using MLNet.StepDistill.Recipes;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.ML;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;

@@ -1,10 +1,10 @@
-using MLNet.StepDistill.Pipeline;
-using MLNet.StepDistill.Recipes;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
-using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Pipeline;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.T5;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using TorchSharp;
 using static TorchSharp.torch;

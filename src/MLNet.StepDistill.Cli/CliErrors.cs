@@ -1,8 +1,8 @@
-using Spectre.Console.Cli;
 using MLNet.StepDistill.Cli.Commands;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
+using Spectre.Console.Cli;
 
 namespace MLNet.StepDistill.Cli;
 

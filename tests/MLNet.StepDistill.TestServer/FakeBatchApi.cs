@@ -18,26 +18,26 @@ namespace MLNet.StepDistill.TestServer;
 /// </summary>
 public sealed class FakeBatchApi
 {
-    private readonly FakeChatCompletionsServer _server;
-    private readonly Func<FakeChatRequest, string?> _responder;
-    private readonly FakeServerOptions _options;
-    private readonly ConcurrentDictionary<string, (string Name, string Purpose, byte[] Content, long CreatedAt, int Order)> _files = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Batch> _batches = new(StringComparer.Ordinal);
-    private int _nextFile;
-    private int _nextBatch;
-    private int _batchesCreated;
-    private int _filesUploaded;
-    private int _requestsAnswered;
-    private int _requestsFailed;
-    private int _statusReads;
-    private int _filesDeleted;
-    private int _stalled;
+    private readonly FakeChatCompletionsServer server;
+    private readonly Func<FakeChatRequest, string?> responder;
+    private readonly FakeServerOptions options;
+    private readonly ConcurrentDictionary<string, (string Name, string Purpose, byte[] Content, long CreatedAt, int Order)> files = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Batch> batches = new(StringComparer.Ordinal);
+    private int nextFile;
+    private int nextBatch;
+    private int batchesCreated;
+    private int filesUploaded;
+    private int requestsAnswered;
+    private int requestsFailed;
+    private int statusReads;
+    private int filesDeleted;
+    private int stalled;
 
     internal FakeBatchApi(FakeChatCompletionsServer server, Func<FakeChatRequest, string?> responder, FakeServerOptions options)
     {
-        _server = server;
-        _responder = responder;
-        _options = options;
+        this.server = server;
+        this.responder = responder;
+        this.options = options;
     }
 
     /// <summary>While true, batches stay <c>in_progress</c> however often they are read. Default false.</summary>
@@ -53,31 +53,31 @@ public sealed class FakeBatchApi
     public TimeSpan LateCreateDelay { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Requests waiting at <see cref="Stall"/> now.</summary>
-    public int Stalled => Volatile.Read(ref _stalled);
+    public int Stalled => Volatile.Read(ref stalled);
 
     /// <summary>Batches created.</summary>
-    public int BatchesCreated => Volatile.Read(ref _batchesCreated);
+    public int BatchesCreated => Volatile.Read(ref batchesCreated);
 
     /// <summary>Uploaded files (<c>purpose=batch</c>) the server still holds: uploads less deletions.</summary>
-    public int InputFileCount => _files.Values.Count(f => f.Purpose == "batch");
+    public int InputFileCount => files.Values.Count(f => f.Purpose == "batch");
 
     /// <summary>Files deleted (<c>DELETE /v1/files/{id}</c>).</summary>
-    public int FilesDeleted => Volatile.Read(ref _filesDeleted);
+    public int FilesDeleted => Volatile.Read(ref filesDeleted);
 
     /// <summary>Files uploaded.</summary>
-    public int FilesUploaded => Volatile.Read(ref _filesUploaded);
+    public int FilesUploaded => Volatile.Read(ref filesUploaded);
 
     /// <summary>Requests inside batches answered with a completion.</summary>
-    public int RequestsAnswered => Volatile.Read(ref _requestsAnswered);
+    public int RequestsAnswered => Volatile.Read(ref requestsAnswered);
 
     /// <summary>Requests inside batches that failed, expired or were cancelled.</summary>
-    public int RequestsFailed => Volatile.Read(ref _requestsFailed);
+    public int RequestsFailed => Volatile.Read(ref requestsFailed);
 
     /// <summary>Status reads of batches (<c>GET /v1/batches/{id}</c>).</summary>
-    public int StatusReads => Volatile.Read(ref _statusReads);
+    public int StatusReads => Volatile.Read(ref statusReads);
 
     /// <summary>Every request line of every batch input file, in upload order.</summary>
-    public IReadOnlyList<FakeChatRequest> Requests => [.. _batches.Values.OrderBy(b => b.Created).SelectMany(b => b.Requests.Select(r => r.Request))];
+    public IReadOnlyList<FakeChatRequest> Requests => [.. batches.Values.OrderBy(b => b.Created).SelectMany(b => b.Requests.Select(r => r.Request))];
 
     internal static bool Serves(PathString path) =>
         path.StartsWithSegments("/v1/files", StringComparison.Ordinal) || path.StartsWithSegments("/v1/batches", StringComparison.Ordinal);
@@ -115,7 +115,7 @@ public sealed class FakeBatchApi
                     await ReadAsync(context, parts[2], advance: true).ConfigureAwait(false);
                     return;
                 case (4, "batches", "POST") when parts[3] == "cancel":
-                    if (_batches.TryGetValue(parts[2], out var cancelled))
+                    if (batches.TryGetValue(parts[2], out var cancelled))
                     {
                         lock (cancelled)
                         {
@@ -145,7 +145,7 @@ public sealed class FakeBatchApi
         {
             return true;
         }
-        Interlocked.Increment(ref _stalled);
+        Interlocked.Increment(ref stalled);
         try
         {
             while (Stall == stage && !context.RequestAborted.IsCancellationRequested)
@@ -156,7 +156,7 @@ public sealed class FakeBatchApi
         }
         finally
         {
-            Interlocked.Decrement(ref _stalled);
+            Interlocked.Decrement(ref stalled);
         }
     }
 
@@ -171,10 +171,10 @@ public sealed class FakeBatchApi
         {
             return;   // the client is gone before the file was stored
         }
-        var order = Interlocked.Increment(ref _nextFile);
+        var order = Interlocked.Increment(ref nextFile);
         var id = "file-" + order;
-        _files[id] = (file.FileName, purpose, buffer.ToArray(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), order);
-        Interlocked.Increment(ref _filesUploaded);
+        files[id] = (file.FileName, purpose, buffer.ToArray(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), order);
+        Interlocked.Increment(ref filesUploaded);
         if (!await WaitAtAsync(FakeBatchStall.UploadReply, context).ConfigureAwait(false))
         {
             return;   // stored, but the client never hears of it
@@ -186,25 +186,25 @@ public sealed class FakeBatchApi
     {
         var query = context.Request.Query;
         var purpose = query["purpose"].ToString();
-        var files = _files.Where(f => purpose.Length == 0 || f.Value.Purpose == purpose).OrderByDescending(f => f.Value.Order).Select(f => f.Key).ToList();
+        var files = this.files.Where(f => purpose.Length == 0 || f.Value.Purpose == purpose).OrderByDescending(f => f.Value.Order).Select(f => f.Key).ToList();
         await WriteJsonAsync(context, Page(files, query, 10_000, FileObject)).ConfigureAwait(false);
     }
 
     private async Task DeleteFileAsync(HttpContext context, string id)
     {
-        if (!_files.TryRemove(id, out _))
+        if (!files.TryRemove(id, out _))
         {
             await FakeChatCompletionsServer.WriteErrorAsync(context, 404, $"No such file: {id}", "not_found").ConfigureAwait(false);
             return;
         }
-        Interlocked.Increment(ref _filesDeleted);
+        Interlocked.Increment(ref filesDeleted);
         await WriteJsonAsync(context, new { id, @object = "file", deleted = true }).ConfigureAwait(false);
     }
 
     private async Task ListBatchesAsync(HttpContext context)
     {
-        var batches = _batches.Values.OrderByDescending(b => b.Order).Select(b => b.Id).ToList();
-        await WriteJsonAsync(context, Page(batches, context.Request.Query, 100, id => BatchObject(_batches[id]))).ConfigureAwait(false);
+        var batches = this.batches.Values.OrderByDescending(b => b.Order).Select(b => b.Id).ToList();
+        await WriteJsonAsync(context, Page(batches, context.Request.Query, 100, id => BatchObject(this.batches[id]))).ConfigureAwait(false);
     }
 
     /// <summary>One page of a list, OpenAI's way: <c>data</c>, <c>first_id</c>, <c>last_id</c>, <c>has_more</c>; <c>after</c> and <c>limit</c> pick it.</summary>
@@ -226,7 +226,7 @@ public sealed class FakeBatchApi
 
     private async Task WriteFileObjectAsync(HttpContext context, string id)
     {
-        if (!_files.ContainsKey(id))
+        if (!files.ContainsKey(id))
         {
             await FakeChatCompletionsServer.WriteErrorAsync(context, 404, $"No such file: {id}", "not_found").ConfigureAwait(false);
             return;
@@ -236,7 +236,7 @@ public sealed class FakeBatchApi
 
     private async Task WriteContentAsync(HttpContext context, string id)
     {
-        if (!_files.TryGetValue(id, out var file))
+        if (!files.TryGetValue(id, out var file))
         {
             await FakeChatCompletionsServer.WriteErrorAsync(context, 404, $"No such file: {id}", "not_found").ConfigureAwait(false);
             return;
@@ -252,7 +252,7 @@ public sealed class FakeBatchApi
 
     private object FileObject(string id)
     {
-        var file = _files[id];
+        var file = files[id];
         return new
         {
             id, @object = "file", bytes = file.Content.Length, created_at = file.CreatedAt,
@@ -265,7 +265,7 @@ public sealed class FakeBatchApi
         using var json = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
         var root = json.RootElement;
         var inputId = root.GetProperty("input_file_id").GetString()!;
-        if (!_files.TryGetValue(inputId, out var input))
+        if (!files.TryGetValue(inputId, out var input))
         {
             await FakeChatCompletionsServer.WriteErrorAsync(context, 404, $"No such file: {inputId}", "not_found").ConfigureAwait(false);
             return;
@@ -274,7 +274,7 @@ public sealed class FakeBatchApi
         foreach (var line in Encoding.UTF8.GetString(input.Content).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             using var item = JsonDocument.Parse(line);
-            requests.Add((item.RootElement.GetProperty("custom_id").GetString()!, _server.ParseRequest(item.RootElement.GetProperty("body"))));
+            requests.Add((item.RootElement.GetProperty("custom_id").GetString()!, server.ParseRequest(item.RootElement.GetProperty("body"))));
         }
         var metadata = root.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object
             ? m.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal)
@@ -288,7 +288,7 @@ public sealed class FakeBatchApi
         {
             await Task.Delay(LateCreateDelay, CancellationToken.None).ConfigureAwait(false);   // the client is gone; the batch is made anyway, later
         }
-        var order = Interlocked.Increment(ref _nextBatch);
+        var order = Interlocked.Increment(ref nextBatch);
         var batch = new Batch("batch_" + order, inputId, root.GetProperty("endpoint").GetString()!,
             root.GetProperty("completion_window").GetString()!, requests, Environment.TickCount64)
         {
@@ -296,9 +296,9 @@ public sealed class FakeBatchApi
             Metadata = metadata,
             CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
         };
-        _batches[batch.Id] = batch;
-        Interlocked.Increment(ref _batchesCreated);
-        if (_options.BatchPollsToFinish == 0 && !Hold)
+        batches[batch.Id] = batch;
+        Interlocked.Increment(ref batchesCreated);
+        if (options.BatchPollsToFinish == 0 && !Hold)
         {
             lock (batch)
             {
@@ -314,20 +314,20 @@ public sealed class FakeBatchApi
 
     private async Task ReadAsync(HttpContext context, string id, bool advance)
     {
-        if (!_batches.TryGetValue(id, out var batch))
+        if (!batches.TryGetValue(id, out var batch))
         {
             await FakeChatCompletionsServer.WriteErrorAsync(context, 404, $"No such batch: {id}", "not_found").ConfigureAwait(false);
             return;
         }
         if (advance)
         {
-            Interlocked.Increment(ref _statusReads);
+            Interlocked.Increment(ref statusReads);
             lock (batch)
             {
                 if (!batch.IsTerminal && !Hold)
                 {
                     batch.Reads++;
-                    if (batch.Reads >= _options.BatchPollsToFinish)
+                    if (batch.Reads >= options.BatchPollsToFinish)
                     {
                         Finish(batch, Outcome());
                     }
@@ -345,7 +345,7 @@ public sealed class FakeBatchApi
         await WriteJsonAsync(context, BatchObject(batch)).ConfigureAwait(false);
     }
 
-    private string Outcome() => _options.BatchOutcome switch
+    private string Outcome() => options.BatchOutcome switch
     {
         FakeBatchOutcome.Completed => "completed",
         FakeBatchOutcome.Failed => "failed",
@@ -373,13 +373,13 @@ public sealed class FakeBatchApi
             {
                 var code = status == "expired" ? "batch_expired" : "batch_cancelled";
                 errors.AppendLine(JsonSerializer.Serialize(new { id = lineId, custom_id = customId, response = (object?)null, error = new { code, message = $"This request was not run before the batch was {status}." } }));
-                Interlocked.Increment(ref _requestsFailed);
+                Interlocked.Increment(ref requestsFailed);
                 continue;
             }
-            var text = _options.BatchRequestFails?.Invoke(request) == true ? null : _responder(request);
+            var text = options.BatchRequestFails?.Invoke(request) == true ? null : responder(request);
             if (text is null)
             {
-                var failed = _options.BatchRequestFails?.Invoke(request) == true;
+                var failed = options.BatchRequestFails?.Invoke(request) == true;
                 var statusCode = failed ? 500 : 404;
                 var message = failed ? "The server had an error while processing your request." : "No completion is known for this prompt.";
                 errors.AppendLine(JsonSerializer.Serialize(new
@@ -388,16 +388,16 @@ public sealed class FakeBatchApi
                     response = new { status_code = statusCode, request_id = "req_" + lineId, body = new { error = new { message, type = "server_error", param = (string?)null, code = (string?)null } } },
                     error = (object?)null,
                 }));
-                Interlocked.Increment(ref _requestsFailed);
+                Interlocked.Increment(ref requestsFailed);
                 continue;
             }
             output.AppendLine(JsonSerializer.Serialize(new
             {
                 id = lineId, custom_id = customId,
-                response = new { status_code = 200, request_id = "req_" + lineId, body = _server.CompletionBody(request, text) },
+                response = new { status_code = 200, request_id = "req_" + lineId, body = server.CompletionBody(request, text) },
                 error = (object?)null,
             }));
-            Interlocked.Increment(ref _requestsAnswered);
+            Interlocked.Increment(ref requestsAnswered);
         }
         batch.OutputFileId = output.Length > 0 ? AddFile($"{batch.Id}_output.jsonl", output.ToString()) : null;
         batch.ErrorFileId = errors.Length > 0 ? AddFile($"{batch.Id}_error.jsonl", errors.ToString()) : null;
@@ -406,9 +406,9 @@ public sealed class FakeBatchApi
 
     private string AddFile(string name, string content)
     {
-        var order = Interlocked.Increment(ref _nextFile);
+        var order = Interlocked.Increment(ref nextFile);
         var id = "file-" + order;
-        _files[id] = (name, "batch_output", Encoding.UTF8.GetBytes(content), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), order);
+        files[id] = (name, "batch_output", Encoding.UTF8.GetBytes(content), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), order);
         return id;
     }
 

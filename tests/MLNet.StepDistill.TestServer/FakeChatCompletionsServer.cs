@@ -3,9 +3,9 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 
 namespace MLNet.StepDistill.TestServer;
 
@@ -18,27 +18,27 @@ namespace MLNet.StepDistill.TestServer;
 /// </summary>
 public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
 {
-    private readonly WebApplication _app;
-    private readonly Func<FakeChatRequest, string?> _responder;
-    private readonly FakeServerOptions _options;
-    private readonly ConcurrentDictionary<string, int> _perPrompt = new(StringComparer.Ordinal);
-    private readonly ConcurrentQueue<string> _authorizations = new();
-    private readonly ConcurrentQueue<FakeChatRequest> _requests = new();
-    private readonly Random _random;
-    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
-    private readonly Lock _randomLock = new();
-    private int _requestCount;
-    private int _completionCount;
-    private int _nextId;
-    private int _inFlight;
-    private int _maxInFlight;
+    private readonly WebApplication app;
+    private readonly Func<FakeChatRequest, string?> responder;
+    private readonly FakeServerOptions options;
+    private readonly ConcurrentDictionary<string, int> perPrompt = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> authorizations = new();
+    private readonly ConcurrentQueue<FakeChatRequest> requests = new();
+    private readonly Random random;
+    private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+    private readonly Lock randomLock = new();
+    private int requestCount;
+    private int completionCount;
+    private int nextId;
+    private int inFlight;
+    private int maxInFlight;
 
     private FakeChatCompletionsServer(WebApplication app, Func<FakeChatRequest, string?> responder, FakeServerOptions options)
     {
-        _app = app;
-        _responder = responder;
-        _options = options;
-        _random = new Random(options.Seed);
+        this.app = app;
+        this.responder = responder;
+        this.options = options;
+        random = new Random(options.Seed);
         Batches = new FakeBatchApi(this, responder, options);
     }
 
@@ -49,25 +49,25 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
     public Uri BaseUri { get; private set; } = null!;
 
     /// <summary>Requests received on any path, faults and rejections included.</summary>
-    public int RequestCount => Volatile.Read(ref _requestCount);
+    public int RequestCount => Volatile.Read(ref requestCount);
 
     /// <summary>Requests answered with a completion (200 and a valid body).</summary>
-    public int CompletionCount => Volatile.Read(ref _completionCount);
+    public int CompletionCount => Volatile.Read(ref completionCount);
 
     /// <summary>The most chat requests the server was handling at one moment (latency included).</summary>
-    public int MaxConcurrentRequests => Volatile.Read(ref _maxInFlight);
+    public int MaxConcurrentRequests => Volatile.Read(ref maxInFlight);
 
     /// <summary>Chat requests per distinct last user message.</summary>
-    public IReadOnlyDictionary<string, int> RequestsPerPrompt => new Dictionary<string, int>(_perPrompt, StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, int> RequestsPerPrompt => new Dictionary<string, int>(perPrompt, StringComparer.Ordinal);
 
     /// <summary>Every Authorization header value received, in order (empty string when absent).</summary>
-    public IReadOnlyList<string> AuthorizationHeaders => [.. _authorizations];
+    public IReadOnlyList<string> AuthorizationHeaders => [.. authorizations];
 
     /// <summary>Every well-formed chat request received, in order.</summary>
-    public IReadOnlyList<FakeChatRequest> Requests => [.. _requests];
+    public IReadOnlyList<FakeChatRequest> Requests => [.. requests];
 
     /// <summary>How many chat requests carried <paramref name="userPrompt"/> as their last user message.</summary>
-    public int RequestsFor(string userPrompt) => _perPrompt.TryGetValue(userPrompt, out var n) ? n : 0;
+    public int RequestsFor(string userPrompt) => perPrompt.TryGetValue(userPrompt, out var n) ? n : 0;
 
     /// <summary>Starts a server on <c>http://127.0.0.1:0</c> and returns once it listens.</summary>
     /// <param name="responder">The completion text for a request, or <c>null</c> to answer 404 (unknown prompt).</param>
@@ -91,8 +91,8 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
     /// <summary>Stops the server.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        await app.StopAsync().ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Stops the server.</summary>
@@ -100,12 +100,12 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        Interlocked.Increment(ref _requestCount);
+        Interlocked.Increment(ref requestCount);
         var authorization = context.Request.Headers.Authorization.ToString();
-        _authorizations.Enqueue(authorization);
+        authorizations.Enqueue(authorization);
         if (FakeBatchApi.Serves(context.Request.Path))
         {
-            if (authorization != "Bearer " + _options.ExpectedApiKey)
+            if (authorization != "Bearer " + options.ExpectedApiKey)
             {
                 await WriteErrorAsync(context, 401, "Incorrect API key provided.", "invalid_api_key").ConfigureAwait(false);
                 return;
@@ -118,9 +118,9 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
             await WriteErrorAsync(context, 404, $"No route {context.Request.Method} {context.Request.Path}.", "not_found").ConfigureAwait(false);
             return;
         }
-        if (authorization != "Bearer " + _options.ExpectedApiKey)
+        if (authorization != "Bearer " + options.ExpectedApiKey)
         {
-            var message = _options.EchoAuthorizationInErrors ? $"Incorrect API key provided: '{authorization}'." : "Incorrect API key provided.";
+            var message = options.EchoAuthorizationInErrors ? $"Incorrect API key provided: '{authorization}'." : "Incorrect API key provided.";
             await WriteErrorAsync(context, 401, message, "invalid_api_key").ConfigureAwait(false);
             return;
         }
@@ -134,17 +134,17 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
             await WriteErrorAsync(context, 400, "The request body is not a chat-completions request: " + e.Message, "invalid_request").ConfigureAwait(false);
             return;
         }
-        _requests.Enqueue(request);
-        var attempt = _perPrompt.AddOrUpdate(request.UserPrompt, 1, (_, n) => n + 1);
+        requests.Enqueue(request);
+        var attempt = perPrompt.AddOrUpdate(request.UserPrompt, 1, (_, n) => n + 1);
         // A request counts as in flight until its answer is decided, not until the answer is written: the client may
         // read the answer and send its next request before this handler returns.
-        var inFlight = Interlocked.Increment(ref _inFlight);
+        var inFlight = Interlocked.Increment(ref this.inFlight);
         var left = 0;
         void Leave()
         {
             if (Interlocked.Exchange(ref left, 1) == 0)
             {
-                Interlocked.Decrement(ref _inFlight);
+                Interlocked.Decrement(ref this.inFlight);
             }
         }
 
@@ -161,8 +161,8 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
 
     private void RaiseMax(int inFlight)
     {
-        var seen = Volatile.Read(ref _maxInFlight);
-        while (inFlight > seen && Interlocked.CompareExchange(ref _maxInFlight, inFlight, seen) is var was && was != seen)
+        var seen = Volatile.Read(ref maxInFlight);
+        while (inFlight > seen && Interlocked.CompareExchange(ref maxInFlight, inFlight, seen) is var was && was != seen)
         {
             seen = was;
         }
@@ -171,11 +171,11 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
     private async Task AnswerAsync(HttpContext context, FakeChatRequest request, int attempt, Action leave)
     {
 
-        if (_options.Latency > TimeSpan.Zero)
+        if (options.Latency > TimeSpan.Zero)
         {
             try
             {
-                await Task.Delay(_options.Latency, context.RequestAborted).ConfigureAwait(false);
+                await Task.Delay(options.Latency, context.RequestAborted).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -184,7 +184,7 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         }
 
         leave();
-        if (_options.RejectResponseFormat && request.ResponseFormat is not null)
+        if (options.RejectResponseFormat && request.ResponseFormat is not null)
         {
             await WriteErrorAsync(context, 400, "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", "invalid_request_error").ConfigureAwait(false);
             return;
@@ -194,31 +194,31 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
             await WriteFaultAsync(context, fault).ConfigureAwait(false);
             return;
         }
-        var text = _responder(request);
+        var text = responder(request);
         if (text is null)
         {
             await WriteErrorAsync(context, 404, "No completion is known for this prompt.", "unknown_prompt").ConfigureAwait(false);
             return;
         }
         // Counted before it is written, so a client that has read it always sees it counted.
-        Interlocked.Increment(ref _completionCount);
+        Interlocked.Increment(ref completionCount);
         await WriteCompletionAsync(context, request, text).ConfigureAwait(false);
     }
 
     private FakeFault? ChooseFault(int attemptOfPrompt)
     {
-        if (attemptOfPrompt <= _options.FailFirstAttempts)
+        if (attemptOfPrompt <= options.FailFirstAttempts)
         {
-            return _options.FirstAttemptsFault;
+            return options.FirstAttemptsFault;
         }
-        if (_options.FaultFraction <= 0 || _options.RandomFaults.Count == 0)
+        if (options.FaultFraction <= 0 || options.RandomFaults.Count == 0)
         {
             return null;
         }
-        lock (_randomLock)
+        lock (randomLock)
         {
-            return _random.NextDouble() < _options.FaultFraction
-                ? _options.RandomFaults[_random.Next(_options.RandomFaults.Count)]
+            return random.NextDouble() < options.FaultFraction
+                ? options.RandomFaults[random.Next(options.RandomFaults.Count)]
                 : null;
         }
     }
@@ -228,8 +228,8 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         switch (fault)
         {
             case FakeFault.TooManyRequests:
-                context.Response.Headers.RetryAfter = _options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                if (_options.RetryAfterMilliseconds is { } ms)
+                context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (options.RetryAfterMilliseconds is { } ms)
                 {
                     context.Response.Headers["retry-after-ms"] = ms.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
@@ -270,7 +270,7 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         int? maxTokens = root.TryGetProperty("max_completion_tokens", out var mct) && mct.ValueKind == JsonValueKind.Number ? mct.GetInt32()
             : root.TryGetProperty("max_tokens", out var mt) && mt.ValueKind == JsonValueKind.Number ? mt.GetInt32()
             : null;
-        return new FakeChatRequest(model, messages, temperature, maxTokens, _clock.Elapsed)
+        return new FakeChatRequest(model, messages, temperature, maxTokens, clock.Elapsed)
         {
             ResponseFormat = root.TryGetProperty("response_format", out var format) && format.ValueKind == JsonValueKind.Object ? format.GetRawText() : null,
         };
@@ -300,7 +300,7 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
         var completionTokens = WordCount(text);
         return new
         {
-            id = "chatcmpl-" + Interlocked.Increment(ref _nextId),
+            id = "chatcmpl-" + Interlocked.Increment(ref nextId),
             @object = "chat.completion",
             created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             model = request.Model ?? "fake-model",
@@ -308,7 +308,7 @@ public sealed class FakeChatCompletionsServer : IAsyncDisposable, IDisposable
             {
                 new { index = 0, message = new { role = "assistant", content = text }, finish_reason = "stop" },
             },
-            usage = _options.ReportUsage ? new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens } : null,
+            usage = options.ReportUsage ? new { prompt_tokens = promptTokens, completion_tokens = completionTokens, total_tokens = promptTokens + completionTokens } : null,
         };
     }
 

@@ -183,9 +183,9 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         public string BatchRetry { get; init; } = "live";
     }
 
-    private readonly TextWriter _output;
-    private readonly TextWriter _error;
-    private readonly Func<string, string?> _environment;
+    private readonly TextWriter output;
+    private readonly TextWriter error;
+    private readonly Func<string, string?> environment;
 
     public AnnotateCommand()
         : this(Console.Out, Environment.GetEnvironmentVariable, Console.Error)
@@ -194,9 +194,9 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
 
     internal AnnotateCommand(TextWriter output, Func<string, string?>? environment = null, TextWriter? error = null)
     {
-        _output = output;
-        _error = error ?? (ReferenceEquals(output, Console.Out) ? Console.Error : output);
-        _environment = environment ?? Environment.GetEnvironmentVariable;
+        this.output = output;
+        this.error = error ?? (ReferenceEquals(output, Console.Out) ? Console.Error : output);
+        this.environment = environment ?? Environment.GetEnvironmentVariable;
     }
 
     public override Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
@@ -233,7 +233,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         {
             dataset = TaskDataset.Open(settings.Dataset, new TaskReadOptions { DropUnknownLabels = settings.DropUnknownLabels });
             var read = dataset.ReadExamples(settings.Split);
-            CliDataset.TellDropped("annotate", dataset, settings.Split, read, _error);
+            CliDataset.TellDropped("annotate", dataset, settings.Split, read, error);
             rows = read;
         }
         catch (Exception ex) when (ex is DatasetFormatException or KeyNotFoundException)
@@ -262,7 +262,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         options.MaxConcurrency = settings.Concurrency;
         options.Samples = settings.Samples;
         options.FilterByGoldLabel = settings.FilterByGold;
-        options.OnWarning = message => _error.WriteLine($"warning: {message}");
+        options.OnWarning = message => error.WriteLine($"warning: {message}");
         options.CompletionTokensEstimate = settings.CompletionTokens;
         if (settings.PriceIn is not null || settings.PriceOut is not null)
         {
@@ -291,10 +291,10 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             }
 
             var preview = annotator.PreviewPrompt(rows[0]);
-            _output.WriteLine($"--- system ---\n{preview.System ?? "(none)"}\n--- user ---\n{preview.User}");
+            output.WriteLine($"--- system ---\n{preview.System ?? "(none)"}\n--- user ---\n{preview.User}");
             if (preview.ResponseSchema is { } responseSchema)
             {
-                _output.WriteLine($"--- JSON schema of the reply ---\n{responseSchema}");
+                output.WriteLine($"--- JSON schema of the reply ---\n{responseSchema}");
             }
 
             return 0;
@@ -309,7 +309,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         AnnotationResult result;
         try
         {
-            result = await AnnotateAsync(annotator, teacher.Teacher, options, data, showProgress: !settings.Json && ReferenceEquals(_output, Console.Out), cancellationToken);
+            result = await AnnotateAsync(annotator, teacher.Teacher, options, data, showProgress: !settings.Json && ReferenceEquals(output, Console.Out), cancellationToken);
         }
         catch (TeacherUnavailableException ex)
         {
@@ -323,7 +323,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         if (settings.SaveExemplars is { } exemplarsPath)
         {
             ExemplarFile.Write(exemplarsPath, result.Exemplars, dataset.Schema);
-            _error.WriteLine($"annotate: wrote {result.Exemplars.Count} exemplars to {exemplarsPath}");
+            error.WriteLine($"annotate: wrote {result.Exemplars.Count} exemplars to {exemplarsPath}");
         }
 
         if (settings.Out is { } outPath)
@@ -383,13 +383,13 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
     {
         if (report.BudgetReached)
         {
-            _error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"annotate: the budget (--max-cost {settings.MaxCost}) was reached; {report.CallFailed} rows were not annotated. Run again with a higher --max-cost to continue (the cache keeps what was paid for)."));
             return 1;
         }
         if (report.Rows > 0 && report.CallFailed == report.Rows)
         {
-            _error.WriteLine($"annotate: every row ended call-failed; the first reason: {FirstFailure(report)}");
+            error.WriteLine($"annotate: every row ended call-failed; the first reason: {FirstFailure(report)}");
             return 1;
         }
         var failed = report.CallFailed + report.ParseFailed;
@@ -398,26 +398,26 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         if (fraction > settings.MaxFailedFraction || noneUsable)
         {
             var why = noneUsable ? "no row gave a usable label" : string.Create(CultureInfo.InvariantCulture, $"more than --max-failed-fraction {settings.MaxFailedFraction}");
-            _error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"annotate: {failed} of {report.Rows} rows ended without a usable label ({report.ParseFailed} parse-failed, {report.CallFailed} call-failed; {fraction:0.###}, {why})."));
             if (rows.FirstOrDefault(r => r.Status == AnnotationStatus.ParseFailed) is { } example)
             {
-                _error.WriteLine($"annotate: row {example.Id} did not parse: {example.Reason}");
-                _error.WriteLine($"annotate: its reply: {example.ShortReply}");
-                _error.WriteLine("annotate: if the teacher answers in another layout, give it a prompt that shows the layout (--prompt, --exemplars, --bootstrap-exemplars) or ask for JSON (--response-format json).");
+                error.WriteLine($"annotate: row {example.Id} did not parse: {example.Reason}");
+                error.WriteLine($"annotate: its reply: {example.ShortReply}");
+                error.WriteLine("annotate: if the teacher answers in another layout, give it a prompt that shows the layout (--prompt, --exemplars, --bootstrap-exemplars) or ask for JSON (--response-format json).");
             }
             else
             {
-                _error.WriteLine($"annotate: the first call failure: {FirstFailure(report)}; run again to finish the call-failed rows (the cache keeps the rest).");
+                error.WriteLine($"annotate: the first call failure: {FirstFailure(report)}; run again to finish the call-failed rows (the cache keeps the rest).");
             }
             return 1;
         }
         return 0;
     }
 
-    private string? _firstFailure;
+    private string? firstFailure;
 
-    private string FirstFailure(AnnotationReport report) => _firstFailure ?? $"see the {report.CallFailed} call-failed rows";
+    private string FirstFailure(AnnotationReport report) => firstFailure ?? $"see the {report.CallFailed} call-failed rows";
 
     private static void ValidateScaleOptions(Settings settings)
     {
@@ -474,7 +474,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
     {
         if (settings.Json)
         {
-            _output.WriteLine(JsonSerializer.Serialize(new
+            output.WriteLine(JsonSerializer.Serialize(new
             {
                 dataset = manifest.Name,
                 split = settings.Split,
@@ -494,12 +494,12 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         var cost = estimate.Cost is { } c
             ? string.Create(CultureInfo.InvariantCulture, $"{c:0.####} live, {estimate.BatchCost:0.####} through a batch")
             : "n/a (give --price-in and --price-out)";
-        _output.WriteLine($"dry run           {manifest.Name}, split {settings.Split}, teacher {estimate.Teacher}: nothing was sent");
-        _output.WriteLine($"rows              {estimate.Rows}");
-        _output.WriteLine($"requests          {estimate.Requests} ({estimate.CachedSamples} samples already cached)");
-        _output.WriteLine($"prompt tokens     {estimate.PromptTokens} (o200k_base tokenizer)");
-        _output.WriteLine($"completion tokens {estimate.CompletionTokens} (estimated: {estimate.CompletionTokensPerRequest} per request)");
-        _output.WriteLine($"estimated cost    {cost}");
+        output.WriteLine($"dry run           {manifest.Name}, split {settings.Split}, teacher {estimate.Teacher}: nothing was sent");
+        output.WriteLine($"rows              {estimate.Rows}");
+        output.WriteLine($"requests          {estimate.Requests} ({estimate.CachedSamples} samples already cached)");
+        output.WriteLine($"prompt tokens     {estimate.PromptTokens} (o200k_base tokenizer)");
+        output.WriteLine($"completion tokens {estimate.CompletionTokens} (estimated: {estimate.CompletionTokensPerRequest} per request)");
+        output.WriteLine($"estimated cost    {cost}");
     }
 
     private OpenedTeacher OpenTeacher(Settings settings, DatasetManifest manifest)
@@ -533,7 +533,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         }
 
         // --show-prompt sends nothing, so it needs no key.
-        var key = settings.ShowPrompt ? _environment(settings.ApiKeyEnv) ?? "none" : _environment(settings.ApiKeyEnv);
+        var key = settings.ShowPrompt ? environment(settings.ApiKeyEnv) ?? "none" : environment(settings.ApiKeyEnv);
         if (string.IsNullOrEmpty(key))
         {
             throw new UserFacingException($"annotate: the environment variable {settings.ApiKeyEnv} (--api-key-env) is not set; put the API key there (a local server that ignores keys still needs a value, e.g. none)");
@@ -550,7 +550,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         if (!showProgress)
         {
             var annotated = await annotator.AnnotateAsync(data, cancellationToken);
-            _firstFailure = annotated.Rows.FirstOrDefault(r => r.Status == AnnotationStatus.CallFailed)?.Reason;
+            firstFailure = annotated.Rows.FirstOrDefault(r => r.Status == AnnotationStatus.CallFailed)?.Reason;
             return annotated;
         }
 
@@ -567,7 +567,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
                 });
                 result = await annotator.AnnotateAsync(data, cancellationToken);
             });
-        _firstFailure = result!.Rows.FirstOrDefault(r => r.Status == AnnotationStatus.CallFailed)?.Reason;
+        firstFailure = result!.Rows.FirstOrDefault(r => r.Status == AnnotationStatus.CallFailed)?.Reason;
         return result!;
     }
 
@@ -609,7 +609,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             teacherAccuracy = report.TeacherAccuracy,
             seconds = Math.Round(report.Elapsed.TotalSeconds, 3),
         };
-        _output.WriteLine(JsonSerializer.Serialize(json));
+        output.WriteLine(JsonSerializer.Serialize(json));
     }
 
     private void WriteText(DatasetManifest manifest, string split, AnnotationReport report, IReadOnlyList<RowAnnotation> rows)
@@ -621,21 +621,21 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             : report.GoldRows > 0 ? $"n/a (none of the {report.GoldRows} rows with gold was answered)" : "n/a (no gold targets)";
         var cost = report.Cost is { } c ? string.Create(CultureInfo.InvariantCulture, $", cost {c:0.######}") : "";
         var batch = report.BatchedCalls > 0 || report.BatchesCreated > 0 ? $", {report.BatchedCalls} through {report.BatchesCreated} new batch(es)" : "";
-        _output.WriteLine($"dataset           {manifest.Name} ({manifest.Family.Name}), split {split}, teacher {report.Teacher}");
-        _output.WriteLine($"rows              {report.Rows}");
-        _output.WriteLine($"rationales        {report.Rationales.ToName()}{(report.BootstrappedExemplars > 0 ? $", {report.BootstrappedExemplars} exemplars written by the teacher ({report.BootstrapCalls} calls)" : "")}");
-        _output.WriteLine($"annotated         {report.Ok}");
-        _output.WriteLine($"label only        {report.LabelOnly} (a label without a rationale: usable by the label-only methods)");
-        _output.WriteLine($"parse failures    {report.ParseFailed} (no label found {report.NoLabelFound}, label rejected {report.ParseFailed - report.NoLabelFound})");
-        _output.WriteLine($"call failures     {report.CallFailed}");
-        _output.WriteLine($"filtered          {report.Filtered}");
-        _output.WriteLine($"teacher calls     {report.Calls} ({report.CacheHits} cache hits, {report.CallFailures} failed{batch})");
-        _output.WriteLine($"tokens            {report.PromptTokens} prompt / {report.CompletionTokens} completion{(report.TokensEstimated ? " (some estimated)" : "")}{cost}");
-        _output.WriteLine($"teacher accuracy  {accuracy}");
-        _output.WriteLine($"time              {report.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s");
+        output.WriteLine($"dataset           {manifest.Name} ({manifest.Family.Name}), split {split}, teacher {report.Teacher}");
+        output.WriteLine($"rows              {report.Rows}");
+        output.WriteLine($"rationales        {report.Rationales.ToName()}{(report.BootstrappedExemplars > 0 ? $", {report.BootstrappedExemplars} exemplars written by the teacher ({report.BootstrapCalls} calls)" : "")}");
+        output.WriteLine($"annotated         {report.Ok}");
+        output.WriteLine($"label only        {report.LabelOnly} (a label without a rationale: usable by the label-only methods)");
+        output.WriteLine($"parse failures    {report.ParseFailed} (no label found {report.NoLabelFound}, label rejected {report.ParseFailed - report.NoLabelFound})");
+        output.WriteLine($"call failures     {report.CallFailed}");
+        output.WriteLine($"filtered          {report.Filtered}");
+        output.WriteLine($"teacher calls     {report.Calls} ({report.CacheHits} cache hits, {report.CallFailures} failed{batch})");
+        output.WriteLine($"tokens            {report.PromptTokens} prompt / {report.CompletionTokens} completion{(report.TokensEstimated ? " (some estimated)" : "")}{cost}");
+        output.WriteLine($"teacher accuracy  {accuracy}");
+        output.WriteLine($"time              {report.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s");
         foreach (var failed in rows.Where(r => r.Status is AnnotationStatus.ParseFailed or AnnotationStatus.CallFailed).Take(5))
         {
-            _output.WriteLine($"  {failed.Status} {failed.Id}: {failed.Reason}");
+            output.WriteLine($"  {failed.Status} {failed.Id}: {failed.Reason}");
         }
     }
 

@@ -1,7 +1,7 @@
-using Microsoft.ML;
 using System.Globalization;
-using MLNet.StepDistill.Tasks;
+using Microsoft.ML;
 using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Cli.Commands;

@@ -2,8 +2,8 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
-using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Experiments;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Tasks;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -305,7 +305,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         static string Describe(ExperimentRunProgress p) => string.Create(CultureInfo.InvariantCulture,
             $"run {p.Run}/{p.RunCount} {ExperimentMethods.Name(p.Method)} {p.Fraction * 100:0.#}% seed {p.Seed}") +
             (p.Step is { } step ? string.Create(CultureInfo.InvariantCulture, $": step {step.Step}/{step.TotalSteps} loss {step.Loss:F3}") : "");
-        
+
         if (!AnsiConsole.Profile.Capabilities.Interactive)
         {
             options.Progress = new SynchronousProgress<ExperimentRunProgress>(p =>

@@ -2,8 +2,8 @@ using System.ComponentModel;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using Spectre.Console.Cli;
 

@@ -1,8 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.StepDistill.Tasks;
-using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Pipeline;
+using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Cli.Commands;

@@ -1,8 +1,8 @@
 using System.ComponentModel;
 using System.Globalization;
 using Microsoft.ML;
-using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Experiments;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using Spectre.Console;

@@ -4,9 +4,9 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.StepDistill.Pipeline;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
-using MLNet.StepDistill.Recipes;
 using Spectre.Console.Cli;
 
 namespace MLNet.StepDistill.Cli.Commands;

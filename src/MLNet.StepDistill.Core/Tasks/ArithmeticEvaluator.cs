@@ -199,8 +199,8 @@ public static class ArithmeticEvaluator
     /// <summary>Recursive descent; the first error stops parsing (every method returns zero from then on and the error stands).</summary>
     private sealed class Parser(string text)
     {
-        private int _pos;
-        private int _depth;
+        private int pos;
+        private int depth;
 
         public string? Error { get; private set; }
 
@@ -208,9 +208,9 @@ public static class ArithmeticEvaluator
         {
             var value = Sum();
             SkipSpace();
-            if (Error is null && _pos < text.Length)
+            if (Error is null && pos < text.Length)
             {
-                Fail(text[_pos] == ')' ? $"unbalanced ')' at position {_pos + 1}" : $"unexpected '{text[_pos]}' at position {_pos + 1}");
+                Fail(text[pos] == ')' ? $"unbalanced ')' at position {pos + 1}" : $"unexpected '{text[pos]}' at position {pos + 1}");
             }
 
             return value;
@@ -255,7 +255,7 @@ public static class ArithmeticEvaluator
                 }
                 else if (TryTake('/'))
                 {
-                    var at = _pos;
+                    var at = pos;
                     var divisor = Signed();
                     if (Error is not null)
                     {
@@ -295,7 +295,7 @@ public static class ArithmeticEvaluator
                 }
 
                 var operand = Signed();
-                _depth--;
+                depth--;
                 return negate ? -operand : operand;
             }
 
@@ -305,25 +305,25 @@ public static class ArithmeticEvaluator
         private Rational Primary()
         {
             SkipSpace();
-            if (_pos >= text.Length)
+            if (pos >= text.Length)
             {
                 return Fail("the expression ends where a number or '(' was expected");
             }
 
             if (TryTake('('))
             {
-                var open = _pos;
+                var open = pos;
                 if (!Enter())
                 {
                     return Rational.Zero;
                 }
 
                 var value = Sum();
-                _depth--;
+                depth--;
                 SkipSpace();
                 if (Error is null && !TryTake(')'))
                 {
-                    return Fail(_pos >= text.Length ? $"unbalanced '(' at position {open}" : $"expected ')' at position {_pos + 1}, found '{text[_pos]}'");
+                    return Fail(pos >= text.Length ? $"unbalanced '(' at position {open}" : $"expected ')' at position {pos + 1}, found '{text[pos]}'");
                 }
 
                 return value;
@@ -334,25 +334,25 @@ public static class ArithmeticEvaluator
 
         private Rational Number()
         {
-            var start = _pos;
-            while (_pos < text.Length && char.IsAsciiDigit(text[_pos]))
+            var start = pos;
+            while (pos < text.Length && char.IsAsciiDigit(text[pos]))
             {
-                _pos++;
+                pos++;
             }
 
-            if (_pos < text.Length && text[_pos] == '.')
+            if (pos < text.Length && text[pos] == '.')
             {
-                _pos++;
-                while (_pos < text.Length && char.IsAsciiDigit(text[_pos]))
+                pos++;
+                while (pos < text.Length && char.IsAsciiDigit(text[pos]))
                 {
-                    _pos++;
+                    pos++;
                 }
             }
 
-            var token = text.AsSpan(start, _pos - start);
+            var token = text.AsSpan(start, pos - start);
             if (token.Length == 0 || token is ".")
             {
-                _pos = start;
+                pos = start;
                 return Fail($"unexpected '{text[start]}' at position {start + 1}; expected a number or '('");
             }
 
@@ -360,7 +360,7 @@ public static class ArithmeticEvaluator
             var digits = point < 0 ? token.Length : token.Length - 1;
             if (digits > MaxNumberDigits)
             {
-                _pos = start;
+                pos = start;
                 return Fail($"the number at position {start + 1} has {digits} digits; the limit is {MaxNumberDigits}");
             }
 
@@ -382,7 +382,7 @@ public static class ArithmeticEvaluator
 
         private bool Enter()
         {
-            if (++_depth > MaxDepth)
+            if (++depth > MaxDepth)
             {
                 Fail($"nested deeper than {MaxDepth} levels");
                 return false;
@@ -393,18 +393,18 @@ public static class ArithmeticEvaluator
 
         private void SkipSpace()
         {
-            while (_pos < text.Length && char.IsWhiteSpace(text[_pos]))
+            while (pos < text.Length && char.IsWhiteSpace(text[pos]))
             {
-                _pos++;
+                pos++;
             }
         }
 
         private bool TryTake(char c)
         {
-            var taken = _pos < text.Length && text[_pos] == c;
+            var taken = pos < text.Length && text[pos] == c;
             if (taken)
             {
-                _pos++;
+                pos++;
             }
 
             return taken;

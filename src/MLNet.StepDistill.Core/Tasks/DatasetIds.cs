@@ -6,7 +6,7 @@ namespace MLNet.StepDistill.Tasks;
 /// </summary>
 internal sealed class DatasetIds(string path, string idField)
 {
-    private readonly Dictionary<string, long> _lines = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> lines = new(StringComparer.Ordinal);
 
     public void Add(string id, long line)
     {
@@ -15,9 +15,9 @@ internal sealed class DatasetIds(string path, string idField)
             throw new DatasetFormatException(path, line, idField, "empty id");
         }
 
-        if (!_lines.TryAdd(id, line))
+        if (!lines.TryAdd(id, line))
         {
-            throw new DatasetFormatException(path, line, idField, $"id \"{id}\" is also the id of line {_lines[id]}; ids must be unique");
+            throw new DatasetFormatException(path, line, idField, $"id \"{id}\" is also the id of line {lines[id]}; ids must be unique");
         }
     }
 }

@@ -8,36 +8,36 @@ namespace MLNet.StepDistill.Tasks;
 /// </summary>
 internal sealed class FlatRowMapper
 {
-    private readonly TaskSchema _schema;
-    private readonly int _id;
-    private readonly int[] _inputs;
-    private readonly int[] _choices;
-    private readonly int? _target;
-    private readonly int? _rationale;
-    private readonly string[] _names;
+    private readonly TaskSchema schema;
+    private readonly int id;
+    private readonly int[] inputs;
+    private readonly int[] choices;
+    private readonly int? target;
+    private readonly int? rationale;
+    private readonly string[] names;
 
-    private readonly bool _forScoring;
+    private readonly bool forScoring;
 
     public FlatRowMapper(TaskSchema schema, IReadOnlyList<string> columnNames, string source, long? headerLine, bool forScoring = false)
     {
-        _forScoring = forScoring;
-        _schema = schema;
-        _names = columnNames.ToArray();
+        this.forScoring = forScoring;
+        this.schema = schema;
+        names = columnNames.ToArray();
         int Find(string name)
         {
-            var index = Array.IndexOf(_names, name);
+            var index = Array.IndexOf(names, name);
             return index >= 0
                 ? index
-                : throw new DatasetFormatException(source, headerLine, name, $"no such column; the columns are {string.Join(", ", _names)}");
+                : throw new DatasetFormatException(source, headerLine, name, $"no such column; the columns are {string.Join(", ", names)}");
         }
 
-        _id = forScoring ? Array.IndexOf(_names, schema.IdField) : Find(schema.IdField);
-        _inputs = schema.InputFields.Select(Find).ToArray();
-        _choices = schema.ChoiceFields is { } many ? many.Select(Find).ToArray()
+        id = forScoring ? Array.IndexOf(names, schema.IdField) : Find(schema.IdField);
+        inputs = schema.InputFields.Select(Find).ToArray();
+        choices = schema.ChoiceFields is { } many ? many.Select(Find).ToArray()
             : schema.ChoicesField is { } one ? [Find(one)]
             : [];
-        _target = !forScoring && schema.TargetField is { } t ? Find(t) : null;
-        _rationale = !forScoring && schema.RationaleField is { } r ? Find(r) : null;
+        target = !forScoring && schema.TargetField is { } t ? Find(t) : null;
+        rationale = !forScoring && schema.RationaleField is { } r ? Find(r) : null;
     }
 
     public TaskExample Map(Func<int, string?> value, string source, long line)
@@ -45,38 +45,38 @@ internal sealed class FlatRowMapper
         string Get(int index)
         {
             var v = value(index);
-            return v ?? throw new DatasetFormatException(source, line, _names[index], "missing (null)");
+            return v ?? throw new DatasetFormatException(source, line, names[index], "missing (null)");
         }
 
-        var id = _id < 0 ? "" : _forScoring ? value(_id) ?? "" : Get(_id);
-        if (id.Length == 0 && !_forScoring)
+        var id = this.id < 0 ? "" : forScoring ? value(this.id) ?? "" : Get(this.id);
+        if (id.Length == 0 && !forScoring)
         {
-            throw new DatasetFormatException(source, line, _names[_id], "empty id");
+            throw new DatasetFormatException(source, line, names[this.id], "empty id");
         }
 
-        var inputs = _inputs.Select(Get).ToArray();
+        var inputs = this.inputs.Select(Get).ToArray();
         string[] choices;
-        if (_schema.ChoiceFields is not null)
+        if (schema.ChoiceFields is not null)
         {
-            choices = _choices.Select(Get).Where(c => c.Length > 0).ToArray();
+            choices = this.choices.Select(Get).Where(c => c.Length > 0).ToArray();
         }
-        else if (_choices.Length == 1)
+        else if (this.choices.Length == 1)
         {
-            var joined = Get(_choices[0]);
-            choices = joined.Length == 0 ? [] : joined.Split(_schema.ChoicesSeparator);
+            var joined = Get(this.choices[0]);
+            choices = joined.Length == 0 ? [] : joined.Split(schema.ChoicesSeparator);
         }
         else
         {
             choices = [];
         }
 
-        if (_schema.HasChoices && choices.Length == 0)
+        if (schema.HasChoices && choices.Length == 0)
         {
-            throw new DatasetFormatException(source, line, _names[_choices[0]], "no choices; a multiple-choice row needs its choices");
+            throw new DatasetFormatException(source, line, names[this.choices[0]], "no choices; a multiple-choice row needs its choices");
         }
 
-        var target = _target is { } t ? Get(t) : null;
-        var rationale = _rationale is { } r && value(r) is { } text && !string.IsNullOrWhiteSpace(text) ? text : null;
+        var target = this.target is { } t ? Get(t) : null;
+        var rationale = this.rationale is { } r && value(r) is { } text && !string.IsNullOrWhiteSpace(text) ? text : null;
         return new TaskExample(id, inputs, choices, target) { Rationale = rationale };
     }
 }

@@ -11,13 +11,13 @@ namespace MLNet.StepDistill.Tasks;
 /// </summary>
 internal sealed class TaskExampleDataView : IDataView
 {
-    private readonly IReadOnlyList<TaskExample> _rows;
-    private readonly Func<TaskExample, string>[] _textColumns;
-    private readonly int _choicesColumn;
+    private readonly IReadOnlyList<TaskExample> rows;
+    private readonly Func<TaskExample, string>[] textColumns;
+    private readonly int choicesColumn;
 
     public TaskExampleDataView(IReadOnlyList<TaskExample> rows, TaskSchema schema)
     {
-        _rows = rows;
+        this.rows = rows;
         var builder = new DataViewSchema.Builder();
         var text = new List<Func<TaskExample, string>>();
 
@@ -42,14 +42,14 @@ internal sealed class TaskExampleDataView : IDataView
             text.Add(e => e.Rationale ?? "");
         }
 
-        _choicesColumn = -1;
+        choicesColumn = -1;
         if (schema.HasChoices)
         {
-            _choicesColumn = text.Count;
+            choicesColumn = text.Count;
             builder.AddColumn(schema.ChoicesColumn, new VectorDataViewType(TextDataViewType.Instance));
         }
 
-        _textColumns = text.ToArray();
+        textColumns = text.ToArray();
         Schema = builder.ToSchema();
     }
 
@@ -57,7 +57,7 @@ internal sealed class TaskExampleDataView : IDataView
 
     public DataViewSchema Schema { get; }
 
-    public long? GetRowCount() => _rows.Count;
+    public long? GetRowCount() => rows.Count;
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
         new Cursor(this, columnsNeeded.Select(c => c.Index).ToHashSet());
@@ -67,11 +67,11 @@ internal sealed class TaskExampleDataView : IDataView
 
     private sealed class Cursor(TaskExampleDataView view, HashSet<int> active) : DataViewRowCursor
     {
-        private long _position = -1;
+        private long position = -1;
 
         public override DataViewSchema Schema => view.Schema;
 
-        public override long Position => _position;
+        public override long Position => position;
 
         public override long Batch => 0;
 
@@ -79,18 +79,18 @@ internal sealed class TaskExampleDataView : IDataView
 
         public override bool MoveNext()
         {
-            if (_position + 1 >= view._rows.Count)
+            if (position + 1 >= view.rows.Count)
             {
-                _position = view._rows.Count;
+                position = view.rows.Count;
                 return false;
             }
 
-            _position++;
+            position++;
             return true;
         }
 
         public override ValueGetter<DataViewRowId> GetIdGetter() =>
-            (ref DataViewRowId value) => value = new DataViewRowId((ulong)_position, 0);
+            (ref DataViewRowId value) => value = new DataViewRowId((ulong)position, 0);
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
@@ -99,7 +99,7 @@ internal sealed class TaskExampleDataView : IDataView
                 throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was opened.");
             }
 
-            if (column.Index == view._choicesColumn)
+            if (column.Index == view.choicesColumn)
             {
                 ValueGetter<VBuffer<ReadOnlyMemory<char>>> choices = (ref VBuffer<ReadOnlyMemory<char>> value) =>
                 {
@@ -116,14 +116,14 @@ internal sealed class TaskExampleDataView : IDataView
                     ?? throw new InvalidOperationException($"Column '{column.Name}' is a text vector, not {typeof(TValue).Name}.");
             }
 
-            var read = view._textColumns[column.Index];
+            var read = view.textColumns[column.Index];
             ValueGetter<ReadOnlyMemory<char>> text = (ref ReadOnlyMemory<char> value) => value = read(Current).AsMemory();
             return text as ValueGetter<TValue>
                 ?? throw new InvalidOperationException($"Column '{column.Name}' is text (ReadOnlyMemory<char>), not {typeof(TValue).Name}.");
         }
 
-        private TaskExample Current => _position >= 0 && _position < view._rows.Count
-            ? view._rows[(int)_position]
+        private TaskExample Current => position >= 0 && position < view.rows.Count
+            ? view.rows[(int)position]
             : throw new InvalidOperationException("The cursor is not on a row: call MoveNext first.");
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.ML;
-using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Experiments;

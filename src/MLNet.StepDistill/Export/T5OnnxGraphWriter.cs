@@ -1,7 +1,7 @@
-using DataType = Onnx.TensorProto.Types.DataType;
 using MLNet.StepDistill.T5;
 using Onnx;
 using static TorchSharp.torch;
+using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace MLNet.StepDistill.Export;
 

@@ -3,8 +3,8 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNet.StepDistill.Deployment;
-using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.T5;
+using MLNet.StepDistill.Tasks;
 using static TorchSharp.torch;
 
 namespace MLNet.StepDistill.Training;

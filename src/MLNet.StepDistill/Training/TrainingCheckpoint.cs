@@ -1,7 +1,7 @@
-using MLNet.StepDistill.Pipeline;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using MLNet.StepDistill.Cli.Commands;
-using MLNet.StepDistill.TestServer;
 using MLNet.StepDistill.Tests.Tasks;
 using MLNet.StepDistill.Tests.Teaching;
+using MLNet.StepDistill.TestServer;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Cli;

@@ -3,9 +3,9 @@ using System.Net.Sockets;
 using System.Text.Json;
 using MLNet.StepDistill.Cli.Commands;
 using MLNet.StepDistill.Teaching;
-using MLNet.StepDistill.TestServer;
 using MLNet.StepDistill.Tests.Tasks;
 using MLNet.StepDistill.Tests.Teaching;
+using MLNet.StepDistill.TestServer;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Cli;
@@ -201,11 +201,11 @@ public class AnnotateScaleCommandTests
 
     private static AnnotateCommand.Settings With(AnnotateCommand.Settings s, string? teacherId = null, string? endpoint = null, double? priceIn = null, double? priceOut = null,
         double? maxCost = null, bool dryRun = false, bool batch = false, string? outFile = null) => new()
-    {
-        Dataset = s.Dataset, Split = s.Split, Teacher = s.Teacher, Endpoint = endpoint ?? s.Endpoint, Model = s.Model, ApiKeyEnv = s.ApiKeyEnv, Cache = s.Cache,
-        Json = true, TeacherId = teacherId, PriceIn = priceIn, PriceOut = priceOut, MaxCost = maxCost, DryRun = dryRun, Batch = batch, BatchPoll = 0.01,
-        Out = outFile, Concurrency = 16,
-    };
+        {
+            Dataset = s.Dataset, Split = s.Split, Teacher = s.Teacher, Endpoint = endpoint ?? s.Endpoint, Model = s.Model, ApiKeyEnv = s.ApiKeyEnv, Cache = s.Cache,
+            Json = true, TeacherId = teacherId, PriceIn = priceIn, PriceOut = priceOut, MaxCost = maxCost, DryRun = dryRun, Batch = batch, BatchPoll = 0.01,
+            Out = outFile, Concurrency = 16,
+        };
 
     private static int ClosedPort()
     {

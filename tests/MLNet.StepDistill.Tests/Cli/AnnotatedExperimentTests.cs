@@ -6,8 +6,8 @@ using MLNet.StepDistill.Cli.Commands;
 using MLNet.StepDistill.Experiments;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Teaching;
-using MLNet.StepDistill.TestServer;
 using MLNet.StepDistill.Tests.Training;
+using MLNet.StepDistill.TestServer;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Cli;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.ML;
-using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Experiments;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Tests.Training;
 using MLNet.StepDistill.Training;

@@ -1,6 +1,6 @@
-using MLNet.StepDistill.Recipes;
 using System.Text;
 using Microsoft.ML;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Tests.Tasks;

@@ -1,9 +1,9 @@
-using MLNet.StepDistill.Pipeline;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tests.T5;
 using MLNet.StepDistill.Tests.Training;

@@ -1,8 +1,8 @@
-using MLNet.StepDistill.Pipeline;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tests.Training;
 using MLNet.StepDistill.Training;

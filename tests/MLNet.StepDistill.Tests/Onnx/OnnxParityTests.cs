@@ -1,8 +1,8 @@
 using System.Text.Json;
 using MLNet.StepDistill.Deployment;
+using MLNet.StepDistill.Export;
 using MLNet.StepDistill.Onnx;
 using MLNet.StepDistill.T5;
-using MLNet.StepDistill.Export;
 using MLNet.StepDistill.Tests.T5;
 using TorchSharp;
 using Xunit;

@@ -1,8 +1,8 @@
-using MLNet.StepDistill.Recipes;
 using Microsoft.ML;
 using MLNet.StepDistill.Deployment;
-using MLNet.StepDistill.Onnx;
 using MLNet.StepDistill.Export;
+using MLNet.StepDistill.Onnx;
+using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Tests.Training;
 using MLNet.StepDistill.Training;

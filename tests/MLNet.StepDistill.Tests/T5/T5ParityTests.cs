@@ -1,7 +1,7 @@
-using Xunit;
 using System.Text.Json;
 using MLNet.StepDistill.T5;
 using TorchSharp;
+using Xunit;
 using static TorchSharp.torch;
 
 namespace MLNet.StepDistill.Tests.T5;

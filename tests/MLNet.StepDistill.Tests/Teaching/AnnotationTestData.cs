@@ -5,8 +5,8 @@ using Microsoft.Extensions.AI;
 using Microsoft.ML;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;
-using MLNet.StepDistill.TestServer;
 using MLNet.StepDistill.Tests.Tasks;
+using MLNet.StepDistill.TestServer;
 using OpenAI;
 using OpenAI.Chat;
 

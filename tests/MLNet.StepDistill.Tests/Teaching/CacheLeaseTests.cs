@@ -61,14 +61,14 @@ public class CacheLeaseTests(ITestOutputHelper output)
     /// <summary>Six SVAMP rows answered into a cache, then 3 of its records removed.</summary>
     private sealed class Scene : IAsyncDisposable
     {
-        private readonly IReadOnlyList<RecordedRow> _rows;
-        private readonly ChatClientTeacher _teacher;
+        private readonly IReadOnlyList<RecordedRow> rows;
+        private readonly ChatClientTeacher teacher;
 
         private Scene(FakeChatCompletionsServer server, IReadOnlyList<RecordedRow> rows, ChatClientTeacher teacher, string folder, string[] missing)
         {
             Server = server;
-            _rows = rows;
-            _teacher = teacher;
+            this.rows = rows;
+            this.teacher = teacher;
             Folder = folder;
             Missing = missing;
         }
@@ -114,11 +114,11 @@ public class CacheLeaseTests(ITestOutputHelper output)
         {
             using var cache = TeacherCallCache.Open(Folder);
             before(cache);
-            var caching = new CachingTeacher(_teacher, cache);
+            var caching = new CachingTeacher(teacher, cache);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             var clock = Stopwatch.StartNew();
-            var answers = await Task.WhenAll(_rows.Select(r => caching.CompleteAsync(ServerTestData.Prompt(r), Greedy, timeout.Token)));
-            Assert.Equal(_rows.Select(r => r.Completion), answers.Select(a => Assert.Single(a).Text));
+            var answers = await Task.WhenAll(rows.Select(r => caching.CompleteAsync(ServerTestData.Prompt(r), Greedy, timeout.Token)));
+            Assert.Equal(rows.Select(r => r.Completion), answers.Select(a => Assert.Single(a).Text));
             return (clock.Elapsed, caching.Stats);
         }
 
@@ -126,22 +126,22 @@ public class CacheLeaseTests(ITestOutputHelper output)
         {
             Assert.Equal((3L, 3L, 0L), (stats.Calls, stats.CacheHits, stats.Failures));
             Assert.Equal(9, Server.RequestCount);
-            Assert.All(_rows.Take(3), r => Assert.Equal(2, Server.RequestsFor(r.Question)));
-            Assert.All(_rows.Skip(3), r => Assert.Equal(1, Server.RequestsFor(r.Question)));
+            Assert.All(rows.Take(3), r => Assert.Equal(2, Server.RequestsFor(r.Question)));
+            Assert.All(rows.Skip(3), r => Assert.Equal(1, Server.RequestsFor(r.Question)));
             Assert.Empty(Directory.GetFiles(Path.Combine(Folder, "leases")));
         }
 
         public async ValueTask DisposeAsync()
         {
-            _teacher.Dispose();
+            teacher.Dispose();
             await Server.DisposeAsync();
         }
     }
 
     private sealed class DisposableList(IEnumerable<IDisposable> items) : IDisposable
     {
-        private readonly List<IDisposable> _items = [.. items];
+        private readonly List<IDisposable> items = [.. items];
 
-        public void Dispose() => _items.ForEach(i => i.Dispose());
+        public void Dispose() => items.ForEach(i => i.Dispose());
     }
 }

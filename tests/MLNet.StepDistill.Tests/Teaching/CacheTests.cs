@@ -249,16 +249,16 @@ public class CacheTests
     /// <summary>An in-memory teacher that answers "completion N" for its Nth call and fails one chosen call.</summary>
     private sealed class ScriptedTeacher(int failOnCall) : ITeacher
     {
-        private int _calls;
+        private int calls;
 
-        public int Calls => Volatile.Read(ref _calls);
+        public int Calls => Volatile.Read(ref calls);
 
         public string CacheIdentity => "scripted";
 
         public Task<IReadOnlyList<TeacherCompletion>> CompleteAsync(TeacherPrompt prompt, TeacherSampling sampling, CancellationToken cancellationToken)
         {
             Assert.Equal(1, sampling.Samples);
-            var call = Interlocked.Increment(ref _calls);
+            var call = Interlocked.Increment(ref calls);
             return call == failOnCall
                 ? Task.FromException<IReadOnlyList<TeacherCompletion>>(new TeacherCallFailedException("scripted failure", 1, 500))
                 : Task.FromResult<IReadOnlyList<TeacherCompletion>>([new TeacherCompletion("completion " + call)]);

@@ -188,7 +188,7 @@ public class RationaleAnnotatorTests
     /// <summary>Answers each row with its scripted completions in order (one per call), and records the temperatures asked for.</summary>
     private sealed class ScriptedTeacher(Dictionary<string, string[]> script) : ITeacher
     {
-        private readonly ConcurrentDictionary<string, int> _next = new();
+        private readonly ConcurrentDictionary<string, int> next = new();
 
         public ConcurrentBag<float> Temperatures { get; } = [];
 
@@ -197,7 +197,7 @@ public class RationaleAnnotatorTests
         public Task<IReadOnlyList<TeacherCompletion>> CompleteAsync(TeacherPrompt prompt, TeacherSampling sampling, CancellationToken cancellationToken)
         {
             Temperatures.Add(sampling.Temperature);
-            var n = _next.AddOrUpdate(prompt.RowId, 0, (_, i) => i + 1);
+            var n = next.AddOrUpdate(prompt.RowId, 0, (_, i) => i + 1);
             return Task.FromResult<IReadOnlyList<TeacherCompletion>>([new TeacherCompletion(script[prompt.RowId][n])]);
         }
     }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using MLNet.StepDistill.Teaching;
-using MLNet.StepDistill.TestServer;
 using MLNet.StepDistill.Tests.Tasks;
+using MLNet.StepDistill.TestServer;
 
 namespace MLNet.StepDistill.Tests.Teaching;
 
@@ -34,15 +34,15 @@ internal static class ServerTestData
     /// <summary>Options with millisecond delays so retry tests run fast.</summary>
     public static TeacherCallOptions FastOptions(int maxRetries = 3, int maxConcurrency = 8, TimeSpan? perCallTimeout = null,
         double? requestsPerSecond = null, Action<TeacherRetryNotice>? onRetry = null, TimeSpan? maxDelay = null) => new()
-    {
-        MaxRetries = maxRetries,
-        MaxConcurrency = maxConcurrency,
-        BaseDelay = TimeSpan.FromMilliseconds(1),
-        MaxDelay = maxDelay ?? TimeSpan.FromMilliseconds(20),
-        PerCallTimeout = perCallTimeout ?? TimeSpan.FromSeconds(20),
-        RequestsPerSecond = requestsPerSecond,
-        OnRetry = onRetry,
-    };
+        {
+            MaxRetries = maxRetries,
+            MaxConcurrency = maxConcurrency,
+            BaseDelay = TimeSpan.FromMilliseconds(1),
+            MaxDelay = maxDelay ?? TimeSpan.FromMilliseconds(20),
+            PerCallTimeout = perCallTimeout ?? TimeSpan.FromSeconds(20),
+            RequestsPerSecond = requestsPerSecond,
+            OnRetry = onRetry,
+        };
 
     public static ChatClientTeacher Teacher(FakeChatCompletionsServer server, TeacherCallOptions options, string apiKey = ApiKey) =>
         OpenAiCompatibleTeacher.Create(server.BaseUri, Model, apiKey, options);

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Deployment;
+using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using Xunit;

@@ -1,8 +1,8 @@
 using Microsoft.ML;
-using MLNet.StepDistill.T5;
-using MLNet.StepDistill.Training;
 using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Training;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Training;

@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Recipes;
+using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
 using Xunit;

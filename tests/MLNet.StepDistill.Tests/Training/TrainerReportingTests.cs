@@ -1,9 +1,9 @@
 using System.Collections;
 using System.Reflection;
 using Microsoft.ML;
-using MLNet.StepDistill.Training;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Training;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Training;

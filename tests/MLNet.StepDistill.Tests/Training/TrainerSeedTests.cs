@@ -1,7 +1,7 @@
 using Microsoft.ML;
-using MLNet.StepDistill.Training;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Training;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Training;

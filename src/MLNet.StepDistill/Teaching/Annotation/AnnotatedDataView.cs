@@ -10,21 +10,21 @@ namespace MLNet.StepDistill.Teaching;
 /// </summary>
 internal sealed class AnnotatedDataView : IDataView
 {
-    private readonly IDataView _input;
-    private readonly RowAnnotation[] _rows;
-    private readonly bool[] _keep;
-    private readonly DataViewSchema.Column _idColumn;
-    private readonly int _inputColumns;
-    private readonly long _kept;
+    private readonly IDataView input;
+    private readonly RowAnnotation[] rows;
+    private readonly bool[] keep;
+    private readonly DataViewSchema.Column idColumn;
+    private readonly int inputColumns;
+    private readonly long kept;
 
     public AnnotatedDataView(IDataView input, string idColumn, RowAnnotation[] rows, bool[] keep, RationaleAnnotatorOptions options)
     {
-        _input = input;
-        _rows = rows;
-        _keep = keep;
-        _idColumn = input.Schema[idColumn];
-        _inputColumns = input.Schema.Count;
-        _kept = keep.LongCount(k => k);
+        this.input = input;
+        this.rows = rows;
+        this.keep = keep;
+        this.idColumn = input.Schema[idColumn];
+        inputColumns = input.Schema.Count;
+        kept = keep.LongCount(k => k);
         Schema = BuildSchema(input.Schema, options);
     }
 
@@ -43,13 +43,13 @@ internal sealed class AnnotatedDataView : IDataView
         return builder.ToSchema();
     }
 
-    public long? GetRowCount() => _kept;
+    public long? GetRowCount() => kept;
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
         var needed = columnsNeeded.Select(c => c.Index).ToHashSet();
-        var inputNeeded = needed.Where(i => i < _inputColumns).Select(i => _input.Schema[i]).Append(_idColumn).Distinct();
-        return new Cursor(this, _input.GetRowCursor(inputNeeded), needed);
+        var inputNeeded = needed.Where(i => i < inputColumns).Select(i => input.Schema[i]).Append(idColumn).Distinct();
+        return new Cursor(this, input.GetRowCursor(inputNeeded), needed);
     }
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
@@ -57,63 +57,63 @@ internal sealed class AnnotatedDataView : IDataView
 
     private sealed class Cursor : DataViewRowCursor
     {
-        private readonly AnnotatedDataView _parent;
-        private readonly DataViewRowCursor _input;
-        private readonly HashSet<int> _active;
-        private readonly ValueGetter<ReadOnlyMemory<char>> _getId;
-        private long _inputRow = -1;
-        private long _position = -1;
-        private ReadOnlyMemory<char> _id;
+        private readonly AnnotatedDataView parent;
+        private readonly DataViewRowCursor input;
+        private readonly HashSet<int> active;
+        private readonly ValueGetter<ReadOnlyMemory<char>> getId;
+        private long inputRow = -1;
+        private long position = -1;
+        private ReadOnlyMemory<char> id;
 
         public Cursor(AnnotatedDataView parent, DataViewRowCursor input, HashSet<int> active)
         {
-            _parent = parent;
-            _input = input;
-            _active = active;
-            _getId = input.GetGetter<ReadOnlyMemory<char>>(parent._idColumn);
+            this.parent = parent;
+            this.input = input;
+            this.active = active;
+            getId = input.GetGetter<ReadOnlyMemory<char>>(parent.idColumn);
         }
 
-        public override DataViewSchema Schema => _parent.Schema;
+        public override DataViewSchema Schema => parent.Schema;
 
-        public override long Position => _position;
+        public override long Position => position;
 
         public override long Batch => 0;
 
         public override bool MoveNext()
         {
-            while (_input.MoveNext())
+            while (input.MoveNext())
             {
-                _inputRow++;
-                _getId(ref _id);
-                if (_inputRow >= _parent._rows.Length || !_id.Span.SequenceEqual(_parent._rows[_inputRow].Id))
+                inputRow++;
+                getId(ref id);
+                if (inputRow >= parent.rows.Length || !id.Span.SequenceEqual(parent.rows[inputRow].Id))
                 {
                     throw new InvalidOperationException(
-                        $"The input data changed since it was annotated: row {_inputRow} has id '{_id}', annotated was "
-                        + (_inputRow < _parent._rows.Length ? $"'{_parent._rows[_inputRow].Id}'" : $"only {_parent._rows.Length} rows") + ". Annotate it again.");
+                        $"The input data changed since it was annotated: row {inputRow} has id '{id}', annotated was "
+                        + (inputRow < parent.rows.Length ? $"'{parent.rows[inputRow].Id}'" : $"only {parent.rows.Length} rows") + ". Annotate it again.");
                 }
-                if (_parent._keep[_inputRow])
+                if (parent.keep[inputRow])
                 {
-                    _position++;
+                    position++;
                     return true;
                 }
             }
-            if (_inputRow + 1 != _parent._rows.Length)
+            if (inputRow + 1 != parent.rows.Length)
             {
-                throw new InvalidOperationException($"The input data changed since it was annotated: it has {_inputRow + 1} rows, annotated were {_parent._rows.Length}. Annotate it again.");
+                throw new InvalidOperationException($"The input data changed since it was annotated: it has {inputRow + 1} rows, annotated were {parent.rows.Length}. Annotate it again.");
             }
             return false;
         }
 
         public override bool IsColumnActive(DataViewSchema.Column column) =>
-            column.Index < _parent._inputColumns ? _input.IsColumnActive(_input.Schema[column.Index]) : _active.Contains(column.Index);
+            column.Index < parent.inputColumns ? input.IsColumnActive(input.Schema[column.Index]) : active.Contains(column.Index);
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
         {
-            if (column.Index < _parent._inputColumns)
+            if (column.Index < parent.inputColumns)
             {
-                return _input.GetGetter<TValue>(_input.Schema[column.Index]);
+                return input.GetGetter<TValue>(input.Schema[column.Index]);
             }
-            if (!_active.Contains(column.Index))
+            if (!active.Contains(column.Index))
             {
                 throw new InvalidOperationException($"Column '{column.Name}' was not asked for when the cursor was opened.");
             }
@@ -121,7 +121,7 @@ internal sealed class AnnotatedDataView : IDataView
             {
                 throw new InvalidOperationException($"Column '{column.Name}' is text (ReadOnlyMemory<char>), not {typeof(TValue).Name}.");
             }
-            Func<RowAnnotation, string> pick = (column.Index - _parent._inputColumns) switch
+            Func<RowAnnotation, string> pick = (column.Index - parent.inputColumns) switch
             {
                 0 => r => r.Rationale,
                 1 => r => r.TeacherLabel,
@@ -129,22 +129,22 @@ internal sealed class AnnotatedDataView : IDataView
             };
             ValueGetter<ReadOnlyMemory<char>> getter = (ref ReadOnlyMemory<char> value) =>
             {
-                if (_position < 0)
+                if (position < 0)
                 {
                     throw new InvalidOperationException("The cursor is not on a row: call MoveNext first.");
                 }
-                value = pick(_parent._rows[_inputRow]).AsMemory();
+                value = pick(parent.rows[inputRow]).AsMemory();
             };
             return (ValueGetter<TValue>)(Delegate)getter;
         }
 
-        public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
 
         protected override void Dispose(bool disposing)
         {
             if (disposing)
             {
-                _input.Dispose();
+                input.Dispose();
             }
             base.Dispose(disposing);
         }

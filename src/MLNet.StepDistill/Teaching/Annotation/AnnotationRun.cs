@@ -14,29 +14,29 @@ namespace MLNet.StepDistill.Teaching;
 /// </summary>
 internal sealed class AnnotationRun
 {
-    private readonly ITeacher _teacher;
-    private readonly RationaleAnnotatorOptions _options;
-    private readonly IChannelProvider? _log;
+    private readonly ITeacher teacher;
+    private readonly RationaleAnnotatorOptions options;
+    private readonly IChannelProvider? log;
 
     public AnnotationRun(ITeacher teacher, RationaleAnnotatorOptions options, IChannelProvider? log)
     {
-        _teacher = teacher;
-        _options = options;
-        _log = log;
+        this.teacher = teacher;
+        this.options = options;
+        this.log = log;
     }
 
     public async Task<(RowAnnotation[] Rows, AnnotationReport Report, IReadOnlyList<PromptExemplar> Exemplars)> RunAsync(IReadOnlyList<TaskExample> examples, CancellationToken cancellationToken)
     {
-        var schema = _options.Schema!;
-        var markers = _options.Markers ?? CompletionMarkers.DefaultFor(schema.Family);
+        var schema = options.Schema!;
+        var markers = options.Markers ?? CompletionMarkers.DefaultFor(schema.Family);
         var annotator = new CompletionAnnotator(schema.Family, schema.Family.CreateParser(schema, markers));
-        var prompt = _options.Prompt ?? RationalePrompt.ForFamily(schema, markers);
-        var sampling = _options.Sampling;
-        var concurrency = _options.MaxConcurrency ?? (_teacher is ChatClientTeacher chat ? chat.Options.MaxConcurrency : 8);
-        var prices = _options.Prices;
-        var budget = _options.MaxCost is { } max ? new CostBudget(max) : null;
+        var prompt = options.Prompt ?? RationalePrompt.ForFamily(schema, markers);
+        var sampling = options.Sampling;
+        var concurrency = options.MaxConcurrency ?? (this.teacher is ChatClientTeacher chat ? chat.Options.MaxConcurrency : 8);
+        var prices = options.Prices;
+        var budget = options.MaxCost is { } max ? new CostBudget(max) : null;
 
-        using var channel = _log?.Start("RationaleAnnotator");
+        using var channel = this.log?.Start("RationaleAnnotator");
         var logLock = new Lock();
         var log = (string message) =>
         {
@@ -51,33 +51,33 @@ internal sealed class AnnotationRun
             {
                 channel?.Warning(MessageSensitivity.None, message);
             }
-            _options.OnWarning?.Invoke(message);
+            options.OnWarning?.Invoke(message);
         };
-        var explain = _options.Rationales == RationaleMode.ExplainGold;
+        var explain = options.Rationales == RationaleMode.ExplainGold;
         if (explain && examples.FirstOrDefault(e => string.IsNullOrWhiteSpace(e.Target)) is { } ungraded)
         {
-            throw new ArgumentException($"RationaleAnnotatorOptions.Rationales = ExplainGold needs a gold label on every row; row \"{ungraded.Id}\" has none ({examples.Count(e => string.IsNullOrWhiteSpace(e.Target))} rows lack one).", nameof(_options.Rationales));
+            throw new ArgumentException($"RationaleAnnotatorOptions.Rationales = ExplainGold needs a gold label on every row; row \"{ungraded.Id}\" has none ({examples.Count(e => string.IsNullOrWhiteSpace(e.Target))} rows lack one).", nameof(options.Rationales));
         }
-        if (_options.BootstrapExemplars > 0 && _teacher is RecordedTeacher)
+        if (options.BootstrapExemplars > 0 && this.teacher is RecordedTeacher)
         {
-            throw new ArgumentException("RationaleAnnotatorOptions.BootstrapExemplars needs a live teacher: recorded completions answer the dataset's own prompts only.", nameof(_options.BootstrapExemplars));
+            throw new ArgumentException("RationaleAnnotatorOptions.BootstrapExemplars needs a live teacher: recorded completions answer the dataset's own prompts only.", nameof(options.BootstrapExemplars));
         }
-        if (budget is not null && _teacher is CachingTeacher)
+        if (budget is not null && this.teacher is CachingTeacher)
         {
-            throw new ArgumentException("RationaleAnnotatorOptions.MaxCost needs the annotator to own the cache: pass the chat teacher itself, not a CachingTeacher (set CacheFolder instead).", nameof(_options.MaxCost));
+            throw new ArgumentException("RationaleAnnotatorOptions.MaxCost needs the annotator to own the cache: pass the chat teacher itself, not a CachingTeacher (set CacheFolder instead).", nameof(options.MaxCost));
         }
         TeacherCallCache? ownCache = null;
-        var teacher = _teacher switch
+        var teacher = this.teacher switch
         {
             CachingTeacher caching => caching,
-            RecordedTeacher => _teacher,
-            _ => new CachingTeacher(budget is null ? _teacher : new BudgetedTeacher(_teacher, budget, prices!),
-                ownCache = TeacherCallCache.Open(_options.CacheFolder ?? RationaleAnnotatorOptions.DefaultCacheFolder, warn)),
+            RecordedTeacher => this.teacher,
+            _ => new CachingTeacher(budget is null ? this.teacher : new BudgetedTeacher(this.teacher, budget, prices!),
+                ownCache = TeacherCallCache.Open(options.CacheFolder ?? RationaleAnnotatorOptions.DefaultCacheFolder, warn)),
         };
 
         try
         {
-            var bootstrap = _options.BootstrapExemplars > 0
+            var bootstrap = options.BootstrapExemplars > 0
                 ? await BootstrapAsync(teacher, prompt, annotator, examples, sampling with { Samples = 1 }, prices, log, cancellationToken).ConfigureAwait(false)
                 : null;
             if (bootstrap is not null)
@@ -85,12 +85,12 @@ internal sealed class AnnotationRun
                 prompt = prompt with { Exemplars = bootstrap.Exemplars };
             }
             var prompts = examples.Select(e => PromptFor(prompt, e, explain)).ToArray();
-            log(string.Create(CultureInfo.InvariantCulture, $"annotating {examples.Count} rows with teacher {teacher.CacheIdentity}: {sampling.Samples} sample(s) per row, temperature {sampling.Temperature}, {concurrency} rows at once{(_options.Batch is null ? "" : ", through the provider's batch API")}"));
+            log(string.Create(CultureInfo.InvariantCulture, $"annotating {examples.Count} rows with teacher {teacher.CacheIdentity}: {sampling.Samples} sample(s) per row, temperature {sampling.Temperature}, {concurrency} rows at once{(options.Batch is null ? "" : ", through the provider's batch API")}"));
             var clock = Stopwatch.StartNew();
             BatchOutcome batch;
             try
             {
-                batch = _options.Batch is { } batchOptions
+                batch = options.Batch is { } batchOptions
                     ? await RunBatchesAsync(teacher, batchOptions, prompts, sampling, budget, log, warn, cancellationToken).ConfigureAwait(false)
                     : BatchOutcome.None;
             }
@@ -142,7 +142,7 @@ internal sealed class AnnotationRun
                         }
                         var finished = Interlocked.Increment(ref done);
                         var (calls, hits) = counter.CallsAndHits;
-                        _options.Progress?.Report(new AnnotationProgress(finished, examples.Count, Volatile.Read(ref ok), Volatile.Read(ref failed), calls, hits));
+                        options.Progress?.Report(new AnnotationProgress(finished, examples.Count, Volatile.Read(ref ok), Volatile.Read(ref failed), calls, hits));
                         if (finished * 10L / examples.Count != (finished - 1) * 10L / examples.Count)
                         {
                             log($"annotated {finished}/{examples.Count} rows ({Volatile.Read(ref ok)} ok, {Volatile.Read(ref failed)} failed), {calls} calls, {hits} cache hits");
@@ -160,7 +160,7 @@ internal sealed class AnnotationRun
             clock.Stop();
             for (var i = 0; i < rows.Length; i++)
             {
-                rows[i] = rows[i] with { Rationales = _options.Rationales };   // every row, call-failed ones too, says how it was asked
+                rows[i] = rows[i] with { Rationales = options.Rationales };   // every row, call-failed ones too, says how it was asked
             }
             var report = Report(teacher.CacheIdentity, rows, noLabel, examples, counter.Stats, batch, prices, budget, clock.Elapsed);
             if (bootstrap is not null)
@@ -176,7 +176,7 @@ internal sealed class AnnotationRun
                     BootstrapCalls = bootstrap.Calls,
                 };
             }
-            report = report with { Rationales = _options.Rationales };
+            report = report with { Rationales = options.Rationales };
             log("done: " + report);
             return (rows, report, prompt.Exemplars);
         }
@@ -194,26 +194,26 @@ internal sealed class AnnotationRun
     /// <summary>Counts prompt tokens and estimates cost for what the cache lacks, without calling anything.</summary>
     public AnnotationEstimate Estimate(IReadOnlyList<TaskExample> examples)
     {
-        var schema = _options.Schema!;
-        var markers = _options.Markers ?? CompletionMarkers.DefaultFor(schema.Family);
-        var prompt = _options.Prompt ?? RationalePrompt.ForFamily(schema, markers);
-        var sampling = _options.Sampling;
-        var completionEstimate = _options.CompletionTokensEstimate ?? (prompt.Exemplars.Count == 0
+        var schema = options.Schema!;
+        var markers = options.Markers ?? CompletionMarkers.DefaultFor(schema.Family);
+        var prompt = options.Prompt ?? RationalePrompt.ForFamily(schema, markers);
+        var sampling = options.Sampling;
+        var completionEstimate = options.CompletionTokensEstimate ?? (prompt.Exemplars.Count == 0
             ? sampling.MaxOutputTokens
             : (int)Math.Round(prompt.Exemplars.Average(e => TokenEstimator.Count(prompt.Template.RenderAnswer(e)))));
-        using var ownCache = _teacher is CachingTeacher or RecordedTeacher ? null : TeacherCallCache.Open(_options.CacheFolder ?? RationaleAnnotatorOptions.DefaultCacheFolder, _options.OnWarning);
-        var cache = (_teacher as CachingTeacher)?.Cache ?? ownCache;
+        using var ownCache = teacher is CachingTeacher or RecordedTeacher ? null : TeacherCallCache.Open(options.CacheFolder ?? RationaleAnnotatorOptions.DefaultCacheFolder, options.OnWarning);
+        var cache = (teacher as CachingTeacher)?.Cache ?? ownCache;
         long requests = 0, cached = 0, promptTokens = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var explain = _options.Rationales == RationaleMode.ExplainGold;
+        var explain = options.Rationales == RationaleMode.ExplainGold;
         foreach (var example in examples)
         {
             var built = PromptFor(prompt, example, explain);
             var tokens = TokenEstimator.PromptTokens(built);
             for (var s = 0; s < sampling.Samples; s++)
             {
-                var key = TeacherCallCache.ComputeKey(_teacher.CacheIdentity, built, sampling, s);
-                if (_teacher is RecordedTeacher || (cache is not null && cache.TryGet(key, out _)) || !seen.Add(key))
+                var key = TeacherCallCache.ComputeKey(teacher.CacheIdentity, built, sampling, s);
+                if (teacher is RecordedTeacher || (cache is not null && cache.TryGet(key, out _)) || !seen.Add(key))
                 {
                     cached++;
                     continue;
@@ -223,8 +223,8 @@ internal sealed class AnnotationRun
             }
         }
         var completionTokens = requests * completionEstimate;
-        var prices = _options.Prices;
-        return new AnnotationEstimate(_teacher.CacheIdentity, examples.Count, requests, cached, promptTokens, completionEstimate, completionTokens,
+        var prices = options.Prices;
+        return new AnnotationEstimate(teacher.CacheIdentity, examples.Count, requests, cached, promptTokens, completionEstimate, completionTokens,
             prices?.Cost(promptTokens, completionTokens), prices?.Cost(promptTokens, completionTokens, batched: true));
     }
 
@@ -233,7 +233,7 @@ internal sealed class AnnotationRun
     {
         if (teacher is not CachingTeacher caching || FindBatchApi(caching.Inner) is not { } api)
         {
-            throw new ArgumentException("RationaleAnnotatorOptions.Batch needs a teacher made by OpenAiCompatibleTeacher.Create (a provider with the Files and Batches endpoints, e.g. OpenAI or Azure OpenAI).", nameof(_options.Batch));
+            throw new ArgumentException("RationaleAnnotatorOptions.Batch needs a teacher made by OpenAiCompatibleTeacher.Create (a provider with the Files and Batches endpoints, e.g. OpenAI or Azure OpenAI).", nameof(this.options.Batch));
         }
         var requests = new List<BatchRequest>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -248,7 +248,7 @@ internal sealed class AnnotationRun
                 }
             }
         }
-        var runner = new BatchRunner(api, caching.Cache, teacher.CacheIdentity, options, _options.Prices, budget, log, warn);
+        var runner = new BatchRunner(api, caching.Cache, teacher.CacheIdentity, options, this.options.Prices, budget, log, warn);
         return await runner.RunAsync(requests, cancellationToken).ConfigureAwait(false) is var outcome && options.RetryFailed == BatchRetryMode.FollowUpBatch
             ? outcome with { LiveTeacher = new CachingTeacher(new NoLiveCallsTeacher(teacher.CacheIdentity, outcome.Failures), caching.Cache) }
             : outcome;
@@ -306,7 +306,7 @@ internal sealed class AnnotationRun
             var reason = $"asked to explain the gold label \"{example.Target}\", the teacher argued for \"{label}\"";
             return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length)), false);
         }
-        if (_options.FilterByGoldLabel && correct == false)
+        if (options.FilterByGoldLabel && correct == false)
         {
             var reason = $"teacher label \"{label}\" disagrees with the gold label \"{example.Target}\"";
             return (usage(new RowAnnotation(example.Id, decided.Winner.Rationale, label, AnnotationStatus.Filtered, reason, correct, decided.Votes, parsed.Length)), false);
@@ -319,9 +319,9 @@ internal sealed class AnnotationRun
     /// <summary>The prompt one row is sent as, without calling anything (exemplars bootstrapped by the run are not in it yet).</summary>
     public TeacherPrompt Preview(TaskExample example)
     {
-        var schema = _options.Schema!;
-        var prompt = _options.Prompt ?? RationalePrompt.ForFamily(schema, _options.Markers ?? CompletionMarkers.DefaultFor(schema.Family));
-        return PromptFor(prompt, example, _options.Rationales == RationaleMode.ExplainGold);
+        var schema = options.Schema!;
+        var prompt = options.Prompt ?? RationalePrompt.ForFamily(schema, options.Markers ?? CompletionMarkers.DefaultFor(schema.Family));
+        return PromptFor(prompt, example, options.Rationales == RationaleMode.ExplainGold);
     }
 
     /// <summary>
@@ -331,12 +331,12 @@ internal sealed class AnnotationRun
     private TeacherPrompt PromptFor(RationalePrompt prompt, TaskExample example, bool explain)
     {
         var built = explain ? prompt.BuildExplaining(example) : prompt.Build(example);
-        return _options.ResponseFormat != TeacherResponseFormat.Json
+        return options.ResponseFormat != TeacherResponseFormat.Json
             ? built
             : built with
             {
                 System = string.IsNullOrEmpty(built.System) ? AnswerSchema.Instruction : built.System + "\n\n" + AnswerSchema.Instruction,
-                ResponseSchema = AnswerSchema.For(_options.Schema!, example),
+                ResponseSchema = AnswerSchema.For(options.Schema!, example),
             };
     }
 
@@ -349,7 +349,7 @@ internal sealed class AnnotationRun
     private async Task<Bootstrap> BootstrapAsync(ITeacher teacher, RationalePrompt prompt, CompletionAnnotator annotator, IReadOnlyList<TaskExample> examples,
         TeacherSampling sampling, TeacherPrices? prices, Action<string> log, CancellationToken cancellationToken)
     {
-        var wanted = _options.BootstrapExemplars;
+        var wanted = options.BootstrapExemplars;
         var queues = examples.Where(e => !string.IsNullOrWhiteSpace(e.Target))
             .GroupBy(e => AnswerComparer.Normalize(e.Target!))
             .Select(g => new Queue<TaskExample>(g))
@@ -430,7 +430,10 @@ internal sealed class AnnotationRun
         }
         return row => row with
         {
-            PromptTokens = promptTokens, CompletionTokens = completionTokens, TokensEstimated = estimated, CachedSamples = cachedSamples,
+            PromptTokens = promptTokens,
+            CompletionTokens = completionTokens,
+            TokensEstimated = estimated,
+            CachedSamples = cachedSamples,
             Cost = prices is null ? null : cost,
             // Tokens of the calls this run made, for the report: kept on the side, not in the row's public fields.
             PaidPromptTokens = completions.Where(c => !c.Cached).Sum(c => (long)(c.PromptTokens ?? TokenEstimator.PromptTokens(prompt))),
@@ -464,16 +467,16 @@ internal sealed class AnnotationRun
     /// </summary>
     private sealed class CallCounter(CachingTeacher? caching)
     {
-        private readonly TeacherCallStats _start = caching?.Stats ?? new TeacherCallStats(0, 0, 0, 0, 0);
-        private long _calls;
-        private long _failures;
-        private long _promptTokens;
-        private long _completionTokens;
+        private readonly TeacherCallStats start = caching?.Stats ?? new TeacherCallStats(0, 0, 0, 0, 0);
+        private long calls;
+        private long failures;
+        private long promptTokens;
+        private long completionTokens;
 
         public TeacherCallStats Stats => caching is { } c
-            ? new TeacherCallStats(c.Stats.Calls - _start.Calls, c.Stats.CacheHits - _start.CacheHits, c.Stats.Failures - _start.Failures,
-                c.Stats.PromptTokens - _start.PromptTokens, c.Stats.CompletionTokens - _start.CompletionTokens)
-            : new TeacherCallStats(Interlocked.Read(ref _calls), 0, Interlocked.Read(ref _failures), Interlocked.Read(ref _promptTokens), Interlocked.Read(ref _completionTokens));
+            ? new TeacherCallStats(c.Stats.Calls - start.Calls, c.Stats.CacheHits - start.CacheHits, c.Stats.Failures - start.Failures,
+                c.Stats.PromptTokens - start.PromptTokens, c.Stats.CompletionTokens - start.CompletionTokens)
+            : new TeacherCallStats(Interlocked.Read(ref calls), 0, Interlocked.Read(ref failures), Interlocked.Read(ref promptTokens), Interlocked.Read(ref completionTokens));
 
         public (long Calls, long Hits) CallsAndHits
         {
@@ -495,15 +498,15 @@ internal sealed class AnnotationRun
                 var completions = await teacher.CompleteAsync(prompt, sampling, token).ConfigureAwait(false);
                 // The completions actually returned, not the samples asked for: a recorded teacher gives its one
                 // recorded completion whatever sampling.Samples says. A call that returns nothing still was a call.
-                Interlocked.Add(ref _calls, Math.Max(1, completions.Count));
-                Interlocked.Add(ref _promptTokens, completions.Sum(c => (long)(c.PromptTokens ?? 0)));
-                Interlocked.Add(ref _completionTokens, completions.Sum(c => (long)(c.CompletionTokens ?? 0)));
+                Interlocked.Add(ref calls, Math.Max(1, completions.Count));
+                Interlocked.Add(ref promptTokens, completions.Sum(c => (long)(c.PromptTokens ?? 0)));
+                Interlocked.Add(ref completionTokens, completions.Sum(c => (long)(c.CompletionTokens ?? 0)));
                 return completions;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                Interlocked.Increment(ref _calls);
-                Interlocked.Increment(ref _failures);
+                Interlocked.Increment(ref calls);
+                Interlocked.Increment(ref failures);
                 throw;
             }
         }

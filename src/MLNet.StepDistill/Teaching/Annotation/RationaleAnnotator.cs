@@ -18,9 +18,9 @@ namespace MLNet.StepDistill.Teaching;
 /// </code></example>
 public sealed class RationaleAnnotator : IEstimator<RationaleAnnotatorTransformer>
 {
-    private readonly MLContext _mlContext;
-    private readonly ITeacher _teacher;
-    private readonly RationaleAnnotatorOptions _options;
+    private readonly MLContext mlContext;
+    private readonly ITeacher teacher;
+    private readonly RationaleAnnotatorOptions options;
 
     internal RationaleAnnotator(MLContext mlContext, ITeacher teacher, RationaleAnnotatorOptions options)
     {
@@ -28,16 +28,16 @@ public sealed class RationaleAnnotator : IEstimator<RationaleAnnotatorTransforme
         ArgumentNullException.ThrowIfNull(teacher);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _mlContext = mlContext;
-        _teacher = teacher;
-        _options = options;
+        this.mlContext = mlContext;
+        this.teacher = teacher;
+        this.options = options;
     }
 
     /// <summary>Annotates <paramref name="input"/> now and returns the transformer holding the result.</summary>
     public RationaleAnnotatorTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var transformer = new RationaleAnnotatorTransformer(_mlContext, _teacher, _options);
+        var transformer = new RationaleAnnotatorTransformer(mlContext, teacher, options);
         transformer.Transform(input);
         return transformer;
     }
@@ -50,7 +50,7 @@ public sealed class RationaleAnnotator : IEstimator<RationaleAnnotatorTransforme
     public async Task<RationaleAnnotatorTransformer> FitAsync(IDataView input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var transformer = new RationaleAnnotatorTransformer(_mlContext, _teacher, _options);
+        var transformer = new RationaleAnnotatorTransformer(mlContext, teacher, options);
         await transformer.AnnotateAsync(input, cancellationToken).ConfigureAwait(false);
         return transformer;
     }
@@ -65,7 +65,7 @@ public sealed class RationaleAnnotator : IEstimator<RationaleAnnotatorTransforme
     public async Task<AnnotationResult> AnnotateAsync(IDataView input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var transformer = new RationaleAnnotatorTransformer(_mlContext, _teacher, _options);
+        var transformer = new RationaleAnnotatorTransformer(mlContext, teacher, options);
         return await transformer.AnnotateAsync(input, cancellationToken).ConfigureAwait(false);
     }
 
@@ -84,8 +84,8 @@ public sealed class RationaleAnnotator : IEstimator<RationaleAnnotatorTransforme
     public AnnotationEstimate Estimate(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var examples = Tasks.TaskExampleReader.Read(input, _options.Schema!);
-        return new AnnotationRun(_teacher, _options, _mlContext).Estimate(examples);
+        var examples = Tasks.TaskExampleReader.Read(input, options.Schema!);
+        return new AnnotationRun(teacher, options, mlContext).Estimate(examples);
     }
 
     /// <summary>
@@ -96,14 +96,14 @@ public sealed class RationaleAnnotator : IEstimator<RationaleAnnotatorTransforme
     public TeacherPrompt PreviewPrompt(Tasks.TaskExample example)
     {
         ArgumentNullException.ThrowIfNull(example);
-        return new AnnotationRun(_teacher, _options, null).Preview(example);
+        return new AnnotationRun(teacher, options, null).Preview(example);
     }
 
     /// <summary>The input shape with <c>Rationale</c>, <c>TeacherLabel</c> and <c>AnnotationStatus</c> text columns added.</summary>
     /// <exception cref="ArgumentException">A column of the task schema is missing or not text.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var schema = _options.Schema!;
+        var schema = options.Schema!;
         var required = new List<string> { schema.IdField };
         required.AddRange(schema.InputFields);
         if (schema.TargetField is { } target)
@@ -125,10 +125,10 @@ public sealed class RationaleAnnotator : IEstimator<RationaleAnnotatorTransforme
         }
         // ML.NET keeps SchemaShape.Column's constructor internal; a custom mapping's shape is the public way to add columns.
         var added = SchemaDefinition.Create(typeof(AnnotationColumns));
-        added[nameof(AnnotationColumns.Rationale)].ColumnName = _options.RationaleColumnName;
-        added[nameof(AnnotationColumns.TeacherLabel)].ColumnName = _options.TeacherLabelColumnName;
-        added[nameof(AnnotationColumns.AnnotationStatus)].ColumnName = _options.StatusColumnName;
-        return _mlContext.Transforms.CustomMapping<NoColumns, AnnotationColumns>((_, _) => { }, contractName: null, outputSchemaDefinition: added)
+        added[nameof(AnnotationColumns.Rationale)].ColumnName = options.RationaleColumnName;
+        added[nameof(AnnotationColumns.TeacherLabel)].ColumnName = options.TeacherLabelColumnName;
+        added[nameof(AnnotationColumns.AnnotationStatus)].ColumnName = options.StatusColumnName;
+        return mlContext.Transforms.CustomMapping<NoColumns, AnnotationColumns>((_, _) => { }, contractName: null, outputSchemaDefinition: added)
             .GetOutputSchema(inputSchema);
     }
 

@@ -20,17 +20,17 @@ namespace MLNet.StepDistill.Teaching;
 /// </remarks>
 public sealed class RationaleAnnotatorTransformer : ITransformer
 {
-    private readonly MLContext _mlContext;
-    private readonly ITeacher _teacher;
-    private readonly RationaleAnnotatorOptions _options;
-    private readonly ConditionalWeakTable<IDataView, Task<AnnotationResult>> _done = new();
-    private readonly Lock _lock = new();
+    private readonly MLContext mlContext;
+    private readonly ITeacher teacher;
+    private readonly RationaleAnnotatorOptions options;
+    private readonly ConditionalWeakTable<IDataView, Task<AnnotationResult>> done = new();
+    private readonly Lock lockObject = new();
 
     internal RationaleAnnotatorTransformer(MLContext mlContext, ITeacher teacher, RationaleAnnotatorOptions options)
     {
-        _mlContext = mlContext;
-        _teacher = teacher;
-        _options = options;
+        this.mlContext = mlContext;
+        this.teacher = teacher;
+        this.options = options;
     }
 
     /// <summary>The report of the most recent annotation run, or <c>null</c> before the first.</summary>
@@ -44,8 +44,8 @@ public sealed class RationaleAnnotatorTransformer : ITransformer
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        RequireColumns(inputSchema, _options.Schema!);
-        return AnnotatedDataView.BuildSchema(inputSchema, _options);
+        RequireColumns(inputSchema, options.Schema!);
+        return AnnotatedDataView.BuildSchema(inputSchema, options);
     }
 
     /// <summary>Not supported: annotation is a whole-data step (see <see cref="IsRowToRowMapper"/>).</summary>
@@ -69,14 +69,14 @@ public sealed class RationaleAnnotatorTransformer : ITransformer
     {
         ArgumentNullException.ThrowIfNull(input);
         Task<AnnotationResult> run;
-        lock (_lock)
+        lock (lockObject)
         {
-            if (_done.TryGetValue(input, out var earlier) && !earlier.IsFaulted && !earlier.IsCanceled)
+            if (done.TryGetValue(input, out var earlier) && !earlier.IsFaulted && !earlier.IsCanceled)
             {
                 return earlier;
             }
             run = RunAsync(input, cancellationToken);
-            _done.AddOrUpdate(input, run);
+            done.AddOrUpdate(input, run);
         }
         return run;
     }
@@ -90,13 +90,13 @@ public sealed class RationaleAnnotatorTransformer : ITransformer
     private async Task<AnnotationResult> RunAsync(IDataView input, CancellationToken cancellationToken)
     {
         await Task.Yield();
-        var schema = _options.Schema!;
+        var schema = options.Schema!;
         var examples = TaskExampleReader.Read(input, schema);
-        var (rows, report, exemplars) = await new AnnotationRun(_teacher, _options, _mlContext).RunAsync(examples, cancellationToken).ConfigureAwait(false);
-        var keep = rows.Select(r => !_options.DropUnusableRows || r.Status is not (AnnotationStatus.ParseFailed or AnnotationStatus.Filtered)).ToArray();
+        var (rows, report, exemplars) = await new AnnotationRun(teacher, options, mlContext).RunAsync(examples, cancellationToken).ConfigureAwait(false);
+        var keep = rows.Select(r => !options.DropUnusableRows || r.Status is not (AnnotationStatus.ParseFailed or AnnotationStatus.Filtered)).ToArray();
         report = report with { RowsDropped = keep.Count(k => !k) };
         LastReport = report;
-        return new AnnotationResult(new AnnotatedDataView(input, schema.IdField, rows, keep, _options), rows, report) { Exemplars = exemplars };
+        return new AnnotationResult(new AnnotatedDataView(input, schema.IdField, rows, keep, options), rows, report) { Exemplars = exemplars };
     }
 
     internal static void RequireColumns(DataViewSchema input, TaskSchema schema)

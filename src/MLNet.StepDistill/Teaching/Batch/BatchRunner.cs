@@ -19,11 +19,11 @@ internal sealed class BatchRunner(
     OpenAiBatchApi api, TeacherCallCache cache, string teacher, TeacherBatchOptions options, TeacherPrices? prices, CostBudget? budget, Action<string> log,
     Action<string> warn)
 {
-    private readonly BatchJobStore _store = new(cache.Folder);
-    private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _failures = new(StringComparer.Ordinal);
-    private int _created;
-    private bool _budgetReached;
+    private readonly BatchJobStore store = new(cache.Folder);
+    private readonly HashSet<string> answered = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> failures = new(StringComparer.Ordinal);
+    private int created;
+    private bool budgetReached;
 
     /// <summary>How long after its create request a job's batch may still be in the making at the provider.</summary>
     internal static TimeSpan CreateSettle { get; } = TimeSpan.FromSeconds(5);
@@ -33,7 +33,7 @@ internal sealed class BatchRunner(
         var byKey = requests.ToDictionary(r => r.Key, StringComparer.Ordinal);
         var active = new List<BatchJobState>();
         var unfinished = new List<BatchJobState>();
-        foreach (var pending in _store.Pending(teacher, log))
+        foreach (var pending in store.Pending(teacher, log))
         {
             if (pending.BatchId is null)
             {
@@ -55,23 +55,23 @@ internal sealed class BatchRunner(
             {
                 log($"reusing input file {job.InputFileId} that a killed run uploaded ({job.Keys.Count} requests)");
                 active.Add(await CreateBatchAsync(job, cancellationToken).ConfigureAwait(false));
-                _reserved[job.Job] = worst;
+                reserved[job.Job] = worst;
                 covered.UnionWith(job.Keys);
             }
             else
             {
                 var why = wanted ? "the budget does not cover it" : "this run does not need all of its requests";
                 await DeleteFileAsync(job.InputFileId!, $"a killed run uploaded it; {why}", cancellationToken).ConfigureAwait(false);
-                _store.Save(job with { Collected = true, Status = "abandoned" });
+                store.Save(job with { Collected = true, Status = "abandoned" });
             }
         }
         var fresh = requests.Where(r => !covered.Contains(r.Key)).ToList();
         active.AddRange(await SubmitAsync(fresh, cancellationToken).ConfigureAwait(false));
         await CollectAsync(active, cancellationToken).ConfigureAwait(false);
 
-        for (var round = 0; options.RetryFailed == BatchRetryMode.FollowUpBatch && round < options.MaxFollowUpBatches && _failures.Count > 0; round++)
+        for (var round = 0; options.RetryFailed == BatchRetryMode.FollowUpBatch && round < options.MaxFollowUpBatches && failures.Count > 0; round++)
         {
-            var again = _failures.Keys.Where(byKey.ContainsKey).Select(k => byKey[k]).ToList();
+            var again = failures.Keys.Where(byKey.ContainsKey).Select(k => byKey[k]).ToList();
             if (again.Count == 0)
             {
                 break;
@@ -79,11 +79,11 @@ internal sealed class BatchRunner(
             log($"follow-up batch {round + 1}: {again.Count} requests that failed inside a batch");
             foreach (var r in again)
             {
-                _failures.Remove(r.Key);
+                failures.Remove(r.Key);
             }
             await CollectAsync(await SubmitAsync(again, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         }
-        return new BatchOutcome(_created, _answered, _failures, _budgetReached);
+        return new BatchOutcome(created, answered, failures, budgetReached);
     }
 
     private async Task<List<BatchJobState>> SubmitAsync(List<BatchRequest> requests, CancellationToken cancellationToken)
@@ -108,7 +108,7 @@ internal sealed class BatchRunner(
                 var lineWorst = WorstCase(request);
                 if (budget is not null && !budget.TryReserve(lineWorst))
                 {
-                    _budgetReached = true;
+                    budgetReached = true;
                     break;
                 }
                 worst += lineWorst;
@@ -117,7 +117,7 @@ internal sealed class BatchRunner(
             }
             if (count == 0)
             {
-                if (_budgetReached)
+                if (budgetReached)
                 {
                     log($"budget reached: {lines.Count - start} requests not put into a batch");
                     break;
@@ -128,8 +128,8 @@ internal sealed class BatchRunner(
             start += count;
             created.Add(await CreateAsync(chunk, cancellationToken).ConfigureAwait(false));
             // The worst case stays booked until the chunk's answers are collected (CollectAsync settles it).
-            _reserved[created[^1].Job] = worst;
-            if (_budgetReached)
+            reserved[created[^1].Job] = worst;
+            if (budgetReached)
             {
                 log($"budget reached: {lines.Count - start} requests not put into a batch");
                 break;
@@ -138,13 +138,13 @@ internal sealed class BatchRunner(
         return created;
     }
 
-    private readonly Dictionary<string, double> _reserved = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> reserved = new(StringComparer.Ordinal);
 
     private async Task<BatchJobState> CreateAsync(List<(BatchRequest Request, string Line)> chunk, CancellationToken cancellationToken)
     {
         var job = string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyyMMdd'T'HHmmssfff}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}");
         var state = new BatchJobState(job, teacher, chunk.Select(c => c.Request.Key).ToArray(), null, null, "preparing", false, DateTimeOffset.UtcNow);
-        _store.Save(state);
+        store.Save(state);
         var jsonl = BinaryData.FromString(string.Join("\n", chunk.Select(c => c.Line)) + "\n");
         var fileId = await Guard(() => api.UploadAsync(jsonl, InputFileName(job), cancellationToken)).ConfigureAwait(false);
         return await CreateBatchAsync(state with { InputFileId = fileId }, cancellationToken).ConfigureAwait(false);
@@ -157,11 +157,11 @@ internal sealed class BatchRunner(
     private async Task<BatchJobState> CreateBatchAsync(BatchJobState state, CancellationToken cancellationToken)
     {
         state = state with { Status = "uploaded", CreateRequestedAt = DateTimeOffset.UtcNow };
-        _store.Save(state);
+        store.Save(state);
         var batchId = await Guard(() => api.CreateAsync(state.InputFileId!, options.RequestUrl, options.CompletionWindow, state.Job, cancellationToken)).ConfigureAwait(false);
         state = state with { BatchId = batchId, Status = "validating" };
-        _store.Save(state);
-        _created++;
+        store.Save(state);
+        created++;
         log($"created provider batch {batchId}: {state.Keys.Count} requests, input file {state.InputFileId}");
         return state;
     }
@@ -201,7 +201,7 @@ internal sealed class BatchRunner(
             if (Made(job) is { } batch)
             {
                 var found = job with { BatchId = batch.Id, InputFileId = batch.InputFileId ?? job.InputFileId, Status = batch.Status };
-                _store.Save(found);
+                store.Save(found);
                 log($"found provider batch {batch.Id}, which a killed run created for job {job.Job} ({job.Keys.Count} requests, {batch.Status}): resuming it");
                 var others = batches!.Where(b => b.Job == job.Job && b.Id != batch.Id).Select(b => b.Id).ToList();
                 if (others.Count > 0)
@@ -223,7 +223,7 @@ internal sealed class BatchRunner(
             }
             // Killed before its upload reached the provider: nothing was stored or paid; its keys are asked again.
             log($"job {job.Job}: the provider has no batch or input file of it; its {job.Keys.Count} requests are asked again");
-            _store.Save(job with { Collected = true, Status = "abandoned" });
+            store.Save(job with { Collected = true, Status = "abandoned" });
         }
         return (adopted, uploaded);
     }
@@ -283,7 +283,7 @@ internal sealed class BatchRunner(
         {
             return true;
         }
-        _budgetReached = true;
+        budgetReached = true;
         return false;
     }
 
@@ -314,22 +314,22 @@ internal sealed class BatchRunner(
                     log($"batch {open[i].BatchId} is unknown to the provider; its {open[i].Keys.Count} requests are asked again");
                     foreach (var key in open[i].Keys)
                     {
-                        _failures[key] = $"batch {open[i].BatchId} is unknown to the provider";
+                        failures[key] = $"batch {open[i].BatchId} is unknown to the provider";
                     }
-                    _store.Save(open[i] with { Collected = true, Status = "lost" });
+                    store.Save(open[i] with { Collected = true, Status = "lost" });
                     open.RemoveAt(i);
                     continue;
                 }
                 if (state.Status != open[i].Status)
                 {
                     open[i] = open[i] with { Status = state.Status };
-                    _store.Save(open[i]);
+                    store.Save(open[i]);
                     log($"batch {open[i].BatchId}: {state.Status}");
                 }
                 if (state.IsTerminal)
                 {
                     await ReadResultsAsync(open[i], state, cancellationToken).ConfigureAwait(false);
-                    _store.Save(open[i] with { Collected = true });
+                    store.Save(open[i] with { Collected = true });
                     open.RemoveAt(i);
                 }
             }
@@ -373,24 +373,24 @@ internal sealed class BatchRunner(
                 if (completion is not null)
                 {
                     cache.Add(key, completion, teacher, 0);
-                    _answered.Add(key);
+                    answered.Add(key);
                     spent += prices?.Cost(completion.PromptTokens ?? 0, completion.CompletionTokens ?? TokenEstimator.Count(completion.Text), batched: true) ?? 0;
                 }
                 else
                 {
-                    _failures[key] = $"batch {job.BatchId}: {failure}";
+                    failures[key] = $"batch {job.BatchId}: {failure}";
                 }
             }
         }
         foreach (var key in expected.Where(k => !seen.Contains(k)))
         {
-            _failures[key] = $"batch {job.BatchId} ended {state.Status} without an answer for this request{(state.Errors is { } e ? ": " + e : "")}";
+            failures[key] = $"batch {job.BatchId} ended {state.Status} without an answer for this request{(state.Errors is { } e ? ": " + e : "")}";
         }
         if (budget is not null)
         {
-            budget.Settle(_reserved.Remove(job.Job, out var reserved) ? reserved : 0, spent);
+            budget.Settle(this.reserved.Remove(job.Job, out var reserved) ? reserved : 0, spent);
         }
-        log(string.Create(CultureInfo.InvariantCulture, $"batch {job.BatchId} {state.Status}: {job.Keys.Count(_answered.Contains)} answered, {job.Keys.Count(_failures.ContainsKey)} failed"));
+        log(string.Create(CultureInfo.InvariantCulture, $"batch {job.BatchId} {state.Status}: {job.Keys.Count(answered.Contains)} answered, {job.Keys.Count(failures.ContainsKey)} failed"));
     }
 
     /// <summary>Reads one line of an output or error file: an answer, or why there is none.</summary>

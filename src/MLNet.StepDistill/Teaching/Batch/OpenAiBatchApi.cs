@@ -19,20 +19,20 @@ namespace MLNet.StepDistill.Teaching;
 /// </summary>
 internal sealed class OpenAiBatchApi
 {
-    private readonly OpenAIFileClient _files;
-    private readonly BatchClient _batches;
-    private readonly string _secret;
+    private readonly OpenAIFileClient files;
+    private readonly BatchClient batches;
+    private readonly string secret;
 
     public OpenAiBatchApi(Uri endpoint, string model, string apiKey)
     {
         // The SDK's default retry policy (3 retries with backoff on 429, 5xx and broken connections) suits these few
         // control calls; 401 and 404 are not retried.
         var client = new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions { Endpoint = endpoint });
-        _files = client.GetOpenAIFileClient();
-        _batches = client.GetBatchClient();
+        files = client.GetOpenAIFileClient();
+        batches = client.GetBatchClient();
         Endpoint = endpoint;
         Model = model;
-        _secret = apiKey;
+        secret = apiKey;
     }
 
     public Uri Endpoint { get; }
@@ -74,7 +74,7 @@ internal sealed class OpenAiBatchApi
 
     public async Task<string> UploadAsync(BinaryData jsonl, string fileName, CancellationToken cancellationToken)
     {
-        OpenAIFile file = await _files.UploadFileAsync(jsonl, fileName, FileUploadPurpose.Batch).WaitAsync(cancellationToken).ConfigureAwait(false);
+        OpenAIFile file = await files.UploadFileAsync(jsonl, fileName, FileUploadPurpose.Batch).WaitAsync(cancellationToken).ConfigureAwait(false);
         return file.Id;
     }
 
@@ -87,7 +87,7 @@ internal sealed class OpenAiBatchApi
             ["completion_window"] = completionWindow,
             ["metadata"] = new JsonObject { [JobMetadata] = job },
         };
-        var operation = await _batches.CreateBatchAsync(BinaryContent.Create(BinaryData.FromString(body.ToJsonString())), waitUntilCompleted: false,
+        var operation = await batches.CreateBatchAsync(BinaryContent.Create(BinaryData.FromString(body.ToJsonString())), waitUntilCompleted: false,
             new RequestOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
         using var json = JsonDocument.Parse(operation.GetRawResponse().Content);
         return json.RootElement.GetProperty("id").GetString() ?? throw new JsonException("The batch the provider created has no id.");
@@ -95,7 +95,7 @@ internal sealed class OpenAiBatchApi
 
     public async Task<ProviderBatchState> GetAsync(string batchId, CancellationToken cancellationToken)
     {
-        var operation = await CreateBatchOperation.RehydrateAsync(_batches, batchId, cancellationToken).ConfigureAwait(false);
+        var operation = await CreateBatchOperation.RehydrateAsync(batches, batchId, cancellationToken).ConfigureAwait(false);
         using var json = JsonDocument.Parse(operation.GetRawResponse().Content);
         var root = json.RootElement;
         string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
@@ -117,7 +117,7 @@ internal sealed class OpenAiBatchApi
         string? after = null;
         for (var page = 0; page < 50; page++)
         {
-            var (items, hasMore) = await FirstPageAsync(_batches.GetBatchesAsync(after, 100, new RequestOptions { CancellationToken = cancellationToken }), cancellationToken).ConfigureAwait(false);
+            var (items, hasMore) = await FirstPageAsync(this.batches.GetBatchesAsync(after, 100, new RequestOptions { CancellationToken = cancellationToken }), cancellationToken).ConfigureAwait(false);
             foreach (var item in items)
             {
                 var metadata = item.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
@@ -147,7 +147,7 @@ internal sealed class OpenAiBatchApi
         string? after = null;
         for (var page = 0; page < 50; page++)
         {
-            var result = await _files.GetFilesAsync(purpose, 10_000, "desc", after, new RequestOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
+            var result = await this.files.GetFilesAsync(purpose, 10_000, "desc", after, new RequestOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
             using var json = JsonDocument.Parse(result.GetRawResponse().Content);
             var root = json.RootElement;
             var count = 0;
@@ -171,7 +171,7 @@ internal sealed class OpenAiBatchApi
     {
         try
         {
-            await _files.GetFileAsync(fileId, cancellationToken).ConfigureAwait(false);
+            await files.GetFileAsync(fileId, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (ClientResultException e) when (e.Status == 404)
@@ -182,15 +182,15 @@ internal sealed class OpenAiBatchApi
 
     /// <summary>Deletes a file from the provider (<c>DELETE /v1/files/{id}</c>).</summary>
     public async Task DeleteFileAsync(string fileId, CancellationToken cancellationToken) =>
-        await _files.DeleteFileAsync(fileId, cancellationToken).ConfigureAwait(false);
+        await files.DeleteFileAsync(fileId, cancellationToken).ConfigureAwait(false);
 
     public async Task<string> DownloadAsync(string fileId, CancellationToken cancellationToken)
     {
-        var content = await _files.DownloadFileAsync(fileId, cancellationToken).ConfigureAwait(false);
+        var content = await files.DownloadFileAsync(fileId, cancellationToken).ConfigureAwait(false);
         return content.Value.ToString();
     }
 
-    public string Redact(string text) => text.Replace(_secret, "***", StringComparison.Ordinal);
+    public string Redact(string text) => text.Replace(secret, "***", StringComparison.Ordinal);
 
     /// <summary>The batch metadata key that carries our job id.</summary>
     public const string JobMetadata = "stepdistill_job";

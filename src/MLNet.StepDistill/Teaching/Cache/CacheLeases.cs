@@ -21,12 +21,12 @@ namespace MLNet.StepDistill.Teaching;
 /// </remarks>
 internal sealed class CacheLeases
 {
-    private readonly string _folder;
+    private readonly string folder;
 
     public CacheLeases(string cacheFolder)
     {
-        _folder = Path.Combine(cacheFolder, "leases");
-        Directory.CreateDirectory(_folder);
+        folder = Path.Combine(cacheFolder, "leases");
+        Directory.CreateDirectory(folder);
     }
 
     /// <summary>How old a lease may get before others take it over. Default 15 minutes.</summary>
@@ -41,7 +41,7 @@ internal sealed class CacheLeases
     /// <summary>Takes the lease on <paramref name="key"/>, or returns <c>null</c> when a live owner holds it.</summary>
     public IDisposable? TryAcquire(string key)
     {
-        var path = Path.Combine(_folder, key + ".lease");
+        var path = Path.Combine(folder, key + ".lease");
         var owner = string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName} {Environment.ProcessId} {DateTimeOffset.UtcNow:O}");
         for (var attempt = 0; attempt < 3; attempt++)
         {
@@ -190,11 +190,11 @@ internal sealed class CacheLeases
 
     private sealed class Lease(string path) : IDisposable
     {
-        private int _disposed;
+        private int disposed;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            if (Interlocked.Exchange(ref disposed, 1) == 0)
             {
                 TryDelete(path);
             }

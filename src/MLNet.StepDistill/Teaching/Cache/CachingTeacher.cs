@@ -14,39 +14,39 @@ namespace MLNet.StepDistill.Teaching;
 /// </summary>
 public sealed class CachingTeacher : ITeacher
 {
-    private readonly ITeacher _inner;
-    private readonly TeacherCallCache _cache;
-    private readonly ConcurrentDictionary<string, Lazy<Task<TeacherCompletion>>> _inFlight = new(StringComparer.Ordinal);
-    private long _calls;
-    private long _hits;
-    private long _failures;
-    private long _promptTokens;
-    private long _completionTokens;
-    private long _otherProcessHits;
+    private readonly ITeacher inner;
+    private readonly TeacherCallCache cache;
+    private readonly ConcurrentDictionary<string, Lazy<Task<TeacherCompletion>>> inFlight = new(StringComparer.Ordinal);
+    private long calls;
+    private long hits;
+    private long failures;
+    private long promptTokens;
+    private long completionTokens;
+    private long otherProcessHits;
 
     /// <summary>Wraps <paramref name="inner"/> with <paramref name="cache"/>; neither is disposed by this teacher.</summary>
     public CachingTeacher(ITeacher inner, TeacherCallCache cache)
     {
-        _inner = inner ?? throw new ArgumentNullException(nameof(inner));
-        _cache = cache ?? throw new ArgumentNullException(nameof(cache));
+        this.inner = inner ?? throw new ArgumentNullException(nameof(inner));
+        this.cache = cache ?? throw new ArgumentNullException(nameof(cache));
     }
 
     /// <inheritdoc />
-    public string CacheIdentity => _inner.CacheIdentity;
+    public string CacheIdentity => inner.CacheIdentity;
 
     /// <summary>Of the cache hits, those answered by another process sharing the cache folder while this one waited on its lease.</summary>
-    public long OtherProcessHits => Interlocked.Read(ref _otherProcessHits);
+    public long OtherProcessHits => Interlocked.Read(ref otherProcessHits);
 
     /// <summary>The cache this teacher answers from.</summary>
-    internal TeacherCallCache Cache => _cache;
+    internal TeacherCallCache Cache => cache;
 
     /// <summary>The teacher it asks on a miss.</summary>
-    internal ITeacher Inner => _inner;
+    internal ITeacher Inner => inner;
 
     /// <summary>Calls made, cache hits, failures and tokens spent so far.</summary>
     public TeacherCallStats Stats => new(
-        Interlocked.Read(ref _calls), Interlocked.Read(ref _hits), Interlocked.Read(ref _failures),
-        Interlocked.Read(ref _promptTokens), Interlocked.Read(ref _completionTokens));
+        Interlocked.Read(ref calls), Interlocked.Read(ref hits), Interlocked.Read(ref failures),
+        Interlocked.Read(ref promptTokens), Interlocked.Read(ref completionTokens));
 
     /// <inheritdoc />
     /// <exception cref="TeacherCallFailedException">A missing sample could not be obtained (others are still cached).</exception>
@@ -60,9 +60,9 @@ public sealed class CachingTeacher : ITeacher
         for (var i = 0; i < completions.Length; i++)
         {
             var key = TeacherCallCache.ComputeKey(CacheIdentity, prompt, sampling, i);
-            if (_cache.TryGet(key, out var cached))
+            if (cache.TryGet(key, out var cached))
             {
-                Interlocked.Increment(ref _hits);
+                Interlocked.Increment(ref hits);
                 completions[i] = cached with { Cached = true };
             }
             else
@@ -81,10 +81,10 @@ public sealed class CachingTeacher : ITeacher
     private async Task FetchSharedAsync(TeacherPrompt prompt, TeacherSampling sampling, int sampleIndex, string key, TeacherCompletion[] into, CancellationToken cancellationToken)
     {
         var mine = new Lazy<Task<TeacherCompletion>>(() => FetchAsync(prompt, sampling, sampleIndex, key, cancellationToken));
-        var shared = _inFlight.GetOrAdd(key, mine);
+        var shared = inFlight.GetOrAdd(key, mine);
         if (!ReferenceEquals(shared, mine))
         {
-            Interlocked.Increment(ref _hits);
+            Interlocked.Increment(ref hits);
         }
 
         try
@@ -96,7 +96,7 @@ public sealed class CachingTeacher : ITeacher
         {
             if (ReferenceEquals(shared, mine))
             {
-                _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<TeacherCompletion>>>(key, mine));
+                inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<TeacherCompletion>>>(key, mine));
             }
         }
     }
@@ -104,9 +104,9 @@ public sealed class CachingTeacher : ITeacher
     private async Task<TeacherCompletion> FetchAsync(TeacherPrompt prompt, TeacherSampling sampling, int sampleIndex, string key, CancellationToken cancellationToken)
     {
         // A call for the same key may have finished (and been cached) between the caller's cache miss and now.
-        if (_cache.TryGet(key, out var cached))
+        if (cache.TryGet(key, out var cached))
         {
-            Interlocked.Increment(ref _hits);
+            Interlocked.Increment(ref hits);
             return cached with { Cached = true };
         }
 
@@ -114,34 +114,34 @@ public sealed class CachingTeacher : ITeacher
         // that process's answer to appear in the cache (or for its lease to go, when its call failed or it died).
         var wait = TimeSpan.FromMilliseconds(20);
         IDisposable? lease;
-        while ((lease = _cache.Leases.TryAcquire(key)) is null)
+        while ((lease = cache.Leases.TryAcquire(key)) is null)
         {
             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
             wait = TimeSpan.FromMilliseconds(Math.Min(wait.TotalMilliseconds * 2, 250));
-            _cache.Refresh();
-            if (_cache.TryGet(key, out cached))
+            cache.Refresh();
+            if (cache.TryGet(key, out cached))
             {
-                Interlocked.Increment(ref _hits);
-                Interlocked.Increment(ref _otherProcessHits);
+                Interlocked.Increment(ref hits);
+                Interlocked.Increment(ref otherProcessHits);
                 return cached with { Cached = true };
             }
         }
         using (lease)
         {
             // The owner writes its answer before giving the lease up: look once more before paying for the call.
-            _cache.Refresh(force: true);
-            if (_cache.TryGet(key, out cached))
+            cache.Refresh(force: true);
+            if (cache.TryGet(key, out cached))
             {
-                Interlocked.Increment(ref _hits);
-                Interlocked.Increment(ref _otherProcessHits);
+                Interlocked.Increment(ref hits);
+                Interlocked.Increment(ref otherProcessHits);
                 return cached with { Cached = true };
             }
 
-            Interlocked.Increment(ref _calls);
+            Interlocked.Increment(ref calls);
             TeacherCompletion completion;
             try
             {
-                var answer = await _inner.CompleteAsync(prompt, sampling with { Samples = 1 }, cancellationToken).ConfigureAwait(false);
+                var answer = await inner.CompleteAsync(prompt, sampling with { Samples = 1 }, cancellationToken).ConfigureAwait(false);
                 completion = answer.Count > 0
                     ? answer[0]
                     : throw new TeacherCallFailedException($"Teacher {CacheIdentity} returned no completion for row '{prompt.RowId}'.", attempts: 1, lastStatus: null);
@@ -152,17 +152,17 @@ public sealed class CachingTeacher : ITeacher
             }
             catch (TeacherCallFailedException e) when (e.BudgetReached)
             {
-                Interlocked.Decrement(ref _calls);   // not made: it could have passed the budget
+                Interlocked.Decrement(ref calls);   // not made: it could have passed the budget
                 throw;
             }
             catch
             {
-                Interlocked.Increment(ref _failures);
+                Interlocked.Increment(ref failures);
                 throw;
             }
-            Interlocked.Add(ref _promptTokens, completion.PromptTokens ?? 0);
-            Interlocked.Add(ref _completionTokens, completion.CompletionTokens ?? 0);
-            _cache.Add(key, completion, CacheIdentity, sampleIndex);
+            Interlocked.Add(ref promptTokens, completion.PromptTokens ?? 0);
+            Interlocked.Add(ref completionTokens, completion.CompletionTokens ?? 0);
+            cache.Add(key, completion, CacheIdentity, sampleIndex);
             return completion;
         }
     }

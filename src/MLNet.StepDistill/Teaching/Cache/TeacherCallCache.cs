@@ -30,30 +30,30 @@ public sealed class TeacherCallCache : IDisposable
 
     private static readonly JsonSerializerOptions RecordJson = new(JsonSerializerDefaults.Web);
 
-    private readonly ConcurrentDictionary<string, TeacherCompletion> _completions = new(StringComparer.Ordinal);
-    private readonly Action<string>? _onWarning;
-    private readonly Lock _writeLock = new();
-    private readonly Lock _readLock = new();
-    private readonly Dictionary<string, (long Offset, int Lines)> _readUpTo = new(StringComparer.Ordinal);
-    private long _lastRefresh = long.MinValue / 2;
-    private FileStream? _writer;
-    private CacheLeases? _leases;
-    private bool _disposed;
+    private readonly ConcurrentDictionary<string, TeacherCompletion> completions = new(StringComparer.Ordinal);
+    private readonly Action<string>? onWarning;
+    private readonly Lock writeLock = new();
+    private readonly Lock readLock = new();
+    private readonly Dictionary<string, (long Offset, int Lines)> readUpTo = new(StringComparer.Ordinal);
+    private long lastRefresh = long.MinValue / 2;
+    private FileStream? writer;
+    private CacheLeases? leases;
+    private bool disposed;
 
     private TeacherCallCache(string folder, Action<string>? onWarning)
     {
         Folder = folder;
-        _onWarning = onWarning;
+        this.onWarning = onWarning;
     }
 
     /// <summary>The folder the cache lives in.</summary>
     public string Folder { get; }
 
     /// <summary>How many distinct keys the cache holds.</summary>
-    public int Count => _completions.Count;
+    public int Count => completions.Count;
 
     /// <summary>The lease files that keep two processes from asking the same prompt at once.</summary>
-    internal CacheLeases Leases => _leases ??= new CacheLeases(Folder);
+    internal CacheLeases Leases => leases ??= new CacheLeases(Folder);
 
     /// <summary>The file this cache appends to, or <c>null</c> before its first write.</summary>
     public string? WritePath { get; private set; }
@@ -113,7 +113,7 @@ public sealed class TeacherCallCache : IDisposable
 
     /// <summary>Looks a key up.</summary>
     public bool TryGet(string key, [NotNullWhen(true)] out TeacherCompletion? completion) =>
-        _completions.TryGetValue(key, out completion);
+        completions.TryGetValue(key, out completion);
 
     /// <summary>
     /// Stores a completion in memory and appends it to this cache's file as one flushed line. Safe to call from many
@@ -129,24 +129,24 @@ public sealed class TeacherCallCache : IDisposable
         ArgumentNullException.ThrowIfNull(completion);
         var record = new CacheRecord(key, teacher, sampleIndex, completion.Text, completion.PromptTokens, completion.CompletionTokens, DateTimeOffset.UtcNow);
         var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, RecordJson) + "\n");
-        lock (_writeLock)
+        lock (writeLock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var writer = _writer ??= CreateWriter();
+            ObjectDisposedException.ThrowIf(disposed, this);
+            var writer = this.writer ??= CreateWriter();
             writer.Write(line);
             writer.Flush();
         }
-        _completions[key] = completion;
+        completions[key] = completion;
     }
 
     /// <summary>Closes this cache's file.</summary>
     public void Dispose()
     {
-        lock (_writeLock)
+        lock (writeLock)
         {
-            _disposed = true;
-            _writer?.Dispose();
-            _writer = null;
+            disposed = true;
+            writer?.Dispose();
+            writer = null;
         }
     }
 
@@ -166,14 +166,14 @@ public sealed class TeacherCallCache : IDisposable
     /// <param name="force">Look now, however recently the last look was.</param>
     public void Refresh(bool force = false)
     {
-        lock (_readLock)
+        lock (readLock)
         {
             var now = Environment.TickCount64;
-            if (!force && now - _lastRefresh < 50)
+            if (!force && now - lastRefresh < 50)
             {
                 return;
             }
-            _lastRefresh = now;
+            lastRefresh = now;
             foreach (var path in Directory.EnumerateFiles(Folder, "*.jsonl").Order(StringComparer.Ordinal))
             {
                 if (path != WritePath)
@@ -186,7 +186,7 @@ public sealed class TeacherCallCache : IDisposable
 
     private void Load(string path, bool initial = true)
     {
-        var (offset, lineNumber) = _readUpTo.GetValueOrDefault(path);
+        var (offset, lineNumber) = readUpTo.GetValueOrDefault(path);
         if (!initial && new FileInfo(path) is var info && (!info.Exists || info.Length <= offset))
         {
             return;   // nothing new: a stat, not an open
@@ -221,7 +221,7 @@ public sealed class TeacherCallCache : IDisposable
             start += length + (end < 0 ? 0 : 1);
             if (end >= 0)
             {
-                _readUpTo[path] = (offset + start, lineNumber);
+                readUpTo[path] = (offset + start, lineNumber);
             }
             if (string.IsNullOrWhiteSpace(line))
             {
@@ -229,11 +229,11 @@ public sealed class TeacherCallCache : IDisposable
             }
             if (TryParse(line, out var record, out var problem))
             {
-                _completions[record.Key] = new TeacherCompletion(record.Text, record.PromptTokens, record.CompletionTokens);
+                completions[record.Key] = new TeacherCompletion(record.Text, record.PromptTokens, record.CompletionTokens);
             }
             else
             {
-                _onWarning?.Invoke($"{path}:{lineNumber}: skipped an unreadable teacher-cache record ({problem}).");
+                onWarning?.Invoke($"{path}:{lineNumber}: skipped an unreadable teacher-cache record ({problem}).");
             }
         }
     }

@@ -9,10 +9,10 @@ namespace MLNet.StepDistill.Teaching;
 /// </summary>
 internal sealed class CostBudget(double max)
 {
-    private readonly Lock _lock = new();
-    private double _spent;
-    private double _reserved;
-    private bool _reached;
+    private readonly Lock lockObject = new();
+    private double spent;
+    private double reserved;
+    private bool reached;
 
     public double Max => max;
 
@@ -20,9 +20,9 @@ internal sealed class CostBudget(double max)
     {
         get
         {
-            lock (_lock)
+            lock (lockObject)
             {
-                return _reached;
+                return reached;
             }
         }
     }
@@ -31,9 +31,9 @@ internal sealed class CostBudget(double max)
     {
         get
         {
-            lock (_lock)
+            lock (lockObject)
             {
-                return _spent;
+                return spent;
             }
         }
     }
@@ -41,14 +41,14 @@ internal sealed class CostBudget(double max)
     /// <summary>Reserves <paramref name="worstCase"/>, or refuses (for good) when it would pass the cap.</summary>
     public bool TryReserve(double worstCase)
     {
-        lock (_lock)
+        lock (lockObject)
         {
-            if (_reached || _spent + _reserved + worstCase > max)
+            if (reached || spent + reserved + worstCase > max)
             {
-                _reached = true;
+                reached = true;
                 return false;
             }
-            _reserved += worstCase;
+            reserved += worstCase;
             return true;
         }
     }
@@ -56,10 +56,10 @@ internal sealed class CostBudget(double max)
     /// <summary>Releases a reservation and books what the call really cost (0 for a call that failed without an answer).</summary>
     public void Settle(double reserved, double actual)
     {
-        lock (_lock)
+        lock (lockObject)
         {
-            _reserved -= reserved;
-            _spent += actual;
+            this.reserved -= reserved;
+            spent += actual;
         }
     }
 

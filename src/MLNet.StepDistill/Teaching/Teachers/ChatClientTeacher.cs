@@ -10,13 +10,13 @@ namespace MLNet.StepDistill.Teaching;
 /// </summary>
 public sealed class ChatClientTeacher : ITeacher, IDisposable
 {
-    private readonly IChatClient _client;
-    private readonly string? _modelId;
-    private readonly TeacherResilience _resilience;
-    private readonly bool _ownsClient;
-    private readonly string? _secret;
-    private volatile bool _anySucceeded;
-    private volatile bool _askedForSchema;
+    private readonly IChatClient client;
+    private readonly string? modelId;
+    private readonly TeacherResilience resilience;
+    private readonly bool ownsClient;
+    private readonly string? secret;
+    private volatile bool anySucceeded;
+    private volatile bool askedForSchema;
 
     /// <summary>The name the JSON schema of a structured reply has in requests.</summary>
     internal const string ResponseSchemaName = "teacher_answer";
@@ -37,12 +37,12 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
     internal ChatClientTeacher(IChatClient chatClient, string? modelId, string? cacheIdentity, TeacherCallOptions? options, bool ownsClient, string? secret, Uri? endpoint = null)
     {
         ArgumentNullException.ThrowIfNull(chatClient);
-        _client = chatClient;
-        _modelId = modelId;
+        client = chatClient;
+        this.modelId = modelId;
         Options = options ?? new TeacherCallOptions();
-        _resilience = new TeacherResilience(Options, e => TeacherFailure.Of(e).IsFatal(_anySucceeded));
-        _ownsClient = ownsClient;
-        _secret = string.IsNullOrEmpty(secret) ? null : secret;
+        resilience = new TeacherResilience(Options, e => TeacherFailure.Of(e).IsFatal(anySucceeded));
+        this.ownsClient = ownsClient;
+        this.secret = string.IsNullOrEmpty(secret) ? null : secret;
         CacheIdentity = cacheIdentity ?? IdentityFromMetadata(chatClient, modelId);
         var metadata = chatClient.GetService<ChatClientMetadata>();
         Endpoint = endpoint ?? metadata?.ProviderUri;
@@ -56,20 +56,20 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
     internal string Model { get; }
 
     /// <summary>The provider batch API this teacher can also use (see <see cref="RationaleAnnotatorOptions.Batch"/>), or <c>null</c>.</summary>
-    internal OpenAiBatchApi? BatchApi => _batchApi?.Value;
+    internal OpenAiBatchApi? BatchApi => batchApi?.Value;
 
     /// <summary>Builds <see cref="BatchApi"/> on first use (live-only runs never make its clients).</summary>
     internal Lazy<OpenAiBatchApi>? BatchApiFactory
     {
-        init => _batchApi = value;
+        init => batchApi = value;
     }
 
-    private readonly Lazy<OpenAiBatchApi>? _batchApi;
+    private readonly Lazy<OpenAiBatchApi>? batchApi;
 
     /// <summary>The sampling fields of one request, as the provider's chat-completions body names them (batch files reuse it).</summary>
     internal ChatOptions ChatOptionsFor(TeacherSampling sampling) => new()
     {
-        ModelId = _modelId,
+        ModelId = modelId,
         Temperature = sampling.Temperature,
         MaxOutputTokens = sampling.MaxOutputTokens,
     };
@@ -142,10 +142,10 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
     /// <summary>Releases the limiters, and the chat client when this teacher created it.</summary>
     public void Dispose()
     {
-        _resilience.Dispose();
-        if (_ownsClient)
+        resilience.Dispose();
+        if (ownsClient)
         {
-            _client.Dispose();
+            client.Dispose();
         }
     }
 
@@ -154,7 +154,7 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
         var attempts = new AttemptCounter();
         try
         {
-            return await _resilience.Pipeline.ExecuteAsync(
+            return await resilience.Pipeline.ExecuteAsync(
                 static async (state, token) =>
                 {
                     state.attempts.Count++;
@@ -186,19 +186,19 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
         {
             using var document = System.Text.Json.JsonDocument.Parse(schema);
             options.ResponseFormat = ChatResponseFormat.ForJsonSchema(document.RootElement.Clone(), ResponseSchemaName, "The teacher's rationale and label.");
-            _askedForSchema = true;
+            askedForSchema = true;
         }
 
-        var response = await _client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        _anySucceeded = true;
+        var response = await client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        anySucceeded = true;
         return new TeacherCompletion(response.Text, ToInt(response.Usage?.InputTokenCount), ToInt(response.Usage?.OutputTokenCount));
     }
 
     private TeacherCallFailedException Failed(Exception last, int attempts)
     {
         var failure = TeacherFailure.Of(last);
-        var inner = _secret is not null && last.ToString().Contains(_secret, StringComparison.Ordinal) ? null : last;
-        if (_askedForSchema && !_anySucceeded && failure.Status is 400 or 415 or 422)
+        var inner = secret is not null && last.ToString().Contains(secret, StringComparison.Ordinal) ? null : last;
+        if (askedForSchema && !anySucceeded && failure.Status is 400 or 415 or 422)
         {
             var endpoint = Endpoint is { } uri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(the chat client's endpoint)";
             var said = string.Join(' ', last.Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
@@ -206,7 +206,7 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
             return new TeacherCallFailedException(rejected, attempts, failure.Status, inner) { TeacherUnreachable = true };
         }
 
-        if (failure.IsFatal(_anySucceeded))
+        if (failure.IsFatal(anySucceeded))
         {
             var endpoint = Endpoint is { } uri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(the chat client's endpoint)";
             var status = failure.Status is { } code ? $"HTTP {code}" : failure.Reason;
@@ -219,7 +219,7 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
         return new TeacherCallFailedException(message, attempts, failure.Status, inner);
     }
 
-    private string Redact(string text) => _secret is null ? text : text.Replace(_secret, "***", StringComparison.Ordinal);
+    private string Redact(string text) => secret is null ? text : text.Replace(secret, "***", StringComparison.Ordinal);
 
     private static string IdentityFromMetadata(IChatClient client, string? modelId)
     {

@@ -10,7 +10,7 @@ namespace MLNet.StepDistill.Teaching;
 /// </summary>
 public sealed class RecordedTeacher : ITeacher
 {
-    private readonly Dictionary<string, string> _completions;
+    private readonly Dictionary<string, string> completions;
 
     /// <summary>Reads all recorded completions of one file.</summary>
     /// <param name="name">The teacher's name, e.g. <c>"palm-540b"</c>; part of <see cref="CacheIdentity"/>.</param>
@@ -22,7 +22,7 @@ public sealed class RecordedTeacher : ITeacher
         ArgumentException.ThrowIfNullOrWhiteSpace(completionsPath);
         Name = name;
         FilePath = completionsPath;
-        _completions = ReadCompletions(completionsPath);
+        completions = ReadCompletions(completionsPath);
     }
 
     /// <summary>The recorded teacher of a dataset split, as its manifest names it.</summary>
@@ -40,14 +40,14 @@ public sealed class RecordedTeacher : ITeacher
     public string FilePath { get; }
 
     /// <summary>How many completions are recorded.</summary>
-    public int Count => _completions.Count;
+    public int Count => completions.Count;
 
     /// <inheritdoc />
     /// <remarks><c>"recorded:" + name</c>, e.g. <c>"recorded:palm-540b"</c>.</remarks>
     public string CacheIdentity => $"recorded:{Name}";
 
     /// <summary>The recorded completion of a row, if there is one.</summary>
-    public bool TryGetCompletion(string rowId, out string completion) => _completions.TryGetValue(rowId, out completion!);
+    public bool TryGetCompletion(string rowId, out string completion) => completions.TryGetValue(rowId, out completion!);
 
     /// <inheritdoc />
     /// <exception cref="KeyNotFoundException">No completion is recorded for the row id (the message names the file and the id).</exception>
@@ -55,7 +55,7 @@ public sealed class RecordedTeacher : ITeacher
     {
         ArgumentNullException.ThrowIfNull(prompt);
         cancellationToken.ThrowIfCancellationRequested();
-        if (!_completions.TryGetValue(prompt.RowId, out var text))
+        if (!completions.TryGetValue(prompt.RowId, out var text))
         {
             throw new KeyNotFoundException($"{FilePath}: no recorded completion for id \"{prompt.RowId}\"");
         }

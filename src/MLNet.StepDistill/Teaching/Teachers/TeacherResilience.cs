@@ -11,31 +11,31 @@ namespace MLNet.StepDistill.Teaching;
 /// </summary>
 internal sealed class TeacherResilience : IDisposable
 {
-    private readonly ConcurrencyLimiter _concurrency;
-    private readonly TokenBucketRateLimiter? _rate;
+    private readonly ConcurrencyLimiter concurrency;
+    private readonly TokenBucketRateLimiter? rate;
 
     /// <param name="options">Retries, limits and timeouts.</param>
     /// <param name="stopRetrying">True for a failure that no retry can mend (e.g. connection refused before any success); <c>null</c> for none.</param>
     public TeacherResilience(TeacherCallOptions options, Func<Exception, bool>? stopRetrying = null)
     {
         options.Validate();
-        _concurrency = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        concurrency = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = options.MaxConcurrency,
             QueueLimit = int.MaxValue,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
-        _rate = options.RequestsPerSecond is { } perSecond ? CreateRateLimiter(perSecond) : null;
+        rate = options.RequestsPerSecond is { } perSecond ? CreateRateLimiter(perSecond) : null;
 
         var builder = new ResiliencePipelineBuilder();
         if (options.MaxRetries > 0)
         {
             builder.AddRetry(CreateRetry(options, stopRetrying ?? (_ => false)));
         }
-        builder.AddRateLimiter(_concurrency);
-        if (_rate is not null)
+        builder.AddRateLimiter(concurrency);
+        if (rate is not null)
         {
-            builder.AddRateLimiter(_rate);
+            builder.AddRateLimiter(rate);
         }
         builder.AddTimeout(options.PerCallTimeout);
         Pipeline = builder.Build();
@@ -46,8 +46,8 @@ internal sealed class TeacherResilience : IDisposable
 
     public void Dispose()
     {
-        _concurrency.Dispose();
-        _rate?.Dispose();
+        concurrency.Dispose();
+        rate?.Dispose();
     }
 
     private static RetryStrategyOptions CreateRetry(TeacherCallOptions options, Func<Exception, bool> stopRetrying) => new()
