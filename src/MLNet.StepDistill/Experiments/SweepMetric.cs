@@ -4,7 +4,7 @@ using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Experiments;
 
-/// <summary>What a <see cref="DistillationSweep"/> maximises on the validation rows: accuracy, macro accuracy, or your own function.</summary>
+/// <summary>What a <see cref="StudentSweep"/> maximises on the validation rows: accuracy, macro accuracy, or your own function.</summary>
 public sealed class SweepMetric
 {
     private readonly Func<MLContext, Seq2SeqStudentTransformer, TaskFamily, IReadOnlyList<AnnotatedRow>, double> compute;

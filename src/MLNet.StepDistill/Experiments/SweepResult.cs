@@ -7,7 +7,7 @@ using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Experiments;
 
-/// <summary>What a <see cref="DistillationSweep"/> found: the leaderboard (best first) and the best trial's fitted student (dispose the result to free it).</summary>
+/// <summary>What a <see cref="StudentSweep"/> found: the leaderboard (best first) and the best trial's fitted student (dispose the result to free it).</summary>
 public sealed class SweepResult : IDisposable
 {
     internal SweepResult(string dataset, string metric, SweepTuner tuner, int trainRows, int validationRows, int testRows, IReadOnlyList<SweepTrial> leaderboard,
@@ -31,7 +31,7 @@ public sealed class SweepResult : IDisposable
         PeakMemoryBytes = peakMemoryBytes;
     }
 
-    /// <summary>How many trials trained side by side (<see cref="DistillationSweep.SetParallel"/>).</summary>
+    /// <summary>How many trials trained side by side (<see cref="StudentSweep.SetParallel"/>).</summary>
     public int Parallel { get; }
 
     /// <summary>The process's peak resident memory (VmHWM of /proc/self/status; 0 where there is none) when the sweep ended: the peak of its trials side by side.</summary>

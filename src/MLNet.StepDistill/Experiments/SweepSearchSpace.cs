@@ -3,7 +3,7 @@ using MLNet.StepDistill.Tasks;
 namespace MLNet.StepDistill.Experiments;
 
 /// <summary>
-/// Where a <see cref="DistillationSweep"/> looks. Every trial draws each setting independently (seeded): a method, a
+/// Where a <see cref="StudentSweep"/> looks. Every trial draws each setting independently (seeded): a method, a
 /// student and the listed choices uniformly, alpha uniformly in its range, the learning rate and the steps log-uniformly
 /// in theirs. The defaults suit a student trained from scratch on a CPU in a budget of minutes; widen them for a GPU.
 /// </summary>

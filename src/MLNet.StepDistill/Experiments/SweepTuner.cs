@@ -1,6 +1,6 @@
 namespace MLNet.StepDistill.Experiments;
 
-/// <summary>How a <see cref="DistillationSweep"/> chooses the next trial's settings.</summary>
+/// <summary>How a <see cref="StudentSweep"/> chooses the next trial's settings.</summary>
 public enum SweepTuner
 {
     /// <summary>Every trial draws all its settings at random (seeded) from the search space, steps included.</summary>

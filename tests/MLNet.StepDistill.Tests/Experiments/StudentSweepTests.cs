@@ -11,7 +11,7 @@ namespace MLNet.StepDistill.Tests.Experiments;
 
 /// <summary>The sweep end to end on a very small configuration: e-SNLI rows, a tiny student, two or three steps a trial.</summary>
 [Collection(TorchRandomStateCollection.Name)]
-public sealed class DistillationSweepTests
+public sealed class StudentSweepTests
 {
     private static readonly Lazy<(IReadOnlyList<AnnotatedRow> Train, IReadOnlyList<AnnotatedRow> Test)> Rows = new(() =>
     {
@@ -25,7 +25,7 @@ public sealed class DistillationSweepTests
         Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
     };
 
-    private static DistillationSweep Sweep(MLContext ml) => ml.StepDistill().CreateSweep(TrainingFixtures.Dataset("esnli"), Rows.Value.Train)
+    private static StudentSweep Sweep(MLContext ml) => ml.StepDistill().CreateSweep(TrainingFixtures.Dataset("esnli"), Rows.Value.Train)
         .SetSearchSpace(Fast())
         .SetTokenizer(TrainingFixtures.TokenizerPath)
         .SetValidationFraction(0.2, maxRows: 6)

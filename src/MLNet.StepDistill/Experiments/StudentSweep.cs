@@ -16,7 +16,7 @@ namespace MLNet.StepDistill.Experiments;
 /// <see cref="SweepMetric"/>. A trial still training when the budget ends is stopped there (and
 /// listed as stopped, as is every trial in flight); the best trial's fitted student is returned with the leaderboard.
 /// </summary>
-public sealed class DistillationSweep
+public sealed class StudentSweep
 {
     private readonly MLContext mlContext;
     private readonly TaskDataset dataset;
@@ -36,7 +36,7 @@ public sealed class DistillationSweep
     private int reductionFactor = 3;
     private int parallel = SideBySideRuns.DefaultParallel();
 
-    internal DistillationSweep(MLContext mlContext, TaskDataset dataset, IReadOnlyList<AnnotatedRow> train)
+    internal StudentSweep(MLContext mlContext, TaskDataset dataset, IReadOnlyList<AnnotatedRow> train)
     {
         this.mlContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
         this.dataset = dataset ?? throw new ArgumentNullException(nameof(dataset));
@@ -48,7 +48,7 @@ public sealed class DistillationSweep
     }
 
     /// <summary>The time budget in seconds for all trials together. Default 600.</summary>
-    public DistillationSweep SetTrainingTime(double seconds)
+    public StudentSweep SetTrainingTime(double seconds)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(seconds);
         trainingSeconds = seconds;
@@ -56,7 +56,7 @@ public sealed class DistillationSweep
     }
 
     /// <summary>The most trials to run. Default: as many as the time allows.</summary>
-    public DistillationSweep SetMaxTrials(int trials)
+    public StudentSweep SetMaxTrials(int trials)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trials);
         maxTrials = trials;
@@ -64,7 +64,7 @@ public sealed class DistillationSweep
     }
 
     /// <summary>Where to look (see <see cref="SweepSearchSpace"/> for the default ranges).</summary>
-    public DistillationSweep SetSearchSpace(SweepSearchSpace space)
+    public StudentSweep SetSearchSpace(SweepSearchSpace space)
     {
         ArgumentNullException.ThrowIfNull(space);
         space.Validate();
@@ -73,7 +73,7 @@ public sealed class DistillationSweep
     }
 
     /// <summary>Validate on these rows (the training rows are then all trained on).</summary>
-    public DistillationSweep SetValidationData(IReadOnlyList<AnnotatedRow> rows)
+    public StudentSweep SetValidationData(IReadOnlyList<AnnotatedRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
         if (rows.Count == 0)
@@ -89,7 +89,7 @@ public sealed class DistillationSweep
     /// Without <see cref="SetValidationData"/>: carve <paramref name="fraction"/> of the training rows (at most
     /// <paramref name="maxRows"/>) for validation, chosen with the sweep's seed. Default 0.2, at most 300 rows.
     /// </summary>
-    public DistillationSweep SetValidationFraction(double fraction, int maxRows = 300)
+    public StudentSweep SetValidationFraction(double fraction, int maxRows = 300)
     {
         if (fraction is <= 0 or >= 1)
         {
@@ -102,28 +102,28 @@ public sealed class DistillationSweep
     }
 
     /// <summary>Also score every finished trial on these rows (reported, never used to choose).</summary>
-    public DistillationSweep SetTestData(IReadOnlyList<AnnotatedRow> rows)
+    public StudentSweep SetTestData(IReadOnlyList<AnnotatedRow> rows)
     {
         test = rows ?? throw new ArgumentNullException(nameof(rows));
         return this;
     }
 
     /// <summary>The metric to maximise. Default <see cref="SweepMetric.Accuracy"/>.</summary>
-    public DistillationSweep SetMetric(SweepMetric value)
+    public StudentSweep SetMetric(SweepMetric value)
     {
         metric = value ?? throw new ArgumentNullException(nameof(value));
         return this;
     }
 
     /// <summary>The seed of the settings drawn, the validation carve and every trial's training. Default 0.</summary>
-    public DistillationSweep SetSeed(int value)
+    public StudentSweep SetSeed(int value)
     {
         seed = value;
         return this;
     }
 
     /// <summary>The torch device of every trial. Default <c>"cpu"</c>.</summary>
-    public DistillationSweep SetDevice(string value)
+    public StudentSweep SetDevice(string value)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(value);
         device = value;
@@ -131,7 +131,7 @@ public sealed class DistillationSweep
     }
 
     /// <summary>The SentencePiece model for presets; default the shipped one.</summary>
-    public DistillationSweep SetTokenizer(string? path)
+    public StudentSweep SetTokenizer(string? path)
     {
         tokenizerPath = path;
         return this;
@@ -142,7 +142,7 @@ public sealed class DistillationSweep
     /// <see cref="SweepTuner.SuccessiveHalving"/> with <paramref name="reductionFactor"/> η (default 3: a third of each
     /// rung goes on, with three times the steps).
     /// </summary>
-    public DistillationSweep SetTuner(SweepTuner value, int reductionFactor = 3)
+    public StudentSweep SetTuner(SweepTuner value, int reductionFactor = 3)
     {
         if (!Enum.IsDefined(value))
         {
@@ -161,7 +161,7 @@ public sealed class DistillationSweep
     /// cores. Random trials start in trial order as others finish; successive halving runs the trials of a rung side by
     /// side and chooses the next rung when the rung is done.
     /// </summary>
-    public DistillationSweep SetParallel(int trials)
+    public StudentSweep SetParallel(int trials)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(trials);
         parallel = trials;
@@ -169,7 +169,7 @@ public sealed class DistillationSweep
     }
 
     /// <summary>Receives trial started, every step, and trial finished (with its metric); with trials side by side, from their threads.</summary>
-    public DistillationSweep SetProgress(IProgress<SweepProgress>? value)
+    public StudentSweep SetProgress(IProgress<SweepProgress>? value)
     {
         progress = value;
         return this;
