@@ -35,6 +35,7 @@ internal static class CliOptionErrors
         ["TeacherPricePerMillionOutputTokens"] = "--teacher-price-out",
         ["AnnotatedRowsPath"] = "--annotated",
         ["ExplainedRowsPath"] = "--explained",
+        ["Parallel"] = "--parallel",
     };
 
     /// <summary>The error for <paramref name="command"/>, prefixed by the flag when the library named an option the CLI sets.</summary>

@@ -180,9 +180,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.OutputFolder = Out;
             options.ReportOnly = ReportOnly;
             options.DropUnknownLabels = DropUnknownLabels;
-            options.Parallel = Parallel is null or > 0
-                ? Parallel
-                : throw new UserFacingException($"experiment: --parallel must be a positive number of runs side by side, got {Parallel}");
+            options.Parallel = Parallel;   // checked by the experiment (Options.Parallel), named --parallel by CliOptionErrors
             return options;
         }
 
@@ -334,36 +332,33 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
                 var runs = new Dictionary<int, ProgressTask>();
                 var done = new Dictionary<int, double>();
                 var finishedRuns = new HashSet<int>();
-                var gate = new Lock();
+                // SynchronousProgress hands over one report at a time, from whichever run's thread sent it.
                 options.Progress = new SynchronousProgress<ExperimentRunProgress>(p =>
                 {
-                    lock (gate)
+                    done[p.Run] = p.Finished is null ? p.Step?.Step ?? 0 : options.Steps;
+                    total.Value = Math.Min(totalSteps, done.Values.Sum());
+                    total.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"experiment: {finishedRuns.Count} of {p.RunCount} runs"));
+                    if (p.Finished is not null)
                     {
-                        done[p.Run] = p.Finished is null ? p.Step?.Step ?? 0 : options.Steps;
-                        total.Value = Math.Min(totalSteps, done.Values.Sum());
-                        total.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"experiment: {finishedRuns.Count} of {p.RunCount} runs"));
-                        if (p.Finished is not null)
+                        finishedRuns.Add(p.Run);
+                        if (runs.Remove(p.Run, out var finished))
                         {
-                            finishedRuns.Add(p.Run);
-                            if (runs.Remove(p.Run, out var finished))
-                            {
-                                finished.Value = finished.MaxValue;
-                                finished.StopTask();
-                            }
-
-                            return;
+                            finished.Value = finished.MaxValue;
+                            finished.StopTask();
                         }
 
-                        if (p.Step is { } step)
-                        {
-                            if (!runs.TryGetValue(p.Run, out var task))
-                            {
-                                runs[p.Run] = task = context.AddTaskBefore("run", total, maxValue: step.TotalSteps);
-                            }
+                        return;
+                    }
 
-                            task.Value = step.Step;
-                            task.Description = Markup.Escape(Describe(p));
+                    if (p.Step is { } step)
+                    {
+                        if (!runs.TryGetValue(p.Run, out var task))
+                        {
+                            runs[p.Run] = task = context.AddTaskBefore("run", total, maxValue: step.TotalSteps);
                         }
+
+                        task.Value = step.Step;
+                        task.Description = Markup.Escape(Describe(p));
                     }
                 });
                 outcome = experiment.Run(cancellationToken);
