@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using MLNet.StepDistill.Diagnostics;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
 using static TorchSharp.torch;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
+using MLNet.StepDistill.Diagnostics;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Training;
 

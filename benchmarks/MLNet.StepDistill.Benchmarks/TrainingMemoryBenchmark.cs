@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
+using MLNet.StepDistill.Diagnostics;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.T5;

@@ -1,4 +1,5 @@
 using MLNet.StepDistill.Cli.Commands;
+using MLNet.StepDistill.Files;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Teaching;

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNet.StepDistill.Files;
 
 namespace MLNet.StepDistill.Pipeline;
 

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
-using MLNet.StepDistill.T5;
+using MLNet.StepDistill.Files;
 
 namespace MLNet.StepDistill.Pipeline;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using MLNet.StepDistill.Files;
 
 namespace MLNet.StepDistill.T5;
 

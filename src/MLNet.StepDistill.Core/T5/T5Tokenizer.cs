@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
+using MLNet.StepDistill.Files;
 
 namespace MLNet.StepDistill.T5;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.StepDistill.Files;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
 

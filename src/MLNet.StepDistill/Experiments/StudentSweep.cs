@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.StepDistill.Diagnostics;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.StepDistill.Deployment;
+using MLNet.StepDistill.Files;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MLNet.StepDistill.Deployment;
+using MLNet.StepDistill.Files;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
 

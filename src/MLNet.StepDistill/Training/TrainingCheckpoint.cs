@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
+using MLNet.StepDistill.Files;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
 using TorchSharp;

@@ -1,5 +1,6 @@
 using System.Text;
 using MLNet.StepDistill.Cli;
+using MLNet.StepDistill.Files;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Tests.Cli;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MLNet.StepDistill.Files;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 using Xunit;

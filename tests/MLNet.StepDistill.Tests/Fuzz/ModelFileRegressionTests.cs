@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
+using MLNet.StepDistill.Files;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tests.Training;

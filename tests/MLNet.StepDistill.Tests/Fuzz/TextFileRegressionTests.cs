@@ -1,6 +1,6 @@
 using System.Numerics;
 using System.Text;
-
+using MLNet.StepDistill.Files;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Tests.T5;

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using MLNet.StepDistill.Files;
 using MLNet.StepDistill.T5;
 using TorchSharp;
 using TorchSharp.PyBridge;

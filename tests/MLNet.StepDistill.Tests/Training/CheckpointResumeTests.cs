@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNet.StepDistill.Files;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;

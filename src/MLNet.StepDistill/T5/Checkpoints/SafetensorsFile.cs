@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MLNet.StepDistill.Files;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Text.Json;
+using MLNet.StepDistill.Files;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;

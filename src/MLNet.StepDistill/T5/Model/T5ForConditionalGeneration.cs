@@ -1,3 +1,4 @@
+using MLNet.StepDistill.Files;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

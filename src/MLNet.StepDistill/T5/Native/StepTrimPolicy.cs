@@ -1,4 +1,4 @@
-using System.Globalization;
+using MLNet.StepDistill.Diagnostics;
 
 namespace MLNet.StepDistill.T5;
 
@@ -19,7 +19,7 @@ namespace MLNet.StepDistill.T5;
 /// run in one process: every trim re-measures the baseline from what is live in the process then, growth from any of
 /// them triggers the next trim, and a training that starts (or ends) moves the baseline at that trim. Calls are
 /// serialised by a lock; a trim from one training's thread only returns free pages, so the other training's tensors are
-/// untouched (its next step may fault some pages in again). A process without <c>/proc/self/statm</c> trims every step.
+/// untouched (its next step may fault some pages in again). A process without <c>/proc</c> (no resident size to read) trims every step.
 /// </remarks>
 internal sealed class StepTrimPolicy
 {
@@ -32,14 +32,14 @@ internal sealed class StepTrimPolicy
     /// <paramref name="slackBytes"/>; 0 trims after every step, <see cref="long.MaxValue"/> never.
     /// </summary>
     /// <param name="slackBytes">The growth allowed past the baseline.</param>
-    /// <param name="residentBytes">Reads the process's resident size (default <see cref="ResidentBytes"/>; tests pass their own).</param>
+    /// <param name="residentBytes">Reads the process's resident size (default <see cref="ProcessMemory.Resident"/>; tests pass their own).</param>
     /// <param name="fromTrim">Measure the growth from the resident size right after the last trim (the live set) instead of after the first step that follows it.</param>
     public StepTrimPolicy(long slackBytes, Func<long>? residentBytes = null, bool fromTrim = false)
     {
         FromTrim = fromTrim;
         ArgumentOutOfRangeException.ThrowIfNegative(slackBytes);
         SlackBytes = slackBytes;
-        this.residentBytes = residentBytes ?? ResidentBytes;
+        this.residentBytes = residentBytes ?? (() => ProcessMemory.Resident);
     }
 
     /// <summary>
@@ -89,20 +89,6 @@ internal sealed class StepTrimPolicy
             Trims++;
             baseline = FromTrim ? residentBytes() : -1;
             return true;
-        }
-    }
-
-    /// <summary>The process's resident set size in bytes from <c>/proc/self/statm</c> (0 where it cannot be read).</summary>
-    internal static long ResidentBytes()
-    {
-        try
-        {
-            var fields = File.ReadAllText("/proc/self/statm").Split(' ');
-            return long.Parse(fields[1], CultureInfo.InvariantCulture) * Environment.SystemPageSize;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-        {
-            return 0;
         }
     }
 }

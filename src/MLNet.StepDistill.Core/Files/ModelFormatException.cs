@@ -1,4 +1,4 @@
-namespace MLNet.StepDistill.T5;
+namespace MLNet.StepDistill.Files;
 
 /// <summary>
 /// A model, checkpoint, tokenizer or config file that cannot be loaded as it is: malformed, truncated, inconsistent

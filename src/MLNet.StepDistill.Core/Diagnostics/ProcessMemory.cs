@@ -1,4 +1,4 @@
-namespace MLNet.StepDistill.Pipeline;
+namespace MLNet.StepDistill.Diagnostics;
 
 /// <summary>
 /// This process's resident memory from <c>/proc/self/status</c> (Linux): now, and the kernel's high-water mark. The

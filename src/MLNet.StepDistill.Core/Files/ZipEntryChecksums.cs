@@ -1,6 +1,6 @@
 using System.IO.Compression;
 
-namespace MLNet.StepDistill.T5;
+namespace MLNet.StepDistill.Files;
 
 /// <summary>
 /// Verifies a zip (an ML.NET model zip, a <c>torch.save</c> <c>pytorch_model.bin</c>) before anything in it is used: the

@@ -1,4 +1,4 @@
-namespace MLNet.StepDistill.T5;
+namespace MLNet.StepDistill.Files;
 
 /// <summary>
 /// A file whose content does not match its own checksum (a zip entry's CRC-32, a training checkpoint's SHA-256): it was
