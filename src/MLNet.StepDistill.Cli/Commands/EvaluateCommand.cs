@@ -78,8 +78,8 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         }
 
         var ml = new MLContext(0);
-        using var student = ServedStudent.Load("evaluate", ml, settings.Model);
-        var summary = StudentEvaluation.Evaluate(ml, student, dataset, rows);
+        using var loaded = ModelFiles.LoadServed("evaluate", settings.Model);
+        var summary = StudentEvaluation.Evaluate(ml, loaded.Student, dataset, rows);
         Print(summary, dataset.Manifest.Name, settings.Split, settings.Json, dropped.Count);
         return 0;
     }

@@ -48,19 +48,16 @@ internal sealed class ExportOnnxCommand : Command<ExportOnnxCommand.Settings>
             throw new UserFacingException($"export-onnx: --out {settings.Out} is a file; name a folder");
         }
 
-        var ml = new MLContext(0);
-        var model = ModelFiles.Load("export-onnx", ml, settings.Model);
+        using var loaded = ModelFiles.LoadServed("export-onnx", settings.Model);
+        var student = loaded.Student as Seq2SeqStudentTransformer
+            ?? throw new UserFacingException($"export-onnx: --model {settings.Model} holds an ONNX student already (served by ONNX Runtime); there is nothing to export");
         try
         {
-            StudentEvaluation.FindStudent(model).ExportOnnx(settings.Out);
+            student.ExportOnnx(settings.Out);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new UserFacingException($"export-onnx: --out {settings.Out}: {ex.Message}");
-        }
-        finally
-        {
-            (model as IDisposable)?.Dispose();
         }
 
         foreach (var file in Directory.GetFiles(settings.Out).Order(StringComparer.Ordinal))

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
@@ -38,7 +39,7 @@ internal static class FileScoring
     /// <param name="batchSize">Rows read and answered together.</param>
     /// <param name="output">Progress and the closing line (a Spectre progress bar when it is the interactive console).</param>
     /// <param name="errors">Where unreadable rows are reported.</param>
-    public static Summary Run(MLContext ml, ServedStudent student, Func<TaskExample, string> format, TaskSchema schema, string input, string outPath,
+    public static Summary Run(MLContext ml, IStudentTransformer student, Func<TaskExample, string> format, TaskSchema schema, string input, string outPath,
         int batchSize, bool withRationale, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
         using var source = OpenInput(input);
@@ -126,7 +127,7 @@ internal static class FileScoring
     }
 
     /// <summary>One Transform for the batch's readable rows, then a line per row in order: its answer, or its error.</summary>
-    private static void WriteBatch(MLContext ml, ServedStudent student, Func<TaskExample, string> format, List<TaskFileRow> batch, bool withRationale,
+    private static void WriteBatch(MLContext ml, IStudentTransformer student, Func<TaskExample, string> format, List<TaskFileRow> batch, bool withRationale,
         Utf8JsonWriter writer, Stream sink)
     {
         var readable = batch.Where(r => r.Example is not null)
@@ -192,9 +193,9 @@ internal static class FileScoring
     internal sealed record RowAnswer(string Label, string? Choice, IReadOnlyList<(string Name, float Score)>? Scores, string? Rationale);
 
     /// <summary>The student's answers to <paramref name="rows"/>, in order, read from one cursor (one pass of the model).</summary>
-    internal static RowAnswer[] Answer(MLContext ml, ServedStudent student, AnnotatedRow[] rows, bool withRationale)
+    internal static RowAnswer[] Answer(MLContext ml, IStudentTransformer student, AnnotatedRow[] rows, bool withRationale)
     {
-        var scored = student.Student.Transform(AnnotatedSplit.ToDataView(ml, rows));
+        var scored = student.Transform(AnnotatedSplit.ToDataView(ml, rows));
         var schema = scored.Schema;
         var names = student.IsOpenTarget ? null : ScoreNames(schema, student);
         var columns = new List<DataViewSchema.Column> { schema["PredictedText"] };
@@ -242,7 +243,7 @@ internal static class FileScoring
     }
 
     /// <summary>The class names of the Score column: its slot names (the labels, or the choice positions a, b, ...).</summary>
-    public static IReadOnlyList<string> ScoreNames(DataViewSchema schema, ServedStudent student)
+    public static IReadOnlyList<string> ScoreNames(DataViewSchema schema, IStudentTransformer student)
     {
         var score = schema.GetColumnOrNull("Score");
         if (score is { } column && column.HasSlotNames())

@@ -1,4 +1,6 @@
 using Microsoft.ML;
+using MLNet.StepDistill.Onnx;
+using MLNet.StepDistill.Serving;
 
 namespace MLNet.StepDistill.Cli.Commands;
 
@@ -28,11 +30,17 @@ internal static class ModelFiles
         }
     }
 
-    public static ITransformer Load(string command, MLContext ml, string path)
+    /// <summary>
+    /// Loads <paramref name="path"/> as Serving loads it: a folder is an ONNX export, a file a model zip (a TorchSharp
+    /// student, or ONNX students saved in a zip), with its input format when it has one. File problems name
+    /// <c>--model</c>.
+    /// </summary>
+    public static StepDistillServedModel LoadServed(string command, string path)
     {
         try
         {
-            return ml.StepDistill().LoadModel(path, out _);
+            // ONNX Runtime chooses its own threads here, as the commands always let it (Serving defaults to one per request).
+            return StepDistillServedModel.Load(path, new StepDistillPredictorOptions { ModelPath = path, OnnxRuntime = new OnnxRuntimeOptions() });
         }
         catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {

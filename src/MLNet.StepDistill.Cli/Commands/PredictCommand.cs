@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
 using MLNet.StepDistill.Training;
@@ -98,8 +99,8 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
 
         CliThreads.Apply("predict", settings.Threads);
         var ml = new MLContext(0);
-        using var loaded = ServedStudent.Load("predict", ml, settings.Model);
-        var student = settings.Rationale ? WithRationale(loaded) : loaded;
+        using var loaded = ModelFiles.LoadServed("predict", settings.Model);
+        var student = settings.Rationale ? WithRationale(loaded.Student) : loaded.Student;
 
         var choices = settings.Choices?.Split('|', StringSplitOptions.TrimEntries) ?? [];
         if (student.IsMultipleChoice && choices.Length == 0)
@@ -184,7 +185,7 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
 
         CliThreads.Apply("predict", settings.Threads);
         var ml = new MLContext(0);
-        using var loaded = ServedStudent.Load("predict", ml, settings.Model!);
+        using var loaded = ModelFiles.LoadServed("predict", settings.Model!);
         var saved = loaded.Format;
         if (dataset is null && saved is null)
         {
@@ -200,7 +201,7 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         Func<TaskExample, string> format = saved is not null && dataset is null
             ? saved.FormatInput
             : schema.Family.CreateFormat(saved?.EndOfSequence ?? NliFormat.T5EndOfSequence).FormatInput;
-        var student = settings.Rationale ? WithRationale(loaded) : loaded;
+        var student = settings.Rationale ? WithRationale(loaded.Student) : loaded.Student;
 
         var summary = FileScoring.Run(ml, student, format, schema, input, settings.Out, settings.BatchSize ?? 256, settings.Rationale, output, errors, cancellationToken);
         if (summary.Unreadable > 0)
@@ -213,7 +214,7 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
 
 
     /// <summary>The student that also explains its answers (<c>--rationale</c>).</summary>
-    private static ServedStudent WithRationale(ServedStudent student)
+    private static IStudentTransformer WithRationale(IStudentTransformer student)
     {
         try
         {

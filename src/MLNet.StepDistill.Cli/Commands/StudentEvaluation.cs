@@ -11,9 +11,9 @@ namespace MLNet.StepDistill.Cli.Commands;
 internal static class StudentEvaluation
 {
     /// <summary>Accuracy of a student served by either runtime (a TorchSharp zip or an exported ONNX folder) on annotated rows (their input already formatted), with the family's comparison.</summary>
-    public static EvaluationSummary Evaluate(MLContext ml, ServedStudent student, TaskDataset dataset, IReadOnlyList<AnnotatedRow> rows)
+    public static EvaluationSummary Evaluate(MLContext ml, IStudentTransformer student, TaskDataset dataset, IReadOnlyList<AnnotatedRow> rows)
     {
-        var model = student.Student;
+        var model = student;
         var data = AnnotatedSplit.ToDataView(ml, rows);
         if (student.IsOpenTarget)
         {
@@ -67,16 +67,6 @@ internal static class StudentEvaluation
         var source = dataset.Manifest.SourcePath is { } path ? $" ({path})" : "";
         return new UserFacingException($"evaluate: none of the {rowCount} rows of dataset {dataset.Manifest.Name}{source} can be scored: {why}");
     }
-
-    /// <summary>The student inside a pipeline (the last one).</summary>
-    public static Seq2SeqStudentTransformer FindStudent(ITransformer model) => model switch
-    {
-        Seq2SeqStudentTransformer student => student,
-        StepDistillModel loaded => loaded.Components.OfType<Seq2SeqStudentTransformer>().LastOrDefault()
-            ?? throw new UserFacingException($"the model {loaded.Source} holds no MLNet.StepDistill student"),
-        IEnumerable<ITransformer> chain => chain.Reverse().Select(t => t is Seq2SeqStudentTransformer or IEnumerable<ITransformer> ? FindStudent(t) : null).First(s => s is not null)!,
-        _ => throw new UserFacingException("the model holds no MLNet.StepDistill student"),
-    };
 }
 
 /// <summary>What evaluate prints: <paramref name="ScoredRows"/> of <paramref name="Rows"/> had a gold label the metrics could use.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MLNet.StepDistill.Cli.Commands;
+using MLNet.StepDistill.Onnx;
 using MLNet.StepDistill.Tests.Tasks;
 using Xunit;
 
@@ -46,6 +47,26 @@ public sealed class OnnxCommandsTests(StudentCommandsTests.TrainedModel trained)
 
         Assert.Equal(Predict(trained.ModelPath), Predict(folder));
 
+        // The commands load a model the way Serving does, so a zip of ONNX students (SaveModel of the exported student)
+        // evaluates as the folder does, and export-onnx says it holds nothing left to export.
+        var onnxZip = Path.Combine(temp.Path, "onnx-student.zip");
+        var ml = new Microsoft.ML.MLContext(0);
+        using (var onnxStudent = ml.StepDistillOnnx().LoadStudent(folder))
+        {
+            var inputSchema = ml.Data.LoadFromEnumerable(new[] { new StudentInputRow { Input = "x", Choices = ["a", "b"] } }).Schema;
+            ml.StepDistillOnnx().SaveModel(onnxStudent, inputSchema, onnxZip);
+        }
+
+        using (var fromOnnxZip = JsonDocument.Parse(Evaluate(onnxZip)))
+        {
+            Assert.Equal(fromFolder.RootElement.GetProperty("accuracy").GetDouble(), fromOnnxZip.RootElement.GetProperty("accuracy").GetDouble());
+            Assert.Equal(fromFolder.RootElement.GetProperty("logLoss").GetDouble(), fromOnnxZip.RootElement.GetProperty("logLoss").GetDouble(), 6);
+        }
+
+        var again = Assert.Throws<UserFacingException>(() => new ExportOnnxCommand(new StringWriter()).Execute(null!, new ExportOnnxCommand.Settings { Model = onnxZip, Out = Path.Combine(temp.Path, "again") }, CancellationToken.None));
+        Assert.Contains($"--model {onnxZip} holds an ONNX student already", again.Message);
+        Assert.False(Directory.Exists(Path.Combine(temp.Path, "again")));
+
         // A file of rows: the folder keeps no input format, so it reads the rows with --dataset's fields.
         var rows = temp.Write("rows.jsonl", string.Join("\n", File.ReadLines(Path.Combine(RepoPaths.Dataset("cqa"), "test.jsonl")).Take(5)));
         var noFormat = Assert.Throws<UserFacingException>(() => new PredictCommand(new StringWriter()).Execute(null!, new PredictCommand.Settings
@@ -85,5 +106,12 @@ public sealed class OnnxCommandsTests(StudentCommandsTests.TrainedModel trained)
         }, CancellationToken.None));
         Assert.Contains("manifest.json", error.Message);
         Assert.Contains("--model", error.Message);
+    }
+
+    private sealed class StudentInputRow
+    {
+        public string Input { get; set; } = "";
+
+        public string[] Choices { get; set; } = [];
     }
 }
