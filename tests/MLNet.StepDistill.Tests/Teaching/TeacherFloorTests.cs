@@ -10,10 +10,10 @@ using Xunit.Abstractions;
 namespace MLNet.StepDistill.Tests.Teaching;
 
 /// <summary>
-/// The annotation of the recorded PaLM completions (the annotator's report) must reach the floor of datasets/README.md: teacher accuracy at least
-/// the table's figure, rows with no label found at most the table's figure. The floors are read from the README;
-/// its accuracies are rounded to four decimals (e-SNLI valid: 7201 / 9842 = 0.73166 is written 0.7317), so the
-/// measured accuracy is compared at the table's precision.
+/// The annotation of the recorded PaLM completions (the annotator's report) must reach the floor of datasets/README.md:
+/// teacher accuracy at least the table's figure, rows with no label found at most the table's figure. The floors are
+/// read from the README; its accuracies are rounded to four decimals (e-SNLI valid: 7201 / 9842 = 0.73166 is written
+/// 0.7317), so the measured accuracy is compared at the table's precision.
 /// </summary>
 public partial class TeacherFloorTests(ITestOutputHelper output)
 {
