@@ -21,7 +21,7 @@ public partial class TeacherFloorTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(FloorSplits))]
-    public async Task Recorded_teacher_parse_reaches_the_readme_floor(string name, string split)
+    public async Task Recorded_teacher_annotation_reaches_the_readme_floor(string name, string split)
     {
         var (floorAccuracy, maxNoLabel) = ReadmeFloor(name, split);
         var dataset = TaskDataset.Open(RepoPaths.Dataset(name));
