@@ -94,7 +94,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         public double Timeout { get; init; } = 120;
 
         [CommandOption("--max-failed-fraction <F>")]
-        [Description("Exit non-zero when more than this fraction of rows end without a usable label (parse-failed or call-failed), and always when no row did; one failing reply is printed with the reason.")]
+        [Description("Exit non-zero when more than this fraction of rows end without a usable label (parse-failed or call-failed), and always when no row did; one failing completion is printed with the reason.")]
         [DefaultValue(0.5)]
         public double MaxFailedFraction { get; init; } = 0.5;
 
@@ -125,7 +125,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         public string Rationales { get; init; } = "teacher-label";
 
         [CommandOption("--response-format <FORMAT>")]
-        [Description("text (default), or json: the request carries a JSON schema (rationale, label as an enum of the labels or choices) and the reply is read as JSON.")]
+        [Description("text (default), or json: the request carries a JSON schema (rationale, label as an enum of the labels or choices) and the completion is read as JSON.")]
         [DefaultValue("text")]
         public string ResponseFormat { get; init; } = "text";
 
@@ -294,7 +294,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             output.WriteLine($"--- system ---\n{preview.System ?? "(none)"}\n--- user ---\n{preview.User}");
             if (preview.ResponseSchema is { } responseSchema)
             {
-                output.WriteLine($"--- JSON schema of the reply ---\n{responseSchema}");
+                output.WriteLine($"--- JSON schema of the completion ---\n{responseSchema}");
             }
 
             return 0;
@@ -376,8 +376,8 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
 
     /// <summary>
     /// 0 when the run did its job; 1 (with the reason on stderr) when no row has a usable label, or more than
-    /// <c>--max-failed-fraction</c> of the rows ended without one (parse-failed or call-failed). A failing reply is
-    /// printed, shortened, with the parser's reason, so a prompt or parser mismatch shows at once.
+    /// <c>--max-failed-fraction</c> of the rows ended without one (parse-failed or call-failed). A failing completion
+    /// is printed, shortened, with the parser's reason, so a prompt or parser mismatch shows at once.
     /// </summary>
     private int Verdict(AnnotationReport report, IReadOnlyList<RowAnnotation> rows, Settings settings)
     {
@@ -403,7 +403,7 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
             if (rows.FirstOrDefault(r => r.Status == AnnotationStatus.ParseFailed) is { } example)
             {
                 error.WriteLine($"annotate: row {example.Id} did not parse: {example.Reason}");
-                error.WriteLine($"annotate: its reply: {example.ShortReply}");
+                error.WriteLine($"annotate: its completion: {RowAnnotation.Shorten(example.UnparsedCompletion ?? "")}");
                 error.WriteLine("annotate: if the teacher answers in another layout, give it a prompt that shows the layout (--prompt, --exemplars, --bootstrap-exemplars) or ask for JSON (--response-format json).");
             }
             else

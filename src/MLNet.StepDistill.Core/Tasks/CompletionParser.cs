@@ -4,14 +4,14 @@ using System.Text.RegularExpressions;
 namespace MLNet.StepDistill.Tasks;
 
 /// <summary>
-/// How every family reads a teacher's reply, whatever the teacher: the paper's few-shot completions and the way chat
+/// How every family reads a teacher's completion, whatever the teacher: the paper's few-shot completions and the way chat
 /// models answer. Finding the answer is common to all families; reading the answer text as a label, a choice or an
 /// expression is the family's (<see cref="ReadAnswer"/>).
 /// </summary>
 /// <remarks>
 /// In order:
 /// <list type="number">
-/// <item>A JSON object (the whole reply, or a fenced <c>```json</c> block) with a <c>label</c> or <c>answer</c> and a
+/// <item>A JSON object (the whole completion, or a fenced <c>```json</c> block) with a <c>label</c> or <c>answer</c> and a
 /// <c>rationale</c> (or <c>reasoning</c>, <c>explanation</c>): what <c>--response-format json</c> asks for.</item>
 /// <item>The completion is cut at <see cref="CompletionMarkers.CutAt"/> (an invented next exemplar), and the answer
 /// statement is found: the first <see cref="CompletionMarkers.AnswerMarker"/> (the paper's rule, case-sensitive), else
@@ -20,13 +20,13 @@ namespace MLNet.StepDistill.Tasks;
 /// <c>Label: X</c> (also first, followed by <c>Reasoning: ...</c>), <c>Prediction:</c>, <c>Category:</c>, a
 /// <c>### Answer</c> heading with the answer on the next line.</item>
 /// <item>The answer is the statement's line (quotes, emphasis and a leading colon removed; the families cut it at a
-/// clause that explains it, <c>, because ...</c>); the rationale is the text before the statement, or, for a reply that
+/// clause that explains it, <c>, because ...</c>); the rationale is the text before the statement, or, for a completion that
 /// states its answer first, the text after it (a <c>Reasoning:</c> label removed).</item>
-/// <item>A one-line reply that begins with its answer and has no statement (<c>B</c>, <c>(c) forest</c>) is read as that answer.</item>
+/// <item>A one-line completion that begins with its answer and has no statement (<c>B</c>, <c>(c) forest</c>) is read as that answer.</item>
 /// </list>
 /// An answer that names two different labels or choices (<c>either (c) forest or (e) rural area</c>) is a
 /// <see cref="ParseFailure.TwoAnswers"/> failure, never the first one. A label with no rationale is
-/// <see cref="ParseStatus.LabelOnly"/>. Never throws on a malformed reply.
+/// <see cref="ParseStatus.LabelOnly"/>. Never throws on a malformed completion.
 /// </remarks>
 /// <param name="markers">The paper's markers for the family (or the dataset's own).</param>
 public abstract partial class CompletionParser(CompletionMarkers markers) : ICompletionParser
@@ -148,7 +148,7 @@ public abstract partial class CompletionParser(CompletionMarkers markers) : ICom
         return true;
     }
 
-    /// <summary>The reasoning before the answer statement; for a reply that states its answer first (<c>Label: X</c>), the text after it.</summary>
+    /// <summary>The reasoning before the answer statement; for a completion that states its answer first (<c>Label: X</c>), the text after it.</summary>
     private static string JoinRationale(string before, string after)
     {
         var head = TrailingLead().Replace(before.TrimEnd(), "").Trim();

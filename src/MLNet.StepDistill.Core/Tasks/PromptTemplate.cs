@@ -8,7 +8,7 @@ namespace MLNet.StepDistill.Tasks;
 /// <summary>
 /// The text layout of a few-shot chain-of-thought prompt. Each exemplar is written as <see cref="Question"/> followed by
 /// <see cref="Answer"/>; the row to annotate is written as <see cref="Question"/> alone, so the prompt ends exactly where
-/// the teacher's completion should begin (e.g. after <c>A:</c>) and the reply parses like the recorded completions.
+/// the teacher's completion should begin (e.g. after <c>A:</c>) and the completion parses like the recorded ones.
 /// </summary>
 /// <remarks>
 /// Placeholders: in <see cref="Question"/> <c>{input}</c> (all input fields joined by a newline), <c>{input1}</c>,

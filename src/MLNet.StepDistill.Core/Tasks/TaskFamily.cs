@@ -77,7 +77,7 @@ public abstract class TaskFamily
 
     /// <summary>
     /// The teacher prompt's layout for the family (question block, exemplar answer block, optional header). The answer
-    /// block must use <paramref name="markers"/>' answer marker so the teacher's reply parses with the same rules.
+    /// block must use <paramref name="markers"/>' answer marker so the teacher's completion parses with the same rules.
     /// </summary>
     /// <param name="schema">The dataset's schema (its label set, input fields).</param>
     /// <param name="markers">The completion markers in force.</param>
@@ -87,7 +87,7 @@ public abstract class TaskFamily
     public virtual IReadOnlyList<PromptExemplar> DefaultExemplars(CompletionMarkers markers) => [];
 
     /// <summary>
-    /// The parser of the teacher's replies. Default: <see cref="LabelSetCompletionParser"/> for labels (with the schema's
+    /// The parser of the teacher's completions. Default: <see cref="LabelSetCompletionParser"/> for labels (with the schema's
     /// label set), <see cref="MultipleChoiceCompletionParser"/> for choices, <see cref="MathCompletionParser"/> for equations.
     /// </summary>
     /// <param name="schema">The dataset's schema (its label set).</param>

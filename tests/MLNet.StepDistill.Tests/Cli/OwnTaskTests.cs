@@ -81,7 +81,7 @@ public class OwnTaskTests
     }
 
     [Fact]
-    public async Task A_run_where_nothing_parses_exits_non_zero_and_shows_a_failing_reply_with_the_reason()
+    public async Task A_run_where_nothing_parses_exits_non_zero_and_shows_a_failing_completion_with_the_reason()
     {
         using var temp = new TempFolder();
         var dataset = MailDataset.Write(temp.Path);
@@ -92,7 +92,7 @@ public class OwnTaskTests
         Assert.Equal(1, code);
         Assert.Contains($"{MailDataset.Rows.Length} of {MailDataset.Rows.Length} rows ended without a usable label ({MailDataset.Rows.Length} parse-failed, 0 call-failed", error);
         Assert.Contains("did not parse: no \"So the answer is\"", error);
-        Assert.Contains("its reply: \"I would rather not say what this e-mail is.\"", error);
+        Assert.Contains("its completion: \"I would rather not say what this e-mail is.\"", error);
     }
 
     [Fact]

@@ -20,6 +20,8 @@ internal sealed class RecordedSplit
 {
     private static readonly Dictionary<(string, string), RecordedSplit> Loaded = [];
 
+    private readonly ICompletionParser parser;
+
     private RecordedSplit(string name, string split)
     {
         Dataset = TaskDataset.Open(RepoPaths.Dataset(name));
@@ -28,6 +30,7 @@ internal sealed class RecordedSplit
             .Select(line => JsonDocument.Parse(line).RootElement)
             .ToDictionary(e => e.GetProperty("id").GetString()!, e => e.GetProperty("completion").GetString()!, StringComparer.Ordinal);
         ById = Examples.ToDictionary(e => e.Id, StringComparer.Ordinal);
+        parser = Dataset.Manifest.Family.CreateParser(Dataset.Schema, Dataset.Manifest.Completion);
     }
 
     public TaskDataset Dataset { get; }
@@ -50,9 +53,12 @@ internal sealed class RecordedSplit
     public IDataView View(int? count = null) =>
         TaskDataset.ToDataView(count is { } n ? Examples.Take(n).ToArray() : Examples, Dataset.Schema);
 
-    /// <summary>The reference annotation of a row: its recorded completion parsed directly with the family's parser.</summary>
-    public AnnotatedExample Reference(TaskExample example) =>
-        CompletionAnnotator.For(Dataset.Manifest).Annotate(example, Completions[example.Id]);
+    /// <summary>The reference parse of a row: its recorded completion read directly by the dataset's parser, not by an annotator.</summary>
+    public ParsedCompletion Reference(TaskExample example) => parser.Parse(Completions[example.Id], example);
+
+    /// <summary>Whether the reference parse of a row gives its gold answer (a parse without a label counts as wrong); null without gold.</summary>
+    public bool? ReferenceCorrect(TaskExample example) =>
+        example.Target is null ? null : Reference(example) is { HasLabel: true } parsed && Dataset.Manifest.Family.SameAnswer(parsed.Label, example.Target);
 
     /// <summary>
     /// Answers a chat request for one of this split's rows: the row is the question after the prompt's last <c>"Q: "</c>

@@ -43,7 +43,7 @@ public class BatchAnnotationTests
         Assert.Equal(examples.Select(e => e.Id), result.Rows.Select(r => r.Id));
         for (var i = 0; i < examples.Length; i++)
         {
-            var reference = cqa.Reference(examples[i]).Parsed;
+            var reference = cqa.Reference(examples[i]);
             Assert.Equal(reference.IsOk ? AnnotationStatus.Ok : AnnotationStatus.ParseFailed, result.Rows[i].Status);
             Assert.Equal(reference.Rationale, result.Rows[i].Rationale);
             Assert.Equal(reference.Label ?? "", result.Rows[i].TeacherLabel);

@@ -39,9 +39,9 @@ public class RationaleAnnotatorServerTests
         {
             var reference = cqa.Reference(cqa.Examples[i]);
             Assert.Equal(cqa.Examples[i].Id, first.Rows[i].Id);
-            Assert.Equal(reference.Parsed.Rationale, first.Rows[i].Rationale);
-            Assert.Equal(reference.Parsed.Label ?? "", first.Rows[i].TeacherLabel);
-            Assert.Equal(reference.Parsed.IsOk ? AnnotationStatus.Ok : AnnotationStatus.ParseFailed, first.Rows[i].Status);
+            Assert.Equal(reference.Rationale, first.Rows[i].Rationale);
+            Assert.Equal(reference.Label ?? "", first.Rows[i].TeacherLabel);
+            Assert.Equal(reference.IsOk ? AnnotationStatus.Ok : AnnotationStatus.ParseFailed, first.Rows[i].Status);
         }
 
         var requestsBefore = server.RequestCount;
@@ -79,7 +79,7 @@ public class RationaleAnnotatorServerTests
         {
             var row = faulty.Rows[i];
             Assert.Equal(examples[i].Id, row.Id);
-            var expected = cqa.Reference(examples[i]).Parsed.IsOk ? AnnotationStatus.Ok : AnnotationStatus.ParseFailed;
+            var expected = cqa.Reference(examples[i]).IsOk ? AnnotationStatus.Ok : AnnotationStatus.ParseFailed;
             Assert.True(row.Status == expected || row.Status == AnnotationStatus.CallFailed, $"row {i} ended {row.Status}");
             if (row.Status == AnnotationStatus.CallFailed)
             {
@@ -101,7 +101,7 @@ public class RationaleAnnotatorServerTests
         Assert.Equal(failedPrompts.Count, rerun.Report.Calls);
         for (var i = 0; i < examples.Length; i++)
         {
-            var reference = cqa.Reference(examples[i]).Parsed;
+            var reference = cqa.Reference(examples[i]);
             Assert.Equal(examples[i].Id, rerun.Rows[i].Id);
             Assert.Equal(reference.IsOk ? AnnotationStatus.Ok : AnnotationStatus.ParseFailed, rerun.Rows[i].Status);
             Assert.Equal(reference.Label ?? "", rerun.Rows[i].TeacherLabel);

@@ -91,7 +91,7 @@ public class RationaleAnnotatorTests
         var reference = examples.Select(svamp.Reference).ToArray();
 
         Assert.Equal(20, result.Report.Calls); // one recorded completion per row, not 3 x 20
-        Assert.Equal(reference.Select(r => r.Parsed.Label ?? ""), result.Rows.Select(r => r.TeacherLabel));
+        Assert.Equal(reference.Select(r => r.Label ?? ""), result.Rows.Select(r => r.TeacherLabel));
         Assert.All(result.Rows, r => Assert.Equal(1, r.Samples));
         Assert.All(result.Rows.Where(r => r.TeacherLabel.Length > 0), r => Assert.Equal(1, r.Votes));
     }
@@ -101,7 +101,13 @@ public class RationaleAnnotatorTests
     {
         var svamp = RecordedSplit.Open("svamp", "test");
         var recorded = RecordedTeacher.Open(svamp.Dataset.Manifest, "test", "palm-540b");
-        var reference = AnnotationSummary.Compute(svamp.Examples.Select(svamp.Reference));
+        // Expected counts from the recorded completions read by the parser and compared with gold, not from the annotator.
+        var parsed = svamp.Examples.Select(svamp.Reference).ToArray();
+        var correct = svamp.Examples.Select(svamp.ReferenceCorrect).ToArray();
+        var (ok, parseFailed, disagreeing) = (
+            parsed.Where((p, i) => p.IsOk && correct[i] == true).Count(),
+            parsed.Count(p => !p.HasLabel),
+            parsed.Where((p, i) => p.HasLabel && correct[i] == false).Count());
         var options = Options(svamp, ServerTestData.NewFolder());
         options.FilterByGoldLabel = true;
         options.DropUnusableRows = true;
@@ -111,16 +117,42 @@ public class RationaleAnnotatorTests
         var kept = ReadRows(result.Data, "id", "AnnotationStatus");
 
         Assert.Equal(200, result.Report.Rows);
-        Assert.Equal(reference.TeacherCorrect, result.Report.Ok);
-        Assert.Equal(reference.ParseFailures, result.Report.ParseFailed);
-        Assert.Equal(reference.Annotated - reference.TeacherCorrect, result.Report.Filtered);
+        Assert.Equal(ok, result.Report.Ok);
+        Assert.Equal(parseFailed, result.Report.ParseFailed);
+        Assert.Equal(disagreeing, result.Report.Filtered);
         Assert.True(result.Report.Filtered > 0);
         Assert.Equal(result.Report.Filtered + result.Report.ParseFailed, result.Report.RowsDropped);
-        Assert.Equal(reference.TeacherCorrect, kept.Count);
+        Assert.Equal(ok, kept.Count);
         Assert.Equal((long)kept.Count, result.Data.GetRowCount());
         Assert.All(kept, r => Assert.Equal(AnnotationStatus.Ok, r[1]));
         Assert.All(result.Rows.Where(r => r.Status == AnnotationStatus.Filtered), r => Assert.Contains("disagrees with the gold label", r.Reason));
-        Assert.Equal(reference.TeacherAccuracy, result.Report.TeacherAccuracy);
+        Assert.Equal((double)correct.Count(c => c == true) / correct.Count(c => c is not null), result.Report.TeacherAccuracy);
+    }
+
+    [Fact]
+    public async Task The_report_counts_rows_parse_failures_and_accuracy_with_parse_failures_as_wrong()
+    {
+        var esnli = RecordedSplit.Open("esnli", "test");
+        string?[] gold = ["neutral", "neutral", "neutral", "neutral", null];
+        var rows = gold.Select((g, i) => new TaskExample($"r{i}", [$"premise {i}", $"hypothesis {i}"], [], g)).ToArray();
+        string[] completions = ["R. So the answer is neutral.", "R. So the answer is entailment.", "R without an answer.", "R. So the answer is perhaps.", "R. So the answer is neutral."];
+        ScriptedTeacher Teacher() => new(rows.Select((r, i) => (r.Id, completions[i])).ToDictionary(p => p.Id, p => new[] { p.Item2 }));
+        var data = TaskDataset.ToDataView(rows, esnli.Dataset.Schema);
+
+        var result = await new MLContext().StepDistill().AnnotateRationales(Teacher(), Options(esnli, ServerTestData.NewFolder())).AnnotateAsync(data);
+
+        var report = result.Report;
+        Assert.Equal((5, 3, 0, 2, 1), (report.Rows, report.Ok, report.LabelOnly, report.ParseFailed, report.NoLabelFound));
+        Assert.Equal((4, 4, 1), (report.GoldRows, report.RowsWithGold, report.TeacherCorrect));
+        Assert.Equal(0.25, report.TeacherAccuracy);
+        Assert.Equal([true, false, false, false, null], result.Rows.Select(r => r.TeacherCorrect));
+        Assert.Equal(completions[2], result.Rows[2].UnparsedCompletion);
+        Assert.Null(result.Rows[1].UnparsedCompletion);
+
+        var ungraded = TaskDataset.ToDataView(rows[4..], esnli.Dataset.Schema);
+        var withoutGold = await new MLContext().StepDistill().AnnotateRationales(Teacher(), Options(esnli, ServerTestData.NewFolder())).AnnotateAsync(ungraded);
+        Assert.Equal((1, 0, 0), (withoutGold.Report.Ok, withoutGold.Report.GoldRows, withoutGold.Report.RowsWithGold));
+        Assert.Null(withoutGold.Report.TeacherAccuracy);
     }
 
     [Fact]

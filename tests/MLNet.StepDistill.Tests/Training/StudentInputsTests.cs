@@ -22,13 +22,13 @@ public class StudentInputsTests
 
         // Expected: the task format and the parser applied directly to each example and its recorded completion.
         var examples = cqa.ReadExamples("test");
-        var parser = CompletionAnnotator.For(cqa.Manifest);
+        var parser = cqa.Manifest.Family.CreateParser(cqa.Schema, cqa.Manifest.Completion);
         var format = TaskFamily.MultipleChoiceQa.CreateFormat();
         Assert.Equal(examples.Count, rows.Count);
         for (var i = 0; i < examples.Count; i++)
         {
             Assert.True(teacher.TryGetCompletion(examples[i].Id, out var completion));
-            var parsed = parser.Annotate(examples[i], completion).Parsed;
+            var parsed = parser.Parse(completion, examples[i]);
             Assert.Equal(examples[i].Id, rows[i].Id);
             Assert.Equal(format.FormatInput(examples[i]), rows[i].Input);
             Assert.Equal(examples[i].Target, rows[i].Label);

@@ -29,7 +29,7 @@ internal sealed class AnnotationRun
     {
         var schema = options.Schema!;
         var markers = options.Markers ?? CompletionMarkers.DefaultFor(schema.Family);
-        var annotator = new CompletionAnnotator(schema.Family, schema.Family.CreateParser(schema, markers));
+        var parser = schema.Family.CreateParser(schema, markers);
         var prompt = options.Prompt ?? RationalePrompt.ForFamily(schema, markers);
         var sampling = options.Sampling;
         var concurrency = options.MaxConcurrency ?? (this.teacher is ChatClientTeacher chat ? chat.Options.MaxConcurrency : 8);
@@ -54,9 +54,9 @@ internal sealed class AnnotationRun
             options.OnWarning?.Invoke(message);
         };
         var explain = options.Rationales == RationaleMode.ExplainGold;
-        if (explain && examples.FirstOrDefault(e => string.IsNullOrWhiteSpace(e.Target)) is { } ungraded)
+        if (explain && examples.FirstOrDefault(e => !HasGold(e)) is { } ungraded)
         {
-            throw new ArgumentException($"RationaleAnnotatorOptions.Rationales = ExplainGold needs a gold label on every row; row \"{ungraded.Id}\" has none ({examples.Count(e => string.IsNullOrWhiteSpace(e.Target))} rows lack one).", nameof(options.Rationales));
+            throw new ArgumentException($"RationaleAnnotatorOptions.Rationales = ExplainGold needs a gold label on every row; row \"{ungraded.Id}\" has none ({examples.Count(e => !HasGold(e))} rows lack one).", nameof(options.Rationales));
         }
         if (options.BootstrapExemplars > 0 && this.teacher is RecordedTeacher)
         {
@@ -78,7 +78,7 @@ internal sealed class AnnotationRun
         try
         {
             var bootstrap = options.BootstrapExemplars > 0
-                ? await BootstrapAsync(teacher, prompt, annotator, examples, sampling with { Samples = 1 }, prices, log, cancellationToken).ConfigureAwait(false)
+                ? await BootstrapAsync(teacher, prompt, parser, examples, sampling with { Samples = 1 }, prices, log, cancellationToken).ConfigureAwait(false)
                 : null;
             if (bootstrap is not null)
             {
@@ -122,7 +122,7 @@ internal sealed class AnnotationRun
                         }
                         try
                         {
-                            (rows[i], noLabel[i]) = await AnnotateRowAsync(teacher, counter, annotator, prompts[i], examples[i], sampling, prices, batch.AnsweredKeys, explain, token).ConfigureAwait(false);
+                            (rows[i], noLabel[i]) = await AnnotateRowAsync(teacher, counter, parser, prompts[i], examples[i], sampling, prices, batch.AnsweredKeys, explain, token).ConfigureAwait(false);
                         }
                         catch (TeacherCallFailedException e) when (e.TeacherUnreachable)
                         {
@@ -262,7 +262,7 @@ internal sealed class AnnotationRun
     };
 
     private async Task<(RowAnnotation Row, bool NoLabelFound)> AnnotateRowAsync(
-        ITeacher teacher, CallCounter counter, CompletionAnnotator annotator, TeacherPrompt prompt, TaskExample example, TeacherSampling sampling,
+        ITeacher teacher, CallCounter counter, ICompletionParser parser, TeacherPrompt prompt, TaskExample example, TeacherSampling sampling,
         TeacherPrices? prices, IReadOnlySet<string> batchedKeys, bool explain, CancellationToken token)
     {
         IReadOnlyList<TeacherCompletion> completions;
@@ -287,9 +287,10 @@ internal sealed class AnnotationRun
         }
         var usage = teacher is RecordedTeacher ? (Func<RowAnnotation, RowAnnotation>)(r => r) : Usage(prompt, completions, prices);
 
-        var parsed = completions.Select(c => annotator.Parser.Parse(c.Text, example)).ToArray();
-        var vote = SelfConsistencyVote.Decide(annotator.Family, parsed);
-        var agrees = example.Target is null ? (bool?)null : vote is { } v && annotator.Family.SameAnswer(v.Winner.Label, example.Target);
+        var family = options.Schema!.Family;
+        var parsed = completions.Select(c => parser.Parse(c.Text, example)).ToArray();
+        var vote = SelfConsistencyVote.Decide(family, parsed);
+        var agrees = !HasGold(example) ? (bool?)null : vote is { } v && family.SameAnswer(v.Winner.Label, example.Target);
         // Told the answer, the teacher's agreement with it is no accuracy.
         var correct = explain ? null : agrees;
         if (vote is not { } decided)
@@ -297,7 +298,7 @@ internal sealed class AnnotationRun
             var first = parsed.Length > 0 ? parsed[0] : ParsedCompletion.Failed(ParseFailure.EmptyCompletion, "the teacher returned no completion");
             return (usage(new RowAnnotation(example.Id, first.Rationale, "", AnnotationStatus.ParseFailed, first.FailureReason, correct, 0, parsed.Length)
             {
-                Reply = completions.Count > 0 ? completions[0].Text : "",
+                UnparsedCompletion = completions.Count > 0 ? completions[0].Text : "",
             }), first.NoLabelFound);
         }
         var label = decided.Winner.Label!;
@@ -326,7 +327,7 @@ internal sealed class AnnotationRun
 
     /// <summary>
     /// The prompt of one row as this run asks it: the row's question, or (explain-gold) its gold label to explain; with
-    /// the JSON response format, the reply's schema and an instruction that names its fields.
+    /// the JSON response format, the completion's schema and an instruction that names its fields.
     /// </summary>
     private TeacherPrompt PromptFor(RationalePrompt prompt, TaskExample example, bool explain)
     {
@@ -342,15 +343,15 @@ internal sealed class AnnotationRun
 
     /// <summary>
     /// Exemplars the teacher writes: up to <see cref="RationaleAnnotatorOptions.BootstrapExemplars"/> gold-labelled rows,
-    /// taken in turn from each gold answer (in row order), are asked to explain their gold label; the replies that parse
+    /// taken in turn from each gold answer (in row order), are asked to explain their gold label; the completions that parse
     /// back to it, with a rationale, become the exemplars (inputs, rationale, gold label in the parser's spelling).
     /// </summary>
-    /// <exception cref="InvalidOperationException">No reply explained its gold label (the message quotes one reply and its reason).</exception>
-    private async Task<Bootstrap> BootstrapAsync(ITeacher teacher, RationalePrompt prompt, CompletionAnnotator annotator, IReadOnlyList<TaskExample> examples,
+    /// <exception cref="InvalidOperationException">No completion explained its gold label (the message quotes one completion and its reason).</exception>
+    private async Task<Bootstrap> BootstrapAsync(ITeacher teacher, RationalePrompt prompt, ICompletionParser parser, IReadOnlyList<TaskExample> examples,
         TeacherSampling sampling, TeacherPrices? prices, Action<string> log, CancellationToken cancellationToken)
     {
         var wanted = options.BootstrapExemplars;
-        var queues = examples.Where(e => !string.IsNullOrWhiteSpace(e.Target))
+        var queues = examples.Where(HasGold)
             .GroupBy(e => AnswerComparer.Normalize(e.Target!))
             .Select(g => new Queue<TaskExample>(g))
             .ToList();
@@ -383,21 +384,21 @@ internal sealed class AnnotationRun
             promptTokens += paid.PaidPromptTokens;
             completionTokens += paid.PaidCompletionTokens;
             cost += paid.Cost ?? 0;
-            var reply = completions.Count > 0 ? completions[0].Text : "";
-            var parsed = annotator.Parser.Parse(reply, example);
-            if (parsed.IsOk && annotator.Family.SameAnswer(parsed.Label, example.Target))
+            var completion = completions.Count > 0 ? completions[0].Text : "";
+            var parsed = parser.Parse(completion, example);
+            if (parsed.IsOk && options.Schema!.Family.SameAnswer(parsed.Label, example.Target))
             {
                 exemplars.Add(new PromptExemplar(example.Inputs, parsed.Rationale, parsed.Label!, example.Choices));
             }
             else
             {
-                firstFailure ??= $"row {example.Id}: {(parsed.IsOk ? $"argued for \"{parsed.Label}\", not the gold \"{example.Target}\"" : parsed.Status == ParseStatus.LabelOnly ? "no rationale" : parsed.FailureReason)}; reply: {RowAnnotation.Shorten(reply)}";
+                firstFailure ??= $"row {example.Id}: {(parsed.IsOk ? $"argued for \"{parsed.Label}\", not the gold \"{example.Target}\"" : parsed.Status == ParseStatus.LabelOnly ? "no rationale" : parsed.FailureReason)}; completion: {RowAnnotation.Shorten(completion)}";
             }
         }
         log($"bootstrap: {exemplars.Count} of {chosen.Count} explanations parse back to their gold label and become the exemplars");
         if (exemplars.Count == 0)
         {
-            throw new InvalidOperationException($"RationaleAnnotatorOptions.BootstrapExemplars: none of the {chosen.Count} replies explained its gold label, so there are no exemplars; the first: {firstFailure}");
+            throw new InvalidOperationException($"RationaleAnnotatorOptions.BootstrapExemplars: none of the {chosen.Count} completions explained its gold label, so there are no exemplars; the first: {firstFailure}");
         }
         var stats = counter.Stats;
         return new Bootstrap(exemplars, stats.Calls, stats.CacheHits, promptTokens, completionTokens, cost);
@@ -452,7 +453,7 @@ internal sealed class AnnotationRun
         return new AnnotationReport(teacher, rows.Length, counts, noLabel.Count(b => b), 0,
             stats.Calls + batched, stats.CacheHits - batched, stats.Failures, rows.Sum(r => r.PaidPromptTokens), rows.Sum(r => r.PaidCompletionTokens), withGold, correct, elapsed)
         {
-            GoldRows = examples.Count(e => e.Target is not null),
+            GoldRows = examples.Count(HasGold),
             TokensEstimated = rows.Any(r => r.TokensEstimated),
             Cost = prices is null ? null : rows.Sum(r => r.Cost ?? 0),
             BudgetReached = budget?.Reached == true || batch.BudgetReached,
@@ -460,6 +461,12 @@ internal sealed class AnnotationRun
             BatchesCreated = batch.BatchesCreated,
         };
     }
+
+    /// <summary>
+    /// Whether a row has a gold label: an empty one is none (a row read from an <c>IDataView</c> without a label has an
+    /// empty target, not a null one), so it neither counts as a gold row nor makes the teacher wrong.
+    /// </summary>
+    private static bool HasGold(TaskExample example) => !string.IsNullOrWhiteSpace(example.Target);
 
     /// <summary>
     /// Counts this run's calls: the difference of a <see cref="CachingTeacher"/>'s stats since the run began, or, for a

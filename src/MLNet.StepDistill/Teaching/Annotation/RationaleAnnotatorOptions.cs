@@ -19,7 +19,7 @@ public sealed class RationaleAnnotatorOptions
     public RationalePrompt? Prompt { get; set; }
 
     /// <summary>
-    /// How the teacher is asked to shape its reply: free text (default), or a JSON object enforced by a JSON schema in
+    /// How the teacher is asked to shape its completion: free text (default), or a JSON object enforced by a JSON schema in
     /// the request (<see cref="TeacherResponseFormat.Json"/>).
     /// </summary>
     public TeacherResponseFormat ResponseFormat { get; set; } = TeacherResponseFormat.Text;

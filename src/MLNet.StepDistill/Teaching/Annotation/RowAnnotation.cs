@@ -11,11 +11,11 @@ namespace MLNet.StepDistill.Teaching;
 /// <param name="Samples">How many completions were parsed for the row (0 when its calls failed).</param>
 public sealed record RowAnnotation(string Id, string Rationale, string TeacherLabel, string Status, string? Reason, bool? TeacherCorrect, int Votes, int Samples)
 {
-    /// <summary>The teacher's first reply, for rows whose reply did not parse (<c>parse-failed</c>), so the reason can be shown next to it; else null.</summary>
-    public string? Reply { get; init; }
-
-    /// <summary><see cref="Reply"/> for a message: quoted, on one line, its first 300 characters; null when there is no reply.</summary>
-    public string? ShortReply => Reply is null ? null : Shorten(Reply);
+    /// <summary>
+    /// The teacher's first completion, for rows whose completions did not parse (<c>parse-failed</c>), so the reason can
+    /// be shown next to it; else null.
+    /// </summary>
+    public string? UnparsedCompletion { get; init; }
 
     /// <summary>How the row's rationale was asked for (<see cref="RationaleAnnotatorOptions.Rationales"/>).</summary>
     public RationaleMode Rationales { get; init; }
@@ -41,7 +41,7 @@ public sealed record RowAnnotation(string Id, string Rationale, string TeacherLa
 
     internal int PaidBatched { get; init; }
 
-    /// <summary>A reply shortened for a message: quoted, on one line, its first 300 characters.</summary>
+    /// <summary>A completion shortened for a message: quoted, on one line, its first 300 characters.</summary>
     internal static string Shorten(string text)
     {
         var line = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));

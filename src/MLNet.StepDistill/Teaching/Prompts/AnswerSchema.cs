@@ -4,7 +4,7 @@ using MLNet.StepDistill.Tasks;
 namespace MLNet.StepDistill.Teaching;
 
 /// <summary>
-/// The JSON schema of a structured teacher reply (<see cref="TeacherResponseFormat.Json"/>):
+/// The JSON schema of a structured teacher completion (<see cref="TeacherResponseFormat.Json"/>):
 /// <c>{"rationale": string, "label": string}</c>, both required, nothing else; the label an enum of the closed label
 /// set or of the row's choices where there is one. The rationale comes first so the model reasons before it answers.
 /// </summary>

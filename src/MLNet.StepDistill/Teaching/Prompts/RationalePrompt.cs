@@ -25,8 +25,8 @@ public sealed record RationalePrompt(PromptTemplate Template, IReadOnlyList<Prom
     /// <summary>
     /// The prompt that asks the teacher to explain a known answer instead of predicting one (the <c>explain-gold</c>
     /// rationale mode and exemplar bootstrapping): the usual prompt, with a line before the row's question that gives
-    /// the gold answer and asks for the reasoning that leads to it, ending with the answer sentence as usual. The reply
-    /// parses with the family's parser, so a reply that argues for another answer is caught.
+    /// the gold answer and asks for the reasoning that leads to it, ending with the answer sentence as usual. The
+    /// completion parses with the family's parser, so a completion that argues for another answer is caught.
     /// </summary>
     /// <param name="example">The row; its <see cref="TaskExample.Target"/> is the answer to explain.</param>
     /// <exception cref="ArgumentException">The row has no gold target.</exception>
@@ -66,7 +66,7 @@ public sealed record RationalePrompt(PromptTemplate Template, IReadOnlyList<Prom
     /// <summary>
     /// The default prompt of a family: <see cref="TaskFamily.DefaultTemplate"/> and
     /// <see cref="TaskFamily.DefaultExemplars"/>. The answer sentence uses <paramref name="markers"/>' answer marker, so
-    /// the teacher's reply parses with the same rules.
+    /// the teacher's completion parses with the same rules.
     /// </summary>
     /// <param name="schema">The task schema (family, and the label set for classification).</param>
     /// <param name="markers">The completion markers; <c>null</c> for the family's default.</param>

@@ -1,6 +1,6 @@
 namespace MLNet.StepDistill.Teaching;
 
-/// <summary>How the teacher is asked to shape its reply (<see cref="RationaleAnnotatorOptions.ResponseFormat"/>).</summary>
+/// <summary>How the teacher is asked to shape its completion (<see cref="RationaleAnnotatorOptions.ResponseFormat"/>).</summary>
 public enum TeacherResponseFormat
 {
     /// <summary>Free text, read by the family's parser (the paper's layout or the usual chat phrasings). The default.</summary>
@@ -22,7 +22,7 @@ public enum RationaleMode
 
     /// <summary>
     /// The teacher is told each row's gold label and asked to explain it, so every rationale argues for the gold label
-    /// (beyond the paper: for users who have labels and want rationales that agree with them). A reply that argues for
+    /// (beyond the paper: for users who have labels and want rationales that agree with them). A completion that argues for
     /// another answer ends <c>filtered</c>; the teacher's accuracy is not measured (it was told the answers).
     /// </summary>
     ExplainGold,

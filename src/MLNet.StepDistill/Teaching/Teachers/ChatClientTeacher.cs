@@ -18,7 +18,7 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
     private volatile bool anySucceeded;
     private volatile bool askedForSchema;
 
-    /// <summary>The name the JSON schema of a structured reply has in requests.</summary>
+    /// <summary>The name the JSON schema of a structured completion has in requests.</summary>
     internal const string ResponseSchemaName = "teacher_answer";
 
     /// <summary>Creates a teacher over a chat client the caller owns (and disposes).</summary>
@@ -202,7 +202,7 @@ public sealed class ChatClientTeacher : ITeacher, IDisposable
         {
             var endpoint = Endpoint is { } uri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(the chat client's endpoint)";
             var said = string.Join(' ', last.Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-            var rejected = Redact($"The teacher rejected the JSON schema response format: endpoint {endpoint}, model {Model}, HTTP {failure.Status}. This server or model does not accept a response_format with a JSON schema: drop --response-format json (RationaleAnnotatorOptions.ResponseFormat = Text) and the replies are read as text. The server said: {said}");
+            var rejected = Redact($"The teacher rejected the JSON schema response format: endpoint {endpoint}, model {Model}, HTTP {failure.Status}. This server or model does not accept a response_format with a JSON schema: drop --response-format json (RationaleAnnotatorOptions.ResponseFormat = Text) and the completions are read as text. The server said: {said}");
             return new TeacherCallFailedException(rejected, attempts, failure.Status, inner) { TeacherUnreachable = true };
         }
 

@@ -24,8 +24,8 @@ public interface ITeacher
 public sealed record TeacherPrompt(string RowId, string? System, string User)
 {
     /// <summary>
-    /// The JSON schema the reply must follow (<see cref="TeacherResponseFormat.Json"/>, see <see cref="AnswerSchema"/>),
-    /// as JSON text; <c>null</c> (default) for a free-text reply. Part of the cache key when set.
+    /// The JSON schema the completion must follow (<see cref="TeacherResponseFormat.Json"/>, see <see cref="AnswerSchema"/>),
+    /// as JSON text; <c>null</c> (default) for a free-text completion. Part of the cache key when set.
     /// </summary>
     public string? ResponseSchema { get; init; }
 }
