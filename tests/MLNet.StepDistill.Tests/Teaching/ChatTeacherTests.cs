@@ -253,16 +253,26 @@ public class ChatTeacherTests
     [Fact]
     public async Task The_request_rate_limit_spreads_request_starts()
     {
-        var rows = ServerTestData.SvampRows(8);
+        var rows = ServerTestData.SvampRows(20);
         await using var server = await FakeChatCompletionsServer.StartAsync(ServerTestData.Responder(rows));
-        // 20 requests/s: buckets of 2 every 100 ms, so 8 requests need at least 3 refills.
-        using var teacher = ServerTestData.Teacher(server, ServerTestData.FastOptions(requestsPerSecond: 20));
+        // 10 requests/s: one token every 100 ms on the limiter's own timer, so 20 requests need 19 refills after the
+        // first start: more than 1.8 s at the limiter, whatever the timer's phase. The bound leaves 0.4 s for a busy
+        // machine delaying the first requests more than the last; without the limit the 20 arrive within 30 ms on a
+        // quiet machine and within 0.8 s at the worst seen under a load average of 9.
+        // A first request through a teacher without the limit warms the server and the client code paths, so the timed
+        // requests are not compressed by the first one's JIT and connection setup.
+        using (var warm = ServerTestData.Teacher(server, ServerTestData.FastOptions()))
+        {
+            await warm.CompleteAsync(ServerTestData.Prompt(rows[0]), new TeacherSampling(), CancellationToken.None);
+        }
+
+        using var teacher = ServerTestData.Teacher(server, ServerTestData.FastOptions(requestsPerSecond: 10));
 
         await Task.WhenAll(rows.Select(r => teacher.CompleteAsync(ServerTestData.Prompt(r), new TeacherSampling(), CancellationToken.None)));
 
-        var times = server.Requests.Select(r => r.ReceivedAt).Order().ToArray();
-        Assert.Equal(8, times.Length);
-        Assert.True(times[^1] - times[0] >= TimeSpan.FromMilliseconds(250), $"8 requests within {(times[^1] - times[0]).TotalMilliseconds} ms");
+        var times = server.Requests.Select(r => r.ReceivedAt).Order().Skip(1).ToArray();
+        Assert.Equal(20, times.Length);
+        Assert.True(times[^1] - times[0] >= TimeSpan.FromMilliseconds(1400), $"20 requests within {(times[^1] - times[0]).TotalMilliseconds} ms");
     }
 
     [Fact]
