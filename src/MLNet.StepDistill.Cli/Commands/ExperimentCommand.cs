@@ -139,12 +139,12 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         [Description("Print results.json instead of progress and a table.")]
         public bool Json { get; set; }
 
-        public StepByStepExperiment.Options ToOptions()
+        public StepByStepExperimentOptions ToOptions()
         {
             var options = Recipe.ToLowerInvariant() switch
             {
-                "cpu" => new StepByStepExperiment.Options(),
-                "paper" => StepByStepExperiment.Options.PaperRecipe(Student ?? "t5-v1_1-base", Device ?? "cuda"),
+                "cpu" => new StepByStepExperimentOptions(),
+                "paper" => StepByStepExperimentOptions.PaperRecipe(Student ?? "t5-v1_1-base", Device ?? "cuda"),
                 _ => throw new UserFacingException($"experiment: --recipe \"{Recipe}\" is not one of cpu, paper"),
             };
             options.DatasetFolder = Dataset ?? options.DatasetFolder;
@@ -297,7 +297,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
     /// finished run and every tenth of a run's steps, each beginning with its run ("run i/n method fraction seed"), so
     /// runs side by side stay apart.
     /// </summary>
-    private static ExperimentOutcome WithProgress(StepByStepExperiment experiment, StepByStepExperiment.Options options, CancellationToken cancellationToken)
+    private static ExperimentOutcome WithProgress(StepByStepExperiment experiment, StepByStepExperimentOptions options, CancellationToken cancellationToken)
     {
         var totalSteps = (double)options.Seeds.Length * options.Fractions.Length * options.Methods.Length * options.Steps;
         static string Describe(ExperimentRunProgress p) => string.Create(CultureInfo.InvariantCulture,

@@ -29,16 +29,16 @@ namespace MLNet.StepDistill.Experiments;
 /// <param name="AnnotatedRowsSha256">
 /// That file's SHA-256 (lower-case hex): runs are comparable when the contents are the same, wherever the file lies.
 /// </param>
-/// <param name="ExplainedRowsSha256">The SHA-256 of the explain-gold file (<see cref="StepByStepExperiment.Options.ExplainedRowsPath"/>); null without one.</param>
+/// <param name="ExplainedRowsSha256">The SHA-256 of the explain-gold file (<see cref="StepByStepExperimentOptions.ExplainedRowsPath"/>); null without one.</param>
 public sealed record ExperimentSettings(
     string Dataset, string? TrainSplit, int PoolRows, string TestSplit, int TestRows, int ValidationRows, string Student,
     int Steps, int BatchSize, double? LearningRate, int WarmupSteps, float Alpha, int MaxInputLength, int MaxTargetLength, int EvaluateEveryNSteps,
     ExperimentStepBudget StepBudget = ExperimentStepBudget.EqualSteps, string? AnnotatedRowsPath = null, string? AnnotatedRowsSha256 = null,
     string? ExplainedRowsSha256 = null)
 {
-    internal static ExperimentSettings From(StepByStepExperiment.Options o, string dataset, string? trainSplit, AnnotatedRowsFile? annotated, AnnotatedRowsFile? explained,
+    internal static ExperimentSettings From(StepByStepExperimentOptions o, string dataset, string? trainSplit, AnnotatedRowsFile? annotated, AnnotatedRowsFile? explained,
         int poolRows, int testRows) =>
-        new(dataset, trainSplit, poolRows, o.TestSplit, testRows, o.ValidationRows, o.Student, o.Steps, o.BatchSize, o.LearningRate ?? MultiTaskSeq2SeqTrainer.Options.DefaultLearningRate(o.Student),
+        new(dataset, trainSplit, poolRows, o.TestSplit, testRows, o.ValidationRows, o.Student, o.Steps, o.BatchSize, o.LearningRate ?? MultiTaskSeq2SeqTrainerOptions.DefaultLearningRate(o.Student),
             o.WarmupSteps ?? o.Steps / 10, o.Alpha, o.MaxInputLength, o.MaxTargetLength, o.EvaluateEveryNSteps, o.StepBudget,
             annotated?.Path, annotated?.Sha256, explained?.Sha256);
 
@@ -60,7 +60,7 @@ public sealed record ExperimentSettings(
         {
             // Named after the experiment's option; the contents decide, so a moved or renamed file still resumes.
             static string Pool(ExperimentSettings s) => s.AnnotatedRowsPath is null ? $"split {s.TrainSplit}" : $"{s.AnnotatedRowsPath}, SHA-256 {s.AnnotatedRowsSha256}";
-            differences.Add($"{nameof(StepByStepExperiment.Options.AnnotatedRowsPath)} (results.json {Pool(other)}, this run {Pool(this)})");
+            differences.Add($"{nameof(StepByStepExperimentOptions.AnnotatedRowsPath)} (results.json {Pool(other)}, this run {Pool(this)})");
         }
         else if (AnnotatedRowsSha256 is null)
         {
@@ -83,7 +83,7 @@ public sealed record ExperimentSettings(
         Compare(nameof(StepBudget), StepBudget, other.StepBudget);
         if (ExplainedRowsSha256 != other.ExplainedRowsSha256)
         {
-            differences.Add($"{nameof(StepByStepExperiment.Options.ExplainedRowsPath)} (results.json SHA-256 {other.ExplainedRowsSha256 ?? "none"}, this run {ExplainedRowsSha256 ?? "none"})");
+            differences.Add($"{nameof(StepByStepExperimentOptions.ExplainedRowsPath)} (results.json SHA-256 {other.ExplainedRowsSha256 ?? "none"}, this run {ExplainedRowsSha256 ?? "none"})");
         }
 
         return differences;

@@ -13,17 +13,17 @@ namespace MLNet.StepDistill.Experiments;
 /// The paper's experiment (Hsieh et al. 2023, figures 2-5): standard fine-tuning, task distillation and distilling
 /// step-by-step (with gold or teacher labels) trained on growing shares of the data, several seeds each, one student and
 /// one step budget for all, scored on one held-out test set next to the majority-class baseline and the teacher's own
-/// accuracy. With an <see cref="Options.OutputFolder"/> every finished run is saved at once to <c>results.json</c>, and a
+/// accuracy. With an <see cref="StepByStepExperimentOptions.OutputFolder"/> every finished run is saved at once to <c>results.json</c>, and a
 /// re-run with the same folder and settings trains only the runs that are missing.
 /// </summary>
 public sealed partial class StepByStepExperiment
 {
     private readonly MLContext mlContext;
-    private readonly Options options;
+    private readonly StepByStepExperimentOptions options;
 
     /// <summary>An experiment with <paramref name="options"/>; the options are checked now.</summary>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
-    public StepByStepExperiment(MLContext mlContext, Options options)
+    public StepByStepExperiment(MLContext mlContext, StepByStepExperimentOptions options)
     {
         this.mlContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
@@ -124,7 +124,7 @@ public sealed partial class StepByStepExperiment
     private static List<ExperimentRunResult> InPlanOrder(List<ExperimentRunResult> results, IReadOnlyList<PlannedRun> plan) =>
         results.OrderBy(r => plan.FirstOrDefault(p => r.IsRun(p.Method, p.Fraction, p.Seed))?.Number ?? int.MaxValue).ToList();
 
-    /// <summary>The explain-gold file of <see cref="Options.ExplainedRowsPath"/> by row id; null when no method needs it.</summary>
+    /// <summary>The explain-gold file of <see cref="StepByStepExperimentOptions.ExplainedRowsPath"/> by row id; null when no method needs it.</summary>
     /// <exception cref="ArgumentException">The method is asked for without a file, a file is given without the method, or the file's rationales were not asked as explain-gold.</exception>
     private (AnnotatedRowsFile File, IReadOnlyDictionary<string, AnnotatedRow> ById)? Explained(TaskSchema schema)
     {
@@ -133,7 +133,7 @@ public sealed partial class StepByStepExperiment
         {
             throw new ArgumentException(wanted
                 ? "Options.ExplainedRowsPath is required by the step-by-step-explained method: an annotated-rows file written with --rationales explain-gold (annotate --rationales explain-gold --out FILE)."
-                : "Options.ExplainedRowsPath is only read by the step-by-step-explained method; add it to Methods or leave the file out.", nameof(Options.ExplainedRowsPath));
+                : "Options.ExplainedRowsPath is only read by the step-by-step-explained method; add it to Methods or leave the file out.", nameof(StepByStepExperimentOptions.ExplainedRowsPath));
         }
 
         if (!wanted)
@@ -144,7 +144,7 @@ public sealed partial class StepByStepExperiment
         var file = AnnotatedRowsFile.Read(options.ExplainedRowsPath!, schema);
         if (file.Rows.FirstOrDefault(r => r.Rationales != RationaleMode.ExplainGold) is { } other)
         {
-            throw new ArgumentException($"Options.ExplainedRowsPath {file.Path}: row {other.Id} was annotated with --rationales {other.Rationales.ToName()}; the step-by-step-explained method needs a file written with --rationales explain-gold.", nameof(Options.ExplainedRowsPath));
+            throw new ArgumentException($"Options.ExplainedRowsPath {file.Path}: row {other.Id} was annotated with --rationales {other.Rationales.ToName()}; the step-by-step-explained method needs a file written with --rationales explain-gold.", nameof(StepByStepExperimentOptions.ExplainedRowsPath));
         }
 
         return (file, file.ToAnnotatedRows().ToDictionary(r => r.Id, StringComparer.Ordinal));
@@ -195,7 +195,7 @@ public sealed partial class StepByStepExperiment
 
         if (options.ValidationRows >= rows.Count)
         {
-            throw new ArgumentOutOfRangeException(nameof(Options.ValidationRows), string.Create(CultureInfo.InvariantCulture,
+            throw new ArgumentOutOfRangeException(nameof(StepByStepExperimentOptions.ValidationRows), string.Create(CultureInfo.InvariantCulture,
                 $"Options.ValidationRows ({options.ValidationRows}) must leave training rows: the pool has {rows.Count}."));
         }
 
@@ -207,7 +207,7 @@ public sealed partial class StepByStepExperiment
     /// <summary>The seed of the validation carve: fixed, so every seed's runs validate on the same rows.</summary>
     private const int ValidationSeed = 20230502;
 
-    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(TaskDataset dataset, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) => new MultiTaskSeq2SeqTrainer.Options
+    private MultiTaskSeq2SeqTrainerOptions TrainerOptions(TaskDataset dataset, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) => new MultiTaskSeq2SeqTrainerOptions
     {
         Mode = ExperimentMethods.Mode(method),
         LabelSource = ExperimentMethods.Labels(method),
@@ -227,7 +227,7 @@ public sealed partial class StepByStepExperiment
         Progress = progress,
     }.ForTask(dataset.Manifest.Family, dataset.Schema);
 
-    private static void Validate(Options o)
+    private static void Validate(StepByStepExperimentOptions o)
     {
         void Require(bool ok, string option, string problem)
         {
@@ -240,7 +240,7 @@ public sealed partial class StepByStepExperiment
         Require(!string.IsNullOrWhiteSpace(o.DatasetFolder), nameof(o.DatasetFolder), "must name a dataset folder (holding dataset.json).");
         Require(o.AnnotatedRowsPath is null || !string.IsNullOrWhiteSpace(o.AnnotatedRowsPath), nameof(o.AnnotatedRowsPath), "must name a file (written by `stepdistill annotate --out`) or be null.");
         Require(o.AnnotatedRowsPath is null || o.TrainSplit is null, nameof(o.AnnotatedRowsPath),
-            "and Options.TrainSplit both name the training pool: give the annotated file or the split, not both.");
+            "and StepByStepExperimentOptions.TrainSplit both name the training pool: give the annotated file or the split, not both.");
         Require(o.TestRows >= 0, nameof(o.TestRows), $"must be 0 (all) or positive, got {o.TestRows}.");
         Require(o.ValidationRows >= 0, nameof(o.ValidationRows), $"must be 0 (none) or positive, got {o.ValidationRows}.");
         Require(o.Methods is { Length: > 0 }, nameof(o.Methods), "must name at least one method.");

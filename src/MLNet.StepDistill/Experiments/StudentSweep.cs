@@ -350,7 +350,7 @@ public sealed class StudentSweep
         return (order.Skip(count).ToArray(), order.Take(count).ToArray());
     }
 
-    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(SweepTrialSettings s, int trial, IProgress<TrainingProgress> reporter) => new MultiTaskSeq2SeqTrainer.Options
+    private MultiTaskSeq2SeqTrainerOptions TrainerOptions(SweepTrialSettings s, int trial, IProgress<TrainingProgress> reporter) => new MultiTaskSeq2SeqTrainerOptions
     {
         Mode = ExperimentMethods.Mode(s.Method),
         LabelSource = ExperimentMethods.Labels(s.Method),

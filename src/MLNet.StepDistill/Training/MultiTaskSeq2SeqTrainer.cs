@@ -30,9 +30,9 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
     internal static readonly object TorchRandomGate = new();
 
     private readonly MLContext mlContext;
-    private readonly Options options;
+    private readonly MultiTaskSeq2SeqTrainerOptions options;
 
-    internal MultiTaskSeq2SeqTrainer(MLContext mlContext, Options options)
+    internal MultiTaskSeq2SeqTrainer(MLContext mlContext, MultiTaskSeq2SeqTrainerOptions options)
     {
         this.mlContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
@@ -44,10 +44,10 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
 
     /// <summary>
     /// Trains on <paramref name="trainData"/>, validating on <paramref name="validationData"/> (gold labels in
-    /// <see cref="Options.LabelColumnName"/>) when given, and stopping at <paramref name="cancellationToken"/>.
+    /// <see cref="MultiTaskSeq2SeqTrainerOptions.LabelColumnName"/>) when given, and stopping at <paramref name="cancellationToken"/>.
     /// </summary>
     /// <exception cref="ArgumentException">A column is missing or mistyped, or the mode learns rationales and no row has one (<see cref="TrainingRowCounts"/>).</exception>
-    /// <exception cref="OperationCanceledException">Cancelled; with a checkpoint folder, a run with <see cref="Options.Resume"/> continues from the last checkpoint.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; with a checkpoint folder, a run with <see cref="MultiTaskSeq2SeqTrainerOptions.Resume"/> continues from the last checkpoint.</exception>
     public Seq2SeqStudentTransformer Fit(IDataView trainData, IDataView? validationData, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trainData);
@@ -128,7 +128,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
 
     private IReadOnlyList<TrainingRow> ReadValidation(IDataView data)
     {
-        var goldOptions = new Options
+        var goldOptions = new MultiTaskSeq2SeqTrainerOptions
         {
             InputColumnName = options.InputColumnName,
             LabelColumnName = options.LabelColumnName,
@@ -140,12 +140,12 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
     }
 
     /// <summary>
-    /// How the trained student answers: its classes (<see cref="Options.Labels"/>, else a key label's key values), or the
+    /// How the trained student answers: its classes (<see cref="MultiTaskSeq2SeqTrainerOptions.Labels"/>, else a key label's key values), or the
     /// choice positions, or open text; how answers compare; its column names.
     /// </summary>
     private StudentAnswerSpec CreateHead(DataViewSchema schema, IReadOnlyList<TrainingRow> rows)
     {
-        var keyClasses = TrainingRowReader.KeyClasses(schema, options.LabelColumnName, nameof(Options.LabelColumnName));
+        var keyClasses = TrainingRowReader.KeyClasses(schema, options.LabelColumnName, nameof(MultiTaskSeq2SeqTrainerOptions.LabelColumnName));
         if (options.ChoicesColumnName is not null)
         {
             keyClasses = null;
@@ -154,7 +154,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         if (options.Labels is { } given && keyClasses is not null && !given.SequenceEqual(keyClasses))
         {
             throw new ArgumentException(
-                $"Options.{nameof(Options.Labels)} ({string.Join(", ", given)}) differs from the key values of label column \"{options.LabelColumnName}\" " +
+                $"Options.{nameof(MultiTaskSeq2SeqTrainerOptions.Labels)} ({string.Join(", ", given)}) differs from the key values of label column \"{options.LabelColumnName}\" " +
                 $"({string.Join(", ", keyClasses)}); leave Labels unset to take the key's classes.");
         }
 
@@ -185,7 +185,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
             return;
         }
 
-        const string option = $"Options.{nameof(Options.ScoreAggregation)} = {nameof(ScoreAggregation.FirstToken)}";
+        const string option = $"Options.{nameof(MultiTaskSeq2SeqTrainerOptions.ScoreAggregation)} = {nameof(ScoreAggregation.FirstToken)}";
         if (head.IsMultipleChoice || head.IsOpenTarget || head.Mode == TrainingMode.SingleTask)
         {
             throw new ArgumentException(head.Mode == TrainingMode.SingleTask
@@ -230,7 +230,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         return options.ChoicesColumnName is not null ? TaskAnswerKind.Choice : TaskAnswerKind.Label;
     }
 
-    private static void Validate(Options o)
+    private static void Validate(MultiTaskSeq2SeqTrainerOptions o)
     {
         void Require(bool ok, string option, string problem)
         {

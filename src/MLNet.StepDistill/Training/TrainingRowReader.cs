@@ -11,7 +11,7 @@ namespace MLNet.StepDistill.Training;
 /// </summary>
 internal static class TrainingRowReader
 {
-    public static IReadOnlyList<TrainingRow> Read(IDataView data, MultiTaskSeq2SeqTrainer.Options options, bool needLabels = true)
+    public static IReadOnlyList<TrainingRow> Read(IDataView data, MultiTaskSeq2SeqTrainerOptions options, bool needLabels = true)
     {
         var schema = data.Schema;
         var input = RequireText(schema, options.InputColumnName, nameof(options.InputColumnName));

@@ -13,7 +13,7 @@ namespace MLNet.StepDistill.Tests.Experiments;
 [Collection(TorchRandomStateCollection.Name)]
 public sealed class OneDataSizeExperimentTests
 {
-    private static StepByStepExperiment.Options OneSize() => new()
+    private static StepByStepExperimentOptions OneSize() => new()
     {
         DatasetFolder = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "esnli"),
         TokenizerPath = TrainingFixtures.TokenizerPath,

@@ -10,7 +10,7 @@ namespace MLNet.StepDistill.Tests.Experiments;
 [Collection(TorchRandomStateCollection.Name)]
 public sealed class StepByStepExperimentTests
 {
-    private static StepByStepExperiment.Options Small(string outputFolder) => new()
+    private static StepByStepExperimentOptions Small(string outputFolder) => new()
     {
         DatasetFolder = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "esnli"),
         TokenizerPath = TrainingFixtures.TokenizerPath,
@@ -37,7 +37,7 @@ public sealed class StepByStepExperimentTests
             .Deserialize<ExperimentRunResult[]>(ExperimentResultsFile.Json)!;
 
     /// <summary>2 methods x 2 fractions, eight steps each with dropout on: long enough for two runs to overlap.</summary>
-    private static StepByStepExperiment.Options Grid(string folder, int parallel)
+    private static StepByStepExperimentOptions Grid(string folder, int parallel)
     {
         var options = Small(folder);
         options.Seeds = [1];
@@ -275,7 +275,7 @@ public sealed class StepByStepExperimentTests
     [Fact]
     public void The_paper_recipe_is_the_papers_protocol()
     {
-        var paper = StepByStepExperiment.Options.PaperRecipe("models/t5-v1_1-base");
+        var paper = StepByStepExperimentOptions.PaperRecipe("models/t5-v1_1-base");
 
         Assert.Equal((5e-5, 64, 1024, 0.5f, 10_000, 250), (paper.LearningRate!.Value, paper.BatchSize, paper.MaxInputLength, paper.Alpha, paper.Steps, paper.EvaluateEveryNSteps));
         Assert.Equal([0.125, 0.25, 0.5, 1.0], paper.Fractions);

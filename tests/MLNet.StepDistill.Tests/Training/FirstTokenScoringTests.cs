@@ -71,7 +71,7 @@ public class FirstTokenScoringTests
         Assert.Contains("needs a fixed label set", ex.Message);
     }
 
-    private static MultiTaskSeq2SeqTrainer.Options Options(TrainingMode mode, string[] labels) => new()
+    private static MultiTaskSeq2SeqTrainerOptions Options(TrainingMode mode, string[] labels) => new()
     {
         Mode = mode,
         LabelSource = LabelSource.Gold,
