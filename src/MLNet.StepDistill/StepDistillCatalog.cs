@@ -31,7 +31,7 @@ public sealed partial class StepDistillCatalog
 
     /// <summary>
     /// Maps a text label column to a key whose key values are <paramref name="labels"/> in that order: the same keys as a
-    /// student's <c>PredictedLabel</c> trained with <c>Options.Labels = labels</c>, so
+    /// student's <c>PredictedLabel</c> trained with <c>MultiTaskSeq2SeqTrainerOptions.Labels = labels</c>, so
     /// <c>mlContext.MulticlassClassification.Evaluate</c> can compare them. Labels outside the set become missing keys.
     /// </summary>
     public IEstimator<ITransformer> MapLabelToKey(IReadOnlyList<string> labels, string outputColumnName = "Label", string? inputColumnName = null)

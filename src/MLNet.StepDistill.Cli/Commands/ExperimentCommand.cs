@@ -180,7 +180,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.OutputFolder = Out;
             options.ReportOnly = ReportOnly;
             options.DropUnknownLabels = DropUnknownLabels;
-            options.Parallel = Parallel;   // checked by the experiment (Options.Parallel), named --parallel by CliOptionErrors
+            options.Parallel = Parallel;   // checked by the experiment (StepByStepExperimentOptions.Parallel), named --parallel by CliOptionErrors
             return options;
         }
 

@@ -132,8 +132,8 @@ public sealed partial class StepByStepExperiment
         if (wanted != options.ExplainedRowsPath is not null)
         {
             throw new ArgumentException(wanted
-                ? "Options.ExplainedRowsPath is required by the step-by-step-explained method: an annotated-rows file written with --rationales explain-gold (annotate --rationales explain-gold --out FILE)."
-                : "Options.ExplainedRowsPath is only read by the step-by-step-explained method; add it to Methods or leave the file out.", nameof(StepByStepExperimentOptions.ExplainedRowsPath));
+                ? "StepByStepExperimentOptions.ExplainedRowsPath is required by the step-by-step-explained method: an annotated-rows file written with --rationales explain-gold (annotate --rationales explain-gold --out FILE)."
+                : "StepByStepExperimentOptions.ExplainedRowsPath is only read by the step-by-step-explained method; add it to Methods or leave the file out.", nameof(StepByStepExperimentOptions.ExplainedRowsPath));
         }
 
         if (!wanted)
@@ -144,7 +144,7 @@ public sealed partial class StepByStepExperiment
         var file = AnnotatedRowsFile.Read(options.ExplainedRowsPath!, schema);
         if (file.Rows.FirstOrDefault(r => r.Rationales != RationaleMode.ExplainGold) is { } other)
         {
-            throw new ArgumentException($"Options.ExplainedRowsPath {file.Path}: row {other.Id} was annotated with --rationales {other.Rationales.ToName()}; the step-by-step-explained method needs a file written with --rationales explain-gold.", nameof(StepByStepExperimentOptions.ExplainedRowsPath));
+            throw new ArgumentException($"StepByStepExperimentOptions.ExplainedRowsPath {file.Path}: row {other.Id} was annotated with --rationales {other.Rationales.ToName()}; the step-by-step-explained method needs a file written with --rationales explain-gold.", nameof(StepByStepExperimentOptions.ExplainedRowsPath));
         }
 
         return (file, file.ToAnnotatedRows().ToDictionary(r => r.Id, StringComparer.Ordinal));
@@ -196,7 +196,7 @@ public sealed partial class StepByStepExperiment
         if (options.ValidationRows >= rows.Count)
         {
             throw new ArgumentOutOfRangeException(nameof(StepByStepExperimentOptions.ValidationRows), string.Create(CultureInfo.InvariantCulture,
-                $"Options.ValidationRows ({options.ValidationRows}) must leave training rows: the pool has {rows.Count}."));
+                $"StepByStepExperimentOptions.ValidationRows ({options.ValidationRows}) must leave training rows: the pool has {rows.Count}."));
         }
 
         var order = rows.ToArray();
@@ -233,7 +233,7 @@ public sealed partial class StepByStepExperiment
         {
             if (!ok)
             {
-                throw new ArgumentOutOfRangeException(option, string.Create(CultureInfo.InvariantCulture, $"Options.{option} {problem}"));
+                throw new ArgumentOutOfRangeException(option, string.Create(CultureInfo.InvariantCulture, $"StepByStepExperimentOptions.{option} {problem}"));
             }
         }
 

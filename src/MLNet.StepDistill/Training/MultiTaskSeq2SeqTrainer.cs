@@ -154,7 +154,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         if (options.Labels is { } given && keyClasses is not null && !given.SequenceEqual(keyClasses))
         {
             throw new ArgumentException(
-                $"Options.{nameof(MultiTaskSeq2SeqTrainerOptions.Labels)} ({string.Join(", ", given)}) differs from the key values of label column \"{options.LabelColumnName}\" " +
+                $"MultiTaskSeq2SeqTrainerOptions.{nameof(MultiTaskSeq2SeqTrainerOptions.Labels)} ({string.Join(", ", given)}) differs from the key values of label column \"{options.LabelColumnName}\" " +
                 $"({string.Join(", ", keyClasses)}); leave Labels unset to take the key's classes.");
         }
 
@@ -185,7 +185,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
             return;
         }
 
-        const string option = $"Options.{nameof(MultiTaskSeq2SeqTrainerOptions.ScoreAggregation)} = {nameof(ScoreAggregation.FirstToken)}";
+        const string option = $"MultiTaskSeq2SeqTrainerOptions.{nameof(MultiTaskSeq2SeqTrainerOptions.ScoreAggregation)} = {nameof(ScoreAggregation.FirstToken)}";
         if (head.IsMultipleChoice || head.IsOpenTarget || head.Mode == TrainingMode.SingleTask)
         {
             throw new ArgumentException(head.Mode == TrainingMode.SingleTask
@@ -236,7 +236,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         {
             if (!ok)
             {
-                throw new ArgumentOutOfRangeException(option, $"Options.{option} {problem}");
+                throw new ArgumentOutOfRangeException(option, $"MultiTaskSeq2SeqTrainerOptions.{option} {problem}");
             }
         }
 

@@ -77,7 +77,7 @@ internal sealed class T5Student : ISeq2SeqStudent
             }
             catch (ArgumentException ex)
             {
-                throw new ArgumentException($"Options.{nameof(options.Student)}: \"{options.Student}\" is neither a folder nor a preset. {ex.Message}", ex);
+                throw new ArgumentException($"MultiTaskSeq2SeqTrainerOptions.{nameof(options.Student)}: \"{options.Student}\" is neither a folder nor a preset. {ex.Message}", ex);
             }
 
             model = new T5ForConditionalGeneration(config, tokenizer).To(device, options.Precision);

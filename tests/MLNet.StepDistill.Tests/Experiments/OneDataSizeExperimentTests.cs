@@ -77,10 +77,10 @@ public sealed class OneDataSizeExperimentTests
     {
         var options = OneSize();
         options.Methods = [];
-        Assert.Contains("Options.Methods", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        Assert.Contains("StepByStepExperimentOptions.Methods", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
         options = OneSize();
         options.Steps = 0;
-        Assert.Contains("Options.Steps", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        Assert.Contains("StepByStepExperimentOptions.Steps", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
     }
 
     private sealed class ListProgress(List<ExperimentRunProgress> reports) : IProgress<ExperimentRunProgress>

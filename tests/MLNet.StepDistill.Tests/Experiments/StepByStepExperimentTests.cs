@@ -263,13 +263,13 @@ public sealed class StepByStepExperimentTests
     {
         var options = Small("unused");
         options.Fractions = [0.5, 1.5];
-        Assert.Contains("Options.Fractions", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        Assert.Contains("StepByStepExperimentOptions.Fractions", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
         options = Small("unused");
         options.Seeds = [1, 1];
-        Assert.Contains("Options.Seeds", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        Assert.Contains("StepByStepExperimentOptions.Seeds", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
         options = Small("unused");
         options.Parallel = 0;
-        Assert.Contains("Options.Parallel", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        Assert.Contains("StepByStepExperimentOptions.Parallel", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public class OwnRationaleTrainingTests
 
         var ex = Assert.Throws<ArgumentException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train));
 
-        Assert.StartsWith("Options.RationaleColumnName:", ex.Message);
+        Assert.StartsWith("MultiTaskSeq2SeqTrainerOptions.RationaleColumnName:", ex.Message);
         Assert.Contains($"none of the {OwnRationaleDataset.TrainRows} rows", ex.Message);
         Assert.Contains("\"Rationale\"", ex.Message);
         Assert.Contains("AnnotateRationales", ex.Message);
