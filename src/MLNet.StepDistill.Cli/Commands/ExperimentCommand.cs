@@ -157,8 +157,8 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.Methods = Methods is null ? options.Methods : List(Methods, "--methods", ParseMethod);
             options.Fractions = Fractions is null ? options.Fractions : List(Fractions, "--fractions", v => Number(v, "--fractions"));
             options.Seeds = Seeds is null ? options.Seeds : List(Seeds, "--seeds", v => (int)Number(v, "--seeds"));
-            options.Student = Student ?? options.Student;
-            options.TokenizerPath = Tokenizer ?? options.TokenizerPath;
+            options.Trainer.Student = Student ?? options.Trainer.Student;
+            options.Trainer.TokenizerPath = Tokenizer ?? options.Trainer.TokenizerPath;
             options.Steps = Steps ?? options.Steps;
             options.StepBudget = StepBudget?.ToLowerInvariant() switch
             {
@@ -167,14 +167,14 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
                 "equal-epochs" => ExperimentStepBudget.EqualEpochs,
                 _ => throw new UserFacingException($"experiment: --step-budget \"{StepBudget}\" is not one of equal-steps, equal-epochs"),
             };
-            options.BatchSize = BatchSize ?? options.BatchSize;
-            options.LearningRate = LearningRate ?? options.LearningRate;
+            options.Trainer.BatchSize = BatchSize ?? options.Trainer.BatchSize;
+            options.Trainer.LearningRate = LearningRate ?? options.Trainer.LearningRate;
             options.WarmupSteps = Warmup ?? options.WarmupSteps;
-            options.Alpha = Alpha ?? options.Alpha;
-            options.MaxInputLength = MaxInput ?? options.MaxInputLength;
-            options.MaxTargetLength = MaxTarget ?? options.MaxTargetLength;
-            options.EvaluateEveryNSteps = EvalEvery ?? options.EvaluateEveryNSteps;
-            options.Device = Device ?? options.Device;
+            options.Trainer.Alpha = Alpha ?? options.Trainer.Alpha;
+            options.Trainer.MaxInputLength = MaxInput ?? options.Trainer.MaxInputLength;
+            options.Trainer.MaxTargetLength = MaxTarget ?? options.Trainer.MaxTargetLength;
+            options.Trainer.EvaluateEveryNSteps = EvalEvery ?? options.Trainer.EvaluateEveryNSteps;
+            options.Trainer.Device = Device ?? options.Trainer.Device;
             options.TeacherPricePerMillionInputTokens = PriceIn;
             options.TeacherPricePerMillionOutputTokens = PriceOut;
             options.OutputFolder = Out;

@@ -16,7 +16,7 @@ namespace MLNet.StepDistill.Experiments;
 /// accuracy. With an <see cref="StepByStepExperimentOptions.OutputFolder"/> every finished run is saved at once to <c>results.json</c>, and a
 /// re-run with the same folder and settings trains only the runs that are missing.
 /// </summary>
-public sealed partial class StepByStepExperiment
+public sealed class StepByStepExperiment
 {
     private readonly MLContext mlContext;
     private readonly StepByStepExperimentOptions options;
@@ -27,7 +27,7 @@ public sealed partial class StepByStepExperiment
     {
         this.mlContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
-        Validate(options);
+        options.Validate();
     }
 
     /// <summary>
@@ -207,60 +207,6 @@ public sealed partial class StepByStepExperiment
     /// <summary>The seed of the validation carve: fixed, so every seed's runs validate on the same rows.</summary>
     private const int ValidationSeed = 20230502;
 
-    private MultiTaskSeq2SeqTrainerOptions TrainerOptions(TaskDataset dataset, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) => new MultiTaskSeq2SeqTrainerOptions
-    {
-        Mode = ExperimentMethods.Mode(method),
-        LabelSource = ExperimentMethods.Labels(method),
-        Student = options.Student,
-        TokenizerPath = options.TokenizerPath,
-        MaxSteps = options.StepsFor(fraction),
-        BatchSize = options.BatchSize,
-        LearningRate = options.LearningRate,
-        WarmupSteps = options.WarmupSteps ?? options.StepsFor(fraction) / 10,
-        Alpha = options.Alpha,
-        MaxInputLength = options.MaxInputLength,
-        MaxTargetLength = options.MaxTargetLength,
-        EvaluateEveryNSteps = options.EvaluateEveryNSteps,
-        KeepBestCheckpoint = true,
-        Seed = seed,
-        Device = options.Device,
-        Progress = progress,
-    }.ForTask(dataset.Manifest.Family, dataset.Schema);
-
-    private static void Validate(StepByStepExperimentOptions o)
-    {
-        void Require(bool ok, string option, string problem)
-        {
-            if (!ok)
-            {
-                throw new ArgumentOutOfRangeException(option, string.Create(CultureInfo.InvariantCulture, $"StepByStepExperimentOptions.{option} {problem}"));
-            }
-        }
-
-        Require(!string.IsNullOrWhiteSpace(o.DatasetFolder), nameof(o.DatasetFolder), "must name a dataset folder (holding dataset.json).");
-        Require(o.AnnotatedRowsPath is null || !string.IsNullOrWhiteSpace(o.AnnotatedRowsPath), nameof(o.AnnotatedRowsPath), "must name a file (written by `stepdistill annotate --out`) or be null.");
-        Require(o.AnnotatedRowsPath is null || o.TrainSplit is null, nameof(o.AnnotatedRowsPath),
-            "and StepByStepExperimentOptions.TrainSplit both name the training pool: give the annotated file or the split, not both.");
-        Require(o.TestRows >= 0, nameof(o.TestRows), $"must be 0 (all) or positive, got {o.TestRows}.");
-        Require(o.ValidationRows >= 0, nameof(o.ValidationRows), $"must be 0 (none) or positive, got {o.ValidationRows}.");
-        Require(o.Methods is { Length: > 0 }, nameof(o.Methods), "must name at least one method.");
-        Require(o.Methods.Distinct().Count() == o.Methods.Length, nameof(o.Methods), "names a method twice.");
-        Require(o.Fractions is { Length: > 0 }, nameof(o.Fractions), "must hold at least one fraction.");
-        foreach (var f in o.Fractions ?? [])
-        {
-            Require(f is > 0 and <= 1, nameof(o.Fractions), string.Create(CultureInfo.InvariantCulture, $"must each be in (0, 1], got {f}."));
-        }
-
-        Require(o.Fractions?.Distinct().Count() == o.Fractions?.Length, nameof(o.Fractions), "holds a fraction twice.");
-        Require(o.Seeds is { Length: > 0 }, nameof(o.Seeds), "must hold at least one seed.");
-        Require(o.Seeds!.Distinct().Count() == o.Seeds.Length, nameof(o.Seeds), "holds a seed twice.");
-        Require(o.Steps > 0, nameof(o.Steps), $"must be positive, got {o.Steps}.");
-        Require(o.BatchSize > 0, nameof(o.BatchSize), $"must be positive, got {o.BatchSize}.");
-        Require(o.WarmupSteps is null or >= 0, nameof(o.WarmupSteps), $"must not be negative, got {o.WarmupSteps}.");
-        Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
-        Require(o.Parallel is null or > 0, nameof(o.Parallel), $"must be positive (runs side by side) or null (one per core), got {o.Parallel}.");
-        Require(!o.ReportOnly || o.OutputFolder is not null, nameof(o.ReportOnly), "needs an OutputFolder holding results.json.");
-        Require(o.TeacherPricePerMillionInputTokens is null or >= 0, nameof(o.TeacherPricePerMillionInputTokens), string.Create(CultureInfo.InvariantCulture, $"must not be negative, got {o.TeacherPricePerMillionInputTokens}."));
-        Require(o.TeacherPricePerMillionOutputTokens is null or >= 0, nameof(o.TeacherPricePerMillionOutputTokens), string.Create(CultureInfo.InvariantCulture, $"must not be negative, got {o.TeacherPricePerMillionOutputTokens}."));
-    }
+    private MultiTaskSeq2SeqTrainerOptions TrainerOptions(TaskDataset dataset, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) =>
+        RunTrainerOptions.For(options.Trainer, method, options.StepsFor(fraction), options.WarmupSteps ?? options.StepsFor(fraction) / 10, seed, progress, dataset);
 }

@@ -1,3 +1,6 @@
+using System.Globalization;
+using MLNet.StepDistill.Training;
+
 namespace MLNet.StepDistill.Experiments;
 
 /// <summary>
@@ -7,7 +10,7 @@ namespace MLNet.StepDistill.Experiments;
 /// </summary>
 /// <remarks>
 /// The step-budget rule is <see cref="StepBudget"/>: by default <b>equal steps</b>, every run makes <see cref="Steps"/>
-/// optimiser steps of <see cref="BatchSize"/> rows, whatever its fraction, so a smaller fraction sees its rows more
+/// optimiser steps of the <see cref="Trainer"/>'s batch size, whatever its fraction, so a smaller fraction sees its rows more
 /// often (the paper trains every data size for the same number of steps); or equal epochs. Training rows of a seed are nested: the rows of fraction 0.25 are
 /// the first quarter of that seed's shuffle of the pool, and the rows of 0.5 include them.
 /// </remarks>
@@ -64,12 +67,6 @@ public sealed class StepByStepExperimentOptions
     /// </summary>
     public int[] Seeds { get; set; } = [1];
 
-    /// <summary>A T5 preset trained from scratch or a Hugging Face checkpoint folder. Default <c>"tiny"</c>.</summary>
-    public string Student { get; set; } = "tiny";
-
-    /// <summary>The SentencePiece model for a preset; null uses the shipped <c>datasets/tokenizer/spiece.model</c>.</summary>
-    public string? TokenizerPath { get; set; }
-
     /// <summary>How the steps of a run follow from <see cref="Steps"/> and its fraction. Default <see cref="ExperimentStepBudget.EqualSteps"/>.</summary>
     public ExperimentStepBudget StepBudget { get; set; } = ExperimentStepBudget.EqualSteps;
 
@@ -80,33 +77,25 @@ public sealed class StepByStepExperimentOptions
     internal int StepsFor(double fraction) =>
         StepBudget == ExperimentStepBudget.EqualEpochs ? Math.Max(1, (int)Math.Round(Steps * fraction)) : Steps;
 
-    /// <summary>Rows per step. Default 16.</summary>
-    public int BatchSize { get; set; } = 16;
-
-    /// <summary>
-    /// Base learning rate; null (default) takes the trainer's default for the student's kind
-    /// (<see cref="Training.MultiTaskSeq2SeqTrainerOptions.DefaultLearningRate(string)"/>: 5e-4 for a preset trained from scratch, 5e-5
-    /// for a checkpoint folder), the same as <c>train</c> and <c>sweep</c>.
-    /// </summary>
-    public double? LearningRate { get; set; }
-
     /// <summary>Linear warm-up steps; null (default) warms up over a tenth of <see cref="Steps"/>.</summary>
     public int? WarmupSteps { get; set; }
 
-    /// <summary>Label-loss weight of the step-by-step methods. Default 0.5 (the paper's).</summary>
-    public float Alpha { get; set; } = 0.5f;
+    /// <summary>
+    /// The trainer settings every run shares: the student (<see cref="MultiTaskSeq2SeqTrainerOptions.Student"/>, a preset
+    /// trained from scratch or a Hugging Face checkpoint folder) and its tokenizer, rows per step, the learning rate (null:
+    /// the trainer's default for the student's kind, <see cref="MultiTaskSeq2SeqTrainerOptions.DefaultLearningRate(string)"/>,
+    /// the same as <c>train</c> and <c>sweep</c>), alpha, the lengths, the validation interval (with
+    /// <see cref="ValidationRows"/>; the best checkpoint is kept), the device, the threads and the optimiser's other
+    /// settings. Each run sets its method, steps (<see cref="Steps"/>), warm-up (<see cref="WarmupSteps"/>) and seed
+    /// itself, so those stay at the trainer's defaults here (the constructor says which one is not). Default: the
+    /// trainer's defaults but the CPU-sized batch of 16 rows, 96 input and 32 target tokens on the <c>"cpu"</c> device
+    /// (<see cref="DefaultTrainer"/>). <c>results.json</c> records the student, batch, learning rate, alpha, lengths and
+    /// validation interval, and every other setting that affects the results where it differs from the trainer's default.
+    /// </summary>
+    public MultiTaskSeq2SeqTrainerOptions Trainer { get; set; } = DefaultTrainer();
 
-    /// <summary>The most input tokens. Default 96.</summary>
-    public int MaxInputLength { get; set; } = 96;
-
-    /// <summary>The most target tokens (labels and rationales). Default 32.</summary>
-    public int MaxTargetLength { get; set; } = 32;
-
-    /// <summary>With <see cref="ValidationRows"/>: validate every this many steps and keep the best checkpoint; 0 (default) only at the end.</summary>
-    public int EvaluateEveryNSteps { get; set; }
-
-    /// <summary>The torch device: <c>"cpu"</c> (default), <c>"cuda"</c>, <c>"cuda:N"</c>.</summary>
-    public string Device { get; set; } = "cpu";
+    /// <summary>The experiment's default <see cref="Trainer"/>: batch 16, 96 input and 32 target tokens, the CPU, otherwise the trainer's defaults.</summary>
+    public static MultiTaskSeq2SeqTrainerOptions DefaultTrainer() => new() { BatchSize = 16, MaxInputLength = 96, MaxTargetLength = 32, Device = "cpu" };
 
     /// <summary>
     /// A folder for <c>results.json</c> (written atomically after every run); a run found there with the same settings is
@@ -150,19 +139,62 @@ public sealed class StepByStepExperimentOptions
     /// </summary>
     public static StepByStepExperimentOptions PaperRecipe(string student = "t5-v1_1-base", string device = "cuda") => new()
     {
-        Student = student,
-        Device = device,
-        LearningRate = 5e-5,
+        Trainer = new()
+        {
+            Student = student,
+            Device = device,
+            LearningRate = 5e-5,
+            BatchSize = 64,
+            MaxInputLength = 1024,
+            MaxTargetLength = 256,
+            Alpha = 0.5f,
+            EvaluateEveryNSteps = 250,
+        },
         WarmupSteps = 0,
-        BatchSize = 64,
-        MaxInputLength = 1024,
-        MaxTargetLength = 256,
-        Alpha = 0.5f,
         Steps = 10_000,
-        EvaluateEveryNSteps = 250,
         ValidationRows = 1000,
         Fractions = [0.125, 0.25, 0.5, 1.0],
         Seeds = [0],
         TestRows = 0,
     };
+
+    /// <summary>Checks every option (and the shared <see cref="Trainer"/> settings) and names the first one that is wrong.</summary>
+    /// <exception cref="ArgumentException">An option is missing or out of range, or a trainer setting is set that each run sets; the message names it.</exception>
+    public void Validate()
+    {
+        void Require(bool ok, string option, string problem)
+        {
+            if (!ok)
+            {
+                throw new ArgumentOutOfRangeException(option, string.Create(CultureInfo.InvariantCulture, $"{nameof(StepByStepExperimentOptions)}.{option} {problem}"));
+            }
+        }
+
+        Require(!string.IsNullOrWhiteSpace(DatasetFolder), nameof(DatasetFolder), "must name a dataset folder (holding dataset.json).");
+        Require(AnnotatedRowsPath is null || !string.IsNullOrWhiteSpace(AnnotatedRowsPath), nameof(AnnotatedRowsPath), "must name a file (written by `stepdistill annotate --out`) or be null.");
+        Require(AnnotatedRowsPath is null || TrainSplit is null, nameof(AnnotatedRowsPath),
+            "and StepByStepExperimentOptions.TrainSplit both name the training pool: give the annotated file or the split, not both.");
+        Require(TestRows >= 0, nameof(TestRows), $"must be 0 (all) or positive, got {TestRows}.");
+        Require(ValidationRows >= 0, nameof(ValidationRows), $"must be 0 (none) or positive, got {ValidationRows}.");
+        Require(Methods is { Length: > 0 }, nameof(Methods), "must name at least one method.");
+        Require(Methods.Distinct().Count() == Methods.Length, nameof(Methods), "names a method twice.");
+        Require(Fractions is { Length: > 0 }, nameof(Fractions), "must hold at least one fraction.");
+        foreach (var f in Fractions ?? [])
+        {
+            Require(f is > 0 and <= 1, nameof(Fractions), string.Create(CultureInfo.InvariantCulture, $"must each be in (0, 1], got {f}."));
+        }
+
+        Require(Fractions?.Distinct().Count() == Fractions?.Length, nameof(Fractions), "holds a fraction twice.");
+        Require(Seeds is { Length: > 0 }, nameof(Seeds), "must hold at least one seed.");
+        Require(Seeds!.Distinct().Count() == Seeds.Length, nameof(Seeds), "holds a seed twice.");
+        Require(Steps > 0, nameof(Steps), $"must be positive, got {Steps}.");
+        Require(WarmupSteps is null or >= 0, nameof(WarmupSteps), $"must not be negative, got {WarmupSteps}.");
+        Require(Parallel is null or > 0, nameof(Parallel), $"must be positive (runs side by side) or null (one per core), got {Parallel}.");
+        Require(!ReportOnly || OutputFolder is not null, nameof(ReportOnly), "needs an OutputFolder holding results.json.");
+        Require(TeacherPricePerMillionInputTokens is null or >= 0, nameof(TeacherPricePerMillionInputTokens), string.Create(CultureInfo.InvariantCulture, $"must not be negative, got {TeacherPricePerMillionInputTokens}."));
+        Require(TeacherPricePerMillionOutputTokens is null or >= 0, nameof(TeacherPricePerMillionOutputTokens), string.Create(CultureInfo.InvariantCulture, $"must not be negative, got {TeacherPricePerMillionOutputTokens}."));
+        Require(Trainer is not null, nameof(Trainer), "must be set.");
+        RunTrainerOptions.ValidateShared(Trainer!, $"{nameof(StepByStepExperimentOptions)}.{nameof(Trainer)}",
+            "each run sets it (the method, the steps from Steps and the fraction, the warm-up from WarmupSteps, the seed from Seeds, the annotated rows' columns)", []);
+    }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -36,7 +35,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
     {
         this.mlContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
-        Validate(options);
+        options.Validate();
     }
 
     /// <summary>Trains on <paramref name="input"/> (no validation).</summary>
@@ -228,38 +227,5 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         }
 
         return options.ChoicesColumnName is not null ? TaskAnswerKind.Choice : TaskAnswerKind.Label;
-    }
-
-    private static void Validate(MultiTaskSeq2SeqTrainerOptions o)
-    {
-        void Require(bool ok, string option, string problem)
-        {
-            if (!ok)
-            {
-                throw new ArgumentOutOfRangeException(option, $"MultiTaskSeq2SeqTrainerOptions.{option} {problem}");
-            }
-        }
-
-        Require(o.Alpha is >= 0 and <= 1, nameof(o.Alpha), string.Create(CultureInfo.InvariantCulture, $"must be in [0, 1], got {o.Alpha}."));
-        Require(o.LearningRate is null or > 0, nameof(o.LearningRate), string.Create(CultureInfo.InvariantCulture, $"must be positive (or null for the default), got {o.LearningRate}."));
-        Require(o.BatchSize > 0, nameof(o.BatchSize), $"must be positive, got {o.BatchSize}.");
-        Require(o.GradientAccumulationSteps > 0, nameof(o.GradientAccumulationSteps), $"must be positive, got {o.GradientAccumulationSteps}.");
-        Require(o.MaxSteps >= 0, nameof(o.MaxSteps), $"must be 0 (use Epochs) or positive, got {o.MaxSteps}.");
-        Require(o.MaxSteps > 0 || o.Epochs > 0, nameof(o.Epochs), $"must be positive when MaxSteps is 0, got {o.Epochs}.");
-        Require(o.WarmupSteps >= 0, nameof(o.WarmupSteps), $"must not be negative, got {o.WarmupSteps}.");
-        Require(o.MaxInputLength > 1, nameof(o.MaxInputLength), $"must be at least 2, got {o.MaxInputLength}.");
-        Require(o.MaxTargetLength > 1, nameof(o.MaxTargetLength), $"must be at least 2, got {o.MaxTargetLength}.");
-        Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
-        Require(o.EarlyStoppingPatience >= 0, nameof(o.EarlyStoppingPatience), $"must not be negative, got {o.EarlyStoppingPatience}.");
-        Require(o.PredictionBatchSize > 0, nameof(o.PredictionBatchSize), $"must be positive, got {o.PredictionBatchSize}.");
-        Require(!new[] { o.ScoreColumnName, o.PredictedLabelColumnName, o.PredictedTextColumnName, o.PredictedRationaleColumnName }.Any(string.IsNullOrWhiteSpace),
-            "ScoreColumnName", "and the other output column names must not be empty.");
-        Require(o.NumberOfThreads is null or >= 0, nameof(o.NumberOfThreads), $"must be positive, 0 (libtorch's own default) or null (the library's default), got {o.NumberOfThreads}.");
-        Require(o.LengthBucketWindow >= 0, nameof(o.LengthBucketWindow), $"must be 0 (off) or a window of rows, got {o.LengthBucketWindow}.");
-        Require(o.CheckpointEveryNSteps > 0, nameof(o.CheckpointEveryNSteps), $"must be positive, got {o.CheckpointEveryNSteps}.");
-        Require(!o.Resume || o.CheckpointFolder is not null, nameof(o.Resume), "needs a CheckpointFolder to resume from.");
-        Require(!(o.GenerateRationale && o.Mode == TrainingMode.Standard), nameof(o.GenerateRationale), "needs StepByStep or SingleTask mode (Standard never learns rationales).");
-        Require(o.Labels is null || o.ChoicesColumnName is null, nameof(o.Labels), "and ChoicesColumnName exclude each other: a task has a fixed label set or per-row choices.");
-        Require(o.Labels is null || o.Labels.Distinct(StringComparer.Ordinal).Count() == o.Labels.Length, nameof(o.Labels), "must not repeat a label.");
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.StepDistill.T5;
 using MLNet.StepDistill.Tasks;
 
@@ -252,4 +253,42 @@ public sealed class MultiTaskSeq2SeqTrainerOptions
         Labels = family.ClosedLabels(schema)?.ToArray();
         return this;
     }
+
+    /// <summary>Checks every option and names the first one out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        void Require(bool ok, string option, string problem)
+        {
+            if (!ok)
+            {
+                throw new ArgumentOutOfRangeException(option, $"{nameof(MultiTaskSeq2SeqTrainerOptions)}.{option} {problem}");
+            }
+        }
+
+        Require(Alpha is >= 0 and <= 1, nameof(Alpha), string.Create(CultureInfo.InvariantCulture, $"must be in [0, 1], got {Alpha}."));
+        Require(LearningRate is null or > 0, nameof(LearningRate), string.Create(CultureInfo.InvariantCulture, $"must be positive (or null for the default), got {LearningRate}."));
+        Require(BatchSize > 0, nameof(BatchSize), $"must be positive, got {BatchSize}.");
+        Require(GradientAccumulationSteps > 0, nameof(GradientAccumulationSteps), $"must be positive, got {GradientAccumulationSteps}.");
+        Require(MaxSteps >= 0, nameof(MaxSteps), $"must be 0 (use Epochs) or positive, got {MaxSteps}.");
+        Require(MaxSteps > 0 || Epochs > 0, nameof(Epochs), $"must be positive when MaxSteps is 0, got {Epochs}.");
+        Require(WarmupSteps >= 0, nameof(WarmupSteps), $"must not be negative, got {WarmupSteps}.");
+        Require(MaxInputLength > 1, nameof(MaxInputLength), $"must be at least 2, got {MaxInputLength}.");
+        Require(MaxTargetLength > 1, nameof(MaxTargetLength), $"must be at least 2, got {MaxTargetLength}.");
+        Require(EvaluateEveryNSteps >= 0, nameof(EvaluateEveryNSteps), $"must not be negative, got {EvaluateEveryNSteps}.");
+        Require(EarlyStoppingPatience >= 0, nameof(EarlyStoppingPatience), $"must not be negative, got {EarlyStoppingPatience}.");
+        Require(PredictionBatchSize > 0, nameof(PredictionBatchSize), $"must be positive, got {PredictionBatchSize}.");
+        Require(!new[] { ScoreColumnName, PredictedLabelColumnName, PredictedTextColumnName, PredictedRationaleColumnName }.Any(string.IsNullOrWhiteSpace),
+            "ScoreColumnName", "and the other output column names must not be empty.");
+        Require(NumberOfThreads is null or >= 0, nameof(NumberOfThreads), $"must be positive, 0 (libtorch's own default) or null (the library's default), got {NumberOfThreads}.");
+        Require(LengthBucketWindow >= 0, nameof(LengthBucketWindow), $"must be 0 (off) or a window of rows, got {LengthBucketWindow}.");
+        Require(CheckpointEveryNSteps > 0, nameof(CheckpointEveryNSteps), $"must be positive, got {CheckpointEveryNSteps}.");
+        Require(!Resume || CheckpointFolder is not null, nameof(Resume), "needs a CheckpointFolder to resume from.");
+        Require(!(GenerateRationale && Mode == TrainingMode.Standard), nameof(GenerateRationale), "needs StepByStep or SingleTask mode (Standard never learns rationales).");
+        Require(Labels is null || ChoicesColumnName is null, nameof(Labels), "and ChoicesColumnName exclude each other: a task has a fixed label set or per-row choices.");
+        Require(Labels is null || Labels.Distinct(StringComparer.Ordinal).Count() == Labels.Length, nameof(Labels), "must not repeat a label.");
+    }
+
+    /// <summary>A copy of these options (a shallow one: <see cref="Labels"/> is the same array).</summary>
+    internal MultiTaskSeq2SeqTrainerOptions Copy() => (MultiTaskSeq2SeqTrainerOptions)MemberwiseClone();
 }

@@ -16,7 +16,7 @@ public sealed class OneDataSizeExperimentTests
     private static StepByStepExperimentOptions OneSize() => new()
     {
         DatasetFolder = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "esnli"),
-        TokenizerPath = TrainingFixtures.TokenizerPath,
+        Trainer = { TokenizerPath = TrainingFixtures.TokenizerPath, BatchSize = 8, MaxInputLength = 32, MaxTargetLength = 12 },
         Methods = [ExperimentMethod.StepByStepTeacher, ExperimentMethod.TaskDistillation],
         Fractions = [0.0025],
         Seeds = [3],
@@ -24,9 +24,6 @@ public sealed class OneDataSizeExperimentTests
         ValidationRows = 0,
         TestRows = 6,
         Steps = 2,
-        BatchSize = 8,
-        MaxInputLength = 32,
-        MaxTargetLength = 12,
     };
 
     [Fact]
