@@ -34,7 +34,7 @@ internal sealed class AggregationBenchmark : IBenchmark
             var train = AnnotatedSplit.Read(new MLContext(), dataset, trainSplit);
             var test = AnnotatedSplit.Read(new MLContext(), dataset, "test").Take(testRows).ToArray();
             var ml = new MLContext(seed);
-            var options = new MultiTaskSeq2SeqTrainer.Options
+            var options = new MultiTaskSeq2SeqTrainerOptions
             {
                 Student = "tiny",
                 MaxSteps = steps,

@@ -172,7 +172,7 @@ internal sealed class BenchSuite : IBenchmark
         var ml = new MLContext(seed: 1);
         var train = AnnotatedSplit.Read(new MLContext(), dataset, "valid").Take(64).ToArray();
         var test = AnnotatedSplit.Read(new MLContext(), dataset, "test").Take(rowCount).ToArray();
-        var options = new MultiTaskSeq2SeqTrainer.Options
+        var options = new MultiTaskSeq2SeqTrainerOptions
         {
             Labels = dataset.Schema.Labels!.ToArray(),
             Student = "tiny",

@@ -10,7 +10,7 @@ namespace MLNet.StepDistill.Benchmarks;
 
 /// <summary>
 /// Padding waste of the training batches on the shipped datasets, without and with length-bucketed batches
-/// (<see cref="MultiTaskSeq2SeqTrainer.Options.LengthBucketWindow"/>): one epoch of the batch plan, each step-by-step
+/// (<see cref="MultiTaskSeq2SeqTrainerOptions.LengthBucketWindow"/>): one epoch of the batch plan, each step-by-step
 /// batch tokenised as the trainer does (input with its prefix, teacher label, rationale; max 128 input and 64 target
 /// tokens, as <c>stepdistill train</c>), waste = padded positions / all positions of the padded batches.
 /// Options: --datasets cqa,esnli,anli1,svamp --batch 16 --windows 256,1024 --json.

@@ -219,7 +219,7 @@ internal sealed class ServeBenchmark : IBenchmark
     {
         var ml = new MLContext(seed: 1);
         var raw = ml.Data.TakeRows(dataset.LoadSplit(ml, "valid"), 64);
-        var options = new MultiTaskSeq2SeqTrainer.Options
+        var options = new MultiTaskSeq2SeqTrainerOptions
         {
             Mode = TrainingMode.Standard,
             LabelSource = LabelSource.Gold,

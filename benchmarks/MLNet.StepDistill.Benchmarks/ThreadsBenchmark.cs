@@ -134,7 +134,7 @@ internal sealed class ThreadsBenchmark : IBenchmark
     }
 
     /// <summary>The fit this benchmark (and <c>side-by-side</c>) times: the tiny student, step-by-step, batch 16, 128 input / 64 target tokens (the CLI's train defaults), seed 0.</summary>
-    internal static MultiTaskSeq2SeqTrainer.Options TinyFitOptions(string[] labels, int steps, int? threads) => new()
+    internal static MultiTaskSeq2SeqTrainerOptions TinyFitOptions(string[] labels, int steps, int? threads) => new()
     {
         Labels = labels,
         Mode = TrainingMode.StepByStep,

@@ -41,7 +41,7 @@ internal sealed class TrainingMemoryBenchmark : IBenchmark
         var baseline = ProcessMemory.Resident;
         var perStep = new List<(int Step, long Resident, long LiveTensors, double Seconds)>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var options = new MultiTaskSeq2SeqTrainer.Options
+        var options = new MultiTaskSeq2SeqTrainerOptions
         {
             Student = preset,
             BatchSize = batch,

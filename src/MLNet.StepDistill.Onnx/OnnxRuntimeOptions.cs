@@ -17,13 +17,24 @@ public sealed class OnnxRuntimeOptions
     /// <summary>The CUDA device when <see cref="UseCuda"/> is set. Default 0.</summary>
     public int CudaDeviceId { get; set; }
 
-    internal SessionOptions ToSessionOptions()
+    /// <summary>Checks every option and names the first one out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public void Validate()
     {
         if (Threads < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be 0 (ONNX Runtime's choice) or positive.");
+            throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "OnnxRuntimeOptions.Threads must be 0 (ONNX Runtime's choice) or positive.");
         }
 
+        if (CudaDeviceId < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CudaDeviceId), CudaDeviceId, "OnnxRuntimeOptions.CudaDeviceId must be 0 or more.");
+        }
+    }
+
+    internal SessionOptions ToSessionOptions()
+    {
+        Validate();
         var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (Threads > 0)
         {
@@ -41,7 +52,7 @@ public sealed class OnnxRuntimeOptions
             {
                 options.Dispose();
                 throw new InvalidOperationException(
-                    "UseCuda: ONNX Runtime's CUDA execution provider is not available. Reference Microsoft.ML.OnnxRuntime.Gpu.Linux or " +
+                    "OnnxRuntimeOptions.UseCuda: ONNX Runtime's CUDA execution provider is not available. Reference Microsoft.ML.OnnxRuntime.Gpu.Linux or " +
                     "Microsoft.ML.OnnxRuntime.Gpu.Windows (not Microsoft.ML.OnnxRuntime) and install CUDA 12 and cuDNN 9. " + ex.Message, ex);
             }
         }

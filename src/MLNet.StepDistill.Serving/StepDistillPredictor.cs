@@ -45,7 +45,7 @@ public sealed class StepDistillPredictor<TInput, TOutput> : IStepDistillPredicto
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
-        options.ValidateBatching();
+        options.Validate();
         Model = model;
         this.options = options;
         this.ownsModel = ownsModel;
@@ -70,6 +70,7 @@ public sealed class StepDistillPredictor<TInput, TOutput> : IStepDistillPredicto
     public static StepDistillPredictor<TInput, TOutput> Load(StepDistillPredictorOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.RequireModelPath();
         options.Validate();
         var model = StepDistillServedModel.Load(options.ModelPath, options);
         try

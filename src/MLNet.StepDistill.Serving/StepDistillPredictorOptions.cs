@@ -55,17 +55,12 @@ public sealed class StepDistillPredictorOptions
     /// <summary>ONNX Runtime settings for an exported folder or a zip of ONNX students. Default: one thread per call, CPU.</summary>
     public OnnxRuntimeOptions? OnnxRuntime { get; set; }
 
-    internal void Validate()
-    {
-        if (string.IsNullOrWhiteSpace(ModelPath))
-        {
-            throw new ArgumentException("StepDistillPredictorOptions.ModelPath must name a model zip or an exported ONNX folder.", nameof(ModelPath));
-        }
-
-        ValidateBatching();
-    }
-
-    internal void ValidateBatching()
+    /// <summary>
+    /// Checks the batching and input limits and names the first one out of range. <see cref="ModelPath"/> is checked
+    /// where a model is loaded from it (a predictor given a loaded model does not read it).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is out of range; the message names it.</exception>
+    public void Validate()
     {
         Positive(MaxBatchSize, nameof(MaxBatchSize));
         Positive(MaxConcurrentBatches, nameof(MaxConcurrentBatches));
@@ -73,7 +68,16 @@ public sealed class StepDistillPredictorOptions
         Positive(MaxFieldLength, nameof(MaxFieldLength));
         if (MaxWait < TimeSpan.Zero || MaxWait > TimeSpan.FromSeconds(10))
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxWait), MaxWait, "MaxWait must be between 0 and 10 seconds.");
+            throw new ArgumentOutOfRangeException(nameof(MaxWait), MaxWait, $"{nameof(StepDistillPredictorOptions)}.{nameof(MaxWait)} must be between 0 and 10 seconds.");
+        }
+    }
+
+    /// <summary>Checks that <see cref="ModelPath"/> names something to load.</summary>
+    internal void RequireModelPath()
+    {
+        if (string.IsNullOrWhiteSpace(ModelPath))
+        {
+            throw new ArgumentException("StepDistillPredictorOptions.ModelPath must name a model zip or an exported ONNX folder.", nameof(ModelPath));
         }
     }
 
@@ -81,7 +85,7 @@ public sealed class StepDistillPredictorOptions
     {
         if (value < 1)
         {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1.");
+            throw new ArgumentOutOfRangeException(name, value, $"{nameof(StepDistillPredictorOptions)}.{name} must be at least 1.");
         }
     }
 }

@@ -23,7 +23,7 @@ public sealed partial class StepDistillCatalog
     /// <summary>The context this catalog works in.</summary>
     public MLContext MLContext { get; }
 
-    /// <summary>The trainers: <see cref="StepDistillTrainers.MultiTaskSeq2Seq(MultiTaskSeq2SeqTrainer.Options)"/>.</summary>
+    /// <summary>The trainers: <see cref="StepDistillTrainers.MultiTaskSeq2Seq(MultiTaskSeq2SeqTrainerOptions)"/>.</summary>
     public StepDistillTrainers Trainers { get; }
 
     /// <summary>The transforms: <see cref="StepDistillTransforms.FormatStudentInput"/>.</summary>
@@ -31,7 +31,7 @@ public sealed partial class StepDistillCatalog
 
     /// <summary>
     /// Maps a text label column to a key whose key values are <paramref name="labels"/> in that order: the same keys as a
-    /// student's <c>PredictedLabel</c> trained with <c>Options.Labels = labels</c>, so
+    /// student's <c>PredictedLabel</c> trained with <c>MultiTaskSeq2SeqTrainerOptions.Labels = labels</c>, so
     /// <c>mlContext.MulticlassClassification.Evaluate</c> can compare them. Labels outside the set become missing keys.
     /// </summary>
     public IEstimator<ITransformer> MapLabelToKey(IReadOnlyList<string> labels, string outputColumnName = "Label", string? inputColumnName = null)
@@ -45,7 +45,7 @@ public sealed partial class StepDistillCatalog
     /// The student's columns from a task's rows, materialised (the pipeline route is <see cref="StepDistillTransforms.FormatStudentInput"/>, which is saved with the model): <c>Input</c> (the paper's input text for the task
     /// family), <c>Label</c> (gold), <c>Choices</c>, and the annotator's <c>Rationale</c>, <c>TeacherLabel</c>,
     /// <c>AnnotationStatus</c> when present — the trainer's default column names. This is the step between
-    /// <see cref="AnnotateRationales"/> and <see cref="StepDistillTrainers.MultiTaskSeq2Seq(MultiTaskSeq2SeqTrainer.Options)"/>.
+    /// <see cref="AnnotateRationales"/> and <see cref="StepDistillTrainers.MultiTaskSeq2Seq(MultiTaskSeq2SeqTrainerOptions)"/>.
     /// </summary>
     /// <param name="data">Rows as <c>TaskDataset.LoadSplit</c> or the rationale annotator give them.</param>
     /// <param name="schema">The task's columns (<c>TaskDataset.Schema</c>).</param>
@@ -112,12 +112,12 @@ public sealed class StepDistillTrainers
 
     internal StepDistillTrainers(MLContext mlContext) => this.mlContext = mlContext;
 
-    /// <summary>The student step of Distilling Step-by-Step (and the paper's baselines, by <see cref="MultiTaskSeq2SeqTrainer.Options.Mode"/>).</summary>
-    public MultiTaskSeq2SeqTrainer MultiTaskSeq2Seq(MultiTaskSeq2SeqTrainer.Options options) => new(mlContext, options);
+    /// <summary>The student step of Distilling Step-by-Step (and the paper's baselines, by <see cref="MultiTaskSeq2SeqTrainerOptions.Mode"/>).</summary>
+    public MultiTaskSeq2SeqTrainer MultiTaskSeq2Seq(MultiTaskSeq2SeqTrainerOptions options) => new(mlContext, options);
 
     /// <summary>
     /// The student step with the column names and the few settings most pipelines set; every other setting keeps its
-    /// <see cref="MultiTaskSeq2SeqTrainer.Options"/> default (use the Options overload for them).
+    /// <see cref="MultiTaskSeq2SeqTrainerOptions"/> default (use the Options overload for them).
     /// </summary>
     /// <param name="labelColumnName">The gold label: text, or a key with text key values (its classes).</param>
     /// <param name="inputColumnName">The formatted input text (<c>FormatStudentInput</c>'s output).</param>
@@ -138,7 +138,7 @@ public sealed class StepDistillTrainers
         LabelSource labelSource = LabelSource.Teacher,
         string student = "tiny",
         int maxSteps = 0) =>
-        new(mlContext, new MultiTaskSeq2SeqTrainer.Options
+        new(mlContext, new MultiTaskSeq2SeqTrainerOptions
         {
             LabelColumnName = labelColumnName,
             InputColumnName = inputColumnName,

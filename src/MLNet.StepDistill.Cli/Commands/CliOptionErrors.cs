@@ -1,7 +1,12 @@
+using System.Text.RegularExpressions;
+
 namespace MLNet.StepDistill.Cli.Commands;
 
-/// <summary>Turns the library's option errors (which name an Options field) into user-facing errors that name the CLI flag.</summary>
-internal static class CliOptionErrors
+/// <summary>
+/// Turns the library's option errors (which name the option, as <c>ParamName</c> or as a message starting
+/// <c>XOptions.Name</c>) into user-facing errors that name the CLI flag.
+/// </summary>
+internal static partial class CliOptionErrors
 {
     private static readonly Dictionary<string, string> FlagOf = new(StringComparer.Ordinal)
     {
@@ -42,7 +47,7 @@ internal static class CliOptionErrors
     public static UserFacingException For(string command, Exception error)
     {
         var option = error is ArgumentException { ParamName: { } name } ? name
-            : error.Message.StartsWith("Options.", StringComparison.Ordinal) ? new string(error.Message[8..].TakeWhile(char.IsLetter).ToArray())
+            : OptionInMessage().Match(error.Message) is { Success: true } match ? match.Groups[1].Value
             : null;
         if (error is InvalidDataException)
         {
@@ -55,4 +60,8 @@ internal static class CliOptionErrors
             ? new UserFacingException($"{command}: {flag}: {error.Message}", error)
             : new UserFacingException($"{command}: {error.Message}", error);
     }
+
+    /// <summary>The option a message starts with: <c>Alpha</c> in "MultiTaskSeq2SeqTrainerOptions.Alpha must be in [0, 1]".</summary>
+    [GeneratedRegex(@"^\w*Options\.(\w+)")]
+    private static partial Regex OptionInMessage();
 }

@@ -139,12 +139,12 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         [Description("Print results.json instead of progress and a table.")]
         public bool Json { get; set; }
 
-        public StepByStepExperiment.Options ToOptions()
+        public StepByStepExperimentOptions ToOptions()
         {
             var options = Recipe.ToLowerInvariant() switch
             {
-                "cpu" => new StepByStepExperiment.Options(),
-                "paper" => StepByStepExperiment.Options.PaperRecipe(Student ?? "t5-v1_1-base", Device ?? "cuda"),
+                "cpu" => new StepByStepExperimentOptions(),
+                "paper" => StepByStepExperimentOptions.PaperRecipe(Student ?? "t5-v1_1-base", Device ?? "cuda"),
                 _ => throw new UserFacingException($"experiment: --recipe \"{Recipe}\" is not one of cpu, paper"),
             };
             options.DatasetFolder = Dataset ?? options.DatasetFolder;
@@ -157,8 +157,8 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.Methods = Methods is null ? options.Methods : List(Methods, "--methods", ParseMethod);
             options.Fractions = Fractions is null ? options.Fractions : List(Fractions, "--fractions", v => Number(v, "--fractions"));
             options.Seeds = Seeds is null ? options.Seeds : List(Seeds, "--seeds", v => (int)Number(v, "--seeds"));
-            options.Student = Student ?? options.Student;
-            options.TokenizerPath = Tokenizer ?? options.TokenizerPath;
+            options.Trainer.Student = Student ?? options.Trainer.Student;
+            options.Trainer.TokenizerPath = Tokenizer ?? options.Trainer.TokenizerPath;
             options.Steps = Steps ?? options.Steps;
             options.StepBudget = StepBudget?.ToLowerInvariant() switch
             {
@@ -167,20 +167,20 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
                 "equal-epochs" => ExperimentStepBudget.EqualEpochs,
                 _ => throw new UserFacingException($"experiment: --step-budget \"{StepBudget}\" is not one of equal-steps, equal-epochs"),
             };
-            options.BatchSize = BatchSize ?? options.BatchSize;
-            options.LearningRate = LearningRate ?? options.LearningRate;
+            options.Trainer.BatchSize = BatchSize ?? options.Trainer.BatchSize;
+            options.Trainer.LearningRate = LearningRate ?? options.Trainer.LearningRate;
             options.WarmupSteps = Warmup ?? options.WarmupSteps;
-            options.Alpha = Alpha ?? options.Alpha;
-            options.MaxInputLength = MaxInput ?? options.MaxInputLength;
-            options.MaxTargetLength = MaxTarget ?? options.MaxTargetLength;
-            options.EvaluateEveryNSteps = EvalEvery ?? options.EvaluateEveryNSteps;
-            options.Device = Device ?? options.Device;
+            options.Trainer.Alpha = Alpha ?? options.Trainer.Alpha;
+            options.Trainer.MaxInputLength = MaxInput ?? options.Trainer.MaxInputLength;
+            options.Trainer.MaxTargetLength = MaxTarget ?? options.Trainer.MaxTargetLength;
+            options.Trainer.EvaluateEveryNSteps = EvalEvery ?? options.Trainer.EvaluateEveryNSteps;
+            options.Trainer.Device = Device ?? options.Trainer.Device;
             options.TeacherPricePerMillionInputTokens = PriceIn;
             options.TeacherPricePerMillionOutputTokens = PriceOut;
             options.OutputFolder = Out;
             options.ReportOnly = ReportOnly;
             options.DropUnknownLabels = DropUnknownLabels;
-            options.Parallel = Parallel;   // checked by the experiment (Options.Parallel), named --parallel by CliOptionErrors
+            options.Parallel = Parallel;   // checked by the experiment (StepByStepExperimentOptions.Parallel), named --parallel by CliOptionErrors
             return options;
         }
 
@@ -297,7 +297,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
     /// finished run and every tenth of a run's steps, each beginning with its run ("run i/n method fraction seed"), so
     /// runs side by side stay apart.
     /// </summary>
-    private static ExperimentOutcome WithProgress(StepByStepExperiment experiment, StepByStepExperiment.Options options, CancellationToken cancellationToken)
+    private static ExperimentOutcome WithProgress(StepByStepExperiment experiment, StepByStepExperimentOptions options, CancellationToken cancellationToken)
     {
         var totalSteps = (double)options.Seeds.Length * options.Fractions.Length * options.Methods.Length * options.Steps;
         static string Describe(ExperimentRunProgress p) => string.Create(CultureInfo.InvariantCulture,

@@ -11,7 +11,7 @@ internal static class ProgressBarTraining
 {
     /// <summary>Trains, showing a progress bar with the loss unless <paramref name="quiet"/>.</summary>
     public static Seq2SeqStudentTransformer Train(
-        MLContext ml, MultiTaskSeq2SeqTrainer.Options options, IDataView train, IDataView? validation, bool quiet, CancellationToken cancellationToken)
+        MLContext ml, MultiTaskSeq2SeqTrainerOptions options, IDataView train, IDataView? validation, bool quiet, CancellationToken cancellationToken)
     {
         if (quiet)
         {

@@ -169,35 +169,27 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         SweepResult result;
         try
         {
-            var sweep = ml.StepDistill().CreateSweep(dataset, train)
-                .SetTrainingTime(settings.Time)
-                .SetSearchSpace(space)
-                .SetValidationFraction(settings.ValidationFraction, settings.ValidationRows)
-                .SetMetric(metric)
-                .SetSeed(settings.Seed)
-                .SetDevice(settings.Device)
-                .SetTuner(settings.Tuner.ToLowerInvariant() switch
+            var options = new StudentSweepOptions
+            {
+                TrainingTimeSeconds = settings.Time,
+                MaxTrials = settings.MaxTrials,
+                SearchSpace = space,
+                ValidationFraction = settings.ValidationFraction,
+                MaxValidationRows = settings.ValidationRows,
+                TestData = test,
+                Metric = metric,
+                Seed = settings.Seed,
+                Parallel = settings.Parallel,
+                Trainer = { Device = settings.Device },
+                Tuner = settings.Tuner.ToLowerInvariant() switch
                 {
                     "random" => SweepTuner.Random,
                     "halving" or "successive-halving" => SweepTuner.SuccessiveHalving,
                     _ => throw new UserFacingException($"sweep: --tuner \"{settings.Tuner}\" is not one of random, halving"),
-                });
-            if (settings.Parallel is { } parallel)
-            {
-                sweep.SetParallel(parallel);
-            }
-
-            if (settings.MaxTrials is { } max)
-            {
-                sweep.SetMaxTrials(max);
-            }
-
-            if (test is not null)
-            {
-                sweep.SetTestData(test);
-            }
-
-            sweep.SetProgress(new SynchronousProgress<SweepProgress>(p => Report(p, settings.Json)));
+                },
+                Progress = new SynchronousProgress<SweepProgress>(p => Report(p, settings.Json)),
+            };
+            var sweep = ml.StepDistill().CreateSweep(dataset, train, options);
             result = sweep.Run(cancellationToken);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or DatasetFormatException or IOException)

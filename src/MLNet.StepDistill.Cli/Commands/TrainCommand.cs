@@ -184,7 +184,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         var (source, allRows, droppedRows) = ReadTrainingRows(settings, dataset, notices);
         var rows = CliDataset.Sample("train", allRows, settings.Fraction ?? 1.0, settings.Seed);
         var labels = settings.Labels ?? (rows.Any(r => r.TeacherLabel.Length > 0) ? "teacher" : "gold");
-        var options = new MultiTaskSeq2SeqTrainer.Options().ForTask(dataset.Manifest.Family, dataset.Schema);
+        var options = new MultiTaskSeq2SeqTrainerOptions().ForTask(dataset.Manifest.Family, dataset.Schema);
         options.Mode = mode;
         options.LabelSource = CliTrainerOptions.ParseLabels(labels);
         options.Student = settings.Student;
@@ -282,7 +282,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     /// <summary>A run that would learn nothing it was asked to is an error, not a silent label-only (or empty) run.</summary>
     private static void CheckCounts(Settings settings, TrainingMode mode, string labels, string source, TrainingRowCounts counts)
     {
-        var options = new MultiTaskSeq2SeqTrainer.Options { Mode = mode, Alpha = settings.Alpha };
+        var options = new MultiTaskSeq2SeqTrainerOptions { Mode = mode, Alpha = settings.Alpha };
         if (TrainingRowCounts.NeedsRationales(options) && counts.RationaleRows == 0)
         {
             var what = mode == TrainingMode.SingleTask ? $"both a {labels} label and a rationale" : "a rationale";

@@ -21,16 +21,18 @@ public sealed class T5GenerationOptions
     /// </summary>
     public bool UseCache { get; set; } = true;
 
-    internal void Validate()
+    /// <summary>Checks every option and names the first one out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public void Validate()
     {
         if (MaxNewTokens < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), MaxNewTokens, "MaxNewTokens must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), MaxNewTokens, "T5GenerationOptions.MaxNewTokens must be at least 1.");
         }
 
         if (NumBeams < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(NumBeams), NumBeams, "NumBeams must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(NumBeams), NumBeams, "T5GenerationOptions.NumBeams must be at least 1.");
         }
     }
 }

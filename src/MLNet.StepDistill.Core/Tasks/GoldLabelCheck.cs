@@ -18,7 +18,7 @@ internal sealed class GoldLabelCheck
     public GoldLabelCheck(TaskSchema schema, TaskReadOptions? options)
     {
         this.schema = schema;
-        dropUnknown = (options ?? TaskReadOptions.Default).DropUnknownLabels;
+        dropUnknown = options?.DropUnknownLabels ?? false;
         if (schema.Labels is { Count: > 0 } labels)
         {
             labelsByNormalForm = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -19,7 +19,8 @@ public sealed class TaskDataset
     private TaskDataset(DatasetManifest manifest, TaskReadOptions? readOptions)
     {
         Manifest = manifest;
-        ReadOptions = readOptions ?? TaskReadOptions.Default;
+        // A copy: changing the caller's options afterwards does not change how an open dataset reads.
+        ReadOptions = new TaskReadOptions { DropUnknownLabels = readOptions?.DropUnknownLabels ?? false };
     }
 
     /// <summary>The dataset's manifest.</summary>
@@ -33,13 +34,13 @@ public sealed class TaskDataset
 
     /// <summary>Opens a dataset from its folder (holding <c>dataset.json</c>) or from the manifest file itself.</summary>
     /// <param name="folderOrManifest">The dataset folder or its <c>dataset.json</c>.</param>
-    /// <param name="readOptions">How its splits are read; default <see cref="TaskReadOptions.Default"/> (a gold label outside the label set is an error).</param>
+    /// <param name="readOptions">How its splits are read (copied); null for the defaults (a gold label outside the label set is an error).</param>
     /// <exception cref="DatasetFormatException">The manifest is missing or invalid.</exception>
     public static TaskDataset Open(string folderOrManifest, TaskReadOptions? readOptions = null) => new(DatasetManifest.Load(folderOrManifest), readOptions);
 
     /// <summary>Wraps a manifest built in code.</summary>
     /// <param name="manifest">The manifest.</param>
-    /// <param name="readOptions">How its splits are read; default <see cref="TaskReadOptions.Default"/>.</param>
+    /// <param name="readOptions">How its splits are read (copied); null for the defaults.</param>
     public static TaskDataset FromManifest(DatasetManifest manifest, TaskReadOptions? readOptions = null) =>
         new(manifest ?? throw new ArgumentNullException(nameof(manifest)), readOptions);
 

@@ -12,15 +12,12 @@ namespace MLNet.StepDistill.Tasks;
 /// later stage (the key map, training, evaluation) sees the canonical label. An empty target is an unlabelled row and is
 /// kept as it is; math targets (equations) are not checked.
 /// </remarks>
-public sealed record TaskReadOptions
+public sealed class TaskReadOptions
 {
-    /// <summary>The defaults: a gold label outside the label set is an error.</summary>
-    public static TaskReadOptions Default { get; } = new();
-
     /// <summary>
     /// Skip rows whose gold label is outside the label set (multiple-choice: none of the row's choices) instead of failing;
     /// <see cref="TaskRows.DroppedRows"/> lists them. Default false: such a row is a <see cref="DatasetFormatException"/>
     /// naming the file, the line (or row) and the value.
     /// </summary>
-    public bool DropUnknownLabels { get; init; }
+    public bool DropUnknownLabels { get; set; }
 }

@@ -23,7 +23,7 @@ public enum ExperimentMethod
 
     /// <summary>
     /// Distilling step-by-step with the gold labels and rationales the teacher wrote to explain them (annotate
-    /// <c>--rationales explain-gold</c>, <see cref="StepByStepExperiment.Options.ExplainedRowsPath"/>; CLI
+    /// <c>--rationales explain-gold</c>, <see cref="StepByStepExperimentOptions.ExplainedRowsPath"/>; CLI
     /// <c>step-by-step-explained</c>): beyond the paper, every rationale argues for the label it trains with.
     /// </summary>
     StepByStepExplained,

@@ -10,7 +10,7 @@ namespace MLNet.StepDistill.Experiments;
 /// <param name="Teacher">The teacher's accuracy on the test rows.</param>
 /// <param name="Cost">Teacher tokens and price per row.</param>
 /// <param name="Seconds">Wall time of this call of Run (runs skipped on resume take none).</param>
-/// <param name="Parallel">How many runs trained side by side in this call (<see cref="StepByStepExperiment.Options.Parallel"/>).</param>
+/// <param name="Parallel">How many runs trained side by side in this call (<see cref="StepByStepExperimentOptions.Parallel"/>).</param>
 /// <param name="PeakMemoryBytes">The process's peak resident memory (VmHWM of /proc/self/status; 0 where there is none) at the end of this call: the peak of its runs side by side.</param>
 public sealed record ExperimentOutcome(
     ExperimentSettings Settings, IReadOnlyList<ExperimentRunResult> Runs, BaselineScore Baseline, TeacherScore Teacher, TeacherCost Cost, double Seconds,

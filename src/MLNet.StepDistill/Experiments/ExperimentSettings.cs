@@ -29,18 +29,48 @@ namespace MLNet.StepDistill.Experiments;
 /// <param name="AnnotatedRowsSha256">
 /// That file's SHA-256 (lower-case hex): runs are comparable when the contents are the same, wherever the file lies.
 /// </param>
-/// <param name="ExplainedRowsSha256">The SHA-256 of the explain-gold file (<see cref="StepByStepExperiment.Options.ExplainedRowsPath"/>); null without one.</param>
+/// <param name="ExplainedRowsSha256">The SHA-256 of the explain-gold file (<see cref="StepByStepExperimentOptions.ExplainedRowsPath"/>); null without one.</param>
+/// <param name="OtherTrainerSettings">
+/// The other settings of <see cref="StepByStepExperimentOptions.Trainer"/> that change what a run learns, as
+/// <c>Name=value</c> pairs, where they differ from the trainer's defaults; null when none does (and in files written
+/// before the experiment took the trainer's options, when none could).
+/// </param>
 public sealed record ExperimentSettings(
     string Dataset, string? TrainSplit, int PoolRows, string TestSplit, int TestRows, int ValidationRows, string Student,
     int Steps, int BatchSize, double? LearningRate, int WarmupSteps, float Alpha, int MaxInputLength, int MaxTargetLength, int EvaluateEveryNSteps,
     ExperimentStepBudget StepBudget = ExperimentStepBudget.EqualSteps, string? AnnotatedRowsPath = null, string? AnnotatedRowsSha256 = null,
-    string? ExplainedRowsSha256 = null)
+    string? ExplainedRowsSha256 = null, string? OtherTrainerSettings = null)
 {
-    internal static ExperimentSettings From(StepByStepExperiment.Options o, string dataset, string? trainSplit, AnnotatedRowsFile? annotated, AnnotatedRowsFile? explained,
-        int poolRows, int testRows) =>
-        new(dataset, trainSplit, poolRows, o.TestSplit, testRows, o.ValidationRows, o.Student, o.Steps, o.BatchSize, o.LearningRate ?? MultiTaskSeq2SeqTrainer.Options.DefaultLearningRate(o.Student),
-            o.WarmupSteps ?? o.Steps / 10, o.Alpha, o.MaxInputLength, o.MaxTargetLength, o.EvaluateEveryNSteps, o.StepBudget,
-            annotated?.Path, annotated?.Sha256, explained?.Sha256);
+    internal static ExperimentSettings From(StepByStepExperimentOptions o, string dataset, string? trainSplit, AnnotatedRowsFile? annotated, AnnotatedRowsFile? explained,
+        int poolRows, int testRows)
+    {
+        var t = o.Trainer;
+        return new(dataset, trainSplit, poolRows, o.TestSplit, testRows, o.ValidationRows, t.Student, o.Steps, t.BatchSize, t.LearningRate ?? MultiTaskSeq2SeqTrainerOptions.DefaultLearningRate(t.Student),
+            o.WarmupSteps ?? o.Steps / 10, t.Alpha, t.MaxInputLength, t.MaxTargetLength, t.EvaluateEveryNSteps, o.StepBudget,
+            annotated?.Path, annotated?.Sha256, explained?.Sha256, OtherThanDefaults(t));
+    }
+
+    /// <summary>
+    /// The trainer settings that change what a run learns and that the parameters above do not record, where they differ
+    /// from the trainer's defaults (so files written before they could be set still resume); null when none does.
+    /// </summary>
+    private static string? OtherThanDefaults(MultiTaskSeq2SeqTrainerOptions t)
+    {
+        var d = new MultiTaskSeq2SeqTrainerOptions();
+        var pairs = new (string Name, object? Value, object? Default)[]
+        {
+            (nameof(t.GradientAccumulationSteps), t.GradientAccumulationSteps, d.GradientAccumulationSteps),
+            (nameof(t.LearningRateSchedule), t.LearningRateSchedule, d.LearningRateSchedule),
+            (nameof(t.WeightDecay), t.WeightDecay, d.WeightDecay),
+            (nameof(t.MaxGradientNorm), t.MaxGradientNorm, d.MaxGradientNorm),
+            (nameof(t.LengthBucketWindow), t.LengthBucketWindow, d.LengthBucketWindow),
+            (nameof(t.KeepBestCheckpoint), t.KeepBestCheckpoint, d.KeepBestCheckpoint),
+            (nameof(t.EarlyStoppingPatience), t.EarlyStoppingPatience, d.EarlyStoppingPatience),
+            (nameof(t.ScoreAggregation), t.ScoreAggregation, d.ScoreAggregation),
+            (nameof(t.Precision), t.Precision, d.Precision),
+        }.Where(p => !Equals(p.Value, p.Default)).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Name}={p.Value}")).ToArray();
+        return pairs.Length == 0 ? null : string.Join(", ", pairs);
+    }
 
     /// <summary>The settings that differ from <paramref name="other"/>, as "Name (file A, this run B)"; empty when none.</summary>
     public IReadOnlyList<string> Differences(ExperimentSettings other)
@@ -60,7 +90,7 @@ public sealed record ExperimentSettings(
         {
             // Named after the experiment's option; the contents decide, so a moved or renamed file still resumes.
             static string Pool(ExperimentSettings s) => s.AnnotatedRowsPath is null ? $"split {s.TrainSplit}" : $"{s.AnnotatedRowsPath}, SHA-256 {s.AnnotatedRowsSha256}";
-            differences.Add($"{nameof(StepByStepExperiment.Options.AnnotatedRowsPath)} (results.json {Pool(other)}, this run {Pool(this)})");
+            differences.Add($"{nameof(StepByStepExperimentOptions.AnnotatedRowsPath)} (results.json {Pool(other)}, this run {Pool(this)})");
         }
         else if (AnnotatedRowsSha256 is null)
         {
@@ -81,9 +111,10 @@ public sealed record ExperimentSettings(
         Compare(nameof(MaxTargetLength), MaxTargetLength, other.MaxTargetLength);
         Compare(nameof(EvaluateEveryNSteps), EvaluateEveryNSteps, other.EvaluateEveryNSteps);
         Compare(nameof(StepBudget), StepBudget, other.StepBudget);
+        Compare(nameof(OtherTrainerSettings), OtherTrainerSettings, other.OtherTrainerSettings);
         if (ExplainedRowsSha256 != other.ExplainedRowsSha256)
         {
-            differences.Add($"{nameof(StepByStepExperiment.Options.ExplainedRowsPath)} (results.json SHA-256 {other.ExplainedRowsSha256 ?? "none"}, this run {ExplainedRowsSha256 ?? "none"})");
+            differences.Add($"{nameof(StepByStepExperimentOptions.ExplainedRowsPath)} (results.json SHA-256 {other.ExplainedRowsSha256 ?? "none"}, this run {ExplainedRowsSha256 ?? "none"})");
         }
 
         return differences;

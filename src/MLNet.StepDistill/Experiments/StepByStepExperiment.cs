@@ -14,21 +14,21 @@ namespace MLNet.StepDistill.Experiments;
 /// The paper's experiment (Hsieh et al. 2023, figures 2-5): standard fine-tuning, task distillation and distilling
 /// step-by-step (with gold or teacher labels) trained on growing shares of the data, several seeds each, one student and
 /// one step budget for all, scored on one held-out test set next to the majority-class baseline and the teacher's own
-/// accuracy. With an <see cref="Options.OutputFolder"/> every finished run is saved at once to <c>results.json</c>, and a
+/// accuracy. With an <see cref="StepByStepExperimentOptions.OutputFolder"/> every finished run is saved at once to <c>results.json</c>, and a
 /// re-run with the same folder and settings trains only the runs that are missing.
 /// </summary>
-public sealed partial class StepByStepExperiment
+public sealed class StepByStepExperiment
 {
     private readonly MLContext mlContext;
-    private readonly Options options;
+    private readonly StepByStepExperimentOptions options;
 
     /// <summary>An experiment with <paramref name="options"/>; the options are checked now.</summary>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
-    public StepByStepExperiment(MLContext mlContext, Options options)
+    public StepByStepExperiment(MLContext mlContext, StepByStepExperimentOptions options)
     {
         this.mlContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
-        Validate(options);
+        options.Validate();
     }
 
     /// <summary>
@@ -125,7 +125,7 @@ public sealed partial class StepByStepExperiment
     private static List<ExperimentRunResult> InPlanOrder(List<ExperimentRunResult> results, IReadOnlyList<PlannedRun> plan) =>
         results.OrderBy(r => plan.FirstOrDefault(p => r.IsRun(p.Method, p.Fraction, p.Seed))?.Number ?? int.MaxValue).ToList();
 
-    /// <summary>The explain-gold file of <see cref="Options.ExplainedRowsPath"/> by row id; null when no method needs it.</summary>
+    /// <summary>The explain-gold file of <see cref="StepByStepExperimentOptions.ExplainedRowsPath"/> by row id; null when no method needs it.</summary>
     /// <exception cref="ArgumentException">The method is asked for without a file, a file is given without the method, or the file's rationales were not asked as explain-gold.</exception>
     private (AnnotatedRowsFile File, IReadOnlyDictionary<string, AnnotatedRow> ById)? Explained(TaskSchema schema)
     {
@@ -133,8 +133,8 @@ public sealed partial class StepByStepExperiment
         if (wanted != options.ExplainedRowsPath is not null)
         {
             throw new ArgumentException(wanted
-                ? "Options.ExplainedRowsPath is required by the step-by-step-explained method: an annotated-rows file written with --rationales explain-gold (annotate --rationales explain-gold --out FILE)."
-                : "Options.ExplainedRowsPath is only read by the step-by-step-explained method; add it to Methods or leave the file out.", nameof(Options.ExplainedRowsPath));
+                ? "StepByStepExperimentOptions.ExplainedRowsPath is required by the step-by-step-explained method: an annotated-rows file written with --rationales explain-gold (annotate --rationales explain-gold --out FILE)."
+                : "StepByStepExperimentOptions.ExplainedRowsPath is only read by the step-by-step-explained method; add it to Methods or leave the file out.", nameof(StepByStepExperimentOptions.ExplainedRowsPath));
         }
 
         if (!wanted)
@@ -145,7 +145,7 @@ public sealed partial class StepByStepExperiment
         var file = AnnotatedRowsFile.Read(options.ExplainedRowsPath!, schema);
         if (file.Rows.FirstOrDefault(r => r.Rationales != RationaleMode.ExplainGold) is { } other)
         {
-            throw new ArgumentException($"Options.ExplainedRowsPath {file.Path}: row {other.Id} was annotated with --rationales {other.Rationales.ToName()}; the step-by-step-explained method needs a file written with --rationales explain-gold.", nameof(Options.ExplainedRowsPath));
+            throw new ArgumentException($"StepByStepExperimentOptions.ExplainedRowsPath {file.Path}: row {other.Id} was annotated with --rationales {other.Rationales.ToName()}; the step-by-step-explained method needs a file written with --rationales explain-gold.", nameof(StepByStepExperimentOptions.ExplainedRowsPath));
         }
 
         return (file, file.ToAnnotatedRows().ToDictionary(r => r.Id, StringComparer.Ordinal));
@@ -196,8 +196,8 @@ public sealed partial class StepByStepExperiment
 
         if (options.ValidationRows >= rows.Count)
         {
-            throw new ArgumentOutOfRangeException(nameof(Options.ValidationRows), string.Create(CultureInfo.InvariantCulture,
-                $"Options.ValidationRows ({options.ValidationRows}) must leave training rows: the pool has {rows.Count}."));
+            throw new ArgumentOutOfRangeException(nameof(StepByStepExperimentOptions.ValidationRows), string.Create(CultureInfo.InvariantCulture,
+                $"StepByStepExperimentOptions.ValidationRows ({options.ValidationRows}) must leave training rows: the pool has {rows.Count}."));
         }
 
         var order = rows.ToArray();
@@ -208,60 +208,6 @@ public sealed partial class StepByStepExperiment
     /// <summary>The seed of the validation carve: fixed, so every seed's runs validate on the same rows.</summary>
     private const int ValidationSeed = 20230502;
 
-    private MultiTaskSeq2SeqTrainer.Options TrainerOptions(TaskDataset dataset, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) => new MultiTaskSeq2SeqTrainer.Options
-    {
-        Mode = ExperimentMethods.Mode(method),
-        LabelSource = ExperimentMethods.Labels(method),
-        Student = options.Student,
-        TokenizerPath = options.TokenizerPath,
-        MaxSteps = options.StepsFor(fraction),
-        BatchSize = options.BatchSize,
-        LearningRate = options.LearningRate,
-        WarmupSteps = options.WarmupSteps ?? options.StepsFor(fraction) / 10,
-        Alpha = options.Alpha,
-        MaxInputLength = options.MaxInputLength,
-        MaxTargetLength = options.MaxTargetLength,
-        EvaluateEveryNSteps = options.EvaluateEveryNSteps,
-        KeepBestCheckpoint = true,
-        Seed = seed,
-        Device = options.Device,
-        Progress = progress,
-    }.ForTask(dataset.Manifest.Family, dataset.Schema);
-
-    private static void Validate(Options o)
-    {
-        void Require(bool ok, string option, string problem)
-        {
-            if (!ok)
-            {
-                throw new ArgumentOutOfRangeException(option, string.Create(CultureInfo.InvariantCulture, $"Options.{option} {problem}"));
-            }
-        }
-
-        Require(!string.IsNullOrWhiteSpace(o.DatasetFolder), nameof(o.DatasetFolder), "must name a dataset folder (holding dataset.json).");
-        Require(o.AnnotatedRowsPath is null || !string.IsNullOrWhiteSpace(o.AnnotatedRowsPath), nameof(o.AnnotatedRowsPath), "must name a file (written by `stepdistill annotate --out`) or be null.");
-        Require(o.AnnotatedRowsPath is null || o.TrainSplit is null, nameof(o.AnnotatedRowsPath),
-            "and Options.TrainSplit both name the training pool: give the annotated file or the split, not both.");
-        Require(o.TestRows >= 0, nameof(o.TestRows), $"must be 0 (all) or positive, got {o.TestRows}.");
-        Require(o.ValidationRows >= 0, nameof(o.ValidationRows), $"must be 0 (none) or positive, got {o.ValidationRows}.");
-        Require(o.Methods is { Length: > 0 }, nameof(o.Methods), "must name at least one method.");
-        Require(o.Methods.Distinct().Count() == o.Methods.Length, nameof(o.Methods), "names a method twice.");
-        Require(o.Fractions is { Length: > 0 }, nameof(o.Fractions), "must hold at least one fraction.");
-        foreach (var f in o.Fractions ?? [])
-        {
-            Require(f is > 0 and <= 1, nameof(o.Fractions), string.Create(CultureInfo.InvariantCulture, $"must each be in (0, 1], got {f}."));
-        }
-
-        Require(o.Fractions?.Distinct().Count() == o.Fractions?.Length, nameof(o.Fractions), "holds a fraction twice.");
-        Require(o.Seeds is { Length: > 0 }, nameof(o.Seeds), "must hold at least one seed.");
-        Require(o.Seeds!.Distinct().Count() == o.Seeds.Length, nameof(o.Seeds), "holds a seed twice.");
-        Require(o.Steps > 0, nameof(o.Steps), $"must be positive, got {o.Steps}.");
-        Require(o.BatchSize > 0, nameof(o.BatchSize), $"must be positive, got {o.BatchSize}.");
-        Require(o.WarmupSteps is null or >= 0, nameof(o.WarmupSteps), $"must not be negative, got {o.WarmupSteps}.");
-        Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
-        Require(o.Parallel is null or > 0, nameof(o.Parallel), $"must be positive (runs side by side) or null (one per core), got {o.Parallel}.");
-        Require(!o.ReportOnly || o.OutputFolder is not null, nameof(o.ReportOnly), "needs an OutputFolder holding results.json.");
-        Require(o.TeacherPricePerMillionInputTokens is null or >= 0, nameof(o.TeacherPricePerMillionInputTokens), string.Create(CultureInfo.InvariantCulture, $"must not be negative, got {o.TeacherPricePerMillionInputTokens}."));
-        Require(o.TeacherPricePerMillionOutputTokens is null or >= 0, nameof(o.TeacherPricePerMillionOutputTokens), string.Create(CultureInfo.InvariantCulture, $"must not be negative, got {o.TeacherPricePerMillionOutputTokens}."));
-    }
+    private MultiTaskSeq2SeqTrainerOptions TrainerOptions(TaskDataset dataset, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) =>
+        RunTrainerOptions.For(options.Trainer, method, options.StepsFor(fraction), options.WarmupSteps ?? options.StepsFor(fraction) / 10, seed, progress, dataset);
 }

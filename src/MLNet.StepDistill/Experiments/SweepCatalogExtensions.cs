@@ -8,11 +8,13 @@ public static class SweepCatalogExtensions
 {
     /// <summary>
     /// A sweep over students for <paramref name="dataset"/>'s task, trained on <paramref name="train"/> (annotated rows, e.g.
-    /// <c>AnnotatedSplit.Read(dataset, "train")</c>); set the budget, search space, validation and metric, then <c>Run()</c>.
+    /// <c>AnnotatedSplit.Read(dataset, "train")</c>), with the budget, search space, validation and metric of
+    /// <paramref name="options"/> (null: the defaults); then <c>Run()</c>.
     /// </summary>
-    public static StudentSweep CreateSweep(this StepDistillCatalog catalog, TaskDataset dataset, IReadOnlyList<AnnotatedRow> train)
+    /// <exception cref="ArgumentException">Fewer than two training rows, or an option is out of range (the message names it).</exception>
+    public static StudentSweep CreateSweep(this StepDistillCatalog catalog, TaskDataset dataset, IReadOnlyList<AnnotatedRow> train, StudentSweepOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new StudentSweep(catalog.MLContext, dataset, train);
+        return new StudentSweep(catalog.MLContext, dataset, train, options ?? new StudentSweepOptions());
     }
 }

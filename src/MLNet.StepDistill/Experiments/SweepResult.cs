@@ -31,7 +31,7 @@ public sealed class SweepResult : IDisposable
         PeakMemoryBytes = peakMemoryBytes;
     }
 
-    /// <summary>How many trials trained side by side (<see cref="StudentSweep.SetParallel"/>).</summary>
+    /// <summary>How many trials trained side by side (<see cref="StudentSweepOptions.Parallel"/>).</summary>
     public int Parallel { get; }
 
     /// <summary>The process's peak resident memory (VmHWM of /proc/self/status; 0 where there is none) when the sweep ended: the peak of its trials side by side.</summary>

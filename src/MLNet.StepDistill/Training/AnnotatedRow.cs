@@ -25,7 +25,7 @@ public sealed class AnnotatedRow
     public string AnnotationStatus { get; set; } = "";
 
     /// <summary>The trainer's default reading of <see cref="AnnotationStatus"/>.</summary>
-    private static readonly MultiTaskSeq2SeqTrainer.Options DefaultStatuses = new();
+    private static readonly MultiTaskSeq2SeqTrainerOptions DefaultStatuses = new();
 
     /// <summary>
     /// The teacher label as the trainer takes it with its default statuses: <see cref="TeacherLabel"/> for <c>ok</c> and

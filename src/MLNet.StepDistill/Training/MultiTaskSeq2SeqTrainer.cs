@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -30,13 +29,13 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
     internal static readonly object TorchRandomGate = new();
 
     private readonly MLContext mlContext;
-    private readonly Options options;
+    private readonly MultiTaskSeq2SeqTrainerOptions options;
 
-    internal MultiTaskSeq2SeqTrainer(MLContext mlContext, Options options)
+    internal MultiTaskSeq2SeqTrainer(MLContext mlContext, MultiTaskSeq2SeqTrainerOptions options)
     {
         this.mlContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
-        Validate(options);
+        options.Validate();
     }
 
     /// <summary>Trains on <paramref name="input"/> (no validation).</summary>
@@ -44,10 +43,10 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
 
     /// <summary>
     /// Trains on <paramref name="trainData"/>, validating on <paramref name="validationData"/> (gold labels in
-    /// <see cref="Options.LabelColumnName"/>) when given, and stopping at <paramref name="cancellationToken"/>.
+    /// <see cref="MultiTaskSeq2SeqTrainerOptions.LabelColumnName"/>) when given, and stopping at <paramref name="cancellationToken"/>.
     /// </summary>
     /// <exception cref="ArgumentException">A column is missing or mistyped, or the mode learns rationales and no row has one (<see cref="TrainingRowCounts"/>).</exception>
-    /// <exception cref="OperationCanceledException">Cancelled; with a checkpoint folder, a run with <see cref="Options.Resume"/> continues from the last checkpoint.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; with a checkpoint folder, a run with <see cref="MultiTaskSeq2SeqTrainerOptions.Resume"/> continues from the last checkpoint.</exception>
     public Seq2SeqStudentTransformer Fit(IDataView trainData, IDataView? validationData, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trainData);
@@ -128,7 +127,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
 
     private IReadOnlyList<TrainingRow> ReadValidation(IDataView data)
     {
-        var goldOptions = new Options
+        var goldOptions = new MultiTaskSeq2SeqTrainerOptions
         {
             InputColumnName = options.InputColumnName,
             LabelColumnName = options.LabelColumnName,
@@ -140,12 +139,12 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
     }
 
     /// <summary>
-    /// How the trained student answers: its classes (<see cref="Options.Labels"/>, else a key label's key values), or the
+    /// How the trained student answers: its classes (<see cref="MultiTaskSeq2SeqTrainerOptions.Labels"/>, else a key label's key values), or the
     /// choice positions, or open text; how answers compare; its column names.
     /// </summary>
     private StudentAnswerSpec CreateHead(DataViewSchema schema, IReadOnlyList<TrainingRow> rows)
     {
-        var keyClasses = TrainingRowReader.KeyClasses(schema, options.LabelColumnName, nameof(Options.LabelColumnName));
+        var keyClasses = TrainingRowReader.KeyClasses(schema, options.LabelColumnName, nameof(MultiTaskSeq2SeqTrainerOptions.LabelColumnName));
         if (options.ChoicesColumnName is not null)
         {
             keyClasses = null;
@@ -154,7 +153,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         if (options.Labels is { } given && keyClasses is not null && !given.SequenceEqual(keyClasses))
         {
             throw new ArgumentException(
-                $"Options.{nameof(Options.Labels)} ({string.Join(", ", given)}) differs from the key values of label column \"{options.LabelColumnName}\" " +
+                $"MultiTaskSeq2SeqTrainerOptions.{nameof(MultiTaskSeq2SeqTrainerOptions.Labels)} ({string.Join(", ", given)}) differs from the key values of label column \"{options.LabelColumnName}\" " +
                 $"({string.Join(", ", keyClasses)}); leave Labels unset to take the key's classes.");
         }
 
@@ -185,7 +184,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
             return;
         }
 
-        const string option = $"Options.{nameof(Options.ScoreAggregation)} = {nameof(ScoreAggregation.FirstToken)}";
+        const string option = $"MultiTaskSeq2SeqTrainerOptions.{nameof(MultiTaskSeq2SeqTrainerOptions.ScoreAggregation)} = {nameof(ScoreAggregation.FirstToken)}";
         if (head.IsMultipleChoice || head.IsOpenTarget || head.Mode == TrainingMode.SingleTask)
         {
             throw new ArgumentException(head.Mode == TrainingMode.SingleTask
@@ -228,38 +227,5 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         }
 
         return options.ChoicesColumnName is not null ? TaskAnswerKind.Choice : TaskAnswerKind.Label;
-    }
-
-    private static void Validate(Options o)
-    {
-        void Require(bool ok, string option, string problem)
-        {
-            if (!ok)
-            {
-                throw new ArgumentOutOfRangeException(option, $"Options.{option} {problem}");
-            }
-        }
-
-        Require(o.Alpha is >= 0 and <= 1, nameof(o.Alpha), string.Create(CultureInfo.InvariantCulture, $"must be in [0, 1], got {o.Alpha}."));
-        Require(o.LearningRate is null or > 0, nameof(o.LearningRate), string.Create(CultureInfo.InvariantCulture, $"must be positive (or null for the default), got {o.LearningRate}."));
-        Require(o.BatchSize > 0, nameof(o.BatchSize), $"must be positive, got {o.BatchSize}.");
-        Require(o.GradientAccumulationSteps > 0, nameof(o.GradientAccumulationSteps), $"must be positive, got {o.GradientAccumulationSteps}.");
-        Require(o.MaxSteps >= 0, nameof(o.MaxSteps), $"must be 0 (use Epochs) or positive, got {o.MaxSteps}.");
-        Require(o.MaxSteps > 0 || o.Epochs > 0, nameof(o.Epochs), $"must be positive when MaxSteps is 0, got {o.Epochs}.");
-        Require(o.WarmupSteps >= 0, nameof(o.WarmupSteps), $"must not be negative, got {o.WarmupSteps}.");
-        Require(o.MaxInputLength > 1, nameof(o.MaxInputLength), $"must be at least 2, got {o.MaxInputLength}.");
-        Require(o.MaxTargetLength > 1, nameof(o.MaxTargetLength), $"must be at least 2, got {o.MaxTargetLength}.");
-        Require(o.EvaluateEveryNSteps >= 0, nameof(o.EvaluateEveryNSteps), $"must not be negative, got {o.EvaluateEveryNSteps}.");
-        Require(o.EarlyStoppingPatience >= 0, nameof(o.EarlyStoppingPatience), $"must not be negative, got {o.EarlyStoppingPatience}.");
-        Require(o.PredictionBatchSize > 0, nameof(o.PredictionBatchSize), $"must be positive, got {o.PredictionBatchSize}.");
-        Require(!new[] { o.ScoreColumnName, o.PredictedLabelColumnName, o.PredictedTextColumnName, o.PredictedRationaleColumnName }.Any(string.IsNullOrWhiteSpace),
-            "ScoreColumnName", "and the other output column names must not be empty.");
-        Require(o.NumberOfThreads is null or >= 0, nameof(o.NumberOfThreads), $"must be positive, 0 (libtorch's own default) or null (the library's default), got {o.NumberOfThreads}.");
-        Require(o.LengthBucketWindow >= 0, nameof(o.LengthBucketWindow), $"must be 0 (off) or a window of rows, got {o.LengthBucketWindow}.");
-        Require(o.CheckpointEveryNSteps > 0, nameof(o.CheckpointEveryNSteps), $"must be positive, got {o.CheckpointEveryNSteps}.");
-        Require(!o.Resume || o.CheckpointFolder is not null, nameof(o.Resume), "needs a CheckpointFolder to resume from.");
-        Require(!(o.GenerateRationale && o.Mode == TrainingMode.Standard), nameof(o.GenerateRationale), "needs StepByStep or SingleTask mode (Standard never learns rationales).");
-        Require(o.Labels is null || o.ChoicesColumnName is null, nameof(o.Labels), "and ChoicesColumnName exclude each other: a task has a fixed label set or per-row choices.");
-        Require(o.Labels is null || o.Labels.Distinct(StringComparer.Ordinal).Count() == o.Labels.Length, nameof(o.Labels), "must not repeat a label.");
     }
 }

@@ -4,12 +4,12 @@ namespace MLNet.StepDistill.Training;
 
 /// <summary>
 /// The settings a resumed run must share with the run that wrote the checkpoint, as <c>Option=value</c> pairs named after
-/// <see cref="MultiTaskSeq2SeqTrainer.Options"/>, so that a refused resume can say which option differs.
+/// <see cref="MultiTaskSeq2SeqTrainerOptions"/>, so that a refused resume can say which option differs.
 /// </summary>
 internal static class ResumeFingerprint
 {
     /// <summary>The fingerprint of a run: its options, the seed it trains with, its step count and its row count.</summary>
-    public static string Of(MultiTaskSeq2SeqTrainer.Options options, int seed, int totalSteps, int rows)
+    public static string Of(MultiTaskSeq2SeqTrainerOptions options, int seed, int totalSteps, int rows)
     {
         var pairs = new (string Name, object Value)[]
         {

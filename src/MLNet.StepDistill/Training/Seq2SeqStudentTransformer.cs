@@ -21,7 +21,7 @@ namespace MLNet.StepDistill.Training;
 /// positions a, b, c, ...; <c>PredictedText</c> is the chosen choice's text. Map the gold answer to its position with
 /// <see cref="StepDistillCatalog.MapChoiceLabelToKey"/> to evaluate.
 /// <para>
-/// Cursors answer <c>Options.PredictionBatchSize</c> rows together; <c>PredictionEngine</c> answers one row at a time.
+/// Cursors answer <c>MultiTaskSeq2SeqTrainerOptions.PredictionBatchSize</c> rows together; <c>PredictionEngine</c> answers one row at a time.
 /// Save and load with <see cref="StepDistillCatalog.SaveModel"/> and <see cref="StepDistillCatalog.LoadModel"/>: the
 /// weights travel as extra entries of the ML.NET zip. This transformer owns the weights: <see cref="Dispose"/> frees them,
 /// and any use afterwards throws <see cref="ObjectDisposedException"/>.

@@ -37,7 +37,7 @@ internal static class ShippedTokenizer
     internal static string ExtractEmbedded()
     {
         using var stream = typeof(ShippedTokenizer).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"The library lacks its embedded tokenizer {ResourceName}; set Options.TokenizerPath (CLI: --tokenizer) to a spiece.model.");
+            ?? throw new InvalidOperationException($"The library lacks its embedded tokenizer {ResourceName}; set MultiTaskSeq2SeqTrainerOptions.TokenizerPath (CLI: --tokenizer) to a spiece.model.");
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
         var bytes = copy.ToArray();

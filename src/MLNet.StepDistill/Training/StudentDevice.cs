@@ -33,6 +33,6 @@ internal static class StudentDevice
             ? "cpu"
             : throw new InvalidOperationException(
                 $"mlContext.GpuDeviceId is {id} but CUDA device {id} is not available (build with -p:TorchBackend=cuda-linux or cuda-windows); " +
-                "set mlContext.FallbackToCpu = true to train on the CPU instead, or Options.Device = \"cpu\".");
+                "set mlContext.FallbackToCpu = true to train on the CPU instead, or MultiTaskSeq2SeqTrainerOptions.Device = \"cpu\".");
     }
 }

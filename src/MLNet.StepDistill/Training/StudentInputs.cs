@@ -8,7 +8,7 @@ namespace MLNet.StepDistill.Training;
 /// Turns a task's rows (as <see cref="TaskDataset.LoadSplit"/> gives them, or as the rationale annotator returns them) into
 /// the student's columns: <c>Id</c>, <c>Input</c> (the paper's input text, built by the task format), <c>Label</c> (the
 /// gold target), <c>Choices</c>, and, when the data is annotated, <c>Rationale</c>, <c>TeacherLabel</c> and
-/// <c>AnnotationStatus</c> — the default column names of <see cref="MultiTaskSeq2SeqTrainer.Options"/>.
+/// <c>AnnotationStatus</c> — the default column names of <see cref="MultiTaskSeq2SeqTrainerOptions"/>.
 /// </summary>
 /// <remarks>
 /// A dataset that brings its own rationales (<see cref="TaskSchema.RationaleField"/>) and carries no annotator
@@ -23,7 +23,7 @@ public static class StudentInputs
 
     /// <summary>
     /// The status given to rows with their own rationale (<see cref="TaskSchema.RationaleField"/>): <c>"ok"</c>, the
-    /// default <see cref="MultiTaskSeq2SeqTrainer.Options.OkAnnotationStatus"/>, so the trainer uses them.
+    /// default <see cref="MultiTaskSeq2SeqTrainerOptions.OkAnnotationStatus"/>, so the trainer uses them.
     /// </summary>
     public const string OwnRationale = "ok";
 

@@ -56,9 +56,9 @@ internal sealed class T5Student : ISeq2SeqStudent
 
     /// <summary>
     /// Creates the student the options name: a Hugging Face folder, or a preset with fresh weights (seed torch first) and
-    /// the tokenizer of <see cref="MultiTaskSeq2SeqTrainer.Options.TokenizerPath"/> (default: the shipped one).
+    /// the tokenizer of <see cref="MultiTaskSeq2SeqTrainerOptions.TokenizerPath"/> (default: the shipped one).
     /// </summary>
-    public static T5Student Create(MultiTaskSeq2SeqTrainer.Options options, string deviceName)
+    public static T5Student Create(MultiTaskSeq2SeqTrainerOptions options, string deviceName)
     {
         var device = T5Devices.Parse(deviceName);
         T5ForConditionalGeneration model;
@@ -77,7 +77,7 @@ internal sealed class T5Student : ISeq2SeqStudent
             }
             catch (ArgumentException ex)
             {
-                throw new ArgumentException($"Options.{nameof(options.Student)}: \"{options.Student}\" is neither a folder nor a preset. {ex.Message}", ex);
+                throw new ArgumentException($"MultiTaskSeq2SeqTrainerOptions.{nameof(options.Student)}: \"{options.Student}\" is neither a folder nor a preset. {ex.Message}", ex);
             }
 
             model = new T5ForConditionalGeneration(config, tokenizer).To(device, options.Precision);

@@ -16,7 +16,7 @@ namespace MLNet.StepDistill.Training;
 internal sealed class TrainingLoop(
     ISeq2SeqStudent student,
     StudentPredictor predictor,
-    MultiTaskSeq2SeqTrainer.Options options,
+    MultiTaskSeq2SeqTrainerOptions options,
     int seed,
     IHost host)
 {

@@ -16,7 +16,7 @@ public sealed record TrainingRowCounts(int Rows, int LabelRows, int RationaleRow
 {
     /// <summary>Counts the rows of <paramref name="data"/> as <see cref="MultiTaskSeq2SeqTrainer"/> reads them with <paramref name="options"/>.</summary>
     /// <exception cref="ArgumentException">A column the options name is missing or has the wrong type.</exception>
-    public static TrainingRowCounts Count(IDataView data, MultiTaskSeq2SeqTrainer.Options options)
+    public static TrainingRowCounts Count(IDataView data, MultiTaskSeq2SeqTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
@@ -24,13 +24,13 @@ public sealed record TrainingRowCounts(int Rows, int LabelRows, int RationaleRow
     }
 
     /// <summary>Whether the options' mode learns rationales: single-task, or step-by-step with alpha below 1.</summary>
-    public static bool NeedsRationales(MultiTaskSeq2SeqTrainer.Options options)
+    public static bool NeedsRationales(MultiTaskSeq2SeqTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         return options.Mode == TrainingMode.SingleTask || (options.Mode == TrainingMode.StepByStep && options.Alpha < 1);
     }
 
-    internal static TrainingRowCounts Of(IReadOnlyList<TrainingRow> rows, MultiTaskSeq2SeqTrainer.Options options)
+    internal static TrainingRowCounts Of(IReadOnlyList<TrainingRow> rows, MultiTaskSeq2SeqTrainerOptions options)
     {
         var joined = rows.Count(r => r.Label is not null && r.Rationale is not null);
         return options.Mode switch
@@ -45,7 +45,7 @@ public sealed record TrainingRowCounts(int Rows, int LabelRows, int RationaleRow
     }
 
     /// <summary>Throws when the mode learns rationales and no row has one: a label-only run would be a silent surprise.</summary>
-    internal void ThrowIfNoRationales(MultiTaskSeq2SeqTrainer.Options options)
+    internal void ThrowIfNoRationales(MultiTaskSeq2SeqTrainerOptions options)
     {
         if (RationaleRows > 0 || !NeedsRationales(options))
         {
@@ -54,7 +54,7 @@ public sealed record TrainingRowCounts(int Rows, int LabelRows, int RationaleRow
 
         var what = options.Mode == TrainingMode.SingleTask ? "both a label and a rationale" : "a rationale";
         var problem = string.Create(CultureInfo.InvariantCulture,
-            $"Options.{nameof(options.RationaleColumnName)}: {options.Mode} training learns rationales, but none of the {Rows} rows has {what} in column \"{options.RationaleColumnName}\"");
+            $"MultiTaskSeq2SeqTrainerOptions.{nameof(options.RationaleColumnName)}: {options.Mode} training learns rationales, but none of the {Rows} rows has {what} in column \"{options.RationaleColumnName}\"");
         throw new ArgumentException(problem +
             $" (a row whose \"{options.AnnotationStatusColumnName}\" is not \"{options.OkAnnotationStatus}\" counts as none). " +
             "Rationales come from a teacher (mlContext.StepDistill().AnnotateRationales), or from the dataset itself " +

@@ -11,7 +11,7 @@ namespace MLNet.StepDistill.Training;
 /// </summary>
 internal static class TrainingRowReader
 {
-    public static IReadOnlyList<TrainingRow> Read(IDataView data, MultiTaskSeq2SeqTrainer.Options options, bool needLabels = true)
+    public static IReadOnlyList<TrainingRow> Read(IDataView data, MultiTaskSeq2SeqTrainerOptions options, bool needLabels = true)
     {
         var schema = data.Schema;
         var input = RequireText(schema, options.InputColumnName, nameof(options.InputColumnName));
@@ -27,10 +27,10 @@ internal static class TrainingRowReader
         if (options.ChoicesColumnName is { } choicesName)
         {
             choices = schema.GetColumnOrNull(choicesName)
-                ?? throw new ArgumentException($"Options.{nameof(options.ChoicesColumnName)}: the data has no column \"{choicesName}\".");
+                ?? throw new ArgumentException($"MultiTaskSeq2SeqTrainerOptions.{nameof(options.ChoicesColumnName)}: the data has no column \"{choicesName}\".");
             if (choices.Value.Type is not VectorDataViewType { ItemType: TextDataViewType })
             {
-                throw new ArgumentException($"Options.{nameof(options.ChoicesColumnName)}: column \"{choicesName}\" is {choices.Value.Type}; a text vector is needed.");
+                throw new ArgumentException($"MultiTaskSeq2SeqTrainerOptions.{nameof(options.ChoicesColumnName)}: column \"{choicesName}\" is {choices.Value.Type}; a text vector is needed.");
             }
         }
 
@@ -101,7 +101,7 @@ internal static class TrainingRowReader
         VBuffer<ReadOnlyMemory<char>> values = default;
         if (column.Annotations.Schema.GetColumnOrNull("KeyValues") is not { Type: VectorDataViewType { ItemType: TextDataViewType } })
         {
-            throw new ArgumentException($"Options.{option}: key column \"{name}\" has no text key values; map a text label with mlContext.Transforms.Conversion.MapValueToKey.");
+            throw new ArgumentException($"MultiTaskSeq2SeqTrainerOptions.{option}: key column \"{name}\" has no text key values; map a text label with mlContext.Transforms.Conversion.MapValueToKey.");
         }
 
         column.GetKeyValues(ref values);
@@ -144,7 +144,7 @@ internal static class TrainingRowReader
 
     private static DataViewSchema.Column RequireLabel(DataViewSchema schema, string name, string option) =>
         OptionalLabel(schema, name, option)
-        ?? throw new ArgumentException($"Options.{option}: the data has no column \"{name}\" (columns: {string.Join(", ", schema.Select(c => c.Name))}).");
+        ?? throw new ArgumentException($"MultiTaskSeq2SeqTrainerOptions.{option}: the data has no column \"{name}\" (columns: {string.Join(", ", schema.Select(c => c.Name))}).");
 
     private static DataViewSchema.Column? OptionalLabel(DataViewSchema schema, string name, string option)
     {
@@ -161,7 +161,7 @@ internal static class TrainingRowReader
 
     private static DataViewSchema.Column RequireText(DataViewSchema schema, string name, string option) =>
         OptionalText(schema, name, option)
-        ?? throw new ArgumentException($"Options.{option}: the data has no column \"{name}\" (columns: {string.Join(", ", schema.Select(c => c.Name))}).");
+        ?? throw new ArgumentException($"MultiTaskSeq2SeqTrainerOptions.{option}: the data has no column \"{name}\" (columns: {string.Join(", ", schema.Select(c => c.Name))}).");
 
     private static DataViewSchema.Column? OptionalText(DataViewSchema schema, string name, string option)
     {
@@ -172,7 +172,7 @@ internal static class TrainingRowReader
 
         if (column.Type is not TextDataViewType)
         {
-            throw new ArgumentException($"Options.{option}: column \"{name}\" is {column.Type}; a text column is needed (map keys back with MapKeyToValue).");
+            throw new ArgumentException($"MultiTaskSeq2SeqTrainerOptions.{option}: column \"{name}\" is {column.Type}; a text column is needed (map keys back with MapKeyToValue).");
         }
 
         return column;

@@ -138,12 +138,12 @@ public sealed class AnnotatedExperimentTests
     [Fact]
     public void Experiment_options_give_the_annotated_file_or_the_split_not_both()
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new Microsoft.ML.MLContext(1), new StepByStepExperiment.Options
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new Microsoft.ML.MLContext(1), new StepByStepExperimentOptions
         {
             AnnotatedRowsPath = "rows.jsonl", TrainSplit = "train",
         }));
 
-        Assert.Equal(nameof(StepByStepExperiment.Options.AnnotatedRowsPath), error.ParamName);
+        Assert.Equal(nameof(StepByStepExperimentOptions.AnnotatedRowsPath), error.ParamName);
         Assert.Contains("give the annotated file or the split, not both", error.Message);
     }
 

@@ -13,10 +13,10 @@ namespace MLNet.StepDistill.Tests.Experiments;
 [Collection(TorchRandomStateCollection.Name)]
 public sealed class OneDataSizeExperimentTests
 {
-    private static StepByStepExperiment.Options OneSize() => new()
+    private static StepByStepExperimentOptions OneSize() => new()
     {
         DatasetFolder = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "esnli"),
-        TokenizerPath = TrainingFixtures.TokenizerPath,
+        Trainer = { TokenizerPath = TrainingFixtures.TokenizerPath, BatchSize = 8, MaxInputLength = 32, MaxTargetLength = 12 },
         Methods = [ExperimentMethod.StepByStepTeacher, ExperimentMethod.TaskDistillation],
         Fractions = [0.0025],
         Seeds = [3],
@@ -24,9 +24,6 @@ public sealed class OneDataSizeExperimentTests
         ValidationRows = 0,
         TestRows = 6,
         Steps = 2,
-        BatchSize = 8,
-        MaxInputLength = 32,
-        MaxTargetLength = 12,
     };
 
     [Fact]
@@ -77,10 +74,10 @@ public sealed class OneDataSizeExperimentTests
     {
         var options = OneSize();
         options.Methods = [];
-        Assert.Contains("Options.Methods", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        Assert.Contains("StepByStepExperimentOptions.Methods", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
         options = OneSize();
         options.Steps = 0;
-        Assert.Contains("Options.Steps", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        Assert.Contains("StepByStepExperimentOptions.Steps", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
     }
 
     private sealed class ListProgress(List<ExperimentRunProgress> reports) : IProgress<ExperimentRunProgress>

@@ -10,18 +10,15 @@ namespace MLNet.StepDistill.Tests.Experiments;
 [Collection(TorchRandomStateCollection.Name)]
 public sealed class StepByStepExperimentTests
 {
-    private static StepByStepExperiment.Options Small(string outputFolder) => new()
+    private static StepByStepExperimentOptions Small(string outputFolder) => new()
     {
         DatasetFolder = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "esnli"),
-        TokenizerPath = TrainingFixtures.TokenizerPath,
+        Trainer = { TokenizerPath = TrainingFixtures.TokenizerPath, BatchSize = 4, MaxInputLength = 32, MaxTargetLength = 12 },
         Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
         Fractions = [0.001, 0.002],
         Seeds = [1, 2],
         TestRows = 6,
         Steps = 2,
-        BatchSize = 4,
-        MaxInputLength = 32,
-        MaxTargetLength = 12,
         OutputFolder = outputFolder,
         TeacherPricePerMillionInputTokens = 1,
         TeacherPricePerMillionOutputTokens = 2,
@@ -37,7 +34,7 @@ public sealed class StepByStepExperimentTests
             .Deserialize<ExperimentRunResult[]>(ExperimentResultsFile.Json)!;
 
     /// <summary>2 methods x 2 fractions, eight steps each with dropout on: long enough for two runs to overlap.</summary>
-    private static StepByStepExperiment.Options Grid(string folder, int parallel)
+    private static StepByStepExperimentOptions Grid(string folder, int parallel)
     {
         var options = Small(folder);
         options.Seeds = [1];
@@ -234,6 +231,12 @@ public sealed class StepByStepExperimentTests
 
         Assert.Contains("results.json", error.Message);
         Assert.Contains("Steps (results.json 2, this run 3)", error.Message);
+
+        // A trainer setting the file has no field for is recorded where it differs from the trainer's default.
+        options.Steps = 2;
+        options.Trainer.WeightDecay = 0.01;
+        error = Assert.Throws<InvalidDataException>(() => new StepByStepExperiment(new MLContext(1), options).Run());
+        Assert.Contains("OtherTrainerSettings (results.json default, this run WeightDecay=0.01)", error.Message);
     }
 
     [Fact]
@@ -263,24 +266,36 @@ public sealed class StepByStepExperimentTests
     {
         var options = Small("unused");
         options.Fractions = [0.5, 1.5];
-        Assert.Contains("Options.Fractions", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        Assert.Contains("StepByStepExperimentOptions.Fractions", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
         options = Small("unused");
         options.Seeds = [1, 1];
-        Assert.Contains("Options.Seeds", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        Assert.Contains("StepByStepExperimentOptions.Seeds", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
         options = Small("unused");
         options.Parallel = 0;
-        Assert.Contains("Options.Parallel", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        Assert.Contains("StepByStepExperimentOptions.Parallel", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+
+        // The shared trainer settings are the trainer's own, checked by its options; each run sets its steps and seed.
+        options = Small("unused");
+        options.Trainer.BatchSize = 0;
+        Assert.StartsWith("MultiTaskSeq2SeqTrainerOptions.BatchSize ", Assert.Throws<ArgumentOutOfRangeException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        options = Small("unused");
+        options.Trainer.MaxSteps = 5;
+        Assert.StartsWith("StepByStepExperimentOptions.Trainer.MaxSteps must stay at the trainer's default (0)", Assert.Throws<ArgumentException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
+        options = Small("unused");
+        options.Trainer.Seed = 7;
+        Assert.StartsWith("StepByStepExperimentOptions.Trainer.Seed ", Assert.Throws<ArgumentException>(() => new StepByStepExperiment(new MLContext(1), options)).Message);
     }
 
     [Fact]
     public void The_paper_recipe_is_the_papers_protocol()
     {
-        var paper = StepByStepExperiment.Options.PaperRecipe("models/t5-v1_1-base");
+        var paper = StepByStepExperimentOptions.PaperRecipe("models/t5-v1_1-base");
 
-        Assert.Equal((5e-5, 64, 1024, 0.5f, 10_000, 250), (paper.LearningRate!.Value, paper.BatchSize, paper.MaxInputLength, paper.Alpha, paper.Steps, paper.EvaluateEveryNSteps));
+        var trainer = paper.Trainer;
+        Assert.Equal((5e-5, 64, 1024, 0.5f, 10_000, 250), (trainer.LearningRate!.Value, trainer.BatchSize, trainer.MaxInputLength, trainer.Alpha, paper.Steps, trainer.EvaluateEveryNSteps));
         Assert.Equal([0.125, 0.25, 0.5, 1.0], paper.Fractions);
         Assert.True(paper.ValidationRows > 0);
-        Assert.Equal(("models/t5-v1_1-base", "cuda"), (paper.Student, paper.Device));
+        Assert.Equal(("models/t5-v1_1-base", "cuda"), (trainer.Student, trainer.Device));
     }
 
     private sealed class Progress(Action<ExperimentRunProgress> report) : IProgress<ExperimentRunProgress>

@@ -25,12 +25,18 @@ public sealed class StudentSweepTests
         Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
     };
 
-    private static StudentSweep Sweep(MLContext ml) => ml.StepDistill().CreateSweep(TrainingFixtures.Dataset("esnli"), Rows.Value.Train)
-        .SetSearchSpace(Fast())
-        .SetTokenizer(TrainingFixtures.TokenizerPath)
-        .SetValidationFraction(0.2, maxRows: 6)
-        .SetSeed(4)
-        .SetParallel(1);   // the tests of one trial after another; those of trials side by side set it
+    /// <summary>The tests' sweep options: trials one after another (the tests of trials side by side set <see cref="StudentSweepOptions.Parallel"/>).</summary>
+    private static StudentSweepOptions Options() => new()
+    {
+        SearchSpace = Fast(),
+        Trainer = { Device = "cpu", TokenizerPath = TrainingFixtures.TokenizerPath },
+        ValidationFraction = 0.2,
+        MaxValidationRows = 6,
+        Seed = 4,
+        Parallel = 1,
+    };
+
+    private static StudentSweep Sweep(MLContext ml, StudentSweepOptions options) => ml.StepDistill().CreateSweep(TrainingFixtures.Dataset("esnli"), Rows.Value.Train, options);
 
     [Fact]
     public void Runs_the_trials_reports_progress_and_returns_the_leaderboard_with_the_best_student()
@@ -38,17 +44,17 @@ public sealed class StudentSweepTests
         var ml = new MLContext(1);
         var events = new List<SweepProgress>();
         var metricCalls = 0;
-        using var result = Sweep(ml)
-            .SetMaxTrials(3)
-            .SetTestData(Rows.Value.Test)
-            .SetMetric(SweepMetric.Custom("shorter loss", (student, rows) =>
-            {
-                metricCalls++;
-                Assert.Equal(6, rows.Count);
-                return -metricCalls;   // the first trial is best by construction
-            }))
-            .SetProgress(new Progress(events.Add))
-            .Run();
+        var options = Options();
+        options.MaxTrials = 3;
+        options.TestData = Rows.Value.Test;
+        options.Metric = SweepMetric.Custom("shorter loss", (student, rows) =>
+        {
+            metricCalls++;
+            Assert.Equal(6, rows.Count);
+            return -metricCalls;   // the first trial is best by construction
+        });
+        options.Progress = new Progress(events.Add);
+        using var result = Sweep(ml, options).Run();
 
         Assert.Equal(3, result.Leaderboard.Count);
         Assert.Equal(3, metricCalls);
@@ -78,17 +84,18 @@ public sealed class StudentSweepTests
     {
         (string[] Trials, int Best, int Parallel) Run(int parallel)
         {
-            using var result = Sweep(new MLContext(1))
-                .SetSearchSpace(new SweepSearchSpace
-                {
-                    Steps = (2, 8), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12],
-                    Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
-                })
-                .SetTuner(tuner, reductionFactor: 2)
-                .SetMaxTrials(maxTrials)
-                .SetTestData(Rows.Value.Test)
-                .SetParallel(parallel)
-                .Run();
+            var options = Options();
+            options.SearchSpace = new SweepSearchSpace
+            {
+                Steps = (2, 8), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12],
+                Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
+            };
+            options.Tuner = tuner;
+            options.ReductionFactor = 2;
+            options.MaxTrials = maxTrials;
+            options.TestData = Rows.Value.Test;
+            options.Parallel = parallel;
+            using var result = Sweep(new MLContext(1), options).Run();
             return (result.Leaderboard.Select(t => (t with { Seconds = 0 }).ToString()).ToArray(), result.BestTrial.Number, result.Parallel);
         }
 
@@ -100,6 +107,20 @@ public sealed class StudentSweepTests
         Assert.Equal((1, 2), (oneAfterAnother.Parallel, sideBySide.Parallel));
         Assert.Equal(oneAfterAnother.Trials, sideBySide.Trials);
         Assert.Equal(oneAfterAnother.Best, sideBySide.Best);
+    }
+
+    [Fact]
+    public void Options_out_of_range_or_set_where_each_trial_sets_them_are_refused_naming_the_option()
+    {
+        var ml = new MLContext(1);
+        string Refused<TException>(StudentSweepOptions options) where TException : Exception => Assert.Throws<TException>(() => Sweep(ml, options)).Message;
+
+        Assert.StartsWith("StudentSweepOptions.ValidationFraction ", Refused<ArgumentOutOfRangeException>(new() { ValidationFraction = 1 }));
+        Assert.StartsWith("StudentSweepOptions.ReductionFactor ", Refused<ArgumentOutOfRangeException>(new() { ReductionFactor = 1 }));
+        Assert.StartsWith("StudentSweepOptions.MaxTrials ", Refused<ArgumentOutOfRangeException>(new() { MaxTrials = 0 }));
+        Assert.StartsWith("StudentSweepOptions.Trainer.Alpha ", Refused<ArgumentException>(new() { Trainer = { Alpha = 0.3f } }));   // drawn per trial
+        Assert.StartsWith("StudentSweepOptions.Trainer.Seed ", Refused<ArgumentException>(new() { Trainer = { Seed = 3 } }));       // the sweep's Seed decides
+        Assert.StartsWith("MultiTaskSeq2SeqTrainerOptions.NumberOfThreads ", Refused<ArgumentOutOfRangeException>(new() { Trainer = { NumberOfThreads = -1 } }));
     }
 
     [Fact]
@@ -122,10 +143,10 @@ public sealed class StudentSweepTests
     [Fact]
     public void A_budget_too_short_for_any_trial_stops_it_and_says_so()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Sweep(new MLContext(1))
-            .SetSearchSpace(new SweepSearchSpace { Steps = (100_000, 100_000), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12] })
-            .SetTrainingTime(2)
-            .Run());
+        var options = Options();
+        options.SearchSpace = new SweepSearchSpace { Steps = (100_000, 100_000), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12] };
+        options.TrainingTimeSeconds = 2;
+        var error = Assert.Throws<InvalidOperationException>(() => Sweep(new MLContext(1), options).Run());
 
         Assert.Contains("No trial finished within the training time of 2 s", error.Message);
         Assert.Contains("trial 1 was stopped", error.Message);

@@ -56,18 +56,21 @@ public sealed class SuccessiveHalvingTests
         var esnli = TrainingFixtures.Dataset("esnli");
         var train = AnnotatedSplit.Read(new MLContext(), esnli, "valid").Take(40).ToArray();
         var ml = new MLContext(1);
-        using var result = ml.StepDistill().CreateSweep(esnli, train)
-            .SetSearchSpace(new SweepSearchSpace
+        using var result = ml.StepDistill().CreateSweep(esnli, train, new StudentSweepOptions
+        {
+            SearchSpace = new SweepSearchSpace
             {
                 Steps = (1, 4), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12],
                 Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
-            })
-            .SetTuner(SweepTuner.SuccessiveHalving, reductionFactor: 2)
-            .SetTokenizer(TrainingFixtures.TokenizerPath)
-            .SetValidationFraction(0.2, maxRows: 6)
-            .SetMaxTrials(7)
-            .SetSeed(4)
-            .Run();
+            },
+            Tuner = SweepTuner.SuccessiveHalving,
+            ReductionFactor = 2,
+            Trainer = { TokenizerPath = TrainingFixtures.TokenizerPath },
+            ValidationFraction = 0.2,
+            MaxValidationRows = 6,
+            MaxTrials = 7,
+            Seed = 4,
+        }).Run();
 
         var trials = result.Leaderboard.OrderBy(t => t.Number).ToArray();
         Assert.Equal([1, 1, 1, 1, 2, 2, 4], trials.Select(t => t.Settings.Steps));

@@ -131,7 +131,7 @@ public sealed class OldStudentFormatTests
         var dataset = TrainingFixtures.Dataset("esnli");
         var train = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "valid").Take(32).ToArray());
         var test = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "test").Take(6).ToArray());
-        var options = new MultiTaskSeq2SeqTrainer.Options
+        var options = new MultiTaskSeq2SeqTrainerOptions
         {
             Mode = TrainingMode.StepByStep, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
             TokenizerPath = TrainingFixtures.TokenizerPath, MaxSteps = 6, BatchSize = 16,

@@ -99,7 +99,7 @@ public sealed class OnnxStudentTests
         var dataset = TrainingFixtures.Dataset("esnli");
         var train = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "valid").Take(32).ToArray());
         var test = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "test").Take(6).ToArray());
-        var options = new MultiTaskSeq2SeqTrainer.Options
+        var options = new MultiTaskSeq2SeqTrainerOptions
         {
             Mode = TrainingMode.Standard, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
             TokenizerPath = TrainingFixtures.TokenizerPath, MaxSteps = 6, BatchSize = 16,
@@ -142,7 +142,7 @@ public sealed class OnnxStudentTests
         var dataset = TrainingFixtures.Dataset(name);
         var train = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, trainSplit).Take(32).ToArray());
         var test = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "test").Take(4).ToArray());
-        var options = new MultiTaskSeq2SeqTrainer.Options
+        var options = new MultiTaskSeq2SeqTrainerOptions
         {
             Mode = mode, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels?.ToArray(), AnswerKind = dataset.Manifest.Family.AnswerKind,
             TokenizerPath = TrainingFixtures.TokenizerPath, MaxSteps = 6, BatchSize = 16, LearningRate = 1e-3,

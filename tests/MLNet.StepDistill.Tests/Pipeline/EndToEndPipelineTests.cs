@@ -215,12 +215,12 @@ public sealed class EndToEndPipelineTests
     }
 
     /// <summary>The README's chain: FormatStudentInput -> MapLabelToKey(dataset.json's labels, "Label", "label") -> the trainer.</summary>
-    private static EstimatorChain<Seq2SeqStudentTransformer> Chain(MLContext ml, TaskDataset dataset, MultiTaskSeq2SeqTrainer.Options options) =>
+    private static EstimatorChain<Seq2SeqStudentTransformer> Chain(MLContext ml, TaskDataset dataset, MultiTaskSeq2SeqTrainerOptions options) =>
         ml.StepDistill().Transforms.FormatStudentInput(dataset.Schema)
             .Append(ml.StepDistill().MapLabelToKey(dataset.Schema.Labels!, "Label", "label"))
             .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(options));
 
-    internal static MultiTaskSeq2SeqTrainer.Options SmallOptions() => new()
+    internal static MultiTaskSeq2SeqTrainerOptions SmallOptions() => new()
     {
         Mode = TrainingMode.StepByStep,
         LabelSource = LabelSource.Teacher,

@@ -35,7 +35,7 @@ internal static class ReadmePipelineExample
         //    (ML.NET's own MapValueToKey would number them in the order the rows first show them).
         var pipeline = ml.StepDistill().Transforms.FormatStudentInput(esnli.Schema)   // premise, hypothesis -> Input
             .Append(ml.StepDistill().MapLabelToKey(esnli.Schema.Labels!, "Label", "label"))   // the classes, as ML.NET keys
-            .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(new MultiTaskSeq2SeqTrainer.Options
+            .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(new MultiTaskSeq2SeqTrainerOptions
             {
                 Mode = TrainingMode.StepByStep, LabelSource = LabelSource.Teacher, Alpha = 0.5f,
                 Student = "tiny",   // a preset trained from scratch, or a Hugging Face T5 checkpoint folder

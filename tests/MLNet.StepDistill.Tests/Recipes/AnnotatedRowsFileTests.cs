@@ -86,7 +86,7 @@ public sealed class AnnotatedRowsFileTests
         var rows = AnnotatedRowsFile.Read(path).ToAnnotatedRows();
         var ml = new MLContext(1);
         TrainingRowCounts Count(LabelSource labels) => TrainingRowCounts.Count(AnnotatedSplit.ToDataView(ml, rows),
-            new MultiTaskSeq2SeqTrainer.Options { Mode = TrainingMode.StepByStep, LabelSource = labels });
+            new MultiTaskSeq2SeqTrainerOptions { Mode = TrainingMode.StepByStep, LabelSource = labels });
 
         Assert.Equal(["because", "", "half a thought", "filtered reason"], rows.Select(r => r.Rationale));   // kept as written
         Assert.Equal(new TrainingRowCounts(4, 2, 1), Count(LabelSource.Teacher));   // labels of rows 1 and 2, the rationale of row 1

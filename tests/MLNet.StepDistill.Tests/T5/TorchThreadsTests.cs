@@ -23,7 +23,7 @@ public class TorchThreadsTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => TorchThreads.Apply(-1));
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            new MLContext(seed: 1).StepDistill().Trainers.MultiTaskSeq2Seq(new MultiTaskSeq2SeqTrainer.Options { NumberOfThreads = -2 }));
+            new MLContext(seed: 1).StepDistill().Trainers.MultiTaskSeq2Seq(new MultiTaskSeq2SeqTrainerOptions { NumberOfThreads = -2 }));
 
         Assert.Equal("NumberOfThreads", ex.ParamName);
     }

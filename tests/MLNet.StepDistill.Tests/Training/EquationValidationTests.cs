@@ -39,7 +39,7 @@ public sealed class EquationValidationTests
 
     private static (ScriptedStudent Student, List<TrainingProgress> Progress) Run(TaskAnswerKind comparison)
     {
-        var options = new MultiTaskSeq2SeqTrainer.Options
+        var options = new MultiTaskSeq2SeqTrainerOptions
         {
             Mode = TrainingMode.Standard,
             LabelSource = LabelSource.Gold,

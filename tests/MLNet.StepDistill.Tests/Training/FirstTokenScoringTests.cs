@@ -54,7 +54,7 @@ public class FirstTokenScoringTests
         var ex = Assert.Throws<ArgumentException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(Options(TrainingMode.Standard, ["neutral", "neutral ground"]))
             .Fit(AnnotatedSplit.ToDataView(ml, rows)));
 
-        Assert.Contains("Options.ScoreAggregation = FirstToken", ex.Message);
+        Assert.Contains("MultiTaskSeq2SeqTrainerOptions.ScoreAggregation = FirstToken", ex.Message);
         Assert.Contains("\"neutral\" and \"neutral ground\"", ex.Message);
     }
 
@@ -71,7 +71,7 @@ public class FirstTokenScoringTests
         Assert.Contains("needs a fixed label set", ex.Message);
     }
 
-    private static MultiTaskSeq2SeqTrainer.Options Options(TrainingMode mode, string[] labels) => new()
+    private static MultiTaskSeq2SeqTrainerOptions Options(TrainingMode mode, string[] labels) => new()
     {
         Mode = mode,
         LabelSource = LabelSource.Gold,

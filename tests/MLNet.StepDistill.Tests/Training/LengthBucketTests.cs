@@ -57,8 +57,8 @@ public sealed class LengthBucketTests
     [Fact]
     public void The_resume_fingerprint_names_the_window_only_when_it_is_on()
     {
-        var off = ResumeFingerprint.Of(new MultiTaskSeq2SeqTrainer.Options(), 1, 10, 5);
-        var on = ResumeFingerprint.Of(new MultiTaskSeq2SeqTrainer.Options { LengthBucketWindow = 256 }, 1, 10, 5);
+        var off = ResumeFingerprint.Of(new MultiTaskSeq2SeqTrainerOptions(), 1, 10, 5);
+        var on = ResumeFingerprint.Of(new MultiTaskSeq2SeqTrainerOptions { LengthBucketWindow = 256 }, 1, 10, 5);
         Assert.DoesNotContain("LengthBucketWindow", off);
         Assert.Contains("LengthBucketWindow (checkpoint absent, this run 256)", ResumeFingerprint.Differences(off, on));
     }

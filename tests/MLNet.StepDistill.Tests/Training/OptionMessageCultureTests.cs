@@ -18,9 +18,9 @@ public sealed class OptionMessageCultureTests
         {
             var ml = new MLContext(seed: 1);
             var trainer = Assert.Throws<ArgumentOutOfRangeException>(() =>
-                ml.StepDistill().Trainers.MultiTaskSeq2Seq(new MultiTaskSeq2SeqTrainer.Options { Alpha = 1.5f }));
+                ml.StepDistill().Trainers.MultiTaskSeq2Seq(new MultiTaskSeq2SeqTrainerOptions { Alpha = 1.5f }));
             var experiment = Assert.Throws<ArgumentOutOfRangeException>(() =>
-                new StepByStepExperiment(ml, new StepByStepExperiment.Options { DatasetFolder = "datasets/cqa", Fractions = [1.5] }));
+                new StepByStepExperiment(ml, new StepByStepExperimentOptions { DatasetFolder = "datasets/cqa", Fractions = [1.5] }));
 
             Assert.Contains("got 1.5.", trainer.Message);
             Assert.Contains("got 1.5.", experiment.Message);

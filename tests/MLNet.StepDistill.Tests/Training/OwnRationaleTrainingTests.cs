@@ -35,7 +35,7 @@ public class OwnRationaleTrainingTests
         var ml = new MLContext(seed: 1);
         var train = StudentInputs.Create(ml, dataset.LoadSplit(ml, "train"), dataset.Schema);
         var progress = new TrainingFixtures.ListProgress();
-        var options = new MultiTaskSeq2SeqTrainer.Options
+        var options = new MultiTaskSeq2SeqTrainerOptions
         {
             Mode = TrainingMode.StepByStep, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
             MaxSteps = 2, BatchSize = 30, MaxInputLength = 48, MaxTargetLength = 16, Seed = 3, NumberOfThreads = 1, Progress = progress,
@@ -60,11 +60,11 @@ public class OwnRationaleTrainingTests
         var withoutRationales = dataset.Schema with { RationaleField = null };
         var ml = new MLContext(seed: 1);
         var train = StudentInputs.Create(ml, dataset.LoadSplit(ml, "train"), withoutRationales);
-        var options = new MultiTaskSeq2SeqTrainer.Options { Mode = mode, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(), MaxSteps = 1 };
+        var options = new MultiTaskSeq2SeqTrainerOptions { Mode = mode, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(), MaxSteps = 1 };
 
         var ex = Assert.Throws<ArgumentException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train));
 
-        Assert.StartsWith("Options.RationaleColumnName:", ex.Message);
+        Assert.StartsWith("MultiTaskSeq2SeqTrainerOptions.RationaleColumnName:", ex.Message);
         Assert.Contains($"none of the {OwnRationaleDataset.TrainRows} rows", ex.Message);
         Assert.Contains("\"Rationale\"", ex.Message);
         Assert.Contains("AnnotateRationales", ex.Message);
@@ -74,9 +74,9 @@ public class OwnRationaleTrainingTests
     [Fact]
     public void Standard_mode_and_alpha_one_need_no_rationales()
     {
-        Assert.False(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainer.Options { Mode = TrainingMode.Standard }));
-        Assert.False(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainer.Options { Mode = TrainingMode.StepByStep, Alpha = 1 }));
-        Assert.True(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainer.Options { Mode = TrainingMode.StepByStep, Alpha = 0.5f }));
-        Assert.True(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainer.Options { Mode = TrainingMode.SingleTask }));
+        Assert.False(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Mode = TrainingMode.Standard }));
+        Assert.False(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Mode = TrainingMode.StepByStep, Alpha = 1 }));
+        Assert.True(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Mode = TrainingMode.StepByStep, Alpha = 0.5f }));
+        Assert.True(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Mode = TrainingMode.SingleTask }));
     }
 }

@@ -18,7 +18,7 @@ public sealed class ParallelCursorScoringTests
         var ml = new MLContext(seed: 1);
         var dataset = TrainingFixtures.Dataset("esnli");
         var train = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "valid").Take(32).ToArray());
-        var options = new MultiTaskSeq2SeqTrainer.Options
+        var options = new MultiTaskSeq2SeqTrainerOptions
         {
             Mode = TrainingMode.Standard, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
             TokenizerPath = TrainingFixtures.TokenizerPath,

@@ -36,10 +36,10 @@ public sealed class TinyPresetTests
         var folder = Directory.CreateTempSubdirectory("stepdistill-lr-").FullName;
         try
         {
-            Assert.Equal(5e-4, new MultiTaskSeq2SeqTrainer.Options { Student = "tiny" }.EffectiveLearningRate);
-            Assert.Equal(MultiTaskSeq2SeqTrainer.Options.FromScratchLearningRate, MultiTaskSeq2SeqTrainer.Options.DefaultLearningRate("t5-small"));
-            Assert.Equal(5e-5, new MultiTaskSeq2SeqTrainer.Options { Student = folder }.EffectiveLearningRate);
-            Assert.Equal(3e-4, new MultiTaskSeq2SeqTrainer.Options { Student = "tiny", LearningRate = 3e-4 }.EffectiveLearningRate);
+            Assert.Equal(5e-4, new MultiTaskSeq2SeqTrainerOptions { Student = "tiny" }.EffectiveLearningRate);
+            Assert.Equal(MultiTaskSeq2SeqTrainerOptions.FromScratchLearningRate, MultiTaskSeq2SeqTrainerOptions.DefaultLearningRate("t5-small"));
+            Assert.Equal(5e-5, new MultiTaskSeq2SeqTrainerOptions { Student = folder }.EffectiveLearningRate);
+            Assert.Equal(3e-4, new MultiTaskSeq2SeqTrainerOptions { Student = "tiny", LearningRate = 3e-4 }.EffectiveLearningRate);
         }
         finally
         {

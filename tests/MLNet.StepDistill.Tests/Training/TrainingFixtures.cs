@@ -24,7 +24,7 @@ internal static class TrainingFixtures
     public static IReadOnlyList<AnnotatedRow> CqaTestRows(int count) => CqaTest.Value.Take(count).ToArray();
 
     /// <summary>Tiny student, short sequences, a high learning rate for training from scratch.</summary>
-    public static MultiTaskSeq2SeqTrainer.Options CqaOptions(TrainingMode mode, int steps) => new()
+    public static MultiTaskSeq2SeqTrainerOptions CqaOptions(TrainingMode mode, int steps) => new()
     {
         Mode = mode,
         LabelSource = LabelSource.Gold,

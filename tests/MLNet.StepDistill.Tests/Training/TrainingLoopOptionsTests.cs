@@ -103,9 +103,9 @@ public sealed class TrainingLoopOptionsTests
     }
 
     private static (List<TrainingProgress> Progress, ScriptedStudent Student) Run(
-        Action<MultiTaskSeq2SeqTrainer.Options> configure, double[] validationAccuracies, int trainRows = 4)
+        Action<MultiTaskSeq2SeqTrainerOptions> configure, double[] validationAccuracies, int trainRows = 4)
     {
-        var options = new MultiTaskSeq2SeqTrainer.Options
+        var options = new MultiTaskSeq2SeqTrainerOptions
         {
             Mode = TrainingMode.Standard,
             LabelSource = LabelSource.Gold,

@@ -18,7 +18,7 @@ public sealed class TrainingStepHandleTests
     public void Steps_with_clipping_create_no_tensor_outside_a_dispose_scope()
     {
         var outsideAfterStep = new List<long>();
-        var options = new MultiTaskSeq2SeqTrainer.Options
+        var options = new MultiTaskSeq2SeqTrainerOptions
         {
             Mode = TrainingMode.Standard,
             LabelSource = LabelSource.Gold,

@@ -6,7 +6,7 @@ namespace MLNet.StepDistill.T5;
 /// How many CPU threads libtorch uses. libtorch's own default (one intra-op thread per physical core, plus an
 /// inter-op pool) collapses on a machine whose cores are busy with other work: its threads spin waiting for each
 /// other. The library therefore sets a measured default the first time it loads libtorch (see README, "Threads"), and
-/// <c>MultiTaskSeq2SeqTrainer.Options.NumberOfThreads</c> and the CLI's <c>--threads</c> override it.
+/// <c>MultiTaskSeq2SeqTrainerOptions.NumberOfThreads</c> and the CLI's <c>--threads</c> override it.
 /// </summary>
 /// <remarks>
 /// The setting is process-wide (libtorch has one thread pool), so the last <see cref="Apply"/> wins for every model

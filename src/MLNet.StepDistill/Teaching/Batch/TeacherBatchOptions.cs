@@ -20,28 +20,28 @@ public enum BatchRetryMode
 public sealed class TeacherBatchOptions
 {
     /// <summary>The most requests in one batch (OpenAI's limit is 50,000). Larger jobs are split. Default 50,000.</summary>
-    public int MaxRequestsPerBatch { get; init; } = 50_000;
+    public int MaxRequestsPerBatch { get; set; } = 50_000;
 
     /// <summary>The largest batch input file in bytes (OpenAI's limit is 200 MB). Larger jobs are split. Default 200 MB.</summary>
-    public long MaxFileBytes { get; init; } = 200L * 1024 * 1024;
+    public long MaxFileBytes { get; set; } = 200L * 1024 * 1024;
 
     /// <summary>The first wait between status polls; later waits double up to <see cref="MaxPollInterval"/>. Default 5 seconds.</summary>
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The longest wait between status polls. Default 2 minutes.</summary>
-    public TimeSpan MaxPollInterval { get; init; } = TimeSpan.FromMinutes(2);
+    public TimeSpan MaxPollInterval { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>The provider's completion window for each batch. Default <c>"24h"</c> (the only value OpenAI accepts).</summary>
-    public string CompletionWindow { get; init; } = "24h";
+    public string CompletionWindow { get; set; } = "24h";
 
     /// <summary>The <c>url</c> of each request line and the batch's <c>endpoint</c>. Default <c>"/v1/chat/completions"</c> (Azure OpenAI: <c>"/chat/completions"</c>).</summary>
-    public string RequestUrl { get; init; } = "/v1/chat/completions";
+    public string RequestUrl { get; set; } = "/v1/chat/completions";
 
     /// <summary>What happens to requests that failed inside a batch. Default <see cref="BatchRetryMode.Live"/>.</summary>
-    public BatchRetryMode RetryFailed { get; init; } = BatchRetryMode.Live;
+    public BatchRetryMode RetryFailed { get; set; } = BatchRetryMode.Live;
 
     /// <summary>Follow-up batch rounds for <see cref="BatchRetryMode.FollowUpBatch"/>. Default 2.</summary>
-    public int MaxFollowUpBatches { get; init; } = 2;
+    public int MaxFollowUpBatches { get; set; } = 2;
 
     /// <summary>Checks every value and names the first one out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>

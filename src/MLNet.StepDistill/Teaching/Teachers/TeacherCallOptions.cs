@@ -7,36 +7,36 @@ namespace MLNet.StepDistill.Teaching;
 public sealed class TeacherCallOptions
 {
     /// <summary>The most requests in flight at once. Default 8.</summary>
-    public int MaxConcurrency { get; init; } = 8;
+    public int MaxConcurrency { get; set; } = 8;
 
     /// <summary>
     /// How many times a failed request is tried again (so at most <c>MaxRetries + 1</c> requests per completion).
     /// Retried: 429, 408 and 5xx answers, per-call timeouts, broken connections and unreadable response bodies.
     /// Other answers (401, 400, 404 ...) fail at once. Default 6.
     /// </summary>
-    public int MaxRetries { get; init; } = 6;
+    public int MaxRetries { get; set; } = 6;
 
     /// <summary>The first retry delay; later ones grow exponentially, with jitter. Default 1 second.</summary>
-    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// The longest wait before a retry, including a server's <c>Retry-After</c>, which is honoured up to this cap.
     /// Default 60 seconds.
     /// </summary>
-    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long one request may take before it is abandoned (and retried); 10 ms to 1 day. Default 120 seconds.</summary>
-    public TimeSpan PerCallTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    public TimeSpan PerCallTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
     /// <summary>
     /// The most requests started per second (retries included), or <c>null</c> for no rate limit. Default <c>null</c>.
     /// </summary>
-    public double? RequestsPerSecond { get; init; }
+    public double? RequestsPerSecond { get; set; }
 
     /// <summary>
     /// Told about each retry before its delay starts; never given anything secret. Default <c>null</c>.
     /// </summary>
-    public Action<TeacherRetryNotice>? OnRetry { get; init; }
+    public Action<TeacherRetryNotice>? OnRetry { get; set; }
 
     /// <summary>Checks every value and names the first one out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
