@@ -36,7 +36,7 @@ internal sealed class GoldLabelCheck
     /// <exception cref="DatasetFormatException">The target is outside the label set and rows are not dropped.</exception>
     public TaskExample? Check(TaskExample row, string source, long line)
     {
-        if (string.IsNullOrWhiteSpace(row.Target) || schema.TargetField is null)
+        if (!row.HasTarget || schema.TargetField is null)
         {
             return row;
         }

@@ -79,7 +79,7 @@ public sealed record AnnotatedFileRow
             Status = annotation.Status,
             Rationales = annotation.Rationales,
             FailureReason = annotation.Reason,
-            Gold = example.Target,
+            Gold = example.HasTarget ? example.Target : null,
             Choices = example.Choices,
             TeacherCorrect = annotation.TeacherCorrect,
             Votes = annotation.Votes,

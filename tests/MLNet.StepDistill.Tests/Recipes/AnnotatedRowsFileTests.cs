@@ -56,6 +56,19 @@ public sealed class AnnotatedRowsFileTests
     }
 
     [Fact]
+    public void A_row_without_gold_writes_gold_null_whether_its_cell_was_missing_or_empty()
+    {
+        var annotation = new RowAnnotation("u", "", "", AnnotationStatus.CallFailed, "timeout", null, 0, 0);
+        foreach (var target in new[] { null, "", " " })
+        {
+            var row = AnnotatedFileRow.From(new TaskExample("u", ["a text"], [], target), "a text", annotation);
+            Assert.Null(row.Gold);
+        }
+
+        Assert.Equal("spam", AnnotatedFileRow.From(new TaskExample("s", ["a text"], [], "spam"), "a text", annotation).Gold);
+    }
+
+    [Fact]
     public void A_file_written_before_the_version_reads_as_the_paper_way_of_getting_rationales()
     {
         using var temp = new TempFolder();

@@ -100,6 +100,23 @@ public class GoldLabelTests
     }
 
     [Fact]
+    public void An_empty_or_blank_gold_cell_is_an_unlabelled_row()
+    {
+        var view = new MLContext().Data.LoadFromEnumerable(new[]
+        {
+            new MailRow { Id = "1", Text = "a", Label = "ham" },
+            new MailRow { Id = "2", Text = "b", Label = "" },
+            new MailRow { Id = "3", Text = "c", Label = "  " },
+        });
+
+        var rows = TaskExampleReader.Read(view, Mail);
+
+        Assert.Equal(["ham", "", "  "], rows.Select(r => r.Target));
+        Assert.Equal([true, false, false], rows.Select(r => r.HasTarget));
+        Assert.False(new TaskExample("4", ["d"], [], null).HasTarget);
+    }
+
+    [Fact]
     public void Drop_unknown_labels_skips_those_rows_and_lists_them_through_the_dataset()
     {
         using var temp = new TempFolder();

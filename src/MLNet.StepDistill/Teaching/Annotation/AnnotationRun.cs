@@ -54,9 +54,9 @@ internal sealed class AnnotationRun
             options.OnWarning?.Invoke(message);
         };
         var explain = options.Rationales == RationaleMode.ExplainGold;
-        if (explain && examples.FirstOrDefault(e => !HasGold(e)) is { } ungraded)
+        if (explain && examples.FirstOrDefault(e => !e.HasTarget) is { } ungraded)
         {
-            throw new ArgumentException($"RationaleAnnotatorOptions.Rationales = ExplainGold needs a gold label on every row; row \"{ungraded.Id}\" has none ({examples.Count(e => !HasGold(e))} rows lack one).", nameof(options.Rationales));
+            throw new ArgumentException($"RationaleAnnotatorOptions.Rationales = ExplainGold needs a gold label on every row; row \"{ungraded.Id}\" has none ({examples.Count(e => !e.HasTarget)} rows lack one).", nameof(options.Rationales));
         }
         if (options.BootstrapExemplars > 0 && this.teacher is RecordedTeacher)
         {
@@ -290,7 +290,7 @@ internal sealed class AnnotationRun
         var family = options.Schema!.Family;
         var parsed = completions.Select(c => parser.Parse(c.Text, example)).ToArray();
         var vote = SelfConsistencyVote.Decide(family, parsed);
-        var agrees = !HasGold(example) ? (bool?)null : vote is { } v && family.SameAnswer(v.Winner.Label, example.Target);
+        var agrees = !example.HasTarget ? (bool?)null : vote is { } v && family.SameAnswer(v.Winner.Label, example.Target);
         // Told the answer, the teacher's agreement with it is no accuracy.
         var correct = explain ? null : agrees;
         if (vote is not { } decided)
@@ -351,7 +351,7 @@ internal sealed class AnnotationRun
         TeacherSampling sampling, TeacherPrices? prices, Action<string> log, CancellationToken cancellationToken)
     {
         var wanted = options.BootstrapExemplars;
-        var queues = examples.Where(HasGold)
+        var queues = examples.Where(e => e.HasTarget)
             .GroupBy(e => AnswerComparer.Normalize(e.Target!))
             .Select(g => new Queue<TaskExample>(g))
             .ToList();
@@ -453,7 +453,7 @@ internal sealed class AnnotationRun
         return new AnnotationReport(teacher, rows.Length, counts, noLabel.Count(b => b), 0,
             stats.Calls + batched, stats.CacheHits - batched, stats.Failures, rows.Sum(r => r.PaidPromptTokens), rows.Sum(r => r.PaidCompletionTokens), withGold, correct, elapsed)
         {
-            GoldRows = examples.Count(HasGold),
+            GoldRows = examples.Count(e => e.HasTarget),
             TokensEstimated = rows.Any(r => r.TokensEstimated),
             Cost = prices is null ? null : rows.Sum(r => r.Cost ?? 0),
             BudgetReached = budget?.Reached == true || batch.BudgetReached,
@@ -466,8 +466,6 @@ internal sealed class AnnotationRun
     /// Whether a row has a gold label: an empty one is none (a row read from an <c>IDataView</c> without a label has an
     /// empty target, not a null one), so it neither counts as a gold row nor makes the teacher wrong.
     /// </summary>
-    private static bool HasGold(TaskExample example) => !string.IsNullOrWhiteSpace(example.Target);
-
     /// <summary>
     /// Counts this run's calls: the difference of a <see cref="CachingTeacher"/>'s stats since the run began, or, for a
     /// teacher without a cache (recorded), the calls made through <see cref="CompleteAsync"/>.

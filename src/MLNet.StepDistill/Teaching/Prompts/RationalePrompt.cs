@@ -33,7 +33,7 @@ public sealed record RationalePrompt(PromptTemplate Template, IReadOnlyList<Prom
     public TeacherPrompt BuildExplaining(TaskExample example)
     {
         ArgumentNullException.ThrowIfNull(example);
-        if (string.IsNullOrWhiteSpace(example.Target))
+        if (!example.HasTarget)
         {
             throw new ArgumentException($"row \"{example.Id}\" has no gold answer to explain", nameof(example));
         }
