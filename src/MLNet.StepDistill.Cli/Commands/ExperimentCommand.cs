@@ -5,6 +5,7 @@ using Microsoft.ML;
 using MLNet.StepDistill.Experiments;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -52,7 +53,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         public int? ValidationRows { get; set; }
 
         [CommandOption("--methods <LIST>")]
-        [Description("Comma-separated: fine-tuning, distillation, step-by-step-gold, step-by-step-teacher, single-task. Default the first four.")]
+        [Description("Comma-separated: fine-tuning, distillation, step-by-step-gold, step-by-step-teacher, single-task, step-by-step-explained (with --explained). Default the first four.")]
         public string? Methods { get; set; }
 
         [CommandOption("--fractions <LIST>")]
@@ -154,7 +155,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.TestSplit = TestSplit ?? options.TestSplit;
             options.TestRows = TestRows ?? options.TestRows;
             options.ValidationRows = ValidationRows ?? options.ValidationRows;
-            options.Methods = Methods is null ? options.Methods : List(Methods, "--methods", ParseMethod);
+            options.Methods = Methods is null ? options.Methods : List(Methods, "--methods", m => CliTrainerOptions.ParseMethod("experiment", "--methods", m));
             options.Fractions = Fractions is null ? options.Fractions : List(Fractions, "--fractions", v => Number(v, "--fractions"));
             options.Seeds = Seeds is null ? options.Seeds : List(Seeds, "--seeds", v => (int)Number(v, "--seeds"));
             options.Student = Student ?? options.Student;
@@ -188,18 +189,6 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         {
             var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             return items.Length == 0 ? throw new UserFacingException($"experiment: {flag} is empty") : items.Select(parse).ToArray();
-        }
-
-        private static ExperimentMethod ParseMethod(string value)
-        {
-            try
-            {
-                return ExperimentMethods.Parse(value);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new UserFacingException($"experiment: --methods: {ex.Message[..(ex.Message.IndexOf(" (Parameter", StringComparison.Ordinal) is var i and >= 0 ? i : ex.Message.Length)]}");
-            }
         }
 
         private static double Number(string value, string flag) =>
@@ -301,7 +290,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
     {
         var totalSteps = (double)options.Seeds.Length * options.Fractions.Length * options.Methods.Length * options.Steps;
         static string Describe(ExperimentRunProgress p) => string.Create(CultureInfo.InvariantCulture,
-            $"run {p.Run}/{p.RunCount} {ExperimentMethods.Name(p.Method)} {p.Fraction * 100:0.#}% seed {p.Seed}") +
+            $"run {p.Run}/{p.RunCount} {TrainingMethods.Name(p.Method)} {p.Fraction * 100:0.#}% seed {p.Seed}") +
             (p.Step is { } step ? string.Create(CultureInfo.InvariantCulture, $": step {step.Step}/{step.TotalSteps} loss {step.Loss:F3}") : "");
 
         if (!AnsiConsole.Profile.Capabilities.Interactive)

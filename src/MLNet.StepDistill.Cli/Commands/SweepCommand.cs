@@ -132,7 +132,7 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         };
         if (settings.Methods is not null)
         {
-            space.Methods = List(settings.Methods, "--methods", Method);
+            space.Methods = List(settings.Methods, "--methods", m => CliTrainerOptions.ParseMethod("sweep", "--methods", m));
         }
 
         var metric = settings.Metric.ToLowerInvariant() switch
@@ -228,7 +228,7 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
 
             var best = result.BestTrial;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Best: trial {best.Number}, {ExperimentMethods.Name(best.Settings.Method)}, validation {result.Metric} {best.ValidationMetric:F3}; saved to {modelPath} (stepdistill evaluate --model {modelPath} --dataset {settings.Dataset})."));
+                $"Best: trial {best.Number}, {TrainingMethods.Name(best.Settings.Method)}, validation {result.Metric} {best.ValidationMetric:F3}; saved to {modelPath} (stepdistill evaluate --model {modelPath} --dataset {settings.Dataset})."));
             return 0;
         }
     }
@@ -244,7 +244,7 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         if (p.IsStart)
         {
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"trial {p.Trial}: {ExperimentMethods.Name(s.Method)}, {s.Student}, alpha {s.Alpha:0.00}, lr {s.LearningRate:0.0e0}, {s.Steps} steps of {s.BatchSize}, input {s.MaxInputLength}"));
+                $"trial {p.Trial}: {TrainingMethods.Name(s.Method)}, {s.Student}, alpha {s.Alpha:0.00}, lr {s.LearningRate:0.0e0}, {s.Steps} steps of {s.BatchSize}, input {s.MaxInputLength}"));
         }
         else if (p.Step is { } step && step.Step % Math.Max(1, step.TotalSteps / 4) == 0)
         {
@@ -273,17 +273,5 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         }
 
         return (convert(min), convert(max));
-    }
-
-    private static ExperimentMethod Method(string value)
-    {
-        try
-        {
-            return ExperimentMethods.Parse(value);
-        }
-        catch (ArgumentException)
-        {
-            throw new UserFacingException($"sweep: --methods: \"{value}\" is not one of {string.Join(", ", Enum.GetValues<ExperimentMethod>().Select(ExperimentMethods.Name))}");
-        }
     }
 }

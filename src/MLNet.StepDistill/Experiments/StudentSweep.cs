@@ -352,8 +352,7 @@ public sealed class StudentSweep
 
     private MultiTaskSeq2SeqTrainer.Options TrainerOptions(SweepTrialSettings s, int trial, IProgress<TrainingProgress> reporter) => new MultiTaskSeq2SeqTrainer.Options
     {
-        Mode = ExperimentMethods.Mode(s.Method),
-        LabelSource = ExperimentMethods.Labels(s.Method),
+        Method = s.Method,
         Student = s.Student,
         TokenizerPath = tokenizerPath,
         MaxSteps = s.Steps,

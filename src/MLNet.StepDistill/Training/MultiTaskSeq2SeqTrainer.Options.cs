@@ -15,17 +15,17 @@ public sealed partial class MultiTaskSeq2SeqTrainer
         public string InputColumnName = "Input";
 
         /// <summary>
-        /// The gold label (or target text) column, used when <see cref="LabelSource"/> is <see cref="Training.LabelSource.Gold"/>
-        /// and for validation. Text, or a key with text key values as <c>MapValueToKey</c> makes it: the key values are then
+        /// The gold label (or target text) column, learned by the gold methods (<see cref="Method"/>) and read
+        /// for validation. Text, or a key with text key values as <c>MapValueToKey</c> makes it: the key values are then
         /// the classes (in key order) unless <see cref="Labels"/> names them, and <c>PredictedLabel</c> has the same key values.
         /// Default <c>"Label"</c>.
         /// </summary>
         public string LabelColumnName = "Label";
 
-        /// <summary>The teacher's label column, used when <see cref="LabelSource"/> is <see cref="Training.LabelSource.Teacher"/>. Default <c>"TeacherLabel"</c> (the annotator's output).</summary>
+        /// <summary>The teacher's label column, learned by the teacher-label methods (<see cref="Method"/>). Default <c>"TeacherLabel"</c> (the annotator's output).</summary>
         public string TeacherLabelColumnName = "TeacherLabel";
 
-        /// <summary>The rationale column (step-by-step and single-task modes). Default <c>"Rationale"</c> (the annotator's output).</summary>
+        /// <summary>The rationale column (every method but fine-tuning and distillation). Default <c>"Rationale"</c> (the annotator's output).</summary>
         public string RationaleColumnName = "Rationale";
 
         /// <summary>
@@ -101,13 +101,21 @@ public sealed partial class MultiTaskSeq2SeqTrainer
         /// </summary>
         public string? TokenizerPath;
 
-        /// <summary>Standard, step-by-step (default) or single-task.</summary>
-        public TrainingMode Mode = TrainingMode.StepByStep;
+        /// <summary>
+        /// How the student is trained: <see cref="TrainingMethod.StepByStepTeacher"/> (default), step-by-step-gold,
+        /// step-by-step-explained, fine-tuning, distillation or single-task. The method decides what the student outputs
+        /// (<see cref="TrainingMethods.Mode"/>) and which label column its label task learns: <see cref="LabelColumnName"/>
+        /// for the gold methods, <see cref="TeacherLabelColumnName"/> for the teacher's.
+        /// </summary>
+        public TrainingMethod Method = TrainingMethod.StepByStepTeacher;
 
-        /// <summary>Whether the label task learns gold labels or the teacher's labels. Default <see cref="Training.LabelSource.Teacher"/>.</summary>
-        public LabelSource LabelSource = LabelSource.Teacher;
+        /// <summary>What the student outputs under <see cref="Method"/>: label only, two tasks, or one joined output.</summary>
+        internal TrainingMode Mode => TrainingMethods.Mode(Method);
 
-        /// <summary>Weight of the label loss in step-by-step mode; the rationale loss gets 1 - alpha. Default 0.5 (the paper's).</summary>
+        /// <summary>Whether the label task learns <see cref="LabelColumnName"/> (gold) rather than <see cref="TeacherLabelColumnName"/>.</summary>
+        internal bool LearnsGoldLabels => TrainingMethods.LearnsGoldLabels(Method);
+
+        /// <summary>Weight of the label loss of the step-by-step methods; the rationale loss gets 1 - alpha. Default 0.5 (the paper's).</summary>
         public float Alpha = 0.5f;
 
         /// <summary>

@@ -12,7 +12,7 @@ namespace MLNet.StepDistill.Training;
 /// <summary>
 /// Step two of Distilling Step-by-Step as an ML.NET estimator: trains a T5 student on <c>"predict: x" -&gt; label</c> and
 /// <c>"explain: x" -&gt; rationale</c> together (loss = alpha * label loss + (1 - alpha) * rationale loss), or on the
-/// label alone (<see cref="TrainingMode.Standard"/>), or on one joined output (<see cref="TrainingMode.SingleTask"/>).
+/// label alone (fine-tuning, distillation), or on one joined output (single-task): <see cref="Options.Method"/> says which.
 /// Fitting gives a <see cref="Seq2SeqStudentTransformer"/>.
 /// </summary>
 /// <remarks>
@@ -132,8 +132,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         {
             InputColumnName = options.InputColumnName,
             LabelColumnName = options.LabelColumnName,
-            LabelSource = LabelSource.Gold,
-            Mode = TrainingMode.Standard,
+            Method = TrainingMethod.FineTuning, // the gold label alone
             ChoicesColumnName = options.ChoicesColumnName,
         };
         return TrainingRowReader.Read(data, goldOptions).Where(r => r.Label is not null).ToArray();
@@ -163,6 +162,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         return WithColumnNames(new StudentAnswerSpec
         {
             Mode = options.Mode,
+            Method = TrainingMethods.Name(options.Method),
             AnswerKind = StudentAnswerSpec.AnswerKindFor(scoresRowChoices, options.AnswerKind ?? AnswerKindOf(schema)),
             Labels = labels ?? [],
             ChoiceCount = scoresRowChoices ? Math.Max(1, rows.Select(r => r.Choices.Count).DefaultIfEmpty(0).Max()) : 0,
@@ -258,7 +258,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         Require(o.LengthBucketWindow >= 0, nameof(o.LengthBucketWindow), $"must be 0 (off) or a window of rows, got {o.LengthBucketWindow}.");
         Require(o.CheckpointEveryNSteps > 0, nameof(o.CheckpointEveryNSteps), $"must be positive, got {o.CheckpointEveryNSteps}.");
         Require(!o.Resume || o.CheckpointFolder is not null, nameof(o.Resume), "needs a CheckpointFolder to resume from.");
-        Require(!(o.GenerateRationale && o.Mode == TrainingMode.Standard), nameof(o.GenerateRationale), "needs StepByStep or SingleTask mode (Standard never learns rationales).");
+        Require(!(o.GenerateRationale && o.Mode == TrainingMode.Standard), nameof(o.GenerateRationale), "needs a method that learns rationales (fine-tuning and distillation never do).");
         Require(o.Labels is null || o.ChoicesColumnName is null, nameof(o.Labels), "and ChoicesColumnName exclude each other: a task has a fixed label set or per-row choices.");
         Require(o.Labels is null || o.Labels.Distinct(StringComparer.Ordinal).Count() == o.Labels.Length, nameof(o.Labels), "must not repeat a label.");
     }

@@ -60,7 +60,7 @@ public sealed class SuccessiveHalvingTests
             .SetSearchSpace(new SweepSearchSpace
             {
                 Steps = (1, 4), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12],
-                Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
+                Methods = [TrainingMethod.FineTuning, TrainingMethod.StepByStepTeacher],
             })
             .SetTuner(SweepTuner.SuccessiveHalving, reductionFactor: 2)
             .SetTokenizer(TrainingFixtures.TokenizerPath)

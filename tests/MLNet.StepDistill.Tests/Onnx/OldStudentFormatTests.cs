@@ -133,7 +133,7 @@ public sealed class OldStudentFormatTests
         var test = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "test").Take(6).ToArray());
         var options = new MultiTaskSeq2SeqTrainer.Options
         {
-            Mode = TrainingMode.StepByStep, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
+            Method = TrainingMethod.StepByStepGold, Labels = dataset.Schema.Labels!.ToArray(),
             TokenizerPath = TrainingFixtures.TokenizerPath, MaxSteps = 6, BatchSize = 16,
             MaxInputLength = 64, MaxTargetLength = 32, Seed = 5, NumberOfThreads = 1, ScoreAggregation = ScoreAggregation.Mean,
         };
