@@ -19,20 +19,8 @@ namespace MLNet.StepDistill.Cli.Commands;
 /// </summary>
 internal sealed class TrainCommand : Command<TrainCommand.Settings>
 {
-    internal class Settings : CommandSettings
+    internal class Settings : StudentTrainingSettings
     {
-        [CommandOption("--dataset <FOLDER>")]
-        [Description("Dataset folder holding dataset.json (e.g. datasets/cqa).")]
-        public string? Dataset { get; set; }
-
-        [CommandOption("--split <NAME>")]
-        [Description("Training split (default: train, or valid where the dataset has no train split).")]
-        public string? Split { get; set; }
-
-        [CommandOption("--annotated <FILE>")]
-        [Description("Train on the rows `stepdistill annotate --out FILE` wrote (any teacher; rows keep their status), read with --dataset's schema, instead of a split.")]
-        public string? Annotated { get; set; }
-
         [CommandOption("--recorded-name <NAME>")]
         [Description("Which recorded teacher of the dataset annotates the split (default: the dataset's own rationaleField when it has one, else its first recorded teacher).")]
         public string? RecordedName { get; set; }
@@ -41,22 +29,9 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("How the student is trained, by the names experiment --methods takes: fine-tuning, distillation, step-by-step-gold, step-by-step-teacher, single-task, step-by-step-explained (needs --annotated from annotate --rationales explain-gold). Default: step-by-step-teacher, or step-by-step-gold when the rows have no teacher labels.")]
         public string? Method { get; set; }
 
-        [CommandOption("--student <PRESET_OR_FOLDER>")]
-        [Description("A T5 preset trained from scratch (tiny, t5-small, ...) or a Hugging Face checkpoint folder.")]
-        [DefaultValue("tiny")]
-        public string Student { get; set; } = "tiny";
-
-        [CommandOption("--tokenizer <FILE>")]
-        [Description("spiece.model for a preset (default: datasets/tokenizer/spiece.model).")]
-        public string? Tokenizer { get; set; }
-
         [CommandOption("--fraction <F>")]
         [Description("Share of the training rows to use, in (0, 1]] (a seeded sample). Default 1.")]
         public double? Fraction { get; set; }
-
-        [CommandOption("--steps <N>")]
-        [Description("Optimiser steps. Default 200 (unless --epochs).")]
-        public int? Steps { get; set; }
 
         [CommandOption("--epochs <N>")]
         [Description("Passes over the training rows, instead of --steps.")]
@@ -66,40 +41,10 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("A split of --dataset to validate on (gold labels); the best validation accuracy's weights are kept.")]
         public string? ValidationSplit { get; set; }
 
-        [CommandOption("--eval-every <N>")]
-        [Description("Validate every N steps (needs --validation-split). Default: only at the end.")]
-        public int? EvalEvery { get; set; }
-
-        [CommandOption("--batch-size <N>")]
-        [Description("Rows per step. Default 16.")]
-        public int? BatchSize { get; set; }
-
-        [CommandOption("--lr <RATE>")]
-        [Description("Learning rate (default 5e-4 for presets from scratch, 5e-5 for checkpoints).")]
-        public double? LearningRate { get; set; }
-
-        [CommandOption("--alpha <A>")]
-        [DefaultValue(0.5f)]
-        [Description("Label-loss weight in step-by-step mode.")]
-        public float Alpha { get; set; } = 0.5f;
-
-        [CommandOption("--max-input <N>")]
-        [Description("Most input tokens. Default 128.")]
-        public int? MaxInput { get; set; }
-
-        [CommandOption("--max-target <N>")]
-        [Description("Most target tokens (labels, rationales, generated text). Default 64.")]
-        public int? MaxTarget { get; set; }
-
         [CommandOption("--seed <N>")]
         [DefaultValue(0)]
         [Description("Seed of weights, dropout, batch order and the --fraction sample.")]
         public int Seed { get; set; }
-
-        [CommandOption("--device <DEVICE>")]
-        [DefaultValue("cpu")]
-        [Description("cpu, cuda, cuda:N or auto.")]
-        public string Device { get; set; } = "cpu";
 
         [CommandOption("--threads <N>")]
         [Description(CliThreads.Help)]
@@ -116,18 +61,6 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("--resume")]
         [Description("Continue from the checkpoint in --checkpoint-dir.")]
         public bool Resume { get; set; }
-
-        [CommandOption("--out <FILE>")]
-        [Description("The model zip to write.")]
-        public string? Out { get; set; }
-
-        [CommandOption("--json")]
-        [Description("Print a JSON summary instead of a progress bar and text.")]
-        public bool Json { get; set; }
-
-        [CommandOption("--drop-unknown-labels")]
-        [Description(CliDataset.DropUnknownLabelsHelp)]
-        public bool DropUnknownLabels { get; set; }
     }
 
     private readonly TextWriter output;
@@ -183,17 +116,17 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         CheckRationaleSource(method, source, explainsGold);
         var options = new MultiTaskSeq2SeqTrainer.Options().ForTask(dataset.Manifest.Family, dataset.Schema);
         options.Method = method;
-        options.Student = settings.Student;
+        options.Student = settings.Student ?? options.Student;
         options.TokenizerPath = settings.Tokenizer;
         options.MaxSteps = settings.Epochs is null ? settings.Steps ?? 200 : 0;
         options.Epochs = settings.Epochs ?? 1;
         options.BatchSize = settings.BatchSize ?? 16;
         options.LearningRate = settings.LearningRate; // null: Options picks by student kind (from scratch or pretrained)
-        options.Alpha = settings.Alpha;
+        options.Alpha = settings.Alpha ?? options.Alpha;
         options.MaxInputLength = settings.MaxInput ?? 128;
         options.MaxTargetLength = settings.MaxTarget ?? 64;
         options.Seed = settings.Seed;
-        options.Device = settings.Device;
+        options.Device = settings.Device ?? "cpu";
         options.NumberOfThreads = settings.Threads;
         options.CheckpointFolder = settings.CheckpointDir;
         options.CheckpointEveryNSteps = settings.CheckpointEvery;
@@ -217,7 +150,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         try
         {
             counts = TrainingRowCounts.Count(train, options);
-            CheckCounts(settings, method, source, counts);
+            CheckCounts(options, source, counts);
             student = ProgressBarTraining.Train(ml, options, train, validation, settings.Json, cancellationToken);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidDataException or FileNotFoundException)
@@ -304,9 +237,9 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     }
 
     /// <summary>A run that would learn nothing it was asked to is an error, not a silent label-only (or empty) run.</summary>
-    private static void CheckCounts(Settings settings, TrainingMethod method, string source, TrainingRowCounts counts)
+    private static void CheckCounts(MultiTaskSeq2SeqTrainer.Options options, string source, TrainingRowCounts counts)
     {
-        var options = new MultiTaskSeq2SeqTrainer.Options { Method = method, Alpha = settings.Alpha };
+        var method = options.Method;
         var labels = TrainingMethods.LabelSourceName(method);
         var mode = TrainingMethods.Mode(method);
         if (TrainingRowCounts.NeedsRationales(options) && counts.RationaleRows == 0)
@@ -319,7 +252,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
                 "(\"rationaleField\" in dataset.json). Or train --method fine-tuning (gold labels) or distillation (the teacher's).");
         }
 
-        if (counts.LabelRows == 0 && (mode != TrainingMode.StepByStep || settings.Alpha > 0))
+        if (counts.LabelRows == 0 && (mode != TrainingMode.StepByStep || options.Alpha > 0))
         {
             var hint = labels == "teacher" ? $" (--method {TrainingMethods.Name(GoldLabelled(method))} learns the dataset's gold labels)" : " (the dataset's targetField gives gold labels)";
             throw new UserFacingException($"train: none of the {counts.Rows} rows of {source} has a {labels} label{hint}");
@@ -335,7 +268,6 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 
     /// <summary>JSON has no NaN or infinity: a diverged loss is reported as null.</summary>
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
-
 }
 
 /// <summary>What train prints with --json.</summary>

@@ -32,6 +32,7 @@ public sealed class TrainingModesTests
         Assert.Equal(2, progress.Reports.Count);
         var last = progress.Reports[^1];
         Assert.Equal(method == TrainingMethod.StepByStepGold, last.RationaleLoss is not null);
+        Assert.Equal(method, model.LastTransformer.Method); // saved with the student (head.json "method")
         Assert.NotNull(last.LabelLoss);
     }
 
