@@ -221,8 +221,7 @@ internal sealed class ServeBenchmark : IBenchmark
         var raw = ml.Data.TakeRows(dataset.LoadSplit(ml, "valid"), 64);
         var options = new MultiTaskSeq2SeqTrainerOptions
         {
-            Mode = TrainingMode.Standard,
-            LabelSource = LabelSource.Gold,
+            Method = TrainingMethod.FineTuning,
             LabelColumnName = "label",
             Labels = [.. dataset.Schema.Labels!],
             Student = preset,

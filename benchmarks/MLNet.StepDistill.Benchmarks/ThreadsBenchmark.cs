@@ -137,7 +137,7 @@ internal sealed class ThreadsBenchmark : IBenchmark
     internal static MultiTaskSeq2SeqTrainerOptions TinyFitOptions(string[] labels, int steps, int? threads) => new()
     {
         Labels = labels,
-        Mode = TrainingMode.StepByStep,
+        Method = TrainingMethod.StepByStepTeacher,
         MaxSteps = steps,
         BatchSize = 16,
         MaxInputLength = 128,

@@ -19,6 +19,7 @@ app.Configure(config =>
 try
 {
     RemovedCommands.ThrowIfRemoved(args);
+    RemovedOptions.ThrowIfRemoved(args);
     return await app.RunAsync(args);
 }
 catch (Exception ex)

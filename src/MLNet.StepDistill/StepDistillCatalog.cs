@@ -112,7 +112,7 @@ public sealed class StepDistillTrainers
 
     internal StepDistillTrainers(MLContext mlContext) => this.mlContext = mlContext;
 
-    /// <summary>The student step of Distilling Step-by-Step (and the paper's baselines, by <see cref="MultiTaskSeq2SeqTrainerOptions.Mode"/>).</summary>
+    /// <summary>The student step of Distilling Step-by-Step (and the paper's baselines, by <see cref="MultiTaskSeq2SeqTrainerOptions.Method"/>).</summary>
     public MultiTaskSeq2SeqTrainer MultiTaskSeq2Seq(MultiTaskSeq2SeqTrainerOptions options) => new(mlContext, options);
 
     /// <summary>
@@ -124,8 +124,7 @@ public sealed class StepDistillTrainers
     /// <param name="rationaleColumnName">The rationale (the annotator's, or the dataset's own).</param>
     /// <param name="scoreColumnName">The output per-class scores.</param>
     /// <param name="predictedLabelColumnName">The output predicted key.</param>
-    /// <param name="mode">Step-by-step (default), standard or single-task.</param>
-    /// <param name="labelSource">Teacher (default) or gold labels.</param>
+    /// <param name="method">How the student is trained: step-by-step-teacher (default), step-by-step-gold, fine-tuning, distillation, single-task, ...</param>
     /// <param name="student">A preset trained from scratch (default <c>"tiny"</c>) or a Hugging Face checkpoint folder.</param>
     /// <param name="maxSteps">Optimiser steps; 0 (default) trains one epoch.</param>
     public MultiTaskSeq2SeqTrainer MultiTaskSeq2Seq(
@@ -134,8 +133,7 @@ public sealed class StepDistillTrainers
         string rationaleColumnName = "Rationale",
         string scoreColumnName = "Score",
         string predictedLabelColumnName = "PredictedLabel",
-        TrainingMode mode = TrainingMode.StepByStep,
-        LabelSource labelSource = LabelSource.Teacher,
+        TrainingMethod method = TrainingMethod.StepByStepTeacher,
         string student = "tiny",
         int maxSteps = 0) =>
         new(mlContext, new MultiTaskSeq2SeqTrainerOptions
@@ -145,8 +143,7 @@ public sealed class StepDistillTrainers
             RationaleColumnName = rationaleColumnName,
             ScoreColumnName = scoreColumnName,
             PredictedLabelColumnName = predictedLabelColumnName,
-            Mode = mode,
-            LabelSource = labelSource,
+            Method = method,
             Student = student,
             MaxSteps = maxSteps,
         });

@@ -17,20 +17,8 @@ namespace MLNet.StepDistill.Cli.Commands;
 /// </summary>
 internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
 {
-    internal sealed class Settings : CommandSettings
+    internal sealed class Settings : LabelledDatasetSettings
     {
-        [CommandOption("--dataset <FOLDER>")]
-        [Description("Dataset folder holding dataset.json (e.g. datasets/cqa).")]
-        public string? Dataset { get; init; }
-
-        [CommandOption("--split <NAME>")]
-        [Description("Split to annotate (e.g. train, test, valid).")]
-        public string? Split { get; init; }
-
-        [CommandOption("--drop-unknown-labels")]
-        [Description(CliDataset.DropUnknownLabelsHelp)]
-        public bool DropUnknownLabels { get; init; }
-
         [CommandOption("--teacher <KIND>")]
         [Description("Teacher kind: 'recorded' reads the completions shipped with the dataset; 'openai' asks an OpenAI-compatible chat server (--endpoint, --model, --api-key-env).")]
         [DefaultValue("recorded")]
@@ -70,10 +58,6 @@ internal sealed class AnnotateCommand : AsyncCommand<AnnotateCommand.Settings>
         [CommandOption("--filter-by-gold")]
         [Description("Mark rows whose teacher label disagrees with the gold label 'filtered'.")]
         public bool FilterByGold { get; init; }
-
-        [CommandOption("--json")]
-        [Description("Print the summary as one JSON object.")]
-        public bool Json { get; init; }
 
         [CommandOption("--out <FILE>")]
         [Description("Also write the annotated rows as JSONL (v, id, input, rationale, teacherLabel, status, rationales, gold, choices, tokens, cost ...); `train`, `experiment` and `sweep --annotated FILE` train on it.")]

@@ -14,8 +14,8 @@ internal static class CommandRegistry
             .WithExample("annotate", "--dataset", "datasets/cqa", "--split", "test", "--teacher", "recorded", "--json")
             .WithExample("annotate", "--dataset", "datasets/cqa", "--split", "train", "--teacher", "openai", "--endpoint", "http://localhost:11434/v1", "--model", "llama3.1", "--api-key-env", "OLLAMA_API_KEY");
         config.AddCommand<TrainCommand>("train")
-            .WithDescription("Trains a T5 student (standard, step-by-step or single-task) on a dataset split (rationales from its rationaleField or its recorded teacher) or on rows `annotate --out` wrote (--annotated); writes a model zip.")
-            .WithExample("train", "--dataset", "datasets/cqa", "--mode", "step-by-step", "--labels", "teacher", "--student", "tiny", "--fraction", "0.1", "--steps", "150", "--out", "model.zip")
+            .WithDescription("Trains a T5 student (--method fine-tuning, distillation, step-by-step-gold, step-by-step-teacher, single-task or step-by-step-explained) on a dataset split (rationales from its rationaleField or its recorded teacher) or on rows `annotate --out` wrote (--annotated); writes a model zip.")
+            .WithExample("train", "--dataset", "datasets/cqa", "--method", "step-by-step-teacher", "--student", "tiny", "--fraction", "0.1", "--steps", "150", "--out", "model.zip")
             .WithExample("train", "--dataset", "datasets/cqa", "--annotated", "cqa-train.jsonl", "--epochs", "2", "--validation-split", "test", "--eval-every", "50", "--out", "model.zip", "--json");
         config.AddCommand<EvaluateCommand>("evaluate")
             .WithDescription("Evaluates a model zip or an exported ONNX folder on a dataset split (accuracy; equation accuracy for math).")

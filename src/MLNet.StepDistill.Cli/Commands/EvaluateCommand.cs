@@ -9,32 +9,18 @@ namespace MLNet.StepDistill.Cli.Commands;
 /// <summary>`stepdistill evaluate`: accuracy of a saved model on a dataset split.</summary>
 internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 {
-    internal sealed class Settings : CommandSettings
+    internal sealed class Settings : LabelledDatasetSettings
     {
+        /// <summary>The split evaluated: --split, or test.</summary>
+        internal string EvaluatedSplit => Split ?? "test";
+
         [CommandOption("--model <FILE>")]
         [Description("A model zip written by train (or SaveModel), or a folder written by export-onnx (served by ONNX Runtime).")]
         public string? Model { get; set; }
 
-        [CommandOption("--dataset <FOLDER>")]
-        [Description("Dataset folder holding dataset.json.")]
-        public string? Dataset { get; set; }
-
-        [CommandOption("--split <NAME>")]
-        [DefaultValue("test")]
-        [Description("Split to evaluate on.")]
-        public string Split { get; set; } = "test";
-
         [CommandOption("--limit <N>")]
         [Description("Evaluate only the first N rows (N >= 1).")]
         public int? Limit { get; set; }
-
-        [CommandOption("--json")]
-        [Description("Print one JSON object (accuracy, ..., and per class in the model's class order: rows, predicted, precision, recall).")]
-        public bool Json { get; set; }
-
-        [CommandOption("--drop-unknown-labels")]
-        [Description(CliDataset.DropUnknownLabelsHelp)]
-        public bool DropUnknownLabels { get; set; }
 
         [CommandOption("--threads <N>")]
         [Description(CliThreads.Help)]
@@ -70,8 +56,8 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
 
         CliThreads.Apply("evaluate", settings.Threads);
         var dataset = CliDataset.OpenDataset("evaluate", settings.Dataset, settings.DropUnknownLabels);
-        var dropped = CliDataset.ReportDropped("evaluate", dataset, settings.Split, error);
-        var rows = CliDataset.ReadRows("evaluate", dataset, settings.Split);
+        var dropped = CliDataset.ReportDropped("evaluate", dataset, settings.EvaluatedSplit, error);
+        var rows = CliDataset.ReadRows("evaluate", dataset, settings.EvaluatedSplit);
         if (settings.Limit is { } limit)
         {
             rows = rows.Take(limit).ToArray();
@@ -80,7 +66,7 @@ internal sealed class EvaluateCommand : Command<EvaluateCommand.Settings>
         var ml = new MLContext(0);
         using var loaded = ModelFiles.LoadServed("evaluate", settings.Model);
         var summary = StudentEvaluation.Evaluate(ml, loaded.Student, dataset, rows);
-        Print(summary, dataset.Manifest.Name, settings.Split, settings.Json, dropped.Count);
+        Print(summary, dataset.Manifest.Name, settings.EvaluatedSplit, settings.Json, dropped.Count);
         return 0;
     }
 

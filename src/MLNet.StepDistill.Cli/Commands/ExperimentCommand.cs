@@ -5,6 +5,7 @@ using Microsoft.ML;
 using MLNet.StepDistill.Experiments;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -17,23 +18,14 @@ namespace MLNet.StepDistill.Cli.Commands;
 /// </summary>
 internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
 {
-    internal sealed class Settings : CommandSettings
+    internal sealed class Settings : StudentTrainingSettings
     {
+        /// <summary>The folder the experiment writes: --out, or experiment.</summary>
+        internal string OutputFolder => Out ?? "experiment";
+
         [CommandOption("--recipe <NAME>")]
         [Description("cpu (default: the CPU-sized configuration measured in the README) or paper (lr 5e-5, batch 64, max input 1024, alpha 0.5, 10,000 steps, validation every 250 steps keeping the best checkpoint, fractions 12.5/25/50/100%; pair it with --student <t5-v1_1-base folder> --device cuda).")]
         public string Recipe { get; set; } = "cpu";
-
-        [CommandOption("--dataset <FOLDER>")]
-        [Description("Dataset folder holding dataset.json and recorded teacher completions. Default datasets/esnli.")]
-        public string? Dataset { get; set; }
-
-        [CommandOption("--split <NAME>")]
-        [Description("Training pool (default: train, or valid where the dataset has no train split: anli1, esnli).")]
-        public string? Split { get; set; }
-
-        [CommandOption("--annotated <FILE>")]
-        [Description("Train on the rows `stepdistill annotate --out FILE` wrote (any teacher) instead of a split of --dataset; the test rows still come from --dataset. results.json records the file's SHA-256: resuming with another file is refused.")]
-        public string? Annotated { get; set; }
 
         [CommandOption("--explained <FILE>")]
         [Description("The rows `annotate --rationales explain-gold --out FILE` wrote over the same training rows: the rationales of the step-by-step-explained method (gold labels with rationales that explain them), matched by id.")]
@@ -52,7 +44,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         public int? ValidationRows { get; set; }
 
         [CommandOption("--methods <LIST>")]
-        [Description("Comma-separated: fine-tuning, distillation, step-by-step-gold, step-by-step-teacher, single-task. Default the first four.")]
+        [Description("Comma-separated: fine-tuning, distillation, step-by-step-gold, step-by-step-teacher, single-task, step-by-step-explained (with --explained). Default the first four.")]
         public string? Methods { get; set; }
 
         [CommandOption("--fractions <LIST>")]
@@ -63,53 +55,13 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         [Description("Seeds, comma-separated: the table shows mean and 95% interval over them. Default 1 (cpu), 0 (paper).")]
         public string? Seeds { get; set; }
 
-        [CommandOption("--student <PRESET_OR_FOLDER>")]
-        [Description("A T5 preset trained from scratch (tiny, mini, t5-small, ...) or a Hugging Face checkpoint folder. Default tiny.")]
-        public string? Student { get; set; }
-
-        [CommandOption("--tokenizer <FILE>")]
-        [Description("spiece.model for a preset (default: datasets/tokenizer/spiece.model).")]
-        public string? Tokenizer { get; set; }
-
-        [CommandOption("--steps <N>")]
-        [Description("Optimiser steps of every run (of a run on the whole pool with --step-budget equal-epochs). Default 1000 (cpu), 10000 (paper).")]
-        public int? Steps { get; set; }
-
         [CommandOption("--step-budget <RULE>")]
         [Description("equal-steps (default: every run --steps steps, the paper's rule) or equal-epochs (a fraction f trains f x --steps steps).")]
         public string? StepBudget { get; set; }
 
-        [CommandOption("--batch-size <N>")]
-        [Description("Rows per step. Default 16 (cpu), 64 (paper).")]
-        public int? BatchSize { get; set; }
-
-        [CommandOption("--lr <RATE>")]
-        [Description("Learning rate (default 5e-4 for presets from scratch, measured; 5e-5 for checkpoints and the paper recipe).")]
-        public double? LearningRate { get; set; }
-
         [CommandOption("--warmup <N>")]
         [Description("Linear warm-up steps (default: a tenth of --steps; paper: 0).")]
         public int? Warmup { get; set; }
-
-        [CommandOption("--alpha <A>")]
-        [Description("Label-loss weight of the step-by-step methods. Default 0.5.")]
-        public float? Alpha { get; set; }
-
-        [CommandOption("--max-input <N>")]
-        [Description("Most input tokens. Default 96 (cpu), 1024 (paper).")]
-        public int? MaxInput { get; set; }
-
-        [CommandOption("--max-target <N>")]
-        [Description("Most target tokens (labels, rationales). Default 32 (cpu), 256 (paper).")]
-        public int? MaxTarget { get; set; }
-
-        [CommandOption("--eval-every <N>")]
-        [Description("With validation rows: validate every N steps and keep the best checkpoint. Default 0 (cpu: only at the end), 250 (paper).")]
-        public int? EvalEvery { get; set; }
-
-        [CommandOption("--device <DEVICE>")]
-        [Description("cpu, cuda, cuda:N. Default cpu (paper: cuda).")]
-        public string? Device { get; set; }
 
         [CommandOption("--teacher-price-in <PRICE>")]
         [Description("Teacher price per million prompt tokens, for the cost section of report.md.")]
@@ -119,14 +71,6 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         [Description("Teacher price per million completion tokens.")]
         public double? PriceOut { get; set; }
 
-        [CommandOption("--out <FOLDER>")]
-        [Description("Folder for results.json, report.md and accuracy-vs-data.png; run again with the same folder to resume. Default experiment.")]
-        public string Out { get; set; } = "experiment";
-
-        [CommandOption("--drop-unknown-labels")]
-        [Description(CliDataset.DropUnknownLabelsHelp)]
-        public bool DropUnknownLabels { get; set; }
-
         [CommandOption("--parallel <N>")]
         [Description("Runs trained side by side, each on its own thread and random generator (results are the same for any N). Default: the cores / torch threads per run (1), so 2 on two cores.")]
         public int? Parallel { get; set; }
@@ -134,10 +78,6 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         [CommandOption("--report-only")]
         [Description("Train nothing: write report.md, the plot and the table from the runs --out's results.json already holds (e.g. of an interrupted experiment).")]
         public bool ReportOnly { get; set; }
-
-        [CommandOption("--json")]
-        [Description("Print results.json instead of progress and a table.")]
-        public bool Json { get; set; }
 
         public StepByStepExperimentOptions ToOptions()
         {
@@ -154,7 +94,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.TestSplit = TestSplit ?? options.TestSplit;
             options.TestRows = TestRows ?? options.TestRows;
             options.ValidationRows = ValidationRows ?? options.ValidationRows;
-            options.Methods = Methods is null ? options.Methods : List(Methods, "--methods", ParseMethod);
+            options.Methods = Methods is null ? options.Methods : List(Methods, "--methods", m => CliTrainerOptions.ParseMethod("experiment", "--methods", m));
             options.Fractions = Fractions is null ? options.Fractions : List(Fractions, "--fractions", v => Number(v, "--fractions"));
             options.Seeds = Seeds is null ? options.Seeds : List(Seeds, "--seeds", v => (int)Number(v, "--seeds"));
             options.Trainer.Student = Student ?? options.Trainer.Student;
@@ -177,7 +117,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
             options.Trainer.Device = Device ?? options.Trainer.Device;
             options.TeacherPricePerMillionInputTokens = PriceIn;
             options.TeacherPricePerMillionOutputTokens = PriceOut;
-            options.OutputFolder = Out;
+            options.OutputFolder = OutputFolder;
             options.ReportOnly = ReportOnly;
             options.DropUnknownLabels = DropUnknownLabels;
             options.Parallel = Parallel;   // checked by the experiment (StepByStepExperimentOptions.Parallel), named --parallel by CliOptionErrors
@@ -188,18 +128,6 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         {
             var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             return items.Length == 0 ? throw new UserFacingException($"experiment: {flag} is empty") : items.Select(parse).ToArray();
-        }
-
-        private static ExperimentMethod ParseMethod(string value)
-        {
-            try
-            {
-                return ExperimentMethods.Parse(value);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new UserFacingException($"experiment: --methods: {ex.Message[..(ex.Message.IndexOf(" (Parameter", StringComparison.Ordinal) is var i and >= 0 ? i : ex.Message.Length)]}");
-            }
         }
 
         private static double Number(string value, string flag) =>
@@ -249,12 +177,12 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
 
         var arguments = context?.Arguments ?? [];
         var command = "stepdistill experiment " + string.Join(' ', arguments.Skip(arguments.Count > 0 && arguments[0] == "experiment" ? 1 : 0));
-        var reportPath = Path.Combine(settings.Out, ExperimentMarkdownReport.FileName);
+        var reportPath = Path.Combine(settings.OutputFolder, ExperimentMarkdownReport.FileName);
         ExperimentResultsFile.WriteText(reportPath, ExperimentMarkdownReport.Write(outcome, command.TrimEnd()));
-        AccuracyPlot.Save(outcome, Path.Combine(settings.Out, AccuracyPlot.FileName));
+        AccuracyPlot.Save(outcome, Path.Combine(settings.OutputFolder, AccuracyPlot.FileName));
         if (settings.Json)
         {
-            output.WriteLine(File.ReadAllText(Path.Combine(settings.Out, ExperimentResultsFile.FileName)));
+            output.WriteLine(File.ReadAllText(Path.Combine(settings.OutputFolder, ExperimentResultsFile.FileName)));
             return 0;
         }
 
@@ -282,7 +210,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
         }
 
         output.WriteLine();
-        output.WriteLine($"Wrote {Path.Combine(settings.Out, ExperimentResultsFile.FileName)}, {reportPath} and {Path.Combine(settings.Out, AccuracyPlot.FileName)}.");
+        output.WriteLine($"Wrote {Path.Combine(settings.OutputFolder, ExperimentResultsFile.FileName)}, {reportPath} and {Path.Combine(settings.OutputFolder, AccuracyPlot.FileName)}.");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total time {outcome.Seconds:F0} s."));
         if (outcome.PeakMemoryBytes > 0)
         {
@@ -301,7 +229,7 @@ internal sealed class ExperimentCommand : Command<ExperimentCommand.Settings>
     {
         var totalSteps = (double)options.Seeds.Length * options.Fractions.Length * options.Methods.Length * options.Steps;
         static string Describe(ExperimentRunProgress p) => string.Create(CultureInfo.InvariantCulture,
-            $"run {p.Run}/{p.RunCount} {ExperimentMethods.Name(p.Method)} {p.Fraction * 100:0.#}% seed {p.Seed}") +
+            $"run {p.Run}/{p.RunCount} {TrainingMethods.Name(p.Method)} {p.Fraction * 100:0.#}% seed {p.Seed}") +
             (p.Step is { } step ? string.Create(CultureInfo.InvariantCulture, $": step {step.Step}/{step.TotalSteps} loss {step.Loss:F3}") : "");
 
         if (!AnsiConsole.Profile.Capabilities.Interactive)

@@ -16,7 +16,7 @@ namespace MLNet.StepDistill.Cli.Commands;
 /// </summary>
 internal sealed class PredictCommand : Command<PredictCommand.Settings>
 {
-    internal sealed class Settings : CommandSettings
+    internal sealed class Settings : DatasetSettings
     {
         [CommandOption("--model <FILE>")]
         [Description("A model zip written by train, or a folder written by export-onnx (served by ONNX Runtime).")]
@@ -37,14 +37,6 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
         [CommandOption("--input <FILE>")]
         [Description("Score every row of a file (.jsonl or .csv) with the dataset's raw fields (the model zip's saved format names them, or --dataset); write them to --out.")]
         public string? Input { get; set; }
-
-        [CommandOption("--dataset <FOLDER>")]
-        [Description("With --split: score that split of the dataset; with --input: read the file with this dataset's fields (needed for an exported ONNX folder).")]
-        public string? Dataset { get; set; }
-
-        [CommandOption("--split <NAME>")]
-        [Description("Score this split of --dataset (e.g. test).")]
-        public string? Split { get; set; }
 
         [CommandOption("--out <FILE>")]
         [Description("The predictions file --input or --split writes: one JSON line per row, in order (line, id, label, scores by class, rationale; or line and error).")]
@@ -211,7 +203,6 @@ internal sealed class PredictCommand : Command<PredictCommand.Settings>
 
         return 0;
     }
-
 
     /// <summary>The student that also explains its answers (<c>--rationale</c>).</summary>
     private static IStudentTransformer WithRationale(IStudentTransformer student)

@@ -12,7 +12,7 @@ internal static class RemovedCommands
     /// </summary>
     internal const string Distill =
         "distill was folded into experiment: `stepdistill experiment --methods step-by-step-teacher,distillation --fractions F --seeds S --out FOLDER` " +
-        "compares the students at one data size (next to the majority-class baseline, with intervals), and `stepdistill train --mode step-by-step --out model.zip` trains and saves one";
+        "compares the students at one data size (next to the majority-class baseline, with intervals), and `stepdistill train --method step-by-step-teacher --out model.zip` trains and saves one";
 
     /// <summary>Throws the replacement's message when <paramref name="args"/> call a removed command.</summary>
     /// <exception cref="UserFacingException">The first argument is a removed command.</exception>

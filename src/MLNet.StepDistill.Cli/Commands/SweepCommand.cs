@@ -19,19 +19,13 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
     /// <summary>The best model's file name under --out.</summary>
     public const string ModelFileName = "best-model.zip";
 
-    internal sealed class Settings : CommandSettings
+    internal sealed class Settings : TrainingRunSettings
     {
-        [CommandOption("--dataset <FOLDER>")]
-        [Description("Dataset folder holding dataset.json and recorded teacher completions. Default datasets/esnli.")]
-        public string Dataset { get; set; } = "datasets/esnli";
+        /// <summary>The folder the sweep writes: --out, or sweep.</summary>
+        internal string OutputFolder => Out ?? "sweep";
 
-        [CommandOption("--split <NAME>")]
-        [Description("Training rows (default: train, or valid where the dataset has no train split).")]
-        public string? Split { get; set; }
-
-        [CommandOption("--annotated <FILE>")]
-        [Description("Train on the rows `stepdistill annotate --out FILE` wrote (any teacher) instead of a split of --dataset; the test rows still come from --dataset.")]
-        public string? Annotated { get; set; }
+        /// <summary>The dataset folder: --dataset, or the experiment's default (datasets/esnli).</summary>
+        internal string DatasetFolder => Dataset ?? new StepByStepExperimentOptions().DatasetFolder;
 
         [CommandOption("--time <SECONDS>")]
         [Description("Time budget for all trials; a trial still training at the end is stopped. Default 600.")]
@@ -81,25 +75,9 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         [Description("Seed of the settings drawn, the validation carve and the trials. Default 0.")]
         public int Seed { get; set; }
 
-        [CommandOption("--device <DEVICE>")]
-        [Description("cpu, cuda, cuda:N. Default cpu.")]
-        public string Device { get; set; } = "cpu";
-
-        [CommandOption("--out <FOLDER>")]
-        [Description("Folder for leaderboard.json, leaderboard.md and best-model.zip. Default sweep.")]
-        public string Out { get; set; } = "sweep";
-
         [CommandOption("--parallel <N>")]
         [Description("Trials trained side by side, each on its own thread and random generator (halving: the trials of a rung). Default: the cores / torch threads per run (1), so 2 on two cores.")]
         public int? Parallel { get; set; }
-
-        [CommandOption("--json")]
-        [Description("Print the leaderboard and the best trial as JSON.")]
-        public bool Json { get; set; }
-
-        [CommandOption("--drop-unknown-labels")]
-        [Description(CliDataset.DropUnknownLabelsHelp)]
-        public bool DropUnknownLabels { get; set; }
     }
 
     private readonly TextWriter output;
@@ -132,7 +110,7 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         };
         if (settings.Methods is not null)
         {
-            space.Methods = List(settings.Methods, "--methods", Method);
+            space.Methods = List(settings.Methods, "--methods", m => CliTrainerOptions.ParseMethod("sweep", "--methods", m));
         }
 
         var metric = settings.Metric.ToLowerInvariant() switch
@@ -146,7 +124,7 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
             throw new UserFacingException("sweep: give --split (rows of the dataset) or --annotated (rows annotate --out wrote), not both");
         }
 
-        var dataset = CliDataset.OpenDataset("sweep", settings.Dataset, settings.DropUnknownLabels);
+        var dataset = CliDataset.OpenDataset("sweep", settings.DatasetFolder, settings.DropUnknownLabels);
         if (settings.TestRows > 0)
         {
             CliDataset.ReportDropped("sweep", dataset, "test", Console.Error);
@@ -164,7 +142,7 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
             train = CliDataset.ReadRows("sweep", dataset, split);
         }
         var test = settings.TestRows > 0 ? CliDataset.ReadRows("sweep", dataset, "test").Take(settings.TestRows).ToArray() : null;
-        Directory.CreateDirectory(settings.Out);
+        Directory.CreateDirectory(settings.OutputFolder);
         var ml = new MLContext(settings.Seed);
         SweepResult result;
         try
@@ -180,7 +158,7 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
                 Metric = metric,
                 Seed = settings.Seed,
                 Parallel = settings.Parallel,
-                Trainer = { Device = settings.Device },
+                Trainer = { Device = settings.Device ?? "cpu" },
                 Tuner = settings.Tuner.ToLowerInvariant() switch
                 {
                     "random" => SweepTuner.Random,
@@ -199,10 +177,10 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
 
         using (result)
         {
-            var modelPath = Path.Combine(settings.Out, ModelFileName);
+            var modelPath = Path.Combine(settings.OutputFolder, ModelFileName);
             ModelFiles.Save("sweep", ml, result.BestModel, result.InputSchema, modelPath);
-            ExperimentResultsFile.WriteText(Path.Combine(settings.Out, "leaderboard.json"), result.ToJson(modelPath));
-            ExperimentResultsFile.WriteText(Path.Combine(settings.Out, "leaderboard.md"), result.ToMarkdown());
+            ExperimentResultsFile.WriteText(Path.Combine(settings.OutputFolder, "leaderboard.json"), result.ToJson(modelPath));
+            ExperimentResultsFile.WriteText(Path.Combine(settings.OutputFolder, "leaderboard.md"), result.ToMarkdown());
             if (settings.Json)
             {
                 output.WriteLine(result.ToJson(modelPath));
@@ -220,7 +198,7 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
 
             var best = result.BestTrial;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Best: trial {best.Number}, {ExperimentMethods.Name(best.Settings.Method)}, validation {result.Metric} {best.ValidationMetric:F3}; saved to {modelPath} (stepdistill evaluate --model {modelPath} --dataset {settings.Dataset})."));
+                $"Best: trial {best.Number}, {TrainingMethods.Name(best.Settings.Method)}, validation {result.Metric} {best.ValidationMetric:F3}; saved to {modelPath} (stepdistill evaluate --model {modelPath} --dataset {settings.DatasetFolder})."));
             return 0;
         }
     }
@@ -236,7 +214,7 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         if (p.IsStart)
         {
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"trial {p.Trial}: {ExperimentMethods.Name(s.Method)}, {s.Student}, alpha {s.Alpha:0.00}, lr {s.LearningRate:0.0e0}, {s.Steps} steps of {s.BatchSize}, input {s.MaxInputLength}"));
+                $"trial {p.Trial}: {TrainingMethods.Name(s.Method)}, {s.Student}, alpha {s.Alpha:0.00}, lr {s.LearningRate:0.0e0}, {s.Steps} steps of {s.BatchSize}, input {s.MaxInputLength}"));
         }
         else if (p.Step is { } step && step.Step % Math.Max(1, step.TotalSteps / 4) == 0)
         {
@@ -265,17 +243,5 @@ internal sealed class SweepCommand : Command<SweepCommand.Settings>
         }
 
         return (convert(min), convert(max));
-    }
-
-    private static ExperimentMethod Method(string value)
-    {
-        try
-        {
-            return ExperimentMethods.Parse(value);
-        }
-        catch (ArgumentException)
-        {
-            throw new UserFacingException($"sweep: --methods: \"{value}\" is not one of {string.Join(", ", Enum.GetValues<ExperimentMethod>().Select(ExperimentMethods.Name))}");
-        }
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.ML.Data;
 using MLNet.StepDistill.Pipeline;
 using MLNet.StepDistill.Recipes;
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Teaching;
 using MLNet.StepDistill.Training;
 using Spectre.Console.Cli;
 
@@ -18,49 +19,19 @@ namespace MLNet.StepDistill.Cli.Commands;
 /// </summary>
 internal sealed class TrainCommand : Command<TrainCommand.Settings>
 {
-    internal class Settings : CommandSettings
+    internal class Settings : StudentTrainingSettings
     {
-        [CommandOption("--dataset <FOLDER>")]
-        [Description("Dataset folder holding dataset.json (e.g. datasets/cqa).")]
-        public string? Dataset { get; set; }
-
-        [CommandOption("--split <NAME>")]
-        [Description("Training split (default: train, or valid where the dataset has no train split).")]
-        public string? Split { get; set; }
-
-        [CommandOption("--annotated <FILE>")]
-        [Description("Train on the rows `stepdistill annotate --out FILE` wrote (any teacher; rows keep their status), read with --dataset's schema, instead of a split.")]
-        public string? Annotated { get; set; }
-
         [CommandOption("--recorded-name <NAME>")]
         [Description("Which recorded teacher of the dataset annotates the split (default: the dataset's own rationaleField when it has one, else its first recorded teacher).")]
         public string? RecordedName { get; set; }
 
-        [CommandOption("--mode <MODE>")]
-        [Description("standard | step-by-step | single-task.")]
-        [DefaultValue("step-by-step")]
-        public string Mode { get; set; } = "step-by-step";
-
-        [CommandOption("--labels <SOURCE>")]
-        [Description("gold | teacher: which labels the label task learns. Default: teacher when the rows have teacher labels, else gold.")]
-        public string? Labels { get; set; }
-
-        [CommandOption("--student <PRESET_OR_FOLDER>")]
-        [Description("A T5 preset trained from scratch (tiny, t5-small, ...) or a Hugging Face checkpoint folder.")]
-        [DefaultValue("tiny")]
-        public string Student { get; set; } = "tiny";
-
-        [CommandOption("--tokenizer <FILE>")]
-        [Description("spiece.model for a preset (default: datasets/tokenizer/spiece.model).")]
-        public string? Tokenizer { get; set; }
+        [CommandOption("--method <NAME>")]
+        [Description("How the student is trained, by the names experiment --methods takes: fine-tuning, distillation, step-by-step-gold, step-by-step-teacher, single-task, step-by-step-explained (needs --annotated from annotate --rationales explain-gold). Default: step-by-step-teacher, or step-by-step-gold when the rows have no teacher labels.")]
+        public string? Method { get; set; }
 
         [CommandOption("--fraction <F>")]
         [Description("Share of the training rows to use, in (0, 1]] (a seeded sample). Default 1.")]
         public double? Fraction { get; set; }
-
-        [CommandOption("--steps <N>")]
-        [Description("Optimiser steps. Default 200 (unless --epochs).")]
-        public int? Steps { get; set; }
 
         [CommandOption("--epochs <N>")]
         [Description("Passes over the training rows, instead of --steps.")]
@@ -70,40 +41,10 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [Description("A split of --dataset to validate on (gold labels); the best validation accuracy's weights are kept.")]
         public string? ValidationSplit { get; set; }
 
-        [CommandOption("--eval-every <N>")]
-        [Description("Validate every N steps (needs --validation-split). Default: only at the end.")]
-        public int? EvalEvery { get; set; }
-
-        [CommandOption("--batch-size <N>")]
-        [Description("Rows per step. Default 16.")]
-        public int? BatchSize { get; set; }
-
-        [CommandOption("--lr <RATE>")]
-        [Description("Learning rate (default 5e-4 for presets from scratch, 5e-5 for checkpoints).")]
-        public double? LearningRate { get; set; }
-
-        [CommandOption("--alpha <A>")]
-        [DefaultValue(0.5f)]
-        [Description("Label-loss weight in step-by-step mode.")]
-        public float Alpha { get; set; } = 0.5f;
-
-        [CommandOption("--max-input <N>")]
-        [Description("Most input tokens. Default 128.")]
-        public int? MaxInput { get; set; }
-
-        [CommandOption("--max-target <N>")]
-        [Description("Most target tokens (labels, rationales, generated text). Default 64.")]
-        public int? MaxTarget { get; set; }
-
         [CommandOption("--seed <N>")]
         [DefaultValue(0)]
         [Description("Seed of weights, dropout, batch order and the --fraction sample.")]
         public int Seed { get; set; }
-
-        [CommandOption("--device <DEVICE>")]
-        [DefaultValue("cpu")]
-        [Description("cpu, cuda, cuda:N or auto.")]
-        public string Device { get; set; } = "cpu";
 
         [CommandOption("--threads <N>")]
         [Description(CliThreads.Help)]
@@ -120,18 +61,6 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         [CommandOption("--resume")]
         [Description("Continue from the checkpoint in --checkpoint-dir.")]
         public bool Resume { get; set; }
-
-        [CommandOption("--out <FILE>")]
-        [Description("The model zip to write.")]
-        public string? Out { get; set; }
-
-        [CommandOption("--json")]
-        [Description("Print a JSON summary instead of a progress bar and text.")]
-        public bool Json { get; set; }
-
-        [CommandOption("--drop-unknown-labels")]
-        [Description(CliDataset.DropUnknownLabelsHelp)]
-        public bool DropUnknownLabels { get; set; }
     }
 
     private readonly TextWriter output;
@@ -170,34 +99,34 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
     {
         var validation = result.validationAccuracy is { } v ? $"; validation accuracy {v.ToString("F4", CultureInfo.InvariantCulture)} (best {result.bestValidationAccuracy?.ToString("F4", CultureInfo.InvariantCulture)})" : "";
         var source = annotated ? $"{result.split} (dataset {result.dataset})" : $"{result.dataset}/{result.split}";
-        return $"trained {result.mode} student on {result.rows} rows of {source} ({result.labelRows} train the label, {result.rationaleRows} the rationale; {result.labels} labels) for {result.steps} steps; final loss {result.finalLoss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-"}{validation}; saved {result.model}";
+        return $"trained {result.method} student on {result.rows} rows of {source} ({result.labelRows} train the label, {result.rationaleRows} the rationale) for {result.steps} steps; final loss {result.finalLoss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-"}{validation}; saved {result.model}";
     }
 
     /// <summary>Trains and saves; notices (rows --drop-unknown-labels skipped) go to <paramref name="notices"/>, by default stderr.</summary>
     internal static TrainResult Run(Settings settings, CancellationToken cancellationToken, TextWriter? notices = null)
     {
         notices ??= Console.Error;
-        var mode = CliTrainerOptions.ParseMode(settings.Mode);
+        var requestedMethod = settings.Method is { } name ? CliTrainerOptions.ParseMethod("train", "--method", name) : (TrainingMethod?)null;
         CheckOptions(settings);
         CliThreads.Apply("train", settings.Threads);
         var dataset = CliDataset.OpenDataset("train", settings.Dataset, settings.DropUnknownLabels);
-        var (source, allRows, droppedRows) = ReadTrainingRows(settings, dataset, notices);
+        var (source, allRows, droppedRows, explainsGold) = ReadTrainingRows(settings, dataset, notices);
         var rows = CliDataset.Sample("train", allRows, settings.Fraction ?? 1.0, settings.Seed);
-        var labels = settings.Labels ?? (rows.Any(r => r.TeacherLabel.Length > 0) ? "teacher" : "gold");
+        var method = requestedMethod ?? (rows.Any(r => r.TeacherLabel.Length > 0) ? TrainingMethod.StepByStepTeacher : TrainingMethod.StepByStepGold);
+        CheckRationaleSource(method, source, explainsGold);
         var options = new MultiTaskSeq2SeqTrainerOptions().ForTask(dataset.Manifest.Family, dataset.Schema);
-        options.Mode = mode;
-        options.LabelSource = CliTrainerOptions.ParseLabels(labels);
-        options.Student = settings.Student;
+        options.Method = method;
+        options.Student = settings.Student ?? options.Student;
         options.TokenizerPath = settings.Tokenizer;
         options.MaxSteps = settings.Epochs is null ? settings.Steps ?? 200 : 0;
         options.Epochs = settings.Epochs ?? 1;
         options.BatchSize = settings.BatchSize ?? 16;
         options.LearningRate = settings.LearningRate; // null: Options picks by student kind (from scratch or pretrained)
-        options.Alpha = settings.Alpha;
+        options.Alpha = settings.Alpha ?? options.Alpha;
         options.MaxInputLength = settings.MaxInput ?? 128;
         options.MaxTargetLength = settings.MaxTarget ?? 64;
         options.Seed = settings.Seed;
-        options.Device = settings.Device;
+        options.Device = settings.Device ?? "cpu";
         options.NumberOfThreads = settings.Threads;
         options.CheckpointFolder = settings.CheckpointDir;
         options.CheckpointEveryNSteps = settings.CheckpointEvery;
@@ -221,7 +150,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         try
         {
             counts = TrainingRowCounts.Count(train, options);
-            CheckCounts(settings, mode, labels, source, counts);
+            CheckCounts(options, source, counts);
             student = ProgressBarTraining.Train(ml, options, train, validation, settings.Json, cancellationToken);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidDataException or FileNotFoundException)
@@ -235,7 +164,7 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         var model = new TransformerChain<ITransformer>(ml.StepDistill().Transforms.FormatStudentInput(dataset.Schema).Fit(raw), student);
         ModelFiles.Save("train", ml, model, raw.Schema, settings.Out!);
         var measured = reports.Where(r => r.ValidationAccuracy is not null).Select(r => r.ValidationAccuracy!.Value).ToArray();
-        return new TrainResult(dataset.Manifest.Name, source, CliTrainerOptions.ModeName(mode), labels, rows.Count, droppedRows, counts.LabelRows, counts.RationaleRows,
+        return new TrainResult(dataset.Manifest.Name, source, TrainingMethods.Name(method), rows.Count, droppedRows, counts.LabelRows, counts.RationaleRows,
             reports.Count, FirstStep(settings, reports), Finite(reports.LastOrDefault()?.Loss), Finite(reports.FirstOrDefault()?.Loss),
             validationRows?.Count, measured.Length > 0 ? measured[^1] : null, measured.Length > 0 ? measured.Max() : null, settings.Out!, student);
     }
@@ -264,45 +193,81 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
         Require(settings.EvalEvery is null or > 0, $"--eval-every must be at least 1, got {settings.EvalEvery}");
     }
 
-    /// <summary>The rows to train on, where they came from (the split's name, or the annotated file) and how many rows of the split --drop-unknown-labels skipped.</summary>
-    private static (string Source, IReadOnlyList<AnnotatedRow> Rows, int DroppedRows) ReadTrainingRows(Settings settings, TaskDataset dataset, TextWriter notices)
+    /// <summary>
+    /// The rows to train on, where they came from (the split's name, or the annotated file), how many rows of the split
+    /// --drop-unknown-labels skipped, and whether their rationales explain the gold labels (an --annotated file written
+    /// with --rationales explain-gold).
+    /// </summary>
+    private static (string Source, IReadOnlyList<AnnotatedRow> Rows, int DroppedRows, bool ExplainsGold) ReadTrainingRows(Settings settings, TaskDataset dataset, TextWriter notices)
     {
         if (settings.Annotated is { } file)
         {
-            return (file, CliDataset.ReadAnnotated("train", file, dataset).ToAnnotatedRows(), 0);
+            var annotated = CliDataset.ReadAnnotated("train", file, dataset);
+            var explainsGold = annotated.Rows.Count > 0 && annotated.Rows.All(r => r.Rationales == RationaleMode.ExplainGold);
+            return (file, annotated.ToAnnotatedRows(), 0, explainsGold);
         }
 
         var split = settings.Split ?? dataset.Manifest.DefaultTrainSplit;
         var dropped = CliDataset.ReportDropped("train", dataset, split, notices);
         // A dataset with its own rationales uses them unless a recorded teacher is asked for by name.
         var teacher = settings.RecordedName ?? (dataset.Schema.RationaleField is null ? null : "");
-        return (split, CliDataset.ReadRows("train", dataset, split, teacher), dropped.Count);
+        return (split, CliDataset.ReadRows("train", dataset, split, teacher), dropped.Count, false);
+    }
+
+    /// <summary>
+    /// Keeps the method's name honest: step-by-step-explained trains on rationales that explain the gold labels (an
+    /// --annotated file of annotate --rationales explain-gold), and such rationales are not the teacher's own for the
+    /// other methods that learn rationales.
+    /// </summary>
+    private static void CheckRationaleSource(TrainingMethod method, string source, bool explainsGold)
+    {
+        if (method == TrainingMethod.StepByStepExplained && !explainsGold)
+        {
+            throw new UserFacingException(
+                $"train: --method step-by-step-explained learns rationales that explain the gold labels, but the rationales of {source} were not written that way: " +
+                "annotate with `stepdistill annotate --rationales explain-gold --out FILE`, then `train --annotated FILE --method step-by-step-explained`");
+        }
+
+        if (explainsGold && method != TrainingMethod.StepByStepExplained && TrainingMethods.Mode(method) != TrainingMode.Standard)
+        {
+            throw new UserFacingException(
+                $"train: --method {TrainingMethods.Name(method)}: the rationales of {source} explain the gold labels (annotate --rationales explain-gold); " +
+                "train them with --method step-by-step-explained");
+        }
     }
 
     /// <summary>A run that would learn nothing it was asked to is an error, not a silent label-only (or empty) run.</summary>
-    private static void CheckCounts(Settings settings, TrainingMode mode, string labels, string source, TrainingRowCounts counts)
+    private static void CheckCounts(MultiTaskSeq2SeqTrainerOptions options, string source, TrainingRowCounts counts)
     {
-        var options = new MultiTaskSeq2SeqTrainerOptions { Mode = mode, Alpha = settings.Alpha };
+        var method = options.Method;
+        var labels = TrainingMethods.LabelSourceName(method);
+        var mode = TrainingMethods.Mode(method);
         if (TrainingRowCounts.NeedsRationales(options) && counts.RationaleRows == 0)
         {
             var what = mode == TrainingMode.SingleTask ? $"both a {labels} label and a rationale" : "a rationale";
             throw new UserFacingException(
-                $"train: --mode {CliTrainerOptions.ModeName(mode)} learns rationales, but none of the {counts.Rows} rows of {source} has {what}. " +
+                $"train: --method {TrainingMethods.Name(method)} learns rationales, but none of the {counts.Rows} rows of {source} has {what}. " +
                 "Rationales come from a teacher (the dataset's recorded teacher, --recorded-name NAME; or any teacher through " +
                 "`stepdistill annotate --teacher recorded|openai --out FILE`, then `train --annotated FILE`), or from the dataset itself " +
-                "(\"rationaleField\" in dataset.json). Or train --mode standard.");
+                "(\"rationaleField\" in dataset.json). Or train --method fine-tuning (gold labels) or distillation (the teacher's).");
         }
 
-        if (counts.LabelRows == 0 && (mode != TrainingMode.StepByStep || settings.Alpha > 0))
+        if (counts.LabelRows == 0 && (mode != TrainingMode.StepByStep || options.Alpha > 0))
         {
-            var hint = labels == "teacher" ? " (--labels gold learns the dataset's gold labels)" : " (the dataset's targetField gives gold labels)";
+            var hint = labels == "teacher" ? $" (--method {TrainingMethods.Name(GoldLabelled(method))} learns the dataset's gold labels)" : " (the dataset's targetField gives gold labels)";
             throw new UserFacingException($"train: none of the {counts.Rows} rows of {source} has a {labels} label{hint}");
         }
     }
 
+    /// <summary>The method that trains as <paramref name="method"/> does, on the gold labels.</summary>
+    private static TrainingMethod GoldLabelled(TrainingMethod method) => TrainingMethods.Mode(method) switch
+    {
+        TrainingMode.Standard => TrainingMethod.FineTuning,
+        _ => TrainingMethod.StepByStepGold,
+    };
+
     /// <summary>JSON has no NaN or infinity: a diverged loss is reported as null.</summary>
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
-
 }
 
 /// <summary>What train prints with --json.</summary>
@@ -312,13 +277,12 @@ internal sealed class TrainCommand : Command<TrainCommand.Settings>
 /// <param name="split">The training split, or the --annotated file.</param>
 /// <param name="rows">The rows trained on (after --fraction).</param>
 /// <param name="droppedRows">Rows of the training split --drop-unknown-labels skipped (a gold label outside the label set).</param>
-/// <param name="mode">The mode trained (canonical name).</param>
-/// <param name="labels">The label source used (gold or teacher; the default resolved).</param>
+/// <param name="method">The method trained (its name; the default resolved).</param>
 /// <param name="labelRows">Rows that trained the label task.</param>
-/// <param name="rationaleRows">Rows that trained the rationale task (0 in standard mode).</param>
+/// <param name="rationaleRows">Rows that trained the rationale task (0 for fine-tuning and distillation).</param>
 /// <param name="validationRows">Rows of --validation-split, or null without one.</param>
 /// <param name="validationAccuracy">The last validation accuracy measured, or null.</param>
 /// <param name="bestValidationAccuracy">The best validation accuracy measured (its weights are kept), or null.</param>
-internal sealed record TrainResult(string dataset, string split, string mode, string labels, int rows, int droppedRows, int labelRows, int rationaleRows, int steps, int firstStep,
+internal sealed record TrainResult(string dataset, string split, string method, int rows, int droppedRows, int labelRows, int rationaleRows, int steps, int firstStep,
     double? finalLoss, double? firstLoss, int? validationRows, double? validationAccuracy, double? bestValidationAccuracy, string model,
     [property: System.Text.Json.Serialization.JsonIgnore] Seq2SeqStudentTransformer Student);

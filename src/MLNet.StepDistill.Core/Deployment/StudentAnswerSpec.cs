@@ -23,10 +23,20 @@ public sealed record StudentAnswerSpec
     /// <summary>The JSON shape's version (<see cref="CurrentFormatVersion"/> when written by this library).</summary>
     [JsonPropertyName("format_version")] public int FormatVersion { get; init; } = CurrentFormatVersion;
 
-    /// <summary>How the student was trained.</summary>
+    /// <summary>
+    /// What the student outputs: the label alone, the label and rationale tasks, or one joined output (the shape its
+    /// <see cref="Method"/> gives it, which decides how it answers).
+    /// </summary>
     [JsonPropertyName("mode")]
     [JsonConverter(typeof(JsonStringEnumConverter<TrainingMode>))]
     public TrainingMode Mode { get; init; } = TrainingMode.StepByStep;
+
+    /// <summary>
+    /// How the student was trained, by the method's name (<c>fine-tuning</c>, <c>distillation</c>, <c>step-by-step-gold</c>,
+    /// <c>step-by-step-teacher</c>, <c>single-task</c>, <c>step-by-step-explained</c>: <c>Training.TrainingMethods.Name</c>);
+    /// null in specs saved before the method was recorded (their <see cref="Mode"/> still says how they answer).
+    /// </summary>
+    [JsonPropertyName("method")] public string? Method { get; init; }
 
     /// <summary>What the answer is, which decides how the student answers (see the remarks) and how its answers compare to gold ones.</summary>
     [JsonPropertyName("answer_kind")]

@@ -12,4 +12,4 @@ namespace MLNet.StepDistill.Experiments;
 /// <param name="Finished">The run's result once it is scored (or found in results.json); null during training.</param>
 /// <param name="Skipped">True when the run was found finished in results.json and not trained again.</param>
 public sealed record ExperimentRunProgress(
-    int Run, int RunCount, ExperimentMethod Method, double Fraction, int Seed, TrainingProgress? Step, ExperimentRunResult? Finished, bool Skipped);
+    int Run, int RunCount, TrainingMethod Method, double Fraction, int Seed, TrainingProgress? Step, ExperimentRunResult? Finished, bool Skipped);

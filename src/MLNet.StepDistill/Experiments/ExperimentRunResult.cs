@@ -1,7 +1,9 @@
+using MLNet.StepDistill.Training;
+
 namespace MLNet.StepDistill.Experiments;
 
 /// <summary>One trained and scored student of a <see cref="StepByStepExperiment"/> (one row of <c>results.json</c>).</summary>
-/// <param name="Method">The method's name (<see cref="ExperimentMethods.Name"/>).</param>
+/// <param name="Method">The method's name (<see cref="TrainingMethods.Name"/>).</param>
 /// <param name="LabelSource">Where the label task's labels came from: <c>"gold"</c> or <c>"teacher"</c>.</param>
 /// <param name="Fraction">The share of the pool trained on.</param>
 /// <param name="Seed">The run's seed.</param>
@@ -44,6 +46,6 @@ public sealed record ExperimentRunResult(
     public double Seconds => TrainSeconds + EvaluationSeconds;
 
     /// <summary>Whether this result is the run of <paramref name="method"/> at <paramref name="fraction"/> with <paramref name="seed"/>.</summary>
-    public bool IsRun(ExperimentMethod method, double fraction, int seed) =>
-        Method == ExperimentMethods.Name(method) && Math.Abs(Fraction - fraction) < 1e-9 && Seed == seed;
+    public bool IsRun(TrainingMethod method, double fraction, int seed) =>
+        Method == TrainingMethods.Name(method) && Math.Abs(Fraction - fraction) < 1e-9 && Seed == seed;
 }

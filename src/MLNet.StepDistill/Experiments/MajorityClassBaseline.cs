@@ -11,16 +11,16 @@ namespace MLNet.StepDistill.Experiments;
 internal static class MajorityClassBaseline
 {
     public static BaselineScore Evaluate(MLContext ml, TaskFamily family, string[]? labels, IReadOnlyList<AnnotatedRow> train,
-        IReadOnlyList<AnnotatedRow> test, LabelSource labelSource)
+        IReadOnlyList<AnnotatedRow> test, bool goldLabels)
     {
-        var trainLabels = train.Select(r => TrainingLabel(r, labelSource)).Where(l => l.Length > 0).ToArray();
+        var trainLabels = train.Select(r => TrainingLabel(r, goldLabels)).Where(l => l.Length > 0).ToArray();
         if (family.HasChoices || labels is { Length: > 0 })
         {
             string? ClassOf(AnnotatedRow row, string label) => family.HasChoices
                 ? Array.IndexOf(row.Choices, label) is var i and >= 0 ? i.ToString(System.Globalization.CultureInfo.InvariantCulture) : null
                 : labels!.Contains(label) ? label : null;
             var classCount = family.HasChoices ? Math.Max(1, train.Concat(test).Max(r => r.Choices.Length)) : labels!.Length;
-            var trainClasses = train.Select(r => ClassOf(r, TrainingLabel(r, labelSource))).OfType<string>().ToArray();
+            var trainClasses = train.Select(r => ClassOf(r, TrainingLabel(r, goldLabels))).OfType<string>().ToArray();
             var counts = trainClasses.GroupBy(c => c).ToDictionary(g => g.Key, g => g.Count());
             var majority = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key).FirstOrDefault();
             var testClasses = test.Select(r => ClassOf(r, r.Label)).OfType<string>().ToArray();
@@ -38,8 +38,8 @@ internal static class MajorityClassBaseline
         return new BaselineScore(train.Count, test.Count, metrics.Accuracy, null, null);
     }
 
-    private static string TrainingLabel(AnnotatedRow row, LabelSource source) =>
-        (source == LabelSource.Teacher ? row.UsableTeacherLabel : row.Label).Trim();
+    private static string TrainingLabel(AnnotatedRow row, bool goldLabels) =>
+        (goldLabels ? row.Label : row.UsableTeacherLabel).Trim();
 
     private sealed class AnsweredRow
     {

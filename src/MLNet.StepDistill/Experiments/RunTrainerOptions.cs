@@ -14,7 +14,7 @@ internal static class RunTrainerOptions
     /// <summary>The trainer settings every run sets itself, so the shared settings must leave them at their defaults.</summary>
     private static readonly string[] SetByEveryRun =
     [
-        nameof(MultiTaskSeq2SeqTrainerOptions.Mode), nameof(MultiTaskSeq2SeqTrainerOptions.LabelSource),
+        nameof(MultiTaskSeq2SeqTrainerOptions.Method),
         nameof(MultiTaskSeq2SeqTrainerOptions.MaxSteps), nameof(MultiTaskSeq2SeqTrainerOptions.WarmupSteps),
         nameof(MultiTaskSeq2SeqTrainerOptions.Seed), nameof(MultiTaskSeq2SeqTrainerOptions.Progress),
         nameof(MultiTaskSeq2SeqTrainerOptions.CheckpointFolder), nameof(MultiTaskSeq2SeqTrainerOptions.Resume),
@@ -27,12 +27,11 @@ internal static class RunTrainerOptions
     /// steps, <paramref name="warmupSteps"/> of warm-up, <paramref name="seed"/>, and the answers of
     /// <paramref name="dataset"/>'s task (<see cref="MultiTaskSeq2SeqTrainerOptions.ForTask"/>).
     /// </summary>
-    public static MultiTaskSeq2SeqTrainerOptions For(MultiTaskSeq2SeqTrainerOptions shared, ExperimentMethod method, int steps, int warmupSteps, int seed,
+    public static MultiTaskSeq2SeqTrainerOptions For(MultiTaskSeq2SeqTrainerOptions shared, TrainingMethod method, int steps, int warmupSteps, int seed,
         IProgress<TrainingProgress> progress, TaskDataset dataset)
     {
         var options = shared.Copy();
-        options.Mode = ExperimentMethods.Mode(method);
-        options.LabelSource = ExperimentMethods.Labels(method);
+        options.Method = method;
         options.MaxSteps = steps;
         options.WarmupSteps = warmupSteps;
         options.Seed = seed;

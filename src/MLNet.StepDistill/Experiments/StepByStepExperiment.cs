@@ -56,7 +56,7 @@ public sealed class StepByStepExperiment
         var file = options.OutputFolder is null ? null : ExperimentResultsFile.Open(options.OutputFolder, settings);
         var results = new List<ExperimentRunResult>(file?.Runs ?? []);
 
-        var baseline = MajorityClassBaseline.Evaluate(mlContext, family, labels, pool, test, LabelSource.Gold);
+        var baseline = MajorityClassBaseline.Evaluate(mlContext, family, labels, pool, test, goldLabels: true);
         var teacher = TeacherScore.OnTest(mlContext, dataset, options.TestSplit, test);
         var cost = trainSplit is null
             ? TeacherCost.None(options.TeacherPricePerMillionInputTokens, options.TeacherPricePerMillionOutputTokens)   // the file's own tokens and cost are in its rows
@@ -97,7 +97,7 @@ public sealed class StepByStepExperiment
         var parallel = options.Parallel ?? SideBySideRuns.DefaultParallel();
         SideBySideRuns.Run(pending, parallel, (planned, token) =>
         {
-            var methodData = planned.Method == ExperimentMethod.StepByStepExplained && explained is { } explanations
+            var methodData = planned.Method == TrainingMethod.StepByStepExplained && explained is { } explanations
                 ? AnnotatedSplit.ToDataView(mlContext, WithExplanations(planned.Rows, explanations.ById))
                 : AnnotatedSplit.ToDataView(mlContext, planned.Rows);
             return TrainAndScore(planned.Number, plan.Count, planned.Method, planned.Fraction, planned.Seed, dataset, planned.Rows.Length, methodData, validationData, test, token);
@@ -116,7 +116,7 @@ public sealed class StepByStepExperiment
     }
 
     /// <summary>One run of the plan: its 1-based position, method, fraction, seed and training rows.</summary>
-    private sealed record PlannedRun(int Number, ExperimentMethod Method, double Fraction, int Seed, AnnotatedRow[] Rows);
+    private sealed record PlannedRun(int Number, TrainingMethod Method, double Fraction, int Seed, AnnotatedRow[] Rows);
 
     /// <summary>
     /// The runs in the plan's order (runs the file holds from other plans after them, in the file's order), so results.json
@@ -129,7 +129,7 @@ public sealed class StepByStepExperiment
     /// <exception cref="ArgumentException">The method is asked for without a file, a file is given without the method, or the file's rationales were not asked as explain-gold.</exception>
     private (AnnotatedRowsFile File, IReadOnlyDictionary<string, AnnotatedRow> ById)? Explained(TaskSchema schema)
     {
-        var wanted = options.Methods.Contains(ExperimentMethod.StepByStepExplained);
+        var wanted = options.Methods.Contains(TrainingMethod.StepByStepExplained);
         if (wanted != options.ExplainedRowsPath is not null)
         {
             throw new ArgumentException(wanted
@@ -161,9 +161,9 @@ public sealed class StepByStepExperiment
         }).ToArray();
 
     private bool IsPlanned(ExperimentRunResult r) =>
-        options.Seeds.Contains(r.Seed) && options.Fractions.Any(f => Math.Abs(f - r.Fraction) < 1e-9) && options.Methods.Any(m => ExperimentMethods.Name(m) == r.Method);
+        options.Seeds.Contains(r.Seed) && options.Fractions.Any(f => Math.Abs(f - r.Fraction) < 1e-9) && options.Methods.Any(m => TrainingMethods.Name(m) == r.Method);
 
-    private ExperimentRunResult TrainAndScore(int run, int runCount, ExperimentMethod method, double fraction, int seed, TaskDataset dataset,
+    private ExperimentRunResult TrainAndScore(int run, int runCount, TrainingMethod method, double fraction, int seed, TaskDataset dataset,
         int trainRows, IDataView trainData, IDataView? validationData, IReadOnlyList<AnnotatedRow> test, CancellationToken cancellationToken)
     {
         var losses = new List<double>();
@@ -182,7 +182,7 @@ public sealed class StepByStepExperiment
         var correct = (int)Math.Round(scores.Accuracy * test.Count);
         var interval = ConfidenceInterval.Wilson(correct, test.Count);
         var final = losses.Count > 0 && double.IsFinite(losses[^1]) ? losses[^1] : (double?)null;
-        return new ExperimentRunResult(ExperimentMethods.Name(method), ExperimentMethods.Labels(method) == LabelSource.Gold ? "gold" : "teacher",
+        return new ExperimentRunResult(TrainingMethods.Name(method), TrainingMethods.LabelSourceName(method),
             fraction, seed, trainRows, losses.Count, test.Count, correct, scores.Accuracy, interval.Low, interval.High,
             scores.MacroAccuracy, scores.LogLoss, losses.Count > 0 ? losses[0] : null, final, trainSeconds, evaluationSeconds);
     }
@@ -208,6 +208,6 @@ public sealed class StepByStepExperiment
     /// <summary>The seed of the validation carve: fixed, so every seed's runs validate on the same rows.</summary>
     private const int ValidationSeed = 20230502;
 
-    private MultiTaskSeq2SeqTrainerOptions TrainerOptions(TaskDataset dataset, ExperimentMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) =>
+    private MultiTaskSeq2SeqTrainerOptions TrainerOptions(TaskDataset dataset, TrainingMethod method, double fraction, int seed, IProgress<TrainingProgress> progress) =>
         RunTrainerOptions.For(options.Trainer, method, options.StepsFor(fraction), options.WarmupSteps ?? options.StepsFor(fraction) / 10, seed, progress, dataset);
 }

@@ -33,7 +33,7 @@ public sealed class StepByStepExperimentOptions
 
     /// <summary>
     /// An annotated-rows file written with <c>--rationales explain-gold</c> (<see cref="Teaching.RationaleMode.ExplainGold"/>)
-    /// over the same rows as the pool: the rationales of <see cref="ExperimentMethod.StepByStepExplained"/>, matched to
+    /// over the same rows as the pool: the rationales of <see cref="TrainingMethod.StepByStepExplained"/>, matched to
     /// the pool's rows by id (a pool row the file lacks, or whose explanation was filtered, trains the label alone).
     /// Required by that method and only by it; null (default) for none. <c>results.json</c> records its SHA-256.
     /// </summary>
@@ -54,8 +54,8 @@ public sealed class StepByStepExperimentOptions
     /// <summary>Rows taken out of the pool (seeded, before any fraction) to validate on during training; 0 (default) for none.</summary>
     public int ValidationRows { get; set; }
 
-    /// <summary>The methods, run and tabulated in this order. Default the paper's four (<see cref="ExperimentMethods.Paper"/>).</summary>
-    public ExperimentMethod[] Methods { get; set; } = [.. ExperimentMethods.Paper];
+    /// <summary>The methods, run and tabulated in this order. Default the paper's four (<see cref="TrainingMethods.Paper"/>).</summary>
+    public TrainingMethod[] Methods { get; set; } = [.. TrainingMethods.Paper];
 
     /// <summary>Shares of the pool to train on, each in (0, 1]. Default 0.25 and 1.</summary>
     public double[] Fractions { get; set; } = [0.25, 1.0];

@@ -83,7 +83,7 @@ public sealed class SweepResult : IDisposable
         {
             ["trial"] = t.Number,
             ["status"] = t.Status,
-            ["method"] = ExperimentMethods.Name(t.Settings.Method),
+            ["method"] = TrainingMethods.Name(t.Settings.Method),
             ["student"] = t.Settings.Student,
             ["alpha"] = t.Settings.Alpha,
             ["learningRate"] = t.Settings.LearningRate,
@@ -134,7 +134,7 @@ public sealed class SweepResult : IDisposable
         {
             var s = t.Settings;
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {++rank} | {t.Number} | {ExperimentMethods.Name(s.Method)} | {s.Student} | {s.Alpha:0.00} | {s.LearningRate:0.0e0} | {s.Steps} | {s.BatchSize} | {s.MaxInputLength} | {s.MaxTargetLength} | {F(t.ValidationMetric, "F3")} | {F(t.TestAccuracy, "F3")} | {t.Seconds:F0} | {t.Status} |");
+                $"| {++rank} | {t.Number} | {TrainingMethods.Name(s.Method)} | {s.Student} | {s.Alpha:0.00} | {s.LearningRate:0.0e0} | {s.Steps} | {s.BatchSize} | {s.MaxInputLength} | {s.MaxTargetLength} | {F(t.ValidationMetric, "F3")} | {F(t.TestAccuracy, "F3")} | {t.Seconds:F0} | {t.Status} |");
         }
 
         return text.ToString();

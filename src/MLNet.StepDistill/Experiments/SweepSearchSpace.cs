@@ -1,4 +1,5 @@
 using MLNet.StepDistill.Tasks;
+using MLNet.StepDistill.Training;
 
 namespace MLNet.StepDistill.Experiments;
 
@@ -9,8 +10,8 @@ namespace MLNet.StepDistill.Experiments;
 /// </summary>
 public sealed class SweepSearchSpace
 {
-    /// <summary>The methods to try. Default the paper's four (<see cref="ExperimentMethods.Paper"/>).</summary>
-    public ExperimentMethod[] Methods { get; set; } = [.. ExperimentMethods.Paper];
+    /// <summary>The methods to try. Default the paper's four (<see cref="TrainingMethods.Paper"/>).</summary>
+    public TrainingMethod[] Methods { get; set; } = [.. TrainingMethods.Paper];
 
     /// <summary>Students: presets trained from scratch or checkpoint folders. Default <c>["tiny"]</c>.</summary>
     public string[] Students { get; set; } = ["tiny"];
@@ -46,7 +47,7 @@ public sealed class SweepSearchSpace
         double LogUniform(double min, double max) => Math.Exp(Math.Log(min) + random.NextDouble() * (Math.Log(max) - Math.Log(min)));
         var method = Pick(Methods);
         var student = Pick(Students);
-        var alpha = ExperimentMethods.Mode(method) == TrainingMode.StepByStep ? (float)Math.Round(Alpha.Min + random.NextDouble() * (Alpha.Max - Alpha.Min), 2) : 1f;
+        var alpha = TrainingMethods.Mode(method) == TrainingMode.StepByStep ? (float)Math.Round(Alpha.Min + random.NextDouble() * (Alpha.Max - Alpha.Min), 2) : 1f;
         var learningRate = LogUniform(LearningRate.Min, LearningRate.Max);
         var steps = (int)Math.Round(LogUniform(Steps.Min, Steps.Max));
         return new SweepTrialSettings(method, student, alpha, double.Parse(learningRate.ToString("G2", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture),
@@ -86,4 +87,4 @@ public sealed class SweepSearchSpace
 /// <param name="MaxInputLength">Most input tokens.</param>
 /// <param name="MaxTargetLength">Most target tokens.</param>
 public sealed record SweepTrialSettings(
-    ExperimentMethod Method, string Student, float Alpha, double LearningRate, int Steps, int BatchSize, int MaxInputLength, int MaxTargetLength);
+    TrainingMethod Method, string Student, float Alpha, double LearningRate, int Steps, int BatchSize, int MaxInputLength, int MaxTargetLength);

@@ -11,7 +11,7 @@ namespace MLNet.StepDistill.Training;
 /// <summary>
 /// Step two of Distilling Step-by-Step as an ML.NET estimator: trains a T5 student on <c>"predict: x" -&gt; label</c> and
 /// <c>"explain: x" -&gt; rationale</c> together (loss = alpha * label loss + (1 - alpha) * rationale loss), or on the
-/// label alone (<see cref="TrainingMode.Standard"/>), or on one joined output (<see cref="TrainingMode.SingleTask"/>).
+/// label alone (fine-tuning, distillation), or on one joined output (single-task): <see cref="MultiTaskSeq2SeqTrainerOptions.Method"/> says which.
 /// Fitting gives a <see cref="Seq2SeqStudentTransformer"/>.
 /// </summary>
 /// <remarks>
@@ -131,8 +131,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         {
             InputColumnName = options.InputColumnName,
             LabelColumnName = options.LabelColumnName,
-            LabelSource = LabelSource.Gold,
-            Mode = TrainingMode.Standard,
+            Method = TrainingMethod.FineTuning, // the gold label alone
             ChoicesColumnName = options.ChoicesColumnName,
         };
         return TrainingRowReader.Read(data, goldOptions).Where(r => r.Label is not null).ToArray();
@@ -162,6 +161,7 @@ public sealed partial class MultiTaskSeq2SeqTrainer : IEstimator<Seq2SeqStudentT
         return WithColumnNames(new StudentAnswerSpec
         {
             Mode = options.Mode,
+            Method = TrainingMethods.Name(options.Method),
             AnswerKind = StudentAnswerSpec.AnswerKindFor(scoresRowChoices, options.AnswerKind ?? AnswerKindOf(schema)),
             Labels = labels ?? [],
             ChoiceCount = scoresRowChoices ? Math.Max(1, rows.Select(r => r.Choices.Count).DefaultIfEmpty(0).Max()) : 0,

@@ -14,17 +14,17 @@ public sealed class MultiTaskSeq2SeqTrainerOptions
     public string InputColumnName { get; set; } = "Input";
 
     /// <summary>
-    /// The gold label (or target text) column, used when <see cref="LabelSource"/> is <see cref="Training.LabelSource.Gold"/>
-    /// and for validation. Text, or a key with text key values as <c>MapValueToKey</c> makes it: the key values are then
+    /// The gold label (or target text) column, learned by the gold methods (<see cref="Method"/>) and read
+    /// for validation. Text, or a key with text key values as <c>MapValueToKey</c> makes it: the key values are then
     /// the classes (in key order) unless <see cref="Labels"/> names them, and <c>PredictedLabel</c> has the same key values.
     /// Default <c>"Label"</c>.
     /// </summary>
     public string LabelColumnName { get; set; } = "Label";
 
-    /// <summary>The teacher's label column, used when <see cref="LabelSource"/> is <see cref="Training.LabelSource.Teacher"/>. Default <c>"TeacherLabel"</c> (the annotator's output).</summary>
+    /// <summary>The teacher's label column, learned by the teacher-label methods (<see cref="Method"/>). Default <c>"TeacherLabel"</c> (the annotator's output).</summary>
     public string TeacherLabelColumnName { get; set; } = "TeacherLabel";
 
-    /// <summary>The rationale column (step-by-step and single-task modes). Default <c>"Rationale"</c> (the annotator's output).</summary>
+    /// <summary>The rationale column (every method but fine-tuning and distillation). Default <c>"Rationale"</c> (the annotator's output).</summary>
     public string RationaleColumnName { get; set; } = "Rationale";
 
     /// <summary>
@@ -100,13 +100,21 @@ public sealed class MultiTaskSeq2SeqTrainerOptions
     /// </summary>
     public string? TokenizerPath { get; set; }
 
-    /// <summary>Standard, step-by-step (default) or single-task.</summary>
-    public TrainingMode Mode { get; set; } = TrainingMode.StepByStep;
+    /// <summary>
+    /// How the student is trained: <see cref="TrainingMethod.StepByStepTeacher"/> (default), step-by-step-gold,
+    /// step-by-step-explained, fine-tuning, distillation or single-task. The method decides what the student outputs
+    /// (<see cref="TrainingMethods.Mode"/>) and which label column its label task learns: <see cref="LabelColumnName"/>
+    /// for the gold methods, <see cref="TeacherLabelColumnName"/> for the teacher's.
+    /// </summary>
+    public TrainingMethod Method { get; set; } = TrainingMethod.StepByStepTeacher;
 
-    /// <summary>Whether the label task learns gold labels or the teacher's labels. Default <see cref="Training.LabelSource.Teacher"/>.</summary>
-    public LabelSource LabelSource { get; set; } = LabelSource.Teacher;
+    /// <summary>What the student outputs under <see cref="Method"/>: label only, two tasks, or one joined output.</summary>
+    internal TrainingMode Mode => TrainingMethods.Mode(Method);
 
-    /// <summary>Weight of the label loss in step-by-step mode; the rationale loss gets 1 - alpha. Default 0.5 (the paper's).</summary>
+    /// <summary>Whether the label task learns <see cref="LabelColumnName"/> (gold) rather than <see cref="TeacherLabelColumnName"/>.</summary>
+    internal bool LearnsGoldLabels => TrainingMethods.LearnsGoldLabels(Method);
+
+    /// <summary>Weight of the label loss of the step-by-step methods; the rationale loss gets 1 - alpha. Default 0.5 (the paper's).</summary>
     public float Alpha { get; set; } = 0.5f;
 
     /// <summary>
@@ -284,7 +292,7 @@ public sealed class MultiTaskSeq2SeqTrainerOptions
         Require(LengthBucketWindow >= 0, nameof(LengthBucketWindow), $"must be 0 (off) or a window of rows, got {LengthBucketWindow}.");
         Require(CheckpointEveryNSteps > 0, nameof(CheckpointEveryNSteps), $"must be positive, got {CheckpointEveryNSteps}.");
         Require(!Resume || CheckpointFolder is not null, nameof(Resume), "needs a CheckpointFolder to resume from.");
-        Require(!(GenerateRationale && Mode == TrainingMode.Standard), nameof(GenerateRationale), "needs StepByStep or SingleTask mode (Standard never learns rationales).");
+        Require(!(GenerateRationale && Mode == TrainingMode.Standard), nameof(GenerateRationale), "needs a method that learns rationales (fine-tuning and distillation never do).");
         Require(Labels is null || ChoicesColumnName is null, nameof(Labels), "and ChoicesColumnName exclude each other: a task has a fixed label set or per-row choices.");
         Require(Labels is null || Labels.Distinct(StringComparer.Ordinal).Count() == Labels.Length, nameof(Labels), "must not repeat a label.");
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace MLNet.StepDistill.Training;
 
@@ -14,8 +15,7 @@ internal static class ResumeFingerprint
         var pairs = new (string Name, object Value)[]
         {
             (nameof(options.Student), options.Student),
-            (nameof(options.Mode), options.Mode),
-            (nameof(options.LabelSource), options.LabelSource),
+            (nameof(options.Method), TrainingMethods.Name(options.Method)),
             (nameof(options.Alpha), options.Alpha),
             (nameof(options.BatchSize), options.BatchSize),
             (nameof(options.GradientAccumulationSteps), options.GradientAccumulationSteps),
@@ -38,6 +38,22 @@ internal static class ResumeFingerprint
 
         return string.Join(", ", pairs.Select(p => $"{p.Name}={Convert.ToString(p.Value, CultureInfo.InvariantCulture)}"));
     }
+
+    /// <summary>
+    /// A fingerprint as <see cref="Of"/> writes it today: checkpoints written before the trainer took one method named it
+    /// by two settings (<c>Mode=StepByStep, LabelSource=Teacher</c>), which become <c>Method=step-by-step-teacher</c> so
+    /// that those checkpoints still resume.
+    /// </summary>
+    public static string Upgrade(string fingerprint) => Regex.Replace(fingerprint, @"\bMode=(\w+), LabelSource=(\w+)", pair =>
+        (pair.Groups[1].Value, pair.Groups[2].Value) switch
+        {
+            ("Standard", "Gold") => $"Method={TrainingMethods.Name(TrainingMethod.FineTuning)}",
+            ("Standard", "Teacher") => $"Method={TrainingMethods.Name(TrainingMethod.Distillation)}",
+            ("StepByStep", "Gold") => $"Method={TrainingMethods.Name(TrainingMethod.StepByStepGold)}",
+            ("StepByStep", "Teacher") => $"Method={TrainingMethods.Name(TrainingMethod.StepByStepTeacher)}",
+            ("SingleTask", "Teacher") => $"Method={TrainingMethods.Name(TrainingMethod.SingleTask)}",
+            _ => pair.Value, // no method trains this way: the resume is refused, naming both settings
+        });
 
     /// <summary>The settings that differ, e.g. <c>MaxInputLength (checkpoint 64, this run 32)</c>; all of them when the formats differ.</summary>
     public static string Differences(string checkpoint, string current)

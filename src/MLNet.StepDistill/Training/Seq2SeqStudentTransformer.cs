@@ -62,8 +62,11 @@ public sealed class Seq2SeqStudentTransformer : IStudentTransformer, IDisposable
     /// <summary>How the student answers (saved as <c>head.json</c>).</summary>
     internal StudentAnswerSpec Spec => weights.Predictor.Spec;
 
-    /// <summary>How the student was trained.</summary>
+    /// <summary>What the student outputs: the label alone, the label and rationale tasks, or one joined output.</summary>
     public TrainingMode Mode => Spec.Mode;
+
+    /// <summary>How the student was trained; null for a model saved before the method was recorded (its <see cref="Mode"/> still holds).</summary>
+    public TrainingMethod? Method => TrainingMethods.TryParse(Spec.Method, out var method) ? method : null;
 
     /// <summary>The classes of <c>Score</c> and the key values of <c>PredictedLabel</c>: the labels, or the choice letters; empty for an open target.</summary>
     public IReadOnlyList<string> ClassNames => Spec.ClassNames;

@@ -14,7 +14,7 @@ namespace MLNet.StepDistill.Training;
 /// A dataset that brings its own rationales (<see cref="TaskSchema.RationaleField"/>) and carries no annotator
 /// columns gets them as <c>Rationale</c>: rows with a non-empty one have status <see cref="OwnRationale"/> (usable), the others
 /// <see cref="NotAnnotated"/>; <c>TeacherLabel</c> stays empty, so such data trains with gold labels
-/// (<see cref="LabelSource.Gold"/>). When a teacher annotated the rows, its columns win.
+/// (<see cref="TrainingMethod.FineTuning"/>, <see cref="TrainingMethod.StepByStepGold"/>). When a teacher annotated the rows, its columns win.
 /// </remarks>
 public static class StudentInputs
 {

@@ -178,10 +178,10 @@ internal sealed class TrainingCheckpoint
         stream.Position = bodyStart;
         var state = JsonSerializer.Deserialize<TrainingCheckpoint>(reader.ReadString())
             ?? throw new ModelFormatException(path, "the checkpoint header is empty.");
-        if (state.Fingerprint != fingerprint)
+        if (ResumeFingerprint.Upgrade(state.Fingerprint) != fingerprint)
         {
             throw new ModelFormatException(path,
-                $"the checkpoint was written by a run with other settings: {ResumeFingerprint.Differences(state.Fingerprint, fingerprint)}. " +
+                $"the checkpoint was written by a run with other settings: {ResumeFingerprint.Differences(ResumeFingerprint.Upgrade(state.Fingerprint), fingerprint)}. " +
                 "Use another CheckpointFolder (--checkpoint-dir), or the same options and data to resume.");
         }
 

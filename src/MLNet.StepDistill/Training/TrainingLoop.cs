@@ -62,7 +62,7 @@ internal sealed class TrainingLoop(
         });
 
         Dictionary<string, Tensor>? bestInMemory = null;
-        channel.Info(MessageSensitivity.None, $"Training {options.Mode} on {rows.Count} rows: {totalSteps} steps of {Math.Min(options.BatchSize, rows.Count)} rows.");
+        channel.Info(MessageSensitivity.None, $"Training {TrainingMethods.Name(options.Method)} on {rows.Count} rows: {totalSteps} steps of {Math.Min(options.BatchSize, rows.Count)} rows.");
         for (var step = start; step < totalSteps; step++)
         {
             MLContextCancellation.ThrowIfCancelled(host, cancellationToken);

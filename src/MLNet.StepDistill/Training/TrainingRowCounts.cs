@@ -54,10 +54,10 @@ public sealed record TrainingRowCounts(int Rows, int LabelRows, int RationaleRow
 
         var what = options.Mode == TrainingMode.SingleTask ? "both a label and a rationale" : "a rationale";
         var problem = string.Create(CultureInfo.InvariantCulture,
-            $"MultiTaskSeq2SeqTrainerOptions.{nameof(options.RationaleColumnName)}: {options.Mode} training learns rationales, but none of the {Rows} rows has {what} in column \"{options.RationaleColumnName}\"");
+            $"MultiTaskSeq2SeqTrainerOptions.{nameof(options.RationaleColumnName)}: {TrainingMethods.Name(options.Method)} learns rationales, but none of the {Rows} rows has {what} in column \"{options.RationaleColumnName}\"");
         throw new ArgumentException(problem +
             $" (a row whose \"{options.AnnotationStatusColumnName}\" is not \"{options.OkAnnotationStatus}\" counts as none). " +
             "Rationales come from a teacher (mlContext.StepDistill().AnnotateRationales), or from the dataset itself " +
-            "(\"rationaleField\" in dataset.json, TaskSchema.RationaleField); or train with Mode = Standard.");
+            "(\"rationaleField\" in dataset.json, TaskSchema.RationaleField); or train with Method = FineTuning or Distillation.");
     }
 }

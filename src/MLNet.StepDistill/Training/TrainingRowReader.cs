@@ -15,8 +15,8 @@ internal static class TrainingRowReader
     {
         var schema = data.Schema;
         var input = RequireText(schema, options.InputColumnName, nameof(options.InputColumnName));
-        var labelName = options.LabelSource == LabelSource.Gold ? options.LabelColumnName : options.TeacherLabelColumnName;
-        var labelOption = options.LabelSource == LabelSource.Gold ? nameof(options.LabelColumnName) : nameof(options.TeacherLabelColumnName);
+        var labelName = options.LearnsGoldLabels ? options.LabelColumnName : options.TeacherLabelColumnName;
+        var labelOption = options.LearnsGoldLabels ? nameof(options.LabelColumnName) : nameof(options.TeacherLabelColumnName);
         var label = needLabels ? RequireLabel(schema, labelName, labelOption) : OptionalLabel(schema, labelName, labelOption);
         var wantsRationale = options.Mode != TrainingMode.Standard;
         var rationale = wantsRationale && needLabels
@@ -68,7 +68,7 @@ internal static class TrainingRowReader
             if (getLabel is not null)
             {
                 rowLabel = NullIfBlank(getLabel(rowChoices) ?? "");
-                if (options.LabelSource == LabelSource.Teacher && !hasTeacherLabel)
+                if (!options.LearnsGoldLabels && !hasTeacherLabel)
                 {
                     rowLabel = null;
                 }

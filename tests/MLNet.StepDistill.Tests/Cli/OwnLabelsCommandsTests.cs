@@ -112,7 +112,7 @@ public sealed class OwnLabelsCommandsTests(OwnLabelsCommandsTests.MailModel mail
             "{\"id\": \"2\", \"input\": \"lunch at noon?\", \"gold\": \"ham\", \"status\": \"parse-failed\"}\n");
         var settings = mail.TrainSettings(temp.File("m.zip"), drop: false);
         settings.Annotated = annotated;
-        settings.Mode = "standard";
+        settings.Method = "fine-tuning"; // the rows have no teacher labels
         settings.Steps = 1;
 
         var result = TrainCommand.Run(settings, CancellationToken.None);
@@ -213,7 +213,7 @@ public sealed class OwnLabelsCommandsTests(OwnLabelsCommandsTests.MailModel mail
 
         internal TrainCommand.Settings TrainSettings(string output, bool drop) => new()
         {
-            Dataset = Folder, Mode = "standard", Labels = "gold", Steps = 2, BatchSize = 4, MaxInput = 24, MaxTarget = 8,
+            Dataset = Folder, Method = "fine-tuning", Steps = 2, BatchSize = 4, MaxInput = 24, MaxTarget = 8,
             Tokenizer = TrainingFixtures.TokenizerPath, Out = output, Json = true, DropUnknownLabels = drop,
         };
 

@@ -9,13 +9,14 @@ namespace MLNet.StepDistill.Tests.Cli;
 public sealed class StudentCommandsErrorTests
 {
     [Theory]
-    [InlineData("--mode", "train", "--dataset", "{cqa}", "--mode", "fast", "--out", "{out}")]
+    [InlineData("--method: \"fast\" is not a method; known: fine-tuning, distillation,", "train", "--dataset", "{cqa}", "--method", "fast", "--out", "{out}")]
+    [InlineData("--mode and --labels were replaced by --method", "train", "--dataset", "{cqa}", "--mode", "fast", "--out", "{out}")]
     [InlineData("--dataset", "train", "--dataset", "{missing}", "--out", "{out}")]
     [InlineData("--fraction", "train", "--dataset", "{cqa}", "--fraction", "1.5", "--out", "{out}")]
     [InlineData("--alpha", "train", "--dataset", "{cqa}", "--fraction", "0.001", "--alpha", "2", "--out", "{out}")]
-    [InlineData("--labels", "train", "--dataset", "{cqa}", "--labels", "oracle", "--out", "{out}")]
+    [InlineData("--labels oracle names no method", "train", "--dataset", "{cqa}", "--labels", "oracle", "--out", "{out}")]
     [InlineData("stepdistill experiment --methods", "distill")]
-    [InlineData("stepdistill train --mode step-by-step", "distill", "--dataset", "{cqa}", "--modes", "step-by-step,fast", "--out", "{out}")]
+    [InlineData("stepdistill train --method step-by-step-teacher", "distill", "--dataset", "{cqa}", "--modes", "step-by-step,fast", "--out", "{out}")]
     [InlineData("--dataset", "evaluate", "--model", "{self}", "--dataset", "{missing}")]
     [InlineData("--limit", "evaluate", "--model", "{self}", "--dataset", "{cqa}", "--limit", "0")]
     [InlineData("--limit", "evaluate", "--model", "{self}", "--dataset", "{cqa}", "--limit=-3")]
@@ -55,5 +56,27 @@ public sealed class StudentCommandsErrorTests
         Assert.Equal(2, code);
         Assert.Contains(option, error);
         Assert.StartsWith("stepdistill: ", error);
+    }
+
+    /// <summary>The options train had before --method are refused, naming the method that trains as they did.</summary>
+    [Theory]
+    [InlineData("--mode standard --labels gold is --method fine-tuning", "--mode", "standard", "--labels", "gold")]
+    [InlineData("--mode standard --labels teacher is --method distillation", "--mode", "standard", "--labels", "teacher")]
+    [InlineData("--mode step-by-step --labels gold is --method step-by-step-gold", "--labels", "gold", "--mode", "step-by-step")]
+    [InlineData("--mode single-task --labels teacher is --method single-task", "--mode=single-task", "--labels=teacher")]
+    [InlineData("--mode step-by-step is --method step-by-step-teacher (teacher labels; the old default on rows without them: --method step-by-step-gold)", "--mode", "step-by-step")]
+    [InlineData("--labels teacher is --method step-by-step-teacher", "--labels", "teacher")]
+    [InlineData("--mode single-task --labels gold has no method (single-task learns the teacher's labels: --method single-task)", "--mode", "single-task", "--labels", "gold")]
+    public void Train_mode_and_labels_name_the_method_that_replaces_them(string expected, params string[] old)
+    {
+        using var temp = new TempFolder();
+        string[] args = ["train", "--dataset", RepoPaths.Dataset("cqa"), .. old, "--out", Path.Combine(temp.Path, "model.zip")];
+
+        var (code, error) = ConsoleCollection.RunEntryPoint(args);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("stepdistill: train: --mode and --labels were replaced by --method (the names experiment --methods takes): ", error);
+        Assert.Contains(expected, error);
+        Assert.False(File.Exists(Path.Combine(temp.Path, "model.zip")));
     }
 }

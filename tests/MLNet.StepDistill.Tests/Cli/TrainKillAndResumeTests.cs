@@ -62,7 +62,7 @@ public sealed class TrainKillAndResumeTests
 
     private static string[] TrainArgs(string output, string checkpoints) =>
     [
-        "train", "--dataset", RepoPaths.Dataset("cqa"), "--mode", "step-by-step", "--labels", "teacher", "--student", "tiny",
+        "train", "--dataset", RepoPaths.Dataset("cqa"), "--method", "step-by-step-teacher", "--student", "tiny",
         "--fraction", "0.01", "--steps", Steps.ToString(), "--batch-size", "4", "--max-input", "48", "--max-target", "16",
         "--seed", "11", "--checkpoint-dir", checkpoints, "--checkpoint-every", "2", "--out", output, "--json",
     ];

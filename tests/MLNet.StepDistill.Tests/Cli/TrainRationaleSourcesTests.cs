@@ -27,8 +27,7 @@ public sealed class TrainRationaleSourcesTests
         });
         var root = json.RootElement;
 
-        Assert.Equal("step-by-step", root.GetProperty("mode").GetString());
-        Assert.Equal("gold", root.GetProperty("labels").GetString()); // no teacher labels: the default is gold
+        Assert.Equal("step-by-step-gold", root.GetProperty("method").GetString()); // no teacher labels: the default learns the gold ones
         Assert.Equal("train", root.GetProperty("split").GetString());
         Assert.Equal(OwnRationaleDataset.TrainRows, root.GetProperty("rows").GetInt32());
         Assert.Equal(OwnRationaleDataset.TrainRows, root.GetProperty("labelRows").GetInt32());
@@ -40,9 +39,9 @@ public sealed class TrainRationaleSourcesTests
     }
 
     [Theory]
-    [InlineData("step-by-step")]
+    [InlineData("step-by-step-gold")]
     [InlineData("single-task")]
-    public void No_rationales_anywhere_is_an_error_that_says_where_they_come_from(string mode)
+    public void No_rationales_anywhere_is_an_error_that_says_where_they_come_from(string method)
     {
         using var temp = new TempFolder();
         var folder = OwnRationaleDataset.Write(temp);
@@ -51,14 +50,14 @@ public sealed class TrainRationaleSourcesTests
 
         var ex = Assert.Throws<UserFacingException>(() => TrainCommand.Run(new TrainCommand.Settings
         {
-            Dataset = folder, Mode = mode, Steps = 1, Out = temp.File("model.zip"), Json = true,
+            Dataset = folder, Method = method, Steps = 1, Out = temp.File("model.zip"), Json = true,
         }, CancellationToken.None));
 
-        Assert.Contains($"--mode {mode} learns rationales, but none of the {OwnRationaleDataset.TrainRows} rows of train", ex.Message);
+        Assert.Contains($"--method {method} learns rationales, but none of the {OwnRationaleDataset.TrainRows} rows of train", ex.Message);
         Assert.Contains("rationaleField", ex.Message);
         Assert.Contains("--annotated FILE", ex.Message);
         Assert.Contains("--recorded-name", ex.Message);
-        Assert.Contains("--mode standard", ex.Message);
+        Assert.Contains("--method fine-tuning", ex.Message);
     }
 
     [Fact]
@@ -84,8 +83,7 @@ public sealed class TrainRationaleSourcesTests
         Assert.Equal(0, trainCode);
         Assert.Equal(24, written.Length);
         Assert.Equal(annotatedFile, root.GetProperty("split").GetString());
-        Assert.Equal("teacher", root.GetProperty("labels").GetString());
-        Assert.Equal("step-by-step", root.GetProperty("mode").GetString());
+        Assert.Equal("step-by-step-teacher", root.GetProperty("method").GetString()); // teacher labels: the default learns them
         Assert.Equal(24, root.GetProperty("rows").GetInt32());
         Assert.Equal(rationaleRows, root.GetProperty("rationaleRows").GetInt32());
         Assert.Equal(labelRows, root.GetProperty("labelRows").GetInt32());

@@ -17,7 +17,7 @@ public sealed class OneDataSizeExperimentTests
     {
         DatasetFolder = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "esnli"),
         Trainer = { TokenizerPath = TrainingFixtures.TokenizerPath, BatchSize = 8, MaxInputLength = 32, MaxTargetLength = 12 },
-        Methods = [ExperimentMethod.StepByStepTeacher, ExperimentMethod.TaskDistillation],
+        Methods = [TrainingMethod.StepByStepTeacher, TrainingMethod.Distillation],
         Fractions = [0.0025],
         Seeds = [3],
         Parallel = 1,   // the progress order below is one run after the other's
@@ -59,7 +59,7 @@ public sealed class OneDataSizeExperimentTests
         AnnotatedRow[] test = [Row("entailment"), Row("contradiction"), Row("contradiction"), Row("neutral")];
         string[] labels = ["entailment", "neutral", "contradiction"];
 
-        var result = MajorityClassBaseline.Evaluate(new MLContext(1), MLNet.StepDistill.Tasks.TaskFamily.Nli, labels, train, test, LabelSource.Gold);
+        var result = MajorityClassBaseline.Evaluate(new MLContext(1), MLNet.StepDistill.Tasks.TaskFamily.Nli, labels, train, test, goldLabels: true);
 
         Assert.Equal(0.25, result.Accuracy);
         Assert.Equal(1.0 / 3, result.MacroAccuracy!.Value, 12);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.ML;
 using MLNet.StepDistill.Experiments;
 using MLNet.StepDistill.Tests.Training;
+using MLNet.StepDistill.Training;
 using Xunit;
 
 namespace MLNet.StepDistill.Tests.Experiments;
@@ -14,7 +15,7 @@ public sealed class StepByStepExperimentTests
     {
         DatasetFolder = Path.Combine(TrainingFixtures.RepoRoot, "datasets", "esnli"),
         Trainer = { TokenizerPath = TrainingFixtures.TokenizerPath, BatchSize = 4, MaxInputLength = 32, MaxTargetLength = 12 },
-        Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
+        Methods = [TrainingMethod.FineTuning, TrainingMethod.StepByStepTeacher],
         Fractions = [0.001, 0.002],
         Seeds = [1, 2],
         TestRows = 6,
@@ -141,7 +142,7 @@ public sealed class StepByStepExperimentTests
     {
         using var temp = new TempFolder();
         var options = Small(temp.Path);
-        options.Methods = [ExperimentMethod.FineTuning];
+        options.Methods = [TrainingMethod.FineTuning];
         options.Fractions = [0.002, 0.004];
         options.Seeds = [1];
         options.Steps = 1000;   // on the whole pool: 0.004 of it trains 4 steps
@@ -221,7 +222,7 @@ public sealed class StepByStepExperimentTests
     {
         using var temp = new TempFolder();
         var options = Small(temp.Path);
-        options.Methods = [ExperimentMethod.FineTuning];
+        options.Methods = [TrainingMethod.FineTuning];
         options.Fractions = [0.001];
         options.Seeds = [1];
         new StepByStepExperiment(new MLContext(1), options).Run();
@@ -244,7 +245,7 @@ public sealed class StepByStepExperimentTests
     {
         using var temp = new TempFolder();
         var options = Small(temp.Path);
-        options.Methods = [ExperimentMethod.FineTuning];
+        options.Methods = [TrainingMethod.FineTuning];
         options.Fractions = [0.001];
         options.Seeds = [1, 2];
         new StepByStepExperiment(new MLContext(1), options).Run();

@@ -22,7 +22,7 @@ public sealed class StudentSweepTests
     private static SweepSearchSpace Fast() => new()
     {
         Steps = (2, 3), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12],
-        Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
+        Methods = [TrainingMethod.FineTuning, TrainingMethod.StepByStepTeacher],
     };
 
     /// <summary>The tests' sweep options: trials one after another (the tests of trials side by side set <see cref="StudentSweepOptions.Parallel"/>).</summary>
@@ -88,7 +88,7 @@ public sealed class StudentSweepTests
             options.SearchSpace = new SweepSearchSpace
             {
                 Steps = (2, 8), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12],
-                Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
+                Methods = [TrainingMethod.FineTuning, TrainingMethod.StepByStepTeacher],
             };
             options.Tuner = tuner;
             options.ReductionFactor = 2;
@@ -136,7 +136,7 @@ public sealed class StudentSweepTests
         Assert.Equal(a, b);
         Assert.All(a, s => Assert.InRange(s.LearningRate, 2e-4, 1.5e-3));
         Assert.All(a, s => Assert.InRange(s.Steps, 20, 200));
-        Assert.All(a.Where(s => ExperimentMethods.Mode(s.Method) != TrainingMode.StepByStep), s => Assert.Equal(1f, s.Alpha));
+        Assert.All(a.Where(s => TrainingMethods.Mode(s.Method) != TrainingMode.StepByStep), s => Assert.Equal(1f, s.Alpha));
         Assert.Single(first.Distinct());
     }
 

@@ -61,7 +61,7 @@ public sealed class SuccessiveHalvingTests
             SearchSpace = new SweepSearchSpace
             {
                 Steps = (1, 4), BatchSizes = [4], MaxInputLengths = [32], MaxTargetLengths = [12],
-                Methods = [ExperimentMethod.FineTuning, ExperimentMethod.StepByStepTeacher],
+                Methods = [TrainingMethod.FineTuning, TrainingMethod.StepByStepTeacher],
             },
             Tuner = SweepTuner.SuccessiveHalving,
             ReductionFactor = 2,

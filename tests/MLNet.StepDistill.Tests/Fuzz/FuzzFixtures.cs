@@ -71,7 +71,7 @@ internal static class FuzzFixtures
 
         var ml = new MLContext(seed: 1);
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(4));
-        var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
+        var options = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 1);
         options.Student = studentFolder;
         options.MaxInputLength = 16;
         options.MaxTargetLength = 4;

@@ -34,7 +34,7 @@ public sealed class OnnxStudentTests
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(64));
         var rows = TrainingFixtures.CqaTestRows(5);
         var test = AnnotatedSplit.ToDataView(ml, rows);
-        using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(TrainingFixtures.CqaOptions(TrainingMode.StepByStep, steps: 30)).Fit(train);
+        using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(TrainingFixtures.CqaOptions(TrainingMethod.StepByStepGold, steps: 30)).Fit(train);
         using var folder = new TempFolder();
         var exported = Path.Combine(folder.Path, "student-onnx");
         student.ExportOnnx(exported);
@@ -101,7 +101,7 @@ public sealed class OnnxStudentTests
         var test = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "test").Take(6).ToArray());
         var options = new MultiTaskSeq2SeqTrainerOptions
         {
-            Mode = TrainingMode.Standard, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
+            Method = TrainingMethod.FineTuning, Labels = dataset.Schema.Labels!.ToArray(),
             TokenizerPath = TrainingFixtures.TokenizerPath, MaxSteps = 6, BatchSize = 16,
             MaxInputLength = 64, MaxTargetLength = 8, Seed = 5, NumberOfThreads = 1, ScoreAggregation = aggregation,
         };
@@ -134,9 +134,9 @@ public sealed class OnnxStudentTests
     /// runtimes answer through the one <c>StudentAnswerer</c>, so the answers, rationales and scores agree.
     /// </summary>
     [Theory]
-    [InlineData("svamp", "train", TrainingMode.StepByStep)]
-    [InlineData("esnli", "valid", TrainingMode.SingleTask)]
-    public void Open_text_and_single_task_students_answer_in_onnx_as_in_torchsharp(string name, string trainSplit, TrainingMode mode)
+    [InlineData("svamp", "train", TrainingMethod.StepByStepGold)]
+    [InlineData("esnli", "valid", TrainingMethod.SingleTask)]
+    public void Open_text_and_single_task_students_answer_in_onnx_as_in_torchsharp(string name, string trainSplit, TrainingMethod method)
     {
         var ml = new MLContext(seed: 1);
         var dataset = TrainingFixtures.Dataset(name);
@@ -144,7 +144,7 @@ public sealed class OnnxStudentTests
         var test = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "test").Take(4).ToArray());
         var options = new MultiTaskSeq2SeqTrainerOptions
         {
-            Mode = mode, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels?.ToArray(), AnswerKind = dataset.Manifest.Family.AnswerKind,
+            Method = method, Labels = dataset.Schema.Labels?.ToArray(), AnswerKind = dataset.Manifest.Family.AnswerKind,
             TokenizerPath = TrainingFixtures.TokenizerPath, MaxSteps = 6, BatchSize = 16, LearningRate = 1e-3,
             MaxInputLength = 64, MaxTargetLength = 24, Seed = 5, NumberOfThreads = 1,
         };
@@ -154,7 +154,7 @@ public sealed class OnnxStudentTests
         student.ExportOnnx(Path.Combine(folder.Path, "onnx"));
         using var onnx = ml.StepDistillOnnx().LoadStudent(Path.Combine(folder.Path, "onnx"), new OnnxRuntimeOptions { Threads = 1 });
         Assert.Equal(student.IsOpenTarget, onnx.IsOpenTarget);
-        Assert.Equal(mode, onnx.Student.Spec.Mode);
+        Assert.Equal(TrainingMethods.Mode(method), onnx.Student.Spec.Mode);
 
         var torchView = student.WithRationale().Transform(test);
         var onnxView = onnx.WithRationale().Transform(test);

@@ -43,7 +43,7 @@ public sealed class EndToEndPipelineTests
 
         var options = SmallOptions();
         options.LabelColumnName = "answer";
-        options.LabelSource = LabelSource.Gold;
+        options.Method = TrainingMethod.StepByStepGold;
         options.ChoicesColumnName = "Choices";
         var model = ml.StepDistill().Transforms.FormatStudentInput(cqa.Schema)
             .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(options))
@@ -66,12 +66,12 @@ public sealed class EndToEndPipelineTests
 
         var textOptions = SmallOptions();
         textOptions.LabelColumnName = "label";
-        textOptions.LabelSource = LabelSource.Gold;
+        textOptions.Method = TrainingMethod.StepByStepGold;
         textOptions.Labels = labels;
         using var fromText = ml.StepDistill().Trainers.MultiTaskSeq2Seq(textOptions).Fit(formatted);
 
         var keyOptions = SmallOptions();
-        keyOptions.LabelSource = LabelSource.Gold;
+        keyOptions.Method = TrainingMethod.StepByStepGold;
         var keyed = ml.StepDistill().MapLabelToKey(labels, "Label", "label").Fit(formatted).Transform(formatted);
         using var fromKey = ml.StepDistill().Trainers.MultiTaskSeq2Seq(keyOptions).Fit(keyed);
 
@@ -97,8 +97,7 @@ public sealed class EndToEndPipelineTests
         var pool = ml.Data.TakeRows(esnli.LoadSplit(ml, "valid"), 8);
         var options = SmallOptions();
         options.MaxSteps = 1;
-        options.LabelSource = LabelSource.Gold;
-        options.Mode = TrainingMode.Standard;
+        options.Method = TrainingMethod.FineTuning;
         options.ScoreColumnName = "Probabilities";
         options.PredictedLabelColumnName = "Guess";
         options.PredictedTextColumnName = "GuessText";
@@ -141,8 +140,7 @@ public sealed class EndToEndPipelineTests
         var pool = ml.Data.TakeRows(esnli.LoadSplit(ml, "valid"), 8);
         var options = SmallOptions();
         options.MaxSteps = 1;
-        options.LabelSource = LabelSource.Gold;
-        options.Mode = TrainingMode.Standard;
+        options.Method = TrainingMethod.FineTuning;
         var model = Chain(ml, esnli, options).Fit(pool);
         using var folder = new TempFolder();
         var zip = Path.Combine(folder.Path, "m.zip");
@@ -222,8 +220,7 @@ public sealed class EndToEndPipelineTests
 
     internal static MultiTaskSeq2SeqTrainerOptions SmallOptions() => new()
     {
-        Mode = TrainingMode.StepByStep,
-        LabelSource = LabelSource.Teacher,
+        Method = TrainingMethod.StepByStepTeacher,
         Student = "tiny",
         TokenizerPath = TrainingFixtures.TokenizerPath,
         MaxSteps = 3,

@@ -37,7 +37,7 @@ internal static class ReadmePipelineExample
             .Append(ml.StepDistill().MapLabelToKey(esnli.Schema.Labels!, "Label", "label"))   // the classes, as ML.NET keys
             .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(new MultiTaskSeq2SeqTrainerOptions
             {
-                Mode = TrainingMode.StepByStep, LabelSource = LabelSource.Teacher, Alpha = 0.5f,
+                Method = TrainingMethod.StepByStepTeacher, Alpha = 0.5f,
                 Student = "tiny",   // a preset trained from scratch, or a Hugging Face T5 checkpoint folder
                 MaxSteps = 30, BatchSize = 8, LearningRate = 1e-3, MaxInputLength = 64, MaxTargetLength = 32,
             }));

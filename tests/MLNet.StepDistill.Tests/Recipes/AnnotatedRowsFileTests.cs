@@ -98,12 +98,12 @@ public sealed class AnnotatedRowsFileTests
             """{"v":1,"id":"4","input":"p</s>h","rationale":"filtered reason","teacherLabel":"entailment","status":"filtered","gold":"neutral"}"""));
         var rows = AnnotatedRowsFile.Read(path).ToAnnotatedRows();
         var ml = new MLContext(1);
-        TrainingRowCounts Count(LabelSource labels) => TrainingRowCounts.Count(AnnotatedSplit.ToDataView(ml, rows),
-            new MultiTaskSeq2SeqTrainerOptions { Mode = TrainingMode.StepByStep, LabelSource = labels });
+        TrainingRowCounts Count(TrainingMethod method) => TrainingRowCounts.Count(AnnotatedSplit.ToDataView(ml, rows),
+            new MultiTaskSeq2SeqTrainerOptions { Method = method });
 
         Assert.Equal(["because", "", "half a thought", "filtered reason"], rows.Select(r => r.Rationale));   // kept as written
-        Assert.Equal(new TrainingRowCounts(4, 2, 1), Count(LabelSource.Teacher));   // labels of rows 1 and 2, the rationale of row 1
-        Assert.Equal(new TrainingRowCounts(4, 4, 1), Count(LabelSource.Gold));
+        Assert.Equal(new TrainingRowCounts(4, 2, 1), Count(TrainingMethod.StepByStepTeacher));   // labels of rows 1 and 2, the rationale of row 1
+        Assert.Equal(new TrainingRowCounts(4, 4, 1), Count(TrainingMethod.StepByStepGold));
         Assert.Equal(["neutral", "entailment", "", ""], rows.Select(r => r.UsableTeacherLabel));   // what the experiment's baseline and teacher score use
     }
 

@@ -24,7 +24,7 @@ public sealed class ServingFixture : IDisposable
         var annotated = ml.StepDistill().AnnotateRationales(teacher, RationaleAnnotatorOptions.ForDataset(Dataset.Manifest)).Fit(raw).Transform(raw);
         var options = EndToEndPipelineTests.SmallOptions();
         options.MaxSteps = 4;
-        options.LabelSource = LabelSource.Gold;
+        options.Method = TrainingMethod.StepByStepGold;
         options.LabelColumnName = "label";
         options.Labels = [.. Dataset.Schema.Labels!];
         options.PredictionBatchSize = 16;

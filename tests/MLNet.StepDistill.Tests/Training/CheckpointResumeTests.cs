@@ -18,7 +18,7 @@ public sealed class CheckpointResumeTests
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(40));
         const int steps = 5;
 
-        var uninterruptedOptions = TrainingFixtures.CqaOptions(TrainingMode.StepByStep, steps);
+        var uninterruptedOptions = TrainingFixtures.CqaOptions(TrainingMethod.StepByStepGold, steps);
         uninterruptedOptions.BatchSize = 8;
         using var uninterrupted = ml.StepDistill().Trainers.MultiTaskSeq2Seq(uninterruptedOptions).Fit(train);
 
@@ -26,7 +26,7 @@ public sealed class CheckpointResumeTests
         try
         {
             using var cancel = new CancellationTokenSource();
-            var interruptedOptions = TrainingFixtures.CqaOptions(TrainingMode.StepByStep, steps);
+            var interruptedOptions = TrainingFixtures.CqaOptions(TrainingMethod.StepByStepGold, steps);
             interruptedOptions.BatchSize = 8;
             interruptedOptions.CheckpointFolder = folder;
             interruptedOptions.CheckpointEveryNSteps = 2;
@@ -43,7 +43,7 @@ public sealed class CheckpointResumeTests
             Assert.True(File.Exists(TrainingCheckpoint.PathIn(folder)));
 
             var resumedProgress = new TrainingFixtures.ListProgress();
-            var resumeOptions = TrainingFixtures.CqaOptions(TrainingMode.StepByStep, steps);
+            var resumeOptions = TrainingFixtures.CqaOptions(TrainingMethod.StepByStepGold, steps);
             resumeOptions.BatchSize = 8;
             resumeOptions.CheckpointFolder = folder;
             resumeOptions.CheckpointEveryNSteps = 2;
@@ -70,13 +70,13 @@ public sealed class CheckpointResumeTests
         var folder = Directory.CreateTempSubdirectory("stepdistill-ckpt-").FullName;
         try
         {
-            var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
+            var options = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 1);
             options.CheckpointFolder = folder;
             using (ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train))
             {
             }
 
-            var other = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 2);
+            var other = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 2);
             other.CheckpointFolder = folder;
             other.Resume = true;
             var error = Assert.Throws<ModelFormatException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(other).Fit(train));
@@ -99,12 +99,12 @@ public sealed class CheckpointResumeTests
         var ml = new MLContext(seed: 1);
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(4));
         using var temp = new TempFolder();
-        var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
+        var options = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 1);
         options.CheckpointFolder = temp.Path;
         new TrainingCheckpoint { Step = 1, Fingerprint = ResumeFingerprint.Of(options, options.Seed!.Value, 1, 4) }
             .Write(temp.Path, TorchSharp.torch.nn.Linear(1, 1), TorchSharp.torch.optim.SGD(TorchSharp.torch.nn.Linear(1, 1).parameters(), 0.1));
 
-        var other = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
+        var other = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 1);
         other.CheckpointFolder = temp.Path;
         other.Resume = true;
         other.MaxInputLength = option == "MaxInputLength" ? 32 : other.MaxInputLength;
@@ -125,7 +125,7 @@ public sealed class CheckpointResumeTests
         var ml = new MLContext(seed: 1);
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(4));
         using var temp = new TempFolder();
-        var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
+        var options = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 1);
         options.MaxInputLength = 16;
         options.MaxTargetLength = 4;
         options.CheckpointFolder = temp.Path;

@@ -22,10 +22,10 @@ public sealed class DataFrameTrainingTests
             new StringDataFrameColumn("AnnotationStatus", rows.Select(r => r.AnnotationStatus)));
         var labels = new[] { "entailment", "neutral", "contradiction" };
         var ml = new MLContext(seed: 3);
-        var options = TrainingFixtures.CqaOptions(TrainingMode.StepByStep, steps: 2);
+        var options = TrainingFixtures.CqaOptions(TrainingMethod.StepByStepGold, steps: 2);
         options.ChoicesColumnName = null;
         options.Labels = labels;
-        options.LabelSource = LabelSource.Teacher;
+        options.Method = TrainingMethod.StepByStepTeacher;
 
         var model = ml.StepDistill().MapLabelToKey(labels, "LabelKey", "Label")
             .Append(ml.StepDistill().Trainers.MultiTaskSeq2Seq(options))

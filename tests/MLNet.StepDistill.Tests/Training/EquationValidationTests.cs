@@ -41,8 +41,7 @@ public sealed class EquationValidationTests
     {
         var options = new MultiTaskSeq2SeqTrainerOptions
         {
-            Mode = TrainingMode.Standard,
-            LabelSource = LabelSource.Gold,
+            Method = TrainingMethod.FineTuning,
             LearningRate = 0.05,
             LearningRateSchedule = LearningRateSchedule.Constant,
             BatchSize = 4,

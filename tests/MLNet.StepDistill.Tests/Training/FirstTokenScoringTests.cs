@@ -20,7 +20,7 @@ public class FirstTokenScoringTests
         var ml = new MLContext(seed: 1);
         var dataset = TrainingFixtures.Dataset("esnli");
         var rows = AnnotatedSplit.Read(ml, dataset, "valid").Take(24).ToArray();
-        using var model = ml.StepDistill().Trainers.MultiTaskSeq2Seq(Options(TrainingMode.Standard, dataset.Schema.Labels!.ToArray()))
+        using var model = ml.StepDistill().Trainers.MultiTaskSeq2Seq(Options(TrainingMethod.FineTuning, dataset.Schema.Labels!.ToArray()))
             .Fit(AnnotatedSplit.ToDataView(ml, rows));
         var inputs = rows.Take(5).Select(r => r.Input).ToArray();
 
@@ -51,7 +51,7 @@ public class FirstTokenScoringTests
             row.Label = "neutral";
         }
 
-        var ex = Assert.Throws<ArgumentException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(Options(TrainingMode.Standard, ["neutral", "neutral ground"]))
+        var ex = Assert.Throws<ArgumentException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(Options(TrainingMethod.FineTuning, ["neutral", "neutral ground"]))
             .Fit(AnnotatedSplit.ToDataView(ml, rows)));
 
         Assert.Contains("MultiTaskSeq2SeqTrainerOptions.ScoreAggregation = FirstToken", ex.Message);
@@ -62,7 +62,7 @@ public class FirstTokenScoringTests
     public void Multiple_choice_rows_are_refused()
     {
         var ml = new MLContext(seed: 1);
-        var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
+        var options = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 1);
         options.ScoreAggregation = ScoreAggregation.FirstToken;
 
         var ex = Assert.Throws<ArgumentException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(options)
@@ -71,10 +71,9 @@ public class FirstTokenScoringTests
         Assert.Contains("needs a fixed label set", ex.Message);
     }
 
-    private static MultiTaskSeq2SeqTrainerOptions Options(TrainingMode mode, string[] labels) => new()
+    private static MultiTaskSeq2SeqTrainerOptions Options(TrainingMethod method, string[] labels) => new()
     {
-        Mode = mode,
-        LabelSource = LabelSource.Gold,
+        Method = method,
         Labels = labels,
         TokenizerPath = TrainingFixtures.TokenizerPath,
         MaxSteps = 2,

@@ -14,7 +14,7 @@ public sealed class MLContextSettingsTests
     {
         var ml = new MLContext(seed: 1);
         var train = ml.Data.LoadFromEnumerable(TrainingFixtures.CqaTrainRows(16));
-        var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 50);
+        var options = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 50);
         var progress = new TrainingFixtures.ListProgress(p =>
         {
             if (p.Step == 2)

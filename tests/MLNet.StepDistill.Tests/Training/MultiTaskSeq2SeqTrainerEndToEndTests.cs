@@ -30,9 +30,9 @@ public sealed class MultiTaskSeq2SeqTrainerEndToEndTests
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(300));
         var test = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTestRows(30));
         var progress = new TrainingFixtures.ListProgress();
-        var options = TrainingFixtures.CqaOptions(TrainingMode.StepByStep, steps: 40);
+        var options = TrainingFixtures.CqaOptions(TrainingMethod.StepByStepGold, steps: 40);
         options.Progress = progress;
-        options.LabelSource = LabelSource.Teacher;
+        options.Method = TrainingMethod.StepByStepTeacher;
 
         using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train);
 
@@ -96,7 +96,7 @@ public sealed class MultiTaskSeq2SeqTrainerEndToEndTests
     {
         var ml = new MLContext(seed: 1);
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(16));
-        var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
+        var options = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 1);
         using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train);
         var path = Path.Combine(Path.GetTempPath(), $"stepdistill-plain-{Guid.NewGuid():N}.zip");
         try
@@ -121,7 +121,7 @@ public sealed class MultiTaskSeq2SeqTrainerEndToEndTests
         var ml = new MLContext(seed: 1);
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(16));
         var test = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTestRows(2));
-        using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(TrainingFixtures.CqaOptions(TrainingMode.StepByStep, steps: 1)).Fit(train);
+        using var student = ml.StepDistill().Trainers.MultiTaskSeq2Seq(TrainingFixtures.CqaOptions(TrainingMethod.StepByStepGold, steps: 1)).Fit(train);
 
         student.WithRationale().Dispose();
         var predicted = student.Transform(test).GetColumn<string>("PredictedText").ToArray();

@@ -37,7 +37,7 @@ public class OwnRationaleTrainingTests
         var progress = new TrainingFixtures.ListProgress();
         var options = new MultiTaskSeq2SeqTrainerOptions
         {
-            Mode = TrainingMode.StepByStep, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
+            Method = TrainingMethod.StepByStepGold, Labels = dataset.Schema.Labels!.ToArray(),
             MaxSteps = 2, BatchSize = 30, MaxInputLength = 48, MaxTargetLength = 16, Seed = 3, NumberOfThreads = 1, Progress = progress,
         };
 
@@ -51,16 +51,16 @@ public class OwnRationaleTrainingTests
     }
 
     [Theory]
-    [InlineData(TrainingMode.StepByStep)]
-    [InlineData(TrainingMode.SingleTask)]
-    public void A_mode_that_learns_rationales_on_rows_with_none_fails_naming_the_column_and_where_rationales_come_from(TrainingMode mode)
+    [InlineData(TrainingMethod.StepByStepGold)]
+    [InlineData(TrainingMethod.SingleTask)]
+    public void A_mode_that_learns_rationales_on_rows_with_none_fails_naming_the_column_and_where_rationales_come_from(TrainingMethod method)
     {
         using var temp = new TempFolder();
         var dataset = TaskDataset.Open(OwnRationaleDataset.Write(temp));
         var withoutRationales = dataset.Schema with { RationaleField = null };
         var ml = new MLContext(seed: 1);
         var train = StudentInputs.Create(ml, dataset.LoadSplit(ml, "train"), withoutRationales);
-        var options = new MultiTaskSeq2SeqTrainerOptions { Mode = mode, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(), MaxSteps = 1 };
+        var options = new MultiTaskSeq2SeqTrainerOptions { Method = method, Labels = dataset.Schema.Labels!.ToArray(), MaxSteps = 1 };
 
         var ex = Assert.Throws<ArgumentException>(() => ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train));
 
@@ -74,9 +74,9 @@ public class OwnRationaleTrainingTests
     [Fact]
     public void Standard_mode_and_alpha_one_need_no_rationales()
     {
-        Assert.False(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Mode = TrainingMode.Standard }));
-        Assert.False(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Mode = TrainingMode.StepByStep, Alpha = 1 }));
-        Assert.True(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Mode = TrainingMode.StepByStep, Alpha = 0.5f }));
-        Assert.True(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Mode = TrainingMode.SingleTask }));
+        Assert.False(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Method = TrainingMethod.Distillation }));
+        Assert.False(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Method = TrainingMethod.StepByStepTeacher, Alpha = 1 }));
+        Assert.True(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Method = TrainingMethod.StepByStepTeacher, Alpha = 0.5f }));
+        Assert.True(TrainingRowCounts.NeedsRationales(new MultiTaskSeq2SeqTrainerOptions { Method = TrainingMethod.SingleTask }));
     }
 }

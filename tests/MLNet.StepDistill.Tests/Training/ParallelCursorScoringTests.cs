@@ -20,7 +20,7 @@ public sealed class ParallelCursorScoringTests
         var train = AnnotatedSplit.ToDataView(ml, AnnotatedSplit.Read(ml, dataset, "valid").Take(32).ToArray());
         var options = new MultiTaskSeq2SeqTrainerOptions
         {
-            Mode = TrainingMode.Standard, LabelSource = LabelSource.Gold, Labels = dataset.Schema.Labels!.ToArray(),
+            Method = TrainingMethod.FineTuning, Labels = dataset.Schema.Labels!.ToArray(),
             TokenizerPath = TrainingFixtures.TokenizerPath,
             MaxSteps = 4, BatchSize = 16, MaxInputLength = 64, MaxTargetLength = 8, Seed = 2, NumberOfThreads = 1, PredictionBatchSize = 8,
         };

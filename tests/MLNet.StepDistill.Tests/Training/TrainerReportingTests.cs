@@ -26,7 +26,7 @@ public sealed class TrainerReportingTests
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(12));
         var validation = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTestRows(4));
         var progress = new TrainingFixtures.ListProgress();
-        var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 3);
+        var options = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 3);
         options.BatchSize = 4;
         options.MaxInputLength = 48;
         options.MaxTargetLength = 8;

@@ -16,7 +16,7 @@ public sealed class TrainerSeedTests
         {
             var ml = new MLContext(seed: contextSeed);
             var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(8));
-            var options = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 1);
+            var options = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 1);
             options.Seed = null;
             options.BatchSize = 4;
             options.MaxInputLength = 32;

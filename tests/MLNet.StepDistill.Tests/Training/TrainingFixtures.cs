@@ -24,10 +24,9 @@ internal static class TrainingFixtures
     public static IReadOnlyList<AnnotatedRow> CqaTestRows(int count) => CqaTest.Value.Take(count).ToArray();
 
     /// <summary>Tiny student, short sequences, a high learning rate for training from scratch.</summary>
-    public static MultiTaskSeq2SeqTrainerOptions CqaOptions(TrainingMode mode, int steps) => new()
+    public static MultiTaskSeq2SeqTrainerOptions CqaOptions(TrainingMethod method, int steps) => new()
     {
-        Mode = mode,
-        LabelSource = LabelSource.Gold,
+        Method = method,
         ChoicesColumnName = "Choices",
         Student = "tiny",
         TokenizerPath = TrainingFixtures.TokenizerPath,

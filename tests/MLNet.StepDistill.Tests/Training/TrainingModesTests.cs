@@ -10,16 +10,16 @@ namespace MLNet.StepDistill.Tests.Training;
 public sealed class TrainingModesTests
 {
     [Theory]
-    [InlineData(TrainingMode.Standard)]
-    [InlineData(TrainingMode.StepByStep)]
-    [InlineData(TrainingMode.SingleTask)]
-    public void EveryMode_TrainsAndEvaluates_ThroughTheSamePipeline(TrainingMode mode)
+    [InlineData(TrainingMethod.FineTuning)]
+    [InlineData(TrainingMethod.StepByStepGold)]
+    [InlineData(TrainingMethod.SingleTask)]
+    public void EveryMode_TrainsAndEvaluates_ThroughTheSamePipeline(TrainingMethod method)
     {
         var ml = new MLContext(seed: 1);
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(32));
         var test = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTestRows(6));
         var progress = new TrainingFixtures.ListProgress();
-        var options = TrainingFixtures.CqaOptions(mode, steps: 2);
+        var options = TrainingFixtures.CqaOptions(method, steps: 2);
         options.MaxTargetLength = 12;
         options.Progress = progress;
 
@@ -31,7 +31,8 @@ public sealed class TrainingModesTests
         Assert.Equal(5, metrics.ConfusionMatrix.NumberOfClasses);
         Assert.Equal(2, progress.Reports.Count);
         var last = progress.Reports[^1];
-        Assert.Equal(mode == TrainingMode.StepByStep, last.RationaleLoss is not null);
+        Assert.Equal(method == TrainingMethod.StepByStepGold, last.RationaleLoss is not null);
+        Assert.Equal(method, model.LastTransformer.Method); // saved with the student (head.json "method")
         Assert.NotNull(last.LabelLoss);
     }
 
@@ -41,10 +42,10 @@ public sealed class TrainingModesTests
         var ml = new MLContext(seed: 1);
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(24));
         var standardProgress = new TrainingFixtures.ListProgress();
-        var standardOptions = TrainingFixtures.CqaOptions(TrainingMode.Standard, steps: 3);
+        var standardOptions = TrainingFixtures.CqaOptions(TrainingMethod.FineTuning, steps: 3);
         standardOptions.Progress = standardProgress;
         var alphaProgress = new TrainingFixtures.ListProgress();
-        var alphaOptions = TrainingFixtures.CqaOptions(TrainingMode.StepByStep, steps: 3);
+        var alphaOptions = TrainingFixtures.CqaOptions(TrainingMethod.StepByStepGold, steps: 3);
         alphaOptions.Alpha = 1f;
         alphaOptions.Progress = alphaProgress;
 
@@ -64,7 +65,7 @@ public sealed class TrainingModesTests
         var ml = new MLContext(seed: 1);
         var train = AnnotatedSplit.ToDataView(ml, TrainingFixtures.CqaTrainRows(16));
         var progress = new TrainingFixtures.ListProgress();
-        var options = TrainingFixtures.CqaOptions(TrainingMode.StepByStep, steps: 1);
+        var options = TrainingFixtures.CqaOptions(TrainingMethod.StepByStepGold, steps: 1);
         options.Progress = progress;
         options.Alpha = 0.25f;
         using var _ = ml.StepDistill().Trainers.MultiTaskSeq2Seq(options).Fit(train);

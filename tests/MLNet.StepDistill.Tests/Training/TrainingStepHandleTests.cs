@@ -20,8 +20,7 @@ public sealed class TrainingStepHandleTests
         var outsideAfterStep = new List<long>();
         var options = new MultiTaskSeq2SeqTrainerOptions
         {
-            Mode = TrainingMode.Standard,
-            LabelSource = LabelSource.Gold,
+            Method = TrainingMethod.FineTuning,
             LearningRate = 0.05,
             BatchSize = 2,
             GradientAccumulationSteps = 2,
