@@ -1,5 +1,6 @@
 using MLNet.StepDistill.Deployment;
 using MLNet.StepDistill.Tasks;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNet.StepDistill.Training;
@@ -35,11 +36,14 @@ internal static class MultiTaskStep
         var rationaleLoss = rationaleRows.Length > 0
             ? student.Loss(rationaleRows.Select(r => TaskPrefixes.Explain + r.Input).ToArray(), rationaleRows.Select(r => r.Rationale!).ToArray())
             : null;
+        // The weights as Scalars held for the step: one made implicitly can be finalized by the GC while libtorch reads it.
+        using var labelScale = labelWeight.ToScalar();
+        using var rationaleScale = (1 - labelWeight).ToScalar();
         var loss = (labelLoss, rationaleLoss) switch
         {
-            ({ } l, { } r) => labelWeight * l + (1 - labelWeight) * r,
-            ({ } l, null) => labelWeight * l,
-            (null, { } r) => (1 - labelWeight) * r,
+            ({ } l, { } r) => labelScale * l + rationaleScale * r,
+            ({ } l, null) => labelScale * l,
+            (null, { } r) => rationaleScale * r,
             _ => throw new InvalidOperationException("A batch had neither a label nor a rationale to learn."),
         };
         return (loss, labelLoss?.item<float>(), rationaleLoss?.item<float>());

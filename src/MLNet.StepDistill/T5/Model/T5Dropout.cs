@@ -19,6 +19,10 @@ internal sealed class T5Dropout : nn.Module<Tensor, Tensor>
 {
     private readonly double probability;
 
+    // 1 - p as a Scalar held by the module: a Scalar made implicitly for one call can be finalized by the GC while
+    // libtorch still reads it (see T5LayerNorm).
+    private readonly Scalar keep;
+
     public T5Dropout(double probability) : base(nameof(T5Dropout))
     {
         if (!(probability >= 0 && probability < 1))
@@ -27,6 +31,7 @@ internal sealed class T5Dropout : nn.Module<Tensor, Tensor>
         }
 
         this.probability = probability;
+        keep = (1 - probability).ToScalar();
     }
 
     /// <summary>The generator the masks are drawn from; null: torch's process-wide one. Set through the model.</summary>
@@ -41,7 +46,7 @@ internal sealed class T5Dropout : nn.Module<Tensor, Tensor>
 
         using var noise = empty_like(x);
         noise.bernoulli_(1 - probability, Generator);
-        noise.div_(1 - probability);
+        noise.div_(keep);
         return x * noise;
     }
 }

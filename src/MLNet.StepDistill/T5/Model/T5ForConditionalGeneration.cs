@@ -20,6 +20,12 @@ public sealed class T5ForConditionalGeneration : nn.Module
     /// <summary>The label value that <see cref="Forward"/> and <see cref="ScoreTargets"/> ignore.</summary>
     public const long IgnoreIndex = -100;
 
+    // Scalars the forward passes use, held for the life of the process: a Scalar made implicitly for one call can be
+    // finalized by the GC while libtorch still reads it (see T5LayerNorm).
+    private static readonly Scalar IgnoreIndexScalar = IgnoreIndex.ToScalar();
+    private static readonly Scalar OneScalar = 1.0f.ToScalar();
+    private static readonly Scalar MaskedOutScalar = float.MinValue.ToScalar();
+
 #pragma warning disable IDE1006 // names are the checkpoint keys
     private readonly Embedding shared;
     private readonly T5Stack encoder;
@@ -134,7 +140,8 @@ public sealed class T5ForConditionalGeneration : nn.Module
         using var scope = NewDisposeScope();
         var start = full(labels.shape[0], 1, decoderStartTokenId, dtype: int64, device: labels.device);
         var shifted = cat([start, labels.to(int64)[.., ..^1]], 1);
-        return shifted.masked_fill(shifted.eq(IgnoreIndex), padTokenId).MoveToOuterDisposeScope();
+        using var pad = padTokenId.ToScalar();
+        return shifted.masked_fill(shifted.eq(IgnoreIndexScalar), pad).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -375,7 +382,8 @@ public sealed class T5ForConditionalGeneration : nn.Module
         Tensor logits;
         if (lm_head is null)
         {
-            var scaled = hidden * Math.Pow(Config.DModel, -0.5);
+            using var scale = Math.Pow(Config.DModel, -0.5).ToScalar();
+            var scaled = hidden * scale;
             using var weight = autocast.LowPrecision is { } type ? shared.weight!.to(type) : shared.weight!.alias();
             logits = nn.functional.linear(autocast.LowPrecision is { } t ? scaled.to(t) : scaled, weight);
         }
@@ -392,7 +400,7 @@ public sealed class T5ForConditionalGeneration : nn.Module
     {
         using var scope = NewDisposeScope();
         var keep = attentionMask.to(float32).unsqueeze(1).unsqueeze(2);
-        return ((1.0f - keep) * float.MinValue).MoveToOuterDisposeScope();
+        return ((OneScalar - keep) * MaskedOutScalar).MoveToOuterDisposeScope();
     }
 
     /// <summary>Creates a decoder cache sized for this model.</summary>

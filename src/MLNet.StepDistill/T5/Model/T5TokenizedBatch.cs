@@ -19,7 +19,14 @@ public sealed class T5TokenizedBatch : IDisposable
     public Tensor AttentionMask { get; }
 
     /// <summary>The ids as training labels: -100 at padding, so that the loss ignores it.</summary>
-    public Tensor ToLabels() => InputIds.masked_fill(AttentionMask.eq(0), T5ForConditionalGeneration.IgnoreIndex);
+    public Tensor ToLabels()
+    {
+        // Scalars held for the call: one made implicitly can be finalized by the GC while libtorch reads it (see T5LayerNorm).
+        using var zero = 0.ToScalar();
+        using var ignore = T5ForConditionalGeneration.IgnoreIndex.ToScalar();
+        using var padding = AttentionMask.eq(zero);
+        return InputIds.masked_fill(padding, ignore);
+    }
 
     /// <inheritdoc />
     public void Dispose()
