@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MLNet.StepDistill.Files;
 
 namespace MLNet.StepDistill.Deployment;
 
@@ -86,9 +87,7 @@ public sealed record OnnxStudentManifest
         }
         catch (JsonException ex)
         {
-            var where = ex.LineNumber is { } line ? $" at line {line + 1}, position {ex.BytePositionInLine + 1}" : "";
-            var key = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" (key {ex.Path.TrimStart('$', '.')})";
-            throw new InvalidDataException($"{path}: invalid manifest{key}{where}: {ex.Message}", ex);
+            throw new InvalidDataException($"{path}: invalid manifest{JsonErrorLocation.Describe(ex)}: {ex.Message}", ex);
         }
 
         if (manifest is null)

@@ -126,9 +126,7 @@ public sealed class T5Config
         }
         catch (JsonException ex)
         {
-            var where = ex.LineNumber is { } line ? $" at line {line + 1}, position {ex.BytePositionInLine + 1}" : "";
-            var key = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" (key {ex.Path.TrimStart('$', '.')})";
-            throw new ModelFormatException(path, $"invalid T5 config{key}{where}: {ex.Message}", ex);
+            throw new ModelFormatException(path, $"invalid T5 config{JsonErrorLocation.Describe(ex)}: {ex.Message}", ex);
         }
         catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or NotSupportedException or FormatException or OverflowException)
         {
