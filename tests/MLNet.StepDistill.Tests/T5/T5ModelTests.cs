@@ -107,14 +107,10 @@ public class T5ModelTests
     [Fact]
     public void Dropout_is_on_in_train_mode_and_off_in_eval_mode()
     {
-        var config = T5Presets.Tiny(vocabSize: 64);
-        config.DropoutRate = 0.1;
         manual_seed(7);
-        using var model = new T5ForConditionalGeneration(config);
+        using var model = TinyModelWithDropout();
         using var scope = NewDisposeScope();
-        var inputs = tensor(new long[] { 5, 6, 7, 1 }, 1, 4);
-        var mask = ones_like(inputs);
-        var decoderInputs = tensor(new long[] { 0, 9, 10 }, 1, 3);
+        var (inputs, mask, decoderInputs) = ShortBatch();
 
         model.train();
         var first = model.Forward(inputs, mask, decoderInputs).Logits.data<float>().ToArray();
@@ -155,13 +151,9 @@ public class T5ModelTests
     [Fact]
     public void A_model_with_a_dropout_generator_draws_every_mask_from_it_not_from_the_global_generator()
     {
-        var config = T5Presets.Tiny(vocabSize: 64);
-        config.DropoutRate = 0.1;
-        using var model = new T5ForConditionalGeneration(config);
+        using var model = TinyModelWithDropout();
         using var scope = NewDisposeScope();
-        var inputs = tensor(new long[] { 5, 6, 7, 1 }, 1, 4);
-        var mask = ones_like(inputs);
-        var decoderInputs = tensor(new long[] { 0, 9, 10 }, 1, 3);
+        var (inputs, mask, decoderInputs) = ShortBatch();
         model.train();
 
         float[] LogitsFrom(long seed, long globalSeed)
@@ -217,5 +209,20 @@ public class T5ModelTests
         var labels = tensor(new long[] { 5, 6, 1, 7, 1, -100 }, 2, 3);
         var shifted = T5ForConditionalGeneration.ShiftRight(labels);
         Assert.Equal(new long[] { 0, 5, 6, 0, 7, 1 }, shifted.data<long>().ToArray());
+    }
+
+    /// <summary>A tiny model (vocabulary 64) whose dropout is on (0.1), drawn from the current global generator.</summary>
+    private static T5ForConditionalGeneration TinyModelWithDropout()
+    {
+        var config = T5Presets.Tiny(vocabSize: 64);
+        config.DropoutRate = 0.1;
+        return new T5ForConditionalGeneration(config);
+    }
+
+    /// <summary>One four-token input, its mask and three decoder tokens.</summary>
+    private static (Tensor Inputs, Tensor Mask, Tensor DecoderInputs) ShortBatch()
+    {
+        var inputs = tensor(new long[] { 5, 6, 7, 1 }, 1, 4);
+        return (inputs, ones_like(inputs), tensor(new long[] { 0, 9, 10 }, 1, 3));
     }
 }
