@@ -18,11 +18,13 @@ namespace MLNet.StepDistill.Benchmarks;
 /// /proc/loadavg is recorded with every child. A setting is <c>library</c> (what <see cref="GlibcMallocSettings"/>
 /// applies), <c>glibc</c> (<c>STEPDISTILL_MALLOC=default</c>: glibc's own defaults), or glibc's environment
 /// variables joined by '+': <c>mmap=1M+trim=2M+arena=2</c> sets MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ and
-/// MALLOC_ARENA_MAX (<c>top=</c> MALLOC_TOP_PAD_, <c>hugetlb=1</c> GLIBC_TUNABLES=glibc.malloc.hugetlb=1: transparent huge pages for malloc's memory); <c>+step-trim</c> also calls <c>malloc_trim(0)</c> after every step
+/// MALLOC_ARENA_MAX (<c>top=</c> MALLOC_TOP_PAD_, <c>mmapmax=0</c> MALLOC_MMAP_MAX_: 0 maps nothing on its own, every block comes from the heaps, <c>hugetlb=1</c> GLIBC_TUNABLES=glibc.malloc.hugetlb=1: transparent huge pages for malloc's memory); <c>+step-trim</c> also calls <c>malloc_trim(0)</c> after every step
 /// (the previous release's policy), <c>+trim-free=256M</c> only when the resident size after a step exceeds the resident
-/// size right after the last trim by that much (<see cref="StepTrimPolicy"/>, measured from the trim: the library's
-/// policy), <c>+trim-grown=64M</c> only when it exceeds the resident size after the first step after the last trim by
-/// that much (the same policy measured from that step). Each child also reports its minor page faults
+/// size right after the last trim by that much (<see cref="StepTrimPolicy"/>, measured from the trim: the previous
+/// round's policy), <c>+trim-grown=256M</c> only when it exceeds the resident size after the first step after the last
+/// trim by that much (the library's policy, measured from that step); <c>library</c> also serves every buffer from the
+/// heap while the workload lives (<see cref="TrainingStepMemory.BeginTraining"/>), as the trainer does; <c>+keep-garbage</c> leaves each step's finalizable garbage to
+/// the finalizer instead of freeing it after the step (<see cref="TrainingStepMemory"/>: the code before that change). Each child also reports its minor page faults
 /// per timed step, how many of its steps trimmed, and its resident size after every step.
 /// Options: --settings library,glibc,mmap=32M+trim=64M+arena=2+step-trim --presets tiny,t5-small --repeats 3
 /// --steps tiny=24,t5-small=8 --batch 8 --source 128 --target 32 --out FILE.json.
@@ -149,7 +151,7 @@ internal sealed class AllocatorBenchmark : IBenchmark
         }
         else if (setting.Split('+')[0] != "library")
         {
-            foreach (var part in setting.Split('+').Where(p => p != "step-trim" && !p.StartsWith("trim-grown=", StringComparison.Ordinal) && !p.StartsWith("trim-free=", StringComparison.Ordinal)))
+            foreach (var part in setting.Split('+').Where(p => p != "step-trim" && p != "keep-garbage" && !p.StartsWith("trim-grown=", StringComparison.Ordinal) && !p.StartsWith("trim-free=", StringComparison.Ordinal)))
             {
                 var (key, value) = (part.Split('=')[0], Bytes(part.Split('=')[1]));
                 if (key == "hugetlb")
@@ -164,6 +166,7 @@ internal sealed class AllocatorBenchmark : IBenchmark
                     "trim" => "MALLOC_TRIM_THRESHOLD_",
                     "arena" => "MALLOC_ARENA_MAX",
                     "top" => "MALLOC_TOP_PAD_",
+                    "mmapmax" => "MALLOC_MMAP_MAX_",
                     _ => throw new ArgumentException($"unknown malloc setting '{key}' in '{setting}'"),
                 }] = value;
             }
@@ -189,12 +192,13 @@ internal sealed class AllocatorBenchmark : IBenchmark
         }
 
         foreach (var arg in new[] { "allocator", "--child", "--preset", preset, "--steps", steps.ToString(CultureInfo.InvariantCulture) }.Concat(shape).Concat(TrimSlack(setting) is { } slack ? ["--trim-slack", slack] : [])
-            .Concat(setting.Split('+').Any(p => p.StartsWith("trim-free=", StringComparison.Ordinal)) ? ["--trim-from-trim"] : []))
+            .Concat(setting.Split('+').Any(p => p.StartsWith("trim-free=", StringComparison.Ordinal)) ? ["--trim-from-trim"] : [])
+            .Concat(setting.Split('+').Contains("keep-garbage") ? ["--keep-garbage"] : []))
         {
             start.ArgumentList.Add(arg);
         }
 
-        foreach (var name in new[] { "STEPDISTILL_MALLOC", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX", "MALLOC_TOP_PAD_", "GLIBC_TUNABLES" })
+        foreach (var name in new[] { "STEPDISTILL_MALLOC", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_", "GLIBC_TUNABLES" })
         {
             start.Environment.Remove(name);
         }
@@ -238,6 +242,7 @@ internal sealed class AllocatorBenchmark : IBenchmark
             Options.Int(args, "--batch", 8), Options.Int(args, "--source", 128), Options.Int(args, "--target", 32))
         {
             TrimPolicy = Options.Get(args, "--trim-slack", "") is { Length: > 0 } slack ? new StepTrimPolicy(long.Parse(slack, CultureInfo.InvariantCulture), fromTrim: args.Contains("--trim-from-trim")) : null,
+            KeepGarbage = args.Contains("--keep-garbage"),
         };
         var policy = workload.TrimPolicy ?? StepTrimPolicy.Library;
         var residentAfter = new List<double>();

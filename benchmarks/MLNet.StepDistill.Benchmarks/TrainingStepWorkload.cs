@@ -14,6 +14,7 @@ internal sealed class TrainingStepWorkload : IDisposable
     private readonly Tensor mask;
     private readonly Tensor labels;
     private readonly optim.Optimizer optimizer;
+    private readonly IDisposable trainingSpan;
 
     /// <param name="preset">The student preset.</param>
     /// <param name="device">Where it trains.</param>
@@ -30,6 +31,7 @@ internal sealed class TrainingStepWorkload : IDisposable
         mask = ones_like(inputs);
         labels = randint(2, Config.VocabSize, [batch, target], dtype: int64, device: device);
         optimizer = optim.AdamW(Model.parameters(), lr: 1e-4);
+        trainingSpan = TrainingStepMemory.BeginTraining(); // as the trainer does (nothing where the settings were not applied)
         Tokens = (double)batch * (source + target);
         FlopsPerToken = T5FlopCount.TrainingStep(Config, batch, source, target) / Tokens;
     }
@@ -52,11 +54,17 @@ internal sealed class TrainingStepWorkload : IDisposable
 
     /// <summary>
     /// A trim policy to apply after every step even where the library's settings were not applied (the allocator
-    /// benchmark's <c>step-trim</c> and <c>trim-grown=</c>); null does what the trainer does.
+    /// benchmark's <c>step-trim</c>, <c>trim-free=</c> and <c>trim-grown=</c>); null does what the trainer does.
     /// </summary>
     public StepTrimPolicy? TrimPolicy { get; init; }
 
-    /// <summary>One step in train mode, then what the trainer does after a step (<see cref="GlibcMallocSettings.AfterTrainingStep"/>) or <see cref="TrimPolicy"/>; returns the tokens it processed.</summary>
+    /// <summary>
+    /// Leaves the step's garbage to the finalizer, as the trainer did before <see cref="TrainingStepMemory.FreeStepGarbage"/>
+    /// (the allocator benchmark's <c>keep-garbage</c>: the previous code's behaviour, for a same-run comparison).
+    /// </summary>
+    public bool KeepGarbage { get; init; }
+
+    /// <summary>One step in train mode, then what the trainer does after a step (<see cref="TrainingStepMemory.AfterStep"/>) with <see cref="TrimPolicy"/> and <see cref="KeepGarbage"/> where set; returns the tokens it processed.</summary>
     public double Step()
     {
         Model.train();
@@ -69,20 +77,24 @@ internal sealed class TrainingStepWorkload : IDisposable
 
         optimizer.step();
         scope.Dispose();
-        if (TrimPolicy is { } policy)
+        if (TrimPolicy is null && !KeepGarbage)
         {
-            policy.AfterStep();
-        }
-        else
-        {
-            GlibcMallocSettings.AfterTrainingStep();
+            TrainingStepMemory.AfterStep();
+            return Tokens;
         }
 
+        if (!KeepGarbage)
+        {
+            TrainingStepMemory.FreeStepGarbage();
+        }
+
+        (TrimPolicy ?? (GlibcMallocSettings.Applied ? StepTrimPolicy.Library : null))?.AfterStep();
         return Tokens;
     }
 
     public void Dispose()
     {
+        trainingSpan.Dispose();
         optimizer.Dispose();
         labels.Dispose();
         mask.Dispose();

@@ -35,6 +35,7 @@ internal sealed class TrainingLoop(
         using var channel = host.Start("Training");
         using var pch = host.StartProgressChannel("Training");
         var module = student.Module;
+        using var trainingMemory = TrainingStepMemory.BeginTraining(); // ended after the optimizer's state is freed
         using var optimizer = CreateOptimizer(module);
 
         var start = 0;
@@ -73,7 +74,7 @@ internal sealed class TrainingLoop(
             }
 
             var (loss, labelLoss, rationaleLoss) = TrainStep(module, optimizer, plan.RowsOf(step).Select(i => rows[i]).ToArray());
-            GlibcMallocSettings.AfterTrainingStep();
+            TrainingStepMemory.AfterStep();
             double? accuracy = null;
             var done = step + 1;
             var validateNow = validation is { Count: > 0 } &&

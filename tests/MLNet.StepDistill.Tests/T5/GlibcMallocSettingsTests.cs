@@ -22,6 +22,5 @@ public sealed class GlibcMallocSettingsTests
         NativeTorch.EnsureLoaded();
         var glibc = OperatingSystem.IsLinux() && File.ReadAllText("/proc/self/maps").Contains("libc.so.6", StringComparison.Ordinal);
         Assert.Equal(glibc, GlibcMallocSettings.ReleaseFreeMemory());
-        GlibcMallocSettings.AfterTrainingStep();
     }
 }

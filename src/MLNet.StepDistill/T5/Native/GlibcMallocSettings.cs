@@ -8,9 +8,11 @@ namespace MLNet.StepDistill.T5;
 /// of that size come from heaps whose free pages are rarely returned to the system; together with up to 8 arenas per
 /// core, a training step then peaks at 1.5x (t5-small) to 2.4x (tiny) the resident size it reaches when every buffer is
 /// mapped on its own. A fixed 32 MiB threshold keeps most buffers in the heap (reused within a step without the page faults and zeroing of a fresh
-/// mapping), two arenas bound the heaps, and <see cref="AfterTrainingStep"/> gives the free pages back whenever the
-/// process has grown (<see cref="StepTrimPolicy"/>), so the peak stays near the live tensors without faulting every
-/// step's working set in again (measured with speed by the <c>allocator</c> benchmark; README, "Performance").
+/// mapping), two arenas bound the heaps, and <see cref="TrainingStepMemory.AfterStep"/> gives the free pages back whenever the
+/// process has grown (<see cref="StepTrimPolicy"/>). While a training runs (<see cref="BeginTraining"/>) nothing is
+/// mapped on its own and the heap's free top is kept, so every step reuses the previous step's pages, the largest
+/// buffers included, without faulting them in again (measured with speed and peak memory together by the
+/// <c>allocator</c> and <c>memory</c> benchmarks; README, "Performance").
 /// </summary>
 /// <remarks>
 /// Applied once, when libtorch is first loaded, on Linux with glibc only, and only when the user has set none of
@@ -32,9 +34,22 @@ internal static class GlibcMallocSettings
     /// <summary>The most malloc arenas.</summary>
     public const int ArenaMax = 2;
 
+    /// <summary>
+    /// The trim threshold while a training runs (<see cref="BeginTraining"/>): the free top of the heap stays, so the
+    /// next step reuses it; the trim policy decides what goes back between steps.
+    /// </summary>
+    public const int TrainingTrimThreshold = 1024 * 1024 * 1024;
+
+    /// <summary>glibc's own limit on the blocks mapped on their own (<c>DEFAULT_MMAP_MAX</c>), restored when the last training ends.</summary>
+    private const int GlibcMmapMax = 65536;
+
     private const int MTrimThreshold = -1;
+    private const int MMmapMax = -4;
     private const int MMmapThreshold = -3;
     private const int MArenaMax = -8;
+
+    private static readonly object TrainingGate = new();
+    private static int trainings;
 
     /// <summary>Whether the settings were applied in this process.</summary>
     public static bool Applied { get; private set; }
@@ -85,14 +100,61 @@ internal static class GlibcMallocSettings
     }
 
     /// <summary>
-    /// Called after every training step where the settings were applied: trims when <see cref="StepTrimPolicy.Library"/>
-    /// says the process has grown (see there), so most steps reuse the pages the previous one touched.
+    /// Called when a training starts, where the settings were applied: from then until the matching
+    /// <see cref="EndTraining"/> no block is mapped on its own (every buffer, the vocabulary-sized logits and the
+    /// embedding's gradient too, comes from the heaps and is reused by the next step instead of being mapped, faulted
+    /// in and zeroed afresh) and the free top of the heap is kept (<see cref="TrainingTrimThreshold"/>); the trim
+    /// policy after each step bounds what stays resident. Counted, so trainings side by side share one setting and the
+    /// last one to end restores the process's settings and gives the free pages back. Returns whether it applied, in
+    /// which case the caller must call <see cref="EndTraining"/>.
     /// </summary>
-    public static void AfterTrainingStep()
+    /// <remarks>
+    /// A thread's own arena still maps a block larger than its heaps (64 MiB), as glibc does whatever the setting. Other
+    /// work in the process while a training runs (serving, say) allocates the same way until the training ends.
+    /// </remarks>
+    public static bool BeginTraining()
     {
-        if (Applied)
+        if (!Applied)
         {
-            StepTrimPolicy.Library.AfterStep();
+            return false;
+        }
+
+        lock (TrainingGate)
+        {
+            if (trainings++ == 0)
+            {
+                _ = mallopt(MMmapMax, 0) & mallopt(MTrimThreshold, TrainingTrimThreshold);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Ends what <see cref="BeginTraining"/> started; the last training to end restores the settings and trims.</summary>
+    public static void EndTraining()
+    {
+        lock (TrainingGate)
+        {
+            if (trainings == 0 || --trainings > 0)
+            {
+                return;
+            }
+
+            _ = mallopt(MMmapMax, GlibcMmapMax) & mallopt(MTrimThreshold, TrimThreshold);
+        }
+
+        ReleaseFreeMemory();
+    }
+
+    /// <summary>How many trainings are between <see cref="BeginTraining"/> and <see cref="EndTraining"/> now.</summary>
+    public static int TrainingsRunning
+    {
+        get
+        {
+            lock (TrainingGate)
+            {
+                return trainings;
+            }
         }
     }
 

@@ -4,20 +4,22 @@ namespace MLNet.StepDistill.T5;
 
 /// <summary>
 /// When to give malloc's free pages back between training steps. A step leaves the pages it touched resident in malloc's
-/// heaps; the next step reuses them without page faults, so trimming after every step (the previous release) made every
-/// step fault in and zero its whole working set again (38% of a tiny step's CPU in the kernel). Left alone, though, the
-/// heaps drift: each step lands partly on pages the previous ones did not use, and the resident size creeps up by about
-/// one vocabulary-sized buffer per step (glibc's default peak). This policy trims after a step only when the process's
-/// resident size exceeds a baseline by more than <see cref="SlackBytes"/>. The library measures from the trim: the
-/// baseline is the resident size right after the last trim (the live weights, gradients and optimizer state), so at most
-/// <see cref="SlackBytes"/> of free pages stay resident between steps, whatever the model. The other baseline, the
-/// resident size after the first step that follows a trim, lets a step's whole working set stay resident and bounds only
-/// the drift; it is faster but raised t5-small's peak past 1.3x the PyTorch peer's (README, "Performance").
+/// heaps; the next step reuses them without page faults, so trimming after every step made every step fault in and zero
+/// its whole working set again (38% of a tiny step's CPU in the kernel, 15% of t5-small's). Once each step's finalizable
+/// garbage is freed after the step (<see cref="TrainingStepMemory.FreeStepGarbage"/>), a step finds the heap as the
+/// previous one left it and the resident size levels off, so the library's policy only bounds what drift remains
+/// (validation between steps, batches of other shapes): the baseline is the resident size after the first step that
+/// follows a trim, a whole step's working set included, and a step trims when the resident size exceeds it by more than
+/// <see cref="SlackBytes"/>. The other baseline, the resident size right after the last trim (the live weights, gradients
+/// and optimizer state), keeps at most <see cref="SlackBytes"/> of free pages between steps whatever the model: the
+/// previous round's policy, under which t5-small's step (0.6 GiB of free pages and more) trimmed after every step; the
+/// <c>allocator</c> benchmark's <c>trim-free=</c> setting still runs it (README, "Performance").
 /// </summary>
 /// <remarks>
 /// The decision reads the whole process's resident size, not one training's, so it stays sound when several trainings
-/// run in one process: every trim re-measures the baseline from what is live in the process then, growth from any of
-/// them triggers the next trim, and a training that starts (or ends) moves the baseline at that trim. Calls are
+/// run in one process: after every trim the next step, from whichever training, re-measures the baseline from what the
+/// process then holds, growth from any of them triggers the next trim, and a training that starts (or ends) moves the
+/// baseline at that trim. Calls are
 /// serialised by a lock; a trim from one training's thread only returns free pages, so the other training's tensors are
 /// untouched (its next step may fault some pages in again). A process without <c>/proc</c> (no resident size to read) trims every step.
 /// </remarks>
@@ -43,16 +45,15 @@ internal sealed class StepTrimPolicy
     }
 
     /// <summary>
-    /// The library's slack: 256 MiB of free pages above the live set after a trim. Chosen with the <c>allocator</c>
-    /// benchmark by speed and peak resident size together (README, "Performance"): tiny's step (working set about
-    /// 0.22 GiB) then trims on about a third of its steps instead of every one (1.22x the tokens per CPU second, peak
-    /// 0.49 -> 0.54 GiB); t5-small's (0.6 GiB and more) still trims every step, which keeps its peak within 1.3x the
-    /// PyTorch peer's.
+    /// The library's slack: 256 MiB of growth past the resident size after the first step that follows a trim. Chosen
+    /// with the <c>allocator</c> and <c>memory</c> benchmarks by speed and peak resident size together (README,
+    /// "Performance"): with each step's garbage freed, neither tiny nor t5-small grows that far in a run of fixed
+    /// shapes, and t5-small's training peak stays within 1.3x the PyTorch peer's.
     /// </summary>
     public const long LibrarySlackBytes = 256L << 20;
 
-    /// <summary>The policy <see cref="GlibcMallocSettings.AfterTrainingStep"/> applies, shared by every training in the process.</summary>
-    public static StepTrimPolicy Library { get; } = new(LibrarySlackBytes, fromTrim: true);
+    /// <summary>The policy <see cref="TrainingStepMemory.AfterStep"/> applies, shared by every training in the process.</summary>
+    public static StepTrimPolicy Library { get; } = new(LibrarySlackBytes);
 
     /// <summary>How far the resident size after a step may exceed the baseline before the step's free pages are given back.</summary>
     public long SlackBytes { get; }
