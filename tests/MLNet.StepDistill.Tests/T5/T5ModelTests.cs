@@ -124,28 +124,67 @@ public class T5ModelTests
     }
 
     [Fact]
-    public void T5_dropout_draws_the_mask_libtorch_dropout_draws_from_the_same_stream()
+    public void T5_dropout_on_the_cpu_keeps_or_zeroes_each_element_by_the_mask_of_one_key_drawn_from_its_generator()
     {
         using var scope = NewDisposeScope();
-        Tensor x, expected;
-        using var generator = new Generator();
-        lock (MultiTaskSeq2SeqTrainer.TorchRandomGate)   // the global generator: no training run may draw from it meanwhile
+        using var generator = new Generator(11);
+        using var replay = new Generator(11);
+        var x = randn(3, 7, 5, generator: new Generator(5));
+        using var dropout = new T5Dropout(0.25) { Generator = generator };
+        dropout.train();
+        var actual = dropout.forward(x).data<float>().ToArray();
+
+        // The key is the generator's next randint(0, 2^63 - 1); the mask is DropoutMask's for that key.
+        var key = (ulong)randint(0, long.MaxValue, [1], dtype: int64, generator: replay).item<long>();
+        var mask = new float[x.numel()];
+        DropoutMask.Fill(mask, key, 0.75, 1 / 0.75f);
+        var values = x.data<float>().ToArray();
+        Assert.Equal(values.Select((v, i) => v * mask[i]).ToArray(), actual);   // bit for bit
+        Assert.Contains(0f, actual);                                           // the mask dropped something
+        Assert.Contains(1 / 0.75f, mask);                                      // and kept something
+
+        // One draw per mask: the module's generator is where the replay is, so the next masks match too.
+        Assert.Equal(
+            randint(0, long.MaxValue, [4], dtype: int64, generator: replay).data<long>().ToArray(),
+            randint(0, long.MaxValue, [4], dtype: int64, generator: generator).data<long>().ToArray());
+
+        dropout.eval();
+        Assert.Equal(values, dropout.forward(x).data<float>().ToArray());
+    }
+
+    [Fact]
+    public void T5_dropout_passes_the_gradient_through_the_kept_elements_scaled_and_stops_it_at_the_dropped_ones()
+    {
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(3);
+        var x = randn(64, 32, generator: new Generator(4)).requires_grad_();
+        using var dropout = new T5Dropout(0.5) { Generator = generator };
+        dropout.train();
+        var y = dropout.forward(x);
+        y.sum().backward();
+        var output = y.detach().data<float>().ToArray();
+        var input = x.detach().data<float>().ToArray();
+        var gradient = x.grad!.data<float>().ToArray();
+        for (var i = 0; i < input.Length; i++)
         {
-            manual_seed(11);
-            x = randn(3, 7, 5);
-            using var state = torch.random.get_rng_state();
-            generator.set_state(state);
-            expected = nn.functional.dropout(x, 0.1, training: true);
+            Assert.Equal(output[i] == 0 && input[i] != 0 ? 0f : 2f, gradient[i]);
         }
 
-        using var dropout = new T5Dropout(0.1) { Generator = generator };
+        Assert.InRange(gradient.Count(g => g == 0), 1, input.Length - 1);
+    }
+
+    [Fact]
+    public void T5_dropout_in_bfloat16_on_the_cpu_drops_the_same_elements_as_in_float32()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(16, 8, generator: new Generator(9));
+        using var dropout = new T5Dropout(0.3) { Generator = new Generator(21) };
         dropout.train();
-        var actual = dropout.forward(x);
-        float[] Values(Tensor t) => t.data<float>().ToArray();
-        Assert.Equal(Values(expected), Values(actual));   // bit for bit
-        Assert.NotEqual(Values(x), Values(actual));        // the mask dropped something
-        dropout.eval();
-        Assert.Equal(Values(x), Values(dropout.forward(x)));
+        var single = dropout.forward(x);
+        dropout.Generator = new Generator(21);
+        var half = dropout.forward(x.to(bfloat16));
+        Assert.Equal(ScalarType.BFloat16, half.dtype);
+        Assert.Equal(single.eq(0).data<bool>().ToArray(), half.eq(0).data<bool>().ToArray());
     }
 
     [Fact]
