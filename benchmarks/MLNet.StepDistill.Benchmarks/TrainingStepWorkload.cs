@@ -1,4 +1,6 @@
 using MLNet.StepDistill.T5;
+using MLNet.StepDistill.Training;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace MLNet.StepDistill.Benchmarks;
@@ -13,7 +15,7 @@ internal sealed class TrainingStepWorkload : IDisposable
     private readonly Tensor inputs;
     private readonly Tensor mask;
     private readonly Tensor labels;
-    private readonly optim.Optimizer optimizer;
+    private readonly AdamW optimizer;
     private readonly IDisposable trainingSpan;
 
     /// <param name="preset">The student preset.</param>
@@ -75,7 +77,7 @@ internal sealed class TrainingStepWorkload : IDisposable
             Model.Forward(inputs, mask, labels: labels).Loss!.backward();
         }
 
-        optimizer.step();
+        FusedAdamWStep.Step(optimizer);   // the trainer's step
         scope.Dispose();
         if (TrimPolicy is null && !KeepGarbage)
         {

@@ -165,7 +165,7 @@ internal sealed class TrainingLoop(
             nn.utils.clip_grad_norm_(module.parameters(), options.MaxGradientNorm);
         }
 
-        optimizer.step();
+        FusedAdamWStep.Step(optimizer);
         return (total, labelParts > 0 ? labelTotal / labelParts : null, rationaleParts > 0 ? rationaleTotal / rationaleParts : null);
     }
 

@@ -15,7 +15,7 @@ namespace MLNet.StepDistill.T5;
 /// On the CPU a mask costs one draw from the generator (a 63-bit key) and is filled by <see cref="DropoutMask"/>: libtorch's
 /// own CPU dropout draws every element serially (<c>bernoulli_</c>), which took 7-8% of a t5-small training step. The
 /// generator advances by one draw per mask, so a training run's checkpointed generator state still resumes it bit for bit
-/// and runs side by side still draw independent streams. On other devices the mask is libtorch's <c>bernoulli_</c> on that
+/// and runs side by side still draw independent streams. On other devices (and for a tensor over 2 GiB) the mask is libtorch's <c>bernoulli_</c> on that
 /// device (<c>at::native::_dropout_impl</c> step for step). The module has no parameters or buffers: state dicts and
 /// checkpoint keys are those of <c>nn.Dropout</c>.
 /// </remarks>
@@ -48,7 +48,7 @@ internal sealed class T5Dropout : nn.Module<Tensor, Tensor>
             return x;
         }
 
-        if (x.device_type != DeviceType.CPU)
+        if (x.device_type != DeviceType.CPU || x.numel() > int.MaxValue / sizeof(float))   // Tensor.bytes: 2 GiB at most
         {
             using var noise = empty_like(x);
             noise.bernoulli_(1 - probability, Generator);
