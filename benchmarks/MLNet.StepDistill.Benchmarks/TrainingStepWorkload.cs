@@ -71,7 +71,7 @@ internal sealed class TrainingStepWorkload : IDisposable
     {
         Model.train();
         using var scope = NewDisposeScope();
-        optimizer.zero_grad();
+        FusedAdamWStep.ClearGradients(optimizer);   // as the trainer does
         using (NewDisposeScope())
         {
             Model.Forward(inputs, mask, labels: labels).Loss!.backward();

@@ -133,10 +133,10 @@ internal sealed class TrainingLoop(
     {
         // One scope around the whole step, not only the forward passes: every read of a parameter's .grad (gradient
         // clipping, AdamW's step) makes a new tensor handle, and a handle left to the GC finaliser keeps that step's
-        // gradient buffers alive after zero_grad has let go of them: one handle per parameter per step, ~2x RSS.
+        // gradient buffers alive after they were let go: one handle per parameter per step, ~2x RSS.
         using var stepScope = NewDisposeScope();
         module.train();
-        optimizer.zero_grad();
+        FusedAdamWStep.ClearGradients(optimizer);
         var parts = Math.Clamp(options.GradientAccumulationSteps, 1, batch.Length);
         double total = 0, labelTotal = 0, rationaleTotal = 0;
         int labelParts = 0, rationaleParts = 0;
