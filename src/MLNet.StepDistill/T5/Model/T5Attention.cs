@@ -60,8 +60,12 @@ internal sealed class T5Attention : nn.Module
         }
 
         using var scope = NewDisposeScope();
-        var context = arange(queryOffset, queryOffset + queryLength, dtype: int64, device: device).unsqueeze(1);
-        var memory = arange(0, keyLength, dtype: int64, device: device).unsqueeze(0);
+        using var first = queryOffset.ToScalar();   // arange's bounds held for the call (architecture.md, "Things known to bite")
+        using var end = (queryOffset + queryLength).ToScalar();
+        using var zero = 0L.ToScalar();
+        using var keys = keyLength.ToScalar();
+        var context = arange(first, end, dtype: int64, device: device).unsqueeze(1);
+        var memory = arange(zero, keys, dtype: int64, device: device).unsqueeze(0);
         var buckets = T5RelativePosition.Bucket(memory - context, bidirectional: !isDecoder, numBuckets, maxDistance);
         var values = relative_attention_bias.forward(buckets);
         return values.permute(2, 0, 1).unsqueeze(0).MoveToOuterDisposeScope();

@@ -12,12 +12,13 @@ namespace MLNet.StepDistill.T5;
 /// torch's process-wide generator.
 /// </summary>
 /// <remarks>
-/// On the CPU a mask costs one draw from the generator (a 63-bit key) and is filled by <see cref="DropoutMask"/>: libtorch's
-/// own CPU dropout draws every element serially (<c>bernoulli_</c>), which took 7-8% of a t5-small training step. The
-/// generator advances by one draw per mask, so a training run's checkpointed generator state still resumes it bit for bit
-/// and runs side by side still draw independent streams. On other devices (and for a tensor over 2 GiB) the mask is libtorch's <c>bernoulli_</c> on that
-/// device (<c>at::native::_dropout_impl</c> step for step). The module has no parameters or buffers: state dicts and
-/// checkpoint keys are those of <c>nn.Dropout</c>.
+/// On the CPU a mask costs one draw from the generator (a 63-bit key) and is filled by <see cref="DropoutMask"/>:
+/// libtorch's own CPU dropout draws every element serially (<c>bernoulli_</c>), which took 7-8% of a t5-small training
+/// step. The generator advances by one draw per mask, so a training run's checkpointed generator state still resumes it
+/// bit for bit and runs side by side still draw independent streams. On other devices (and for a tensor over 2 GiB,
+/// past what <c>Tensor.bytes</c> can span) the mask is libtorch's <c>bernoulli_</c> on that device
+/// (<c>at::native::_dropout_impl</c> step for step). The module has no parameters or buffers: state dicts and checkpoint
+/// keys are those of <c>nn.Dropout</c>.
 /// </remarks>
 internal sealed class T5Dropout : nn.Module<Tensor, Tensor>
 {
@@ -48,7 +49,7 @@ internal sealed class T5Dropout : nn.Module<Tensor, Tensor>
             return x;
         }
 
-        if (x.device_type != DeviceType.CPU || x.numel() > int.MaxValue / sizeof(float))   // Tensor.bytes: 2 GiB at most
+        if (x.device_type != DeviceType.CPU || x.numel() > int.MaxValue / sizeof(float))
         {
             using var noise = empty_like(x);
             noise.bernoulli_(1 - probability, Generator);

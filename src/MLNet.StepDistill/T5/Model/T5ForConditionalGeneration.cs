@@ -24,6 +24,7 @@ public sealed class T5ForConditionalGeneration : nn.Module
     // finalized by the GC while libtorch still reads it (see T5LayerNorm).
     private static readonly Scalar IgnoreIndexScalar = IgnoreIndex.ToScalar();
     private static readonly Scalar OneScalar = 1.0f.ToScalar();
+    private static readonly Scalar ZeroScalar = 0.ToScalar();
     private static readonly Scalar MaskedOutScalar = float.MinValue.ToScalar();
 
 #pragma warning disable IDE1006 // names are the checkpoint keys
@@ -252,14 +253,14 @@ public sealed class T5ForConditionalGeneration : nn.Module
         var encoded = Encode(inputIds, mask);
         var encoderMask = ExtendedMask(mask);
         var targets = candidateIds.to(Device).to(int64);
-        var scored = targets.ne(IgnoreIndex);
+        var scored = targets.ne(IgnoreIndexScalar);
         using var cache = NewCache();
 
         // Position 0: the decoder start token, the same for every candidate: once per input.
         var start = full(batch, 1, Config.DecoderStartTokenId, dtype: int64, device: Device);
         var firstLogits = DecodeLogits(start, encoded, encoderMask, cache).squeeze(1);
         var firstTargets = targets[.., .., 0];
-        var firstPicked = firstLogits.gather(1, firstTargets.clamp_min(0)) - firstLogits.logsumexp(-1).unsqueeze(1);
+        var firstPicked = firstLogits.gather(1, firstTargets.clamp_min(ZeroScalar)) - firstLogits.logsumexp(-1).unsqueeze(1);
         var total = firstPicked * scored[.., .., 0].to(float32);
 
         // Positions 1..: every candidate's own tokens, all candidates of all inputs in one pass over the cache.
@@ -268,17 +269,19 @@ public sealed class T5ForConditionalGeneration : nn.Module
             cache.RepeatSelfRows(candidates);
             var rows = batch * candidates;
             var previous = targets[.., .., ..^1].reshape(rows, length - 1);
-            var decoderInputs = previous.masked_fill(previous.eq(IgnoreIndex), Config.PadTokenId);
+            using var pad = Config.PadTokenId.ToScalar();
+            var decoderInputs = previous.masked_fill(previous.eq(IgnoreIndexScalar), pad);
             var hidden = DecodeHidden(decoderInputs, encoded, encoderMask, cache);
 
             // The vocabulary projection (the largest matmul per position) runs only where a token is scored: padding of
             // shorter candidates is skipped, and the scored log-probabilities are added back to their candidate.
             var next = targets[.., .., 1..].reshape(rows * (length - 1));
-            var at = next.ne(IgnoreIndex).nonzero().squeeze(1);
+            var at = next.ne(IgnoreIndexScalar).nonzero().squeeze(1);
             var logits = VocabularyLogits(hidden.reshape(rows * (length - 1), -1).index_select(0, at));
             var picked = PickedLogProbabilities(logits.unsqueeze(0), next.index_select(0, at).unsqueeze(0)).squeeze(0);
-            var owner = at.div(length - 1, rounding_mode: RoundingMode.floor);
-            total = total + zeros(rows, dtype: float32, device: Device).index_add(0, owner, picked, 1).view(batch, candidates);
+            using var perRow = (length - 1).ToScalar();
+            var owner = at.div(perRow, rounding_mode: RoundingMode.floor);
+            total = total + zeros(rows, dtype: float32, device: Device).index_add(0, owner, picked, OneScalar).view(batch, candidates);
         }
 
         var sums = total.cpu().data<float>().ToArray();
@@ -415,10 +418,12 @@ public sealed class T5ForConditionalGeneration : nn.Module
 
         using var scope = NewDisposeScope();
         var keyLength = offset + queryLength;
-        var queries = arange(offset, keyLength, dtype: int64, device: Device).unsqueeze(1);
-        var keys = arange(0, keyLength, dtype: int64, device: Device).unsqueeze(0);
+        using var first = offset.ToScalar();   // arange's bounds held for the call, as every Scalar of a forward pass
+        using var end = keyLength.ToScalar();
+        var queries = arange(first, end, dtype: int64, device: Device).unsqueeze(1);
+        var keys = arange(ZeroScalar, end, dtype: int64, device: Device).unsqueeze(0);
         var blocked = keys.gt(queries).to(float32);
-        return (blocked * float.MinValue).unsqueeze(0).unsqueeze(0).MoveToOuterDisposeScope();
+        return (blocked * MaskedOutScalar).unsqueeze(0).unsqueeze(0).MoveToOuterDisposeScope();
     }
 
     private T5TargetScore[] ScoreEncoded(Tensor encoderHidden, Tensor attentionMask, Tensor targets)
@@ -427,8 +432,8 @@ public sealed class T5ForConditionalGeneration : nn.Module
         var decoderInputs = ShiftRight(targets, Config.DecoderStartTokenId, Config.PadTokenId);
         var logits = DecodeLogits(decoderInputs, encoderHidden, ExtendedMask(attentionMask), cache: null);
         var logProbs = logits.log_softmax(-1);
-        var scored = targets.ne(IgnoreIndex);
-        var picked = logProbs.gather(-1, targets.clamp_min(0).unsqueeze(-1)).squeeze(-1) * scored.to(float32);
+        var scored = targets.ne(IgnoreIndexScalar);
+        var picked = logProbs.gather(-1, targets.clamp_min(ZeroScalar).unsqueeze(-1)).squeeze(-1) * scored.to(float32);
         var sums = picked.sum(1).cpu().data<float>().ToArray();
         var counts = scored.sum(1).cpu().data<long>().ToArray();
         return sums.Select((s, i) => new T5TargetScore(s, (int)counts[i])).ToArray();

@@ -19,7 +19,9 @@ internal static class T5RelativePosition
         if (bidirectional)
         {
             numBuckets /= 2;
-            buckets = buckets + (position > 0).to(int64) * numBuckets;
+            using var half = numBuckets.ToScalar();   // every number below held as a Scalar for the call (architecture.md)
+            using var zero = 0.ToScalar();
+            buckets = buckets + (position > zero).to(int64) * half;
             position = position.abs();
         }
         else
@@ -28,10 +30,14 @@ internal static class T5RelativePosition
         }
 
         var maxExact = numBuckets / 2;
-        var isSmall = position < maxExact;
-        var scaled = (position.to(float32) / maxExact).log() / Math.Log((double)maxDistance / maxExact) * (numBuckets - maxExact);
-        var large = scaled.to(int64) + maxExact;
-        large = minimum(large, full_like(large, numBuckets - 1));
+        using var exact = maxExact.ToScalar();
+        using var logRange = Math.Log((double)maxDistance / maxExact).ToScalar();
+        using var logBuckets = (numBuckets - maxExact).ToScalar();
+        using var lastBucket = (numBuckets - 1).ToScalar();
+        var isSmall = position < exact;
+        var scaled = (position.to(float32) / exact).log() / logRange * logBuckets;
+        var large = scaled.to(int64) + exact;
+        large = minimum(large, full_like(large, lastBucket));
         buckets = buckets + where(isSmall, position, large);
         return buckets.MoveToOuterDisposeScope();
     }
