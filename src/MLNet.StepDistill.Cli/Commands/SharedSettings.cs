@@ -65,7 +65,7 @@ internal abstract class StudentTrainingSettings : TrainingRunSettings
     public string? Tokenizer { get; set; }
 
     [CommandOption("--steps <N>")]
-    [Description("Optimiser steps of a run. Default: train 200 (unless --epochs); experiment 1000 (cpu), 10000 (paper), of a run on the whole pool with --step-budget equal-epochs.")]
+    [Description("Optimiser steps of a run. Default: train 200 (unless --epochs); experiment 1500 (cpu), 10000 (paper), of a run on the whole pool with --step-budget equal-epochs.")]
     public int? Steps { get; set; }
 
     [CommandOption("--batch-size <N>")]
