@@ -54,16 +54,38 @@ public class FusedAdamWStepTests
         }
     }
 
+    /// <summary>Two copies of the same parameters, one trained with TorchSharp's step and one with the fused step.</summary>
+    private sealed class TrainedPair : IDisposable
+    {
+        public TrainedPair(int seed, int steps, bool amsgrad = false)
+        {
+            (Expected, Actual) = (Parameters(seed), Parameters(seed));
+            (Reference, Fused) = (optim.AdamW(Groups(Expected, amsgrad), 1e-2), optim.AdamW(Groups(Actual, amsgrad), 1e-2));
+            Train(Reference, Expected, steps, fused: false);
+            Train(Fused, Actual, steps, fused: true);
+        }
+
+        public Parameter[] Expected { get; }
+
+        public Parameter[] Actual { get; }
+
+        public AdamW Reference { get; }
+
+        public AdamW Fused { get; }
+
+        public void Dispose()
+        {
+            Reference.Dispose();
+            Fused.Dispose();
+        }
+    }
+
     [Fact]
     public void Steps_agree_with_torchsharps_adamw_to_float32_rounding()
     {
         using var scope = NewDisposeScope();
-        var expected = Parameters(1);
-        var actual = Parameters(1);
-        using var reference = optim.AdamW(Groups(expected), 1e-2);
-        using var fused = optim.AdamW(Groups(actual), 1e-2);
-        Train(reference, expected, steps: 12, fused: false);
-        Train(fused, actual, steps: 12, fused: true);
+        using var pair = new TrainedPair(seed: 1, steps: 12);
+        var (expected, actual) = (pair.Expected, pair.Actual);
         var initial = Parameters(1);
         for (var i = 0; i < expected.Length; i++)
         {
@@ -78,13 +100,8 @@ public class FusedAdamWStepTests
     public void It_advances_the_optimizers_own_state_as_torchsharps_step_does()
     {
         using var scope = NewDisposeScope();
-        var expected = Parameters(2);
-        var actual = Parameters(2);
-        using var reference = optim.AdamW(Groups(expected), 1e-2);
-        using var fused = optim.AdamW(Groups(actual), 1e-2);
-        Train(reference, expected, steps: 3, fused: false);
-        Train(fused, actual, steps: 3, fused: true);
-        var pairs = reference.state_dict().State.Cast<AdamW.State>().Zip(fused.state_dict().State.Cast<AdamW.State>()).ToArray();
+        using var pair = new TrainedPair(seed: 2, steps: 3);
+        var pairs = pair.Reference.state_dict().State.Cast<AdamW.State>().Zip(pair.Fused.state_dict().State.Cast<AdamW.State>()).ToArray();
         Assert.Equal(Shapes.Length, pairs.Length);
         foreach (var (a, b) in pairs)
         {
@@ -99,15 +116,10 @@ public class FusedAdamWStepTests
     public void With_amsgrad_it_takes_torchsharps_step_bit_for_bit()
     {
         using var scope = NewDisposeScope();
-        var expected = Parameters(3);
-        var actual = Parameters(3);
-        using var reference = optim.AdamW(Groups(expected, amsgrad: true), 1e-2);
-        using var fused = optim.AdamW(Groups(actual, amsgrad: true), 1e-2);
-        Train(reference, expected, steps: 4, fused: false);
-        Train(fused, actual, steps: 4, fused: true);
-        for (var i = 0; i < expected.Length; i++)
+        using var pair = new TrainedPair(seed: 3, steps: 4, amsgrad: true);
+        for (var i = 0; i < pair.Expected.Length; i++)
         {
-            Assert.Equal(expected[i].data<float>().ToArray(), actual[i].data<float>().ToArray());
+            Assert.Equal(pair.Expected[i].data<float>().ToArray(), pair.Actual[i].data<float>().ToArray());
         }
     }
 
