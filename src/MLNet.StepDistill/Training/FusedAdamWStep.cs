@@ -29,31 +29,20 @@ internal static class FusedAdamWStep
     /// <summary>One step of <paramref name="optimizer"/> with the gradients its parameters hold.</summary>
     public static void Step(AdamW optimizer)
     {
-        var groups = optimizer.ParamGroups.Cast<ParamGroup>().ToArray();
-        var states = optimizer.state_dict().State;   // one per parameter, in the groups' parameter order
-        if (!CanFuse(groups, states))
+        var updates = Updates(optimizer);
+        try
         {
-            optimizer.step();
-            return;
-        }
-
-        var next = 0;
-        foreach (var group in groups)
-        {
-            var options = (AdamW.Options)group.Options;
-            var learningRate = options.LearningRate!.Value;
-            var beta1 = options.beta1!.Value;
-            var beta2 = options.beta2!.Value;
-            foreach (var parameter in group.Parameters)
+            if (updates is null)
             {
-                var state = (AdamW.State)states[next++];
-                using var gradient = parameter.grad;
-                if (gradient is null)
-                {
-                    continue;
-                }
+                optimizer.step();
+                return;
+            }
 
+            foreach (var (parameter, gradient, state, options) in updates)
+            {
                 state.step += 1;
+                var learningRate = options.LearningRate!.Value;
+                var (beta1, beta2) = (options.beta1!.Value, options.beta2!.Value);
                 var biasCorrection1 = 1 - Math.Pow(beta1, state.step);
                 var biasCorrection2 = 1 - Math.Pow(beta2, state.step);
                 var factors = new Factors(
@@ -68,13 +57,17 @@ internal static class FusedAdamWStep
                 Update(Floats(parameter), Floats(gradient), Floats(state.exp_avg), Floats(state.exp_avg_sq), factors);
             }
         }
+        finally
+        {
+            updates?.ForEach(u => u.Gradient.Dispose());
+        }
     }
 
     /// <summary>
     /// Drops every parameter's gradient before a step's backward passes (PyTorch's <c>zero_grad(set_to_none=True)</c>, its
     /// default since 2.0; TorchSharp's <c>zero_grad()</c> fills them with zeros): the first backward pass then hands its
-    /// gradient over instead of adding it to zeros, and no gradient is held through the forward pass (t5-small: 0.23 GiB
-    /// off the peak). A parameter that gets no gradient in a step is then not stepped at all, where a zeroed one would still
+    /// gradient over instead of adding it to zeros, and no gradient is held through the forward pass (t5-small's gradients:
+    /// 0.23 GiB). A parameter that gets no gradient in a step is then not stepped at all, where a zeroed one would still
     /// have been moved by its moments; every T5 parameter gets one in every step.
     /// </summary>
     public static void ClearGradients(AdamW optimizer)
@@ -138,33 +131,46 @@ internal static class FusedAdamWStep
         }
     }
 
-    private static bool CanFuse(ParamGroup[] groups, List<OptimizerState> states)
+    /// <summary>
+    /// Every parameter with a gradient, its gradient, state and options, read once; null (and no gradient handle left
+    /// open) when any of them cannot be fused, so the whole step is TorchSharp's.
+    /// </summary>
+    private static List<(Parameter Parameter, Tensor Gradient, AdamW.State State, AdamW.Options Options)>? Updates(AdamW optimizer)
     {
+        var states = optimizer.state_dict().State;   // one per parameter, in the groups' parameter order
+        var updates = new List<(Parameter, Tensor, AdamW.State, AdamW.Options)>();
         var next = 0;
-        foreach (var group in groups)
+        foreach (var group in optimizer.ParamGroups.Cast<ParamGroup>())
         {
-            if (group.Options is not AdamW.Options { amsgrad: false, maximize: false })
+            if (group.Options is not AdamW.Options { amsgrad: false, maximize: false } options)
             {
-                return false;
+                return Abandon(updates);
             }
 
             foreach (var parameter in group.Parameters)
             {
                 var state = (AdamW.State)states[next++];
-                using var gradient = parameter.grad;
+                var gradient = parameter.grad;
                 if (gradient is null)
                 {
                     continue;
                 }
 
+                updates.Add((parameter, gradient, state, options));
                 if (!IsDenseCpuFloat(parameter) || !IsDenseCpuFloat(gradient) || !IsDenseCpuFloat(state.exp_avg) || !IsDenseCpuFloat(state.exp_avg_sq))
                 {
-                    return false;
+                    return Abandon(updates);
                 }
             }
         }
 
-        return next == states.Count;
+        return updates;
+
+        static List<(Parameter, Tensor, AdamW.State, AdamW.Options)>? Abandon(List<(Parameter, Tensor Gradient, AdamW.State, AdamW.Options)> read)
+        {
+            read.ForEach(u => u.Gradient.Dispose());
+            return null;
+        }
     }
 
     // TorchSharp's Tensor.bytes is a Span<byte>: an int length, so at most 2 GiB a tensor.

@@ -8,7 +8,8 @@ namespace MLNet.StepDistill.T5;
 /// </summary>
 /// <remarks>
 /// Why the garbage first: TorchSharp makes a native <c>c10::Scalar</c> for every number passed to a tensor call
-/// (TorchSharp's <c>AdamW.step</c> alone makes about eight per parameter per step) and leaves it to the .NET finalizer.
+/// (TorchSharp's <c>AdamW.step</c> about eight per parameter per step, where it still runs: off the CPU; the training
+/// step's other tensor calls and libtorch's autograd a few more) and leaves it to the .NET finalizer.
 /// Those small blocks are carved out of the free space the step's large tensors left in malloc's heaps and stay there until
 /// a collection happens to run, so the next step's large tensors no longer fit in the gaps and take fresh pages: the
 /// resident size then grows by about 0.15 GiB a step on t5-small without end, under glibc's default settings and
